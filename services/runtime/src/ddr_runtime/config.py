@@ -75,7 +75,7 @@ class Settings(BaseSettings):
 
 def to_async_url(url: str) -> str:
     """Accept plain ``postgresql://`` and ``sqlite://`` URLs and name the async driver."""
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
+    if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+asyncpg://" + url.split("://", 1)[1]
     if url.startswith("sqlite://") and "+aiosqlite" not in url:
         return "sqlite+aiosqlite://" + url.split("://", 1)[1]

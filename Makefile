@@ -1,0 +1,56 @@
+# The DDR platform: one command for each thing you do. Every target does its own setup.
+SHELL := /bin/bash
+UV_VERSION := 0.13.8
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+STORE ?= sqlite
+RUN := $(UV) run --frozen
+
+.PHONY: setup up down status demo test lint bench schemas clean
+
+$(UV):
+	python3 -m pip install --quiet --user "uv==$(UV_VERSION)" || python3 -m pip install --quiet "uv==$(UV_VERSION)"
+
+.venv/.synced: $(UV) pyproject.toml uv.lock contracts/pyproject.toml $(wildcard services/*/pyproject.toml)
+	$(UV) sync --frozen --all-packages
+	touch $@
+
+## setup: virtualenv and dependencies, Kafka's jars, PostgreSQL when STORE=postgres (idempotent)
+setup: .venv/.synced
+	bash deploy/local/kafka.sh fetch
+	@if [ "$(STORE)" = postgres ]; then bash deploy/local/postgres.sh install; fi
+
+## up: start Kafka, the stores and every service natively (STORE=sqlite|postgres)
+up: setup
+	$(RUN) ddr stack up --store $(STORE)
+
+## down: stop everything `make up` started
+down: .venv/.synced
+	$(RUN) ddr stack down
+
+status: .venv/.synced
+	$(RUN) ddr stack status
+
+## test: the whole suite against a real Kafka broker and real PostgreSQL (started for the run)
+test: setup
+	bash deploy/local/postgres.sh install
+	$(RUN) pytest
+
+## lint: ruff, mypy --strict, import-linter contracts, checked-in schemas agree with the code
+lint: .venv/.synced
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy
+	$(RUN) lint-imports
+	$(RUN) python -m ddr_contracts.schemas check
+
+## schemas: regenerate contracts/schemas (refuses a change that breaks an existing event version)
+schemas: .venv/.synced
+	$(RUN) python -m ddr_contracts.schemas write
+
+## bench: benchmarks; figures to var/bench/*.json and docs/benchmarks.md
+bench: setup
+	bash deploy/local/postgres.sh install
+	$(RUN) python -m tests.bench.run
+
+clean:
+	rm -rf var/stores var/log

@@ -1,0 +1,1 @@
+"""Who is calling: roles, principals, bearer-token verification and the FastAPI dependencies."""

@@ -1,0 +1,85 @@
+"""FastAPI dependencies that authenticate the caller and enforce the roles a route declares.
+
+Every route states who may call it, with ``require_roles(...)`` or, rarely, ``public_route``;
+the app factory refuses to build an app with a route that states neither.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from ddr_runtime.auth.roles import Principal, Role
+from ddr_runtime.auth.tokens import ExpiredTokenError, InvalidTokenError, TokenVerifier
+from ddr_runtime.http.problems import Forbidden, Unauthorized
+
+# RFC 6750: a request without credentials gets the bare challenge, a bad token an error code.
+_CHALLENGE = "Bearer"
+_REJECTED_CHALLENGE = 'Bearer error="invalid_token"'
+
+# auto_error=False: a missing token is answered by us, as a problem with the Bearer challenge.
+_bearer_scheme = HTTPBearer(auto_error=False, description="JWT signed with EdDSA by the platform's issuer")
+
+
+def token_verifier(request: Request) -> TokenVerifier:
+    """The verifier ``create_app`` put on ``app.state``; read per request, never at import time."""
+    verifier = getattr(request.app.state, "token_verifier", None)
+    if not isinstance(verifier, TokenVerifier):
+        raise TypeError("app.state.token_verifier holds no TokenVerifier: build the app with create_app")
+    return verifier
+
+
+async def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)],
+) -> Principal:
+    """The authenticated caller; 401 with a Bearer challenge when the token is missing or not trusted."""
+    if credentials is None:
+        raise Unauthorized("a bearer token is required", headers={"WWW-Authenticate": _CHALLENGE})
+    try:
+        return token_verifier(request).verify(credentials.credentials)
+    except ExpiredTokenError:
+        raise Unauthorized(
+            "the bearer token has expired", headers={"WWW-Authenticate": _REJECTED_CHALLENGE}
+        ) from None
+    except InvalidTokenError:
+        raise Unauthorized(
+            "the bearer token is not valid", headers={"WWW-Authenticate": _REJECTED_CHALLENGE}
+        ) from None
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+class RoleRequirement:
+    """A dependency admitting callers that hold at least one of ``roles``; see :func:`require_roles`."""
+
+    def __init__(self, roles: frozenset[Role]) -> None:
+        self.roles = roles
+
+    async def __call__(self, principal: CurrentPrincipal) -> Principal:
+        if not principal.has_any(*self.roles):
+            allowed = ", ".join(sorted(self.roles))
+            raise Forbidden(f"this action needs one of the roles: {allowed}")
+        return principal
+
+    def __repr__(self) -> str:
+        return f"require_roles({', '.join(sorted(self.roles))})"
+
+
+def require_roles(*roles: Role) -> RoleRequirement:
+    """A dependency giving the caller's Principal if they hold any of ``roles``, else 403 (401 if anonymous).
+
+    Use it as ``Annotated[Principal, Depends(require_roles(Role.X))]`` in a route's parameters, or in
+    ``dependencies=[Depends(...)]`` of a route or router.
+    """
+    if not roles:
+        # An empty list would admit nobody; name the roles, or every role if any caller will do.
+        raise ValueError("require_roles needs at least one role")
+    return RoleRequirement(frozenset(roles))
+
+
+def public_route() -> None:
+    """Marks a route as deliberately open to anonymous callers: ``dependencies=[Depends(public_route)]``."""

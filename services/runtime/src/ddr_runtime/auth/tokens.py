@@ -1,0 +1,114 @@
+"""Verification of the platform's bearer tokens: JWTs signed with Ed25519 (JWS alg ``EdDSA``)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ddr_runtime.auth.issuer import development_private_key, public_key_pem
+from ddr_runtime.auth.roles import Principal, Role
+from ddr_runtime.config import Settings
+
+ALGORITHM = "EdDSA"
+# Only these are accepted, whatever the token's header says, so no "alg" confusion is possible.
+_ACCEPTED_ALGORITHMS = [ALGORITHM]
+_REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
+_PEM_HEADER = "-----BEGIN"
+_KNOWN_ROLES = frozenset(role.value for role in Role)
+
+
+class InvalidTokenError(Exception):
+    """The bearer token is not one this service trusts (bad signature, issuer, audience, claims...)."""
+
+
+class ExpiredTokenError(InvalidTokenError):
+    """The bearer token was valid but its ``exp`` has passed."""
+
+
+class _Claims(BaseModel):
+    """The claims the platform reads; anything else in the token is ignored."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
+
+    sub: str = Field(min_length=1)
+    name: str = ""
+    roles: list[str] = Field(default_factory=list)
+    movement: str | None = None
+    partner: str | None = None
+    regions: list[str] = Field(default_factory=list)
+
+    def to_principal(self) -> Principal:
+        # Roles this platform does not know (an identity provider's own, say) grant nothing.
+        known = frozenset(Role(role) for role in self.roles if role in _KNOWN_ROLES)
+        return Principal(
+            subject=self.sub,
+            name=self.name or self.sub,
+            roles=known,
+            movement=self.movement,
+            partner=self.partner,
+            regions=frozenset(self.regions),
+        )
+
+
+class TokenVerifier:
+    """Checks a token's signature, issuer, audience and expiry, and turns its claims into a Principal."""
+
+    def __init__(
+        self,
+        public_key_pem: str | bytes,
+        *,
+        issuer: str,
+        audience: str,
+        leeway: timedelta = timedelta(seconds=30),
+    ) -> None:
+        pem = public_key_pem.encode() if isinstance(public_key_pem, str) else public_key_pem
+        key = load_pem_public_key(pem)
+        if not isinstance(key, Ed25519PublicKey):
+            raise TypeError("the JWT public key must be an Ed25519 key")
+        self._key = key
+        self._issuer = issuer
+        self._audience = audience
+        self._leeway = leeway
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TokenVerifier:
+        """The verifier for ``settings``: its configured public key, else the development key pair.
+
+        ``jwt_public_key`` holds either the PEM text itself or the path of a PEM file (a mounted secret).
+        """
+        configured = settings.jwt_public_key.strip()
+        if configured.startswith(_PEM_HEADER):
+            pem = configured.encode()
+        elif configured:
+            pem = Path(configured).read_bytes()
+        else:
+            # Settings refuse production without a configured key, so this is development or test.
+            pem = public_key_pem(development_private_key(settings).public_key())
+        return cls(pem, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+
+    def verify(self, token: str) -> Principal:
+        """The principal ``token`` stands for; raises ExpiredTokenError or InvalidTokenError."""
+        try:
+            payload = jwt.decode(
+                token,
+                self._key,
+                algorithms=_ACCEPTED_ALGORITHMS,
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=self._leeway,
+                options={"require": _REQUIRED_CLAIMS},
+            )
+        except jwt.ExpiredSignatureError:
+            raise ExpiredTokenError("the token has expired") from None
+        except jwt.PyJWTError as error:
+            raise InvalidTokenError(f"the token is invalid: {type(error).__name__}") from None
+        try:
+            return _Claims.model_validate(payload).to_principal()
+        except (ValidationError, ValueError):
+            # e.g. a movement liaison without a movement: the token cannot be honoured.
+            raise InvalidTokenError("the token's claims are incomplete or malformed") from None

@@ -1,0 +1,1 @@
+"""Personal-data protection: one key per subject, fields encrypted with AES-GCM, erasure by key deletion."""

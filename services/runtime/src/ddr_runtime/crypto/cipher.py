@@ -1,0 +1,86 @@
+"""Field-level encryption of personal data inside event payloads, under each subject's own key."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from ddr_contracts.envelope import ENCRYPTED_PREFIX, to_jsonable
+from ddr_runtime.crypto.keystore import NONCE_BYTES, KeyStore
+
+
+class PersonalDataCipher:
+    """Encrypts the named fields of a payload with AES-GCM; the associated data binds subject and field,
+    so a ciphertext cannot be moved to another person or another field unnoticed."""
+
+    def __init__(self, keystore: KeyStore) -> None:
+        self.keystore = keystore
+
+    async def encrypt_many(
+        self, items: Sequence[tuple[str, Mapping[str, Any], Iterable[str]]]
+    ) -> list[dict[str, Any]]:
+        """``(subject, data, personal field names)`` each → data with those fields sealed (None stays None)."""
+        keys = await self.keystore.keys_for_writing({subject for subject, _, _ in items})
+        return [_seal(subject, keys[subject], data, fields) for subject, data, fields in items]
+
+    async def encrypt(self, subject: str, data: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any]:
+        return (await self.encrypt_many([(subject, data, fields)]))[0]
+
+    async def decrypt_many(self, items: Sequence[tuple[str, Mapping[str, Any]]]) -> list[dict[str, Any]]:
+        """Each ``(subject, data)`` with sealed fields opened; an erased subject's fields read as ``None``."""
+        sealed_subjects = {subject for subject, data in items if _has_sealed(data)}
+        keys = await self.keystore.keys_for_reading(sealed_subjects) if sealed_subjects else {}
+        return [_open(subject, keys.get(subject), data) for subject, data in items]
+
+    async def decrypt(self, subject: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        return (await self.decrypt_many([(subject, data)]))[0]
+
+
+def is_sealed(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(ENCRYPTED_PREFIX)
+
+
+def _has_sealed(data: Mapping[str, Any]) -> bool:
+    return any(is_sealed(value) for value in data.values())
+
+
+def _aad(subject: str, field: str) -> bytes:
+    return f"{subject}\x00{field}".encode()
+
+
+def _seal(subject: str, key: bytes, data: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any]:
+    sealed = dict(data)
+    aead = AESGCM(key)
+    for field in fields:
+        value = sealed.get(field)
+        if value is None or is_sealed(value):
+            continue
+        plaintext = json.dumps(to_jsonable(value), ensure_ascii=False).encode()
+        nonce = os.urandom(NONCE_BYTES)
+        token = base64.urlsafe_b64encode(nonce + aead.encrypt(nonce, plaintext, _aad(subject, field)))
+        sealed[field] = ENCRYPTED_PREFIX + token.decode()
+    return sealed
+
+
+def _open(subject: str, key: bytes | None, data: Mapping[str, Any]) -> dict[str, Any]:
+    opened = dict(data)
+    aead = AESGCM(key) if key is not None else None
+    for field, value in data.items():
+        if not is_sealed(value):
+            continue
+        if aead is None:
+            opened[field] = None
+            continue
+        raw = base64.urlsafe_b64decode(value[len(ENCRYPTED_PREFIX) :])
+        try:
+            plaintext = aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], _aad(subject, field))
+        except InvalidTag:
+            raise ValueError(f"personal field {field!r} does not decrypt for its subject") from None
+        opened[field] = json.loads(plaintext)
+    return opened

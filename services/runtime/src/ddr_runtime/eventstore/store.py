@@ -1,0 +1,257 @@
+"""Append to and read from a service's own event store.
+
+An append takes the stream's expected version: if anyone appended since, it raises
+:class:`ConcurrencyConflict` and writes nothing. Each event is stored as the canonical bytes of its envelope
+(personal fields already sealed) and chained to its predecessor by hash; its outbox row commits in the same
+transaction, so an event is published if and only if it is stored.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, insert, literal_column, select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from ddr_contracts.envelope import GENESIS_HASH, EventEnvelope, canonical_bytes, chain_hash, schema_ref
+from ddr_contracts.events import DomainEvent, EventRegistry
+from ddr_contracts.topics import source_of
+from ddr_runtime import telemetry
+from ddr_runtime.crypto.cipher import PersonalDataCipher
+from ddr_runtime.db import is_postgres
+from ddr_runtime.eventstore.errors import ConcurrencyConflict
+from ddr_runtime.eventstore.schema import create_store_schema, events, outbox
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """A fact a handler decided, not yet stored."""
+
+    event: DomainEvent
+    subject: str
+    occurred_at: datetime | None = None  # business time; defaults to the moment of recording
+
+
+@dataclass(frozen=True)
+class Causation:
+    """Who asked, and in answer to what: carried onto every event of one command."""
+
+    actor: str
+    correlation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    causation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An event as stored: its envelope (personal fields sealed), the exact bytes and their hash."""
+
+    position: int
+    envelope: EventEnvelope
+    payload: bytes
+    hash: str
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """A stored event decoded for the domain: personal fields opened (``None`` once erased), upcast."""
+
+    envelope: EventEnvelope
+    event: DomainEvent
+
+    @property
+    def version(self) -> int:
+        return self.envelope.streamversion
+
+
+GlobalCursor = tuple[int, int]
+"""Where a reader of the global order stands: (transaction id, position) of the last event it read."""
+START: GlobalCursor = (-1, 0)
+
+
+class EventStore:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        cipher: PersonalDataCipher,
+        registry: EventRegistry,
+        *,
+        service: str,
+        topic: str,
+    ) -> None:
+        self.engine = engine
+        self.cipher = cipher
+        self.registry = registry
+        self.service = service
+        self.topic = topic
+        self._source = source_of(service)
+
+    async def create_schema(self) -> None:
+        await create_store_schema(self.engine)
+
+    @asynccontextmanager
+    async def transaction(self, conn: AsyncConnection | None = None) -> AsyncIterator[AsyncConnection]:
+        """Join the caller's transaction, or run in a new one."""
+        if conn is not None:
+            yield conn
+            return
+        async with self.engine.begin() as new_conn:
+            yield new_conn
+
+    async def append(
+        self,
+        stream_id: str,
+        expected_version: int,
+        new_events: Sequence[NewEvent],
+        causation: Causation,
+        *,
+        conn: AsyncConnection | None = None,
+    ) -> list[StoredEvent]:
+        """Store ``new_events`` after version ``expected_version`` of the stream (0: a new stream)."""
+        if not new_events:
+            return []
+        sealed = await self.cipher.encrypt_many(
+            [
+                (e.subject, e.event.model_dump(mode="json"), type(e.event).personal_fields())
+                for e in new_events
+            ]
+        )
+        recorded_at = datetime.now(UTC)
+        traceparent = telemetry.current_traceparent()
+        async with self.transaction(conn) as tx:
+            version, previous = await self._tail(tx, stream_id)
+            if version != expected_version:
+                raise ConcurrencyConflict(stream_id, expected_version, version)
+            stored: list[StoredEvent] = []
+            for new, data in zip(new_events, sealed, strict=True):
+                version += 1
+                type_name = type(new.event).type_name()
+                envelope = EventEnvelope(
+                    id=str(uuid.uuid4()),
+                    source=self._source,
+                    type=type_name,
+                    subject=new.subject,
+                    time=recorded_at,
+                    dataschema=schema_ref(type_name),
+                    streamid=stream_id,
+                    streamversion=version,
+                    correlationid=causation.correlation_id,
+                    causationid=causation.causation_id,
+                    actor=causation.actor,
+                    occurredat=new.occurred_at or recorded_at,
+                    recordedat=recorded_at,
+                    traceparent=traceparent,
+                    prevhash=previous,
+                    data=data,
+                )
+                payload = canonical_bytes(envelope.model_dump(mode="json"))
+                previous = chain_hash(payload)
+                stored.append(StoredEvent(0, envelope, payload, previous))
+            try:
+                await tx.execute(insert(events), [_row(s, recorded_at) for s in stored])
+                await tx.execute(
+                    insert(outbox), [{"event_id": s.envelope.id, "topic": self.topic} for s in stored]
+                )
+            except IntegrityError:
+                raise ConcurrencyConflict(stream_id, expected_version) from None
+        return stored
+
+    async def stream_version(self, stream_id: str, *, conn: AsyncConnection | None = None) -> int:
+        async with self._reader(conn) as tx:
+            return (await self._tail(tx, stream_id))[0]
+
+    async def read_stream(
+        self, stream_id: str, *, conn: AsyncConnection | None = None
+    ) -> list[RecordedEvent]:
+        """The stream's events in order, decoded; empty when the stream does not exist."""
+        async with self._reader(conn) as tx:
+            rows = (
+                await tx.execute(
+                    select(events.c.payload)
+                    .where(events.c.stream_id == stream_id)
+                    .order_by(events.c.stream_version)
+                )
+            ).all()
+        envelopes = [EventEnvelope.from_bytes(row.payload) for row in rows]
+        return await self.decode(envelopes)
+
+    async def decode(self, envelopes: Sequence[EventEnvelope]) -> list[RecordedEvent]:
+        """Open personal fields (``None`` for erased subjects) and upcast to the current event models."""
+        opened = await self.cipher.decrypt_many([(e.subject, e.data) for e in envelopes])
+        decoded: list[RecordedEvent] = []
+        for envelope, data in zip(envelopes, opened, strict=True):
+            model, current = self.registry.upcast(envelope.type, data)
+            decoded.append(RecordedEvent(envelope, model.model_validate(current)))
+        return decoded
+
+    async def read_all(
+        self, after: GlobalCursor = START, limit: int = 1000
+    ) -> list[tuple[GlobalCursor, StoredEvent]]:
+        """The next committed events in the store's global order, never skipping one committed late.
+
+        PostgreSQL assigns positions when rows are inserted, not when they commit, so a reader that takes
+        "position greater than the last seen" loses rows of a transaction still in flight. The global
+        order here is (writing transaction id, position), read only below the oldest transaction still
+        running: every row in that range is final, and no later commit can land behind the cursor.
+        SQLite commits one writer at a time, in position order.
+        """
+        query = (
+            select(events.c.tx_id, events.c.position, events.c.payload, events.c.hash)
+            .order_by(events.c.tx_id, events.c.position)
+            .limit(limit)
+        )
+        if is_postgres(self.engine):
+            horizon: ColumnElement[int] = literal_column("(pg_snapshot_xmin(pg_current_snapshot())::text::bigint)")
+            query = query.where(
+                and_(tuple_(events.c.tx_id, events.c.position) > after, events.c.tx_id < horizon)
+            )
+        else:
+            query = query.where(events.c.position > after[1])
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            (
+                (row.tx_id, row.position),
+                StoredEvent(row.position, EventEnvelope.from_bytes(row.payload), row.payload, row.hash),
+            )
+            for row in rows
+        ]
+
+    @asynccontextmanager
+    async def _reader(self, conn: AsyncConnection | None) -> AsyncIterator[AsyncConnection]:
+        if conn is not None:
+            yield conn
+            return
+        async with self.engine.connect() as new_conn:
+            yield new_conn
+
+    @staticmethod
+    async def _tail(conn: AsyncConnection, stream_id: str) -> tuple[int, str]:
+        row = (
+            await conn.execute(
+                select(events.c.stream_version, events.c.hash)
+                .where(events.c.stream_id == stream_id)
+                .order_by(events.c.stream_version.desc())
+                .limit(1)
+            )
+        ).first()
+        return (0, GENESIS_HASH) if row is None else (row.stream_version, row.hash)
+
+
+def _row(stored: StoredEvent, recorded_at: datetime) -> dict[str, Any]:
+    envelope = stored.envelope
+    return {
+        "event_id": envelope.id,
+        "stream_id": envelope.streamid,
+        "stream_version": envelope.streamversion,
+        "event_type": envelope.type,
+        "subject": envelope.subject,
+        "recorded_at": recorded_at,
+        "payload": stored.payload,
+        "hash": stored.hash,
+    }

@@ -1,0 +1,1 @@
+"""Kafka wiring: topics, the broker, the outbox relay and the idempotent consumer."""

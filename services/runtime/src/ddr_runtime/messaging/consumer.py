@@ -1,0 +1,263 @@
+"""The idempotent consumer: effects and the record of what was consumed commit together.
+
+A FastStream batch subscriber reads from the earliest offset (a new group replays history). For each batch
+it opens one database transaction, records every event id in the inbox (a redelivered id is skipped), runs
+the handler for each new event in order, and commits; only then does it commit the Kafka offsets. So a
+crash anywhere leads to redelivery, never to loss, and redelivery changes nothing.
+
+When a batch fails, its events are retried one at a time with backoff, each in its own transaction. One
+that still fails on a bad message (undecodable, unknown type, a rule it can never satisfy) is sent to
+``<topic>.dlq`` with the reason and its original coordinates in headers, and the consumer moves on. A
+failure of the infrastructure (database or broker unreachable) is not the message's fault: the batch is
+rewound and read again later.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import ConsumerRecord
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from opentelemetry import trace
+from pydantic import ValidationError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+from ddr_contracts.envelope import EventEnvelope, chain_hash
+from ddr_contracts.events import DomainEvent, UnknownEventType
+from ddr_contracts.topics import dead_letter_topic
+from ddr_runtime import metrics, telemetry
+from ddr_runtime.db import is_postgres
+from ddr_runtime.eventstore.schema import inbox
+from ddr_runtime.eventstore.store import EventStore
+from ddr_runtime.messaging.relay import HASH_HEADER
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("ddr.consumer")
+
+
+@dataclass(frozen=True)
+class ReceivedEvent:
+    """A consumed event: the envelope as published, its decoded domain event, where it came from."""
+
+    envelope: EventEnvelope
+    event: DomainEvent
+    topic: str
+    partition: int
+    offset: int
+
+
+Handler = Callable[[AsyncConnection, ReceivedEvent], Awaitable[None]]
+
+
+class PoisonMessage(Exception):
+    """A message that no retry can ever process."""
+
+
+def _is_infrastructure_failure(error: BaseException) -> bool:
+    if isinstance(error, OperationalError | InterfaceError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    record: ConsumerRecord[Any, Any]
+    envelope: EventEnvelope
+
+
+class IdempotentConsumer:
+    """Consumes topics into a service's store through ``handler``, exactly once in effect.
+
+    ``event_names``: the event types (without version) the handler wants; others are recorded and skipped.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        store: EventStore,
+        handler: Handler,
+        event_names: frozenset[str] | None = None,
+        attempts: int = 3,
+        backoff_seconds: float = 0.2,
+    ) -> None:
+        self.name = name
+        self._store = store
+        self._engine: AsyncEngine = store.engine
+        self._handler = handler
+        self._event_names = event_names
+        self._attempts = attempts
+        self._backoff = backoff_seconds
+        self._broker: KafkaBroker | None = None
+
+    def subscribe(self, broker: KafkaBroker, *topics: str, max_records: int = 500) -> None:
+        """Register the batch subscriber on ``broker`` (start the broker afterwards, in the app's lifespan)."""
+        self._broker = broker
+
+        async def on_events(_bodies: list[bytes], message: KafkaMessage) -> None:
+            await self.process(message)
+
+        broker.subscriber(
+            *topics,
+            group_id=self.name,
+            auto_offset_reset="earliest",
+            batch=True,
+            max_records=max_records,
+            batch_timeout_ms=100,
+            ack_policy=AckPolicy.MANUAL,
+        )(on_events)
+
+    async def process(self, message: Any) -> None:
+        records: Sequence[ConsumerRecord[Any, Any]] = (
+            message.raw_message if isinstance(message.raw_message, tuple) else (message.raw_message,)
+        )
+        try:
+            await self.handle_records(records)
+        except Exception:
+            log.exception("consumer %s: batch rewound for redelivery", self.name)
+            await message.nack()
+            raise
+        await message.ack()
+
+    async def handle_records(self, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
+        """Apply a batch; dead-letter what can never be applied. Raises only on infrastructure failure."""
+        parsed: list[_Parsed] = []
+        for record in records:
+            try:
+                parsed.append(_parse(record))
+            except PoisonMessage as poison:
+                await self._dead_letter(record, str(poison))
+        if not parsed:
+            return
+        try:
+            async with self._engine.begin() as conn:
+                for item in await self._first_seen(conn, parsed):
+                    await self._apply(conn, item)
+            return
+        except Exception as error:
+            if _is_infrastructure_failure(error):
+                raise
+        for item in parsed:  # isolate the failing message
+            await self._apply_alone(item)
+
+    async def _apply_alone(self, item: _Parsed) -> None:
+        try:
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(self._attempts),
+                wait=wait_exponential(multiplier=self._backoff, max=5),
+                retry=retry_if_exception(lambda e: not isinstance(e, PoisonMessage)),
+                reraise=True,
+            ):
+                with attempt:
+                    async with self._engine.begin() as conn:
+                        for fresh in await self._first_seen(conn, [item]):
+                            await self._apply(conn, fresh)
+        except Exception as error:
+            if _is_infrastructure_failure(error):
+                raise
+            await self._dead_letter(item.record, f"{type(error).__name__}: {error}")
+
+    async def _first_seen(self, conn: AsyncConnection, items: list[_Parsed]) -> list[_Parsed]:
+        """Record the ids in the inbox; return the items not consumed before, in their order."""
+        now = datetime.now(UTC)
+        dialect_insert = postgresql.insert if is_postgres(self._engine) else sqlite.insert
+        rows = [
+            {
+                "consumer": self.name,
+                "event_id": i.envelope.id,
+                "topic": i.record.topic,
+                "partition": i.record.partition,
+                "offset": i.record.offset,
+                "processed_at": now,
+            }
+            for i in items
+        ]
+        statement = dialect_insert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id)
+        new_ids: set[str] = set()
+        for start in range(0, len(rows), 200):
+            result = await conn.execute(statement.values(rows[start : start + 200]))
+            new_ids.update(result.scalars().all())
+        fresh: list[_Parsed] = []
+        seen: set[str] = set()
+        for item in items:
+            if item.envelope.id in new_ids and item.envelope.id not in seen:
+                seen.add(item.envelope.id)
+                fresh.append(item)
+        duplicates = len(items) - len(fresh)
+        if duplicates:
+            metrics.DUPLICATES.labels(self.name).inc(duplicates)
+        return fresh
+
+    async def _apply(self, conn: AsyncConnection, item: _Parsed) -> None:
+        envelope = item.envelope
+        if self._event_names is not None and envelope.type.rpartition(".v")[0] not in self._event_names:
+            return
+        parent = telemetry.extract_context(item.record.headers or ())
+        with tracer.start_as_current_span(
+            f"handle {envelope.type}",
+            context=parent,
+            kind=trace.SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.consumer.group.name": self.name,
+                "messaging.message.id": envelope.id,
+            },
+        ):
+            try:
+                (decoded,) = await self._store.decode([envelope])
+            except (UnknownEventType, ValidationError, ValueError) as error:
+                raise PoisonMessage(f"cannot decode {envelope.type}: {error}") from None
+            await self._handler(
+                conn,
+                ReceivedEvent(
+                    envelope, decoded.event, item.record.topic, item.record.partition, item.record.offset
+                ),
+            )
+        metrics.CONSUMED.labels(self.name).inc()
+
+    async def _dead_letter(self, record: ConsumerRecord[Any, Any], reason: str) -> None:
+        if self._broker is None:
+            raise RuntimeError("consumer not subscribed to a broker")
+        target = dead_letter_topic(record.topic)
+        headers = {
+            "ddr-dlq-reason": reason[:2000],
+            "ddr-dlq-consumer": self.name,
+            "ddr-dlq-topic": record.topic,
+            "ddr-dlq-partition": str(record.partition),
+            "ddr-dlq-offset": str(record.offset),
+            "ddr-dlq-at": datetime.now(UTC).isoformat(),
+        }
+        await self._broker.publish(record.value, target, key=record.key, headers=headers)
+        metrics.DEAD_LETTERS.labels(self.name, record.topic).inc()
+        log.warning(
+            "consumer %s dead-lettered %s[%s]@%s: %s",
+            self.name,
+            record.topic,
+            record.partition,
+            record.offset,
+            reason.split(":", 1)[0],
+        )
+
+
+def _parse(record: ConsumerRecord[Any, Any]) -> _Parsed:
+    value = record.value
+    if not isinstance(value, bytes | bytearray):
+        raise PoisonMessage("empty or non-binary message value")
+    try:
+        envelope = EventEnvelope.from_bytes(bytes(value))
+    except ValidationError as error:
+        raise PoisonMessage(f"not a valid event envelope: {error.error_count()} error(s)") from None
+    headers = dict(record.headers or ())
+    declared = headers.get(HASH_HEADER)
+    if declared is not None and declared.decode() != chain_hash(bytes(value)):
+        raise PoisonMessage("message bytes do not match their declared hash")
+    return _Parsed(record, envelope)

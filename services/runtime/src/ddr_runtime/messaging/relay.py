@@ -1,0 +1,152 @@
+"""The outbox relay: publishes committed events to Kafka, then forgets them.
+
+At-least-once and ordered per subject. The relay reads outbox rows in commit-safe order, publishes them with
+key = subject through the idempotent producer, waits for every acknowledgement (``acks=all``), and only
+then deletes the rows. Killed at any moment, it publishes again on restart what it had not yet deleted:
+consumers drop the duplicates by event id. A stream's later events always sit behind its earlier ones in
+the outbox (a later append starts only after the earlier one committed), so per-subject order holds.
+Run one relay per service store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass
+
+from faststream.kafka import KafkaBroker
+from opentelemetry import trace
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ddr_runtime import metrics, telemetry
+from ddr_runtime.eventstore.schema import events, outbox
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("ddr.relay")
+
+CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
+HASH_HEADER = "ddr-hash"
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    topic: str
+    event_id: str
+    event_type: str
+    subject: str
+    payload: bytes
+    hash: str
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        broker: KafkaBroker,
+        *,
+        service: str,
+        batch_size: int = 1000,
+        idle_seconds: float = 0.05,
+    ) -> None:
+        self._engine = engine
+        self._broker = broker
+        self._service = service
+        self._batch_size = batch_size
+        self._idle_seconds = idle_seconds
+        self._wake = asyncio.Event()
+
+    def notify(self) -> None:
+        """Wake the relay at once (an append just committed in this process)."""
+        self._wake.set()
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of the outbox; return how many events it published."""
+        rows = await self._next_batch()
+        if not rows:
+            return 0
+        pending: list[Awaitable[object]] = []
+        for row in rows:
+            pending.append(await self._send(row))
+        await asyncio.gather(*pending)
+        async with self._engine.begin() as conn:
+            await conn.execute(delete(outbox).where(outbox.c.id.in_([r.id for r in rows])))
+        metrics.RELAY_PUBLISHED.labels(self._service).inc(len(rows))
+        return len(rows)
+
+    async def drain(self) -> int:
+        """Publish until the outbox is empty."""
+        total = 0
+        while published := await self.publish_pending():
+            total += published
+        return total
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Publish continuously until ``stop`` is set; a failure is logged and retried after a pause."""
+        backoff = self._idle_seconds
+        while not stop.is_set():
+            try:
+                published = await self.publish_pending()
+                backoff = self._idle_seconds
+            except Exception:
+                log.exception("outbox relay failed; retrying", extra={"service": self._service})
+                published = 0
+                backoff = min(backoff * 2, 5.0)
+            if not published:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+
+    async def backlog(self) -> int:
+        from sqlalchemy import func
+
+        async with self._engine.connect() as conn:
+            return int((await conn.execute(select(func.count()).select_from(outbox))).scalar_one())
+
+    async def _next_batch(self) -> list[OutboxRow]:
+        query = (
+            select(
+                outbox.c.id,
+                outbox.c.topic,
+                events.c.event_id,
+                events.c.event_type,
+                events.c.subject,
+                events.c.payload,
+                events.c.hash,
+            )
+            .join(events, events.c.event_id == outbox.c.event_id)
+            .order_by(outbox.c.id)
+            .limit(self._batch_size)
+        )
+        async with self._engine.connect() as conn:
+            return [OutboxRow(*row) for row in (await conn.execute(query)).all()]
+
+    async def _send(self, row: OutboxRow) -> Awaitable[object]:
+        traceparent = json.loads(row.payload).get("traceparent")
+        parent = telemetry.context_from_traceparent(traceparent) if traceparent else None
+        with tracer.start_as_current_span(
+            f"publish {row.topic}",
+            context=parent,
+            kind=trace.SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.destination.name": row.topic,
+                "messaging.message.id": row.event_id,
+                "ddr.event.type": row.event_type,
+            },
+        ):
+            headers = {
+                "content-type": CONTENT_TYPE,
+                "ce_id": row.event_id,
+                "ce_type": row.event_type,
+                HASH_HEADER: row.hash,
+                **{k: v.decode() for k, v in telemetry.inject_headers()},
+            }
+            future: Awaitable[object] = await self._broker.publish(
+                row.payload, row.topic, key=row.subject.encode(), headers=headers, no_confirm=True
+            )
+        return future

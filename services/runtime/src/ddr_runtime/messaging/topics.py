@@ -1,0 +1,60 @@
+"""Explicit topic creation (the broker never auto-creates): partitions from settings, history kept forever."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from ddr_contracts.topics import SERVICES, dead_letter_topic, events_topic
+
+KEEP_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "delete"}
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    config: dict[str, str]
+
+
+def platform_topics(partitions: int, dlq_partitions: int = 1) -> list[TopicSpec]:
+    """Every service's event topic and its dead-letter topic.
+
+    The partition count is chosen once: adding partitions later remaps keys and breaks per-subject order.
+    """
+    specs: list[TopicSpec] = []
+    for service in SERVICES:
+        topic = events_topic(service)
+        specs.append(TopicSpec(topic, partitions, dict(KEEP_FOREVER)))
+        specs.append(TopicSpec(dead_letter_topic(topic), dlq_partitions, dict(KEEP_FOREVER)))
+    return specs
+
+
+def ensure_topics(bootstrap_servers: str, specs: Iterable[TopicSpec]) -> list[str]:
+    """Create the topics that do not exist yet; return the names created. Existing topics are left alone."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="ddr-admin")
+    try:
+        existing = set(admin.list_topics())
+        wanted = [s for s in specs if s.name not in existing]
+        created: list[str] = []
+        for spec in wanted:
+            try:
+                admin.create_topics(
+                    [
+                        NewTopic(
+                            spec.name,
+                            num_partitions=spec.partitions,
+                            replication_factor=1,
+                            topic_configs=spec.config,
+                        )
+                    ]
+                )
+                created.append(spec.name)
+            except TopicAlreadyExistsError:
+                continue
+        return created
+    finally:
+        admin.close()

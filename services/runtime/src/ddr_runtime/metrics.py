@@ -1,0 +1,19 @@
+"""Operational metrics (Prometheus): outbox backlog, events relayed and consumed, dead letters, consumer lag.
+
+Labels carry service and consumer names, never anything about a person.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge
+
+RELAY_PUBLISHED = Counter("ddr_relay_published_events", "Events the outbox relay published", ["service"])
+OUTBOX_BACKLOG = Gauge("ddr_outbox_backlog_events", "Events stored but not yet published", ["service"])
+CONSUMED = Counter("ddr_consumer_applied_events", "Events a consumer applied", ["consumer"])
+DUPLICATES = Counter("ddr_consumer_duplicate_events", "Redelivered events a consumer skipped", ["consumer"])
+DEAD_LETTERS = Counter(
+    "ddr_consumer_dead_letters", "Messages sent to a dead-letter topic", ["consumer", "topic"]
+)
+CONSUMER_LAG = Gauge(
+    "ddr_consumer_lag_messages", "Messages behind the end of a partition", ["consumer", "topic", "partition"]
+)

@@ -1,0 +1,146 @@
+"""What every service is made of, assembled once: store, key store, broker, relay, consumers, app.
+
+A service's ``bootstrap.py`` calls :func:`build_runtime`, registers its consumers, and passes its routers
+to :func:`create_service_app`. Nothing here does I/O until the app's lifespan starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from fastapi import APIRouter, Depends, FastAPI, Response
+from faststream.kafka import KafkaBroker
+from opentelemetry.sdk.trace import TracerProvider
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ddr_contracts.events import EventRegistry
+from ddr_contracts.topics import events_topic
+from ddr_runtime import metrics
+from ddr_runtime.auth.dependencies import public_route
+from ddr_runtime.auth.tokens import TokenVerifier
+from ddr_runtime.config import Settings
+from ddr_runtime.crypto.cipher import PersonalDataCipher
+from ddr_runtime.crypto.keystore import KeyStore, SubjectErased, load_or_create_master_key
+from ddr_runtime.db import create_engine
+from ddr_runtime.eventstore.errors import ConcurrencyConflict, StreamNotFound
+from ddr_runtime.eventstore.store import EventStore
+from ddr_runtime.http.app import create_app
+from ddr_runtime.http.problems import register_problem
+from ddr_runtime.messaging.broker import make_broker
+from ddr_runtime.messaging.consumer import Handler, IdempotentConsumer
+from ddr_runtime.messaging.relay import OutboxRelay
+
+register_problem(ConcurrencyConflict, 409, "Conflict: the record changed since you read it")
+register_problem(StreamNotFound, 404, "Not Found")
+register_problem(SubjectErased, 410, "Gone: this person's data was erased")
+
+
+def master_key(settings: Settings) -> bytes:
+    if settings.master_key is not None:
+        return base64.b64decode(settings.master_key.get_secret_value())
+    return load_or_create_master_key(settings.var_dir / "secrets" / "master.key")
+
+
+@dataclass
+class ServiceRuntime:
+    """The wired parts of one service process."""
+
+    settings: Settings
+    engine: AsyncEngine
+    keys_engine: AsyncEngine
+    keystore: KeyStore
+    store: EventStore
+    broker: KafkaBroker
+    relay: OutboxRelay
+    consumers: list[IdempotentConsumer] = field(default_factory=list)
+
+    def consume(
+        self, *topics: str, name: str, handler: Handler, event_names: frozenset[str] | None = None
+    ) -> IdempotentConsumer:
+        """Register an idempotent consumer of ``topics`` whose effects land in this service's store."""
+        consumer = IdempotentConsumer(name=name, store=self.store, handler=handler, event_names=event_names)
+        consumer.subscribe(self.broker, *topics)
+        self.consumers.append(consumer)
+        return consumer
+
+    async def start(self) -> asyncio.Task[None]:
+        await self.keystore.create_schema()
+        await self.store.create_schema()
+        await self.broker.start()
+        self._stop = asyncio.Event()
+        return asyncio.create_task(self.relay.run(self._stop), name=f"{self.settings.service_name}-relay")
+
+    async def stop(self, relay_task: asyncio.Task[None]) -> None:
+        self._stop.set()
+        await relay_task
+        await self.broker.stop()
+        await self.engine.dispose()
+        await self.keys_engine.dispose()
+
+    async def check_store(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("select 1"))
+
+    async def check_kafka(self) -> None:
+        if not await self.broker.ping(timeout=2.0):
+            raise ConnectionError("Kafka does not answer")
+
+
+def build_runtime(service: str, registry: EventRegistry, settings: Settings | None = None) -> ServiceRuntime:
+    settings = settings or Settings(service_name=service)
+    engine = create_engine(settings.store_url())
+    keys_engine = create_engine(settings.keys_url(), pool_size=5)
+    keystore = KeyStore(keys_engine, master_key(settings))
+    store = EventStore(
+        engine, PersonalDataCipher(keystore), registry, service=service, topic=events_topic(service)
+    )
+    broker = make_broker(settings.kafka_bootstrap_servers, client_id=f"ddr-{service}")
+    relay = OutboxRelay(engine, broker, service=service)
+    return ServiceRuntime(settings, engine, keys_engine, keystore, store, broker, relay)
+
+
+def create_service_app(
+    runtime: ServiceRuntime,
+    routers: Sequence[APIRouter] = (),
+    *,
+    token_verifier: TokenVerifier | None = None,
+    tracer_provider: TracerProvider | None = None,
+) -> FastAPI:
+    """The service's app: its routers, health and readiness (store and Kafka), metrics, and a lifespan
+    that creates the store's tables, starts the broker with its subscribers and runs the outbox relay."""
+
+    @asynccontextmanager
+    async def running(_app: FastAPI) -> AsyncIterator[None]:
+        relay_task = await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop(relay_task)
+
+    return create_app(
+        service_name=runtime.settings.service_name,
+        settings=runtime.settings,
+        routers=[*routers, _metrics_router(runtime)],
+        readiness_checks=[("store", runtime.check_store), ("kafka", runtime.check_kafka)],
+        lifespan_hooks=[running],
+        token_verifier=token_verifier,
+        tracer_provider=tracer_provider,
+    )
+
+
+def _metrics_router(runtime: ServiceRuntime) -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/metrics", dependencies=[Depends(public_route)], include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        # Counts only, never anything about a person: safe for the operator's scraper without a token.
+        metrics.OUTBOX_BACKLOG.labels(runtime.settings.service_name).set(await runtime.relay.backlog())
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router

@@ -1,0 +1,149 @@
+"""Traces and logs: one tracer provider per process, W3C trace context across Kafka, JSON logs.
+
+Nothing here logs or records payloads: event ids and types identify what happened without
+carrying the personal data the events hold.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import traceback
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from ddr_runtime.config import Settings
+
+TRACEPARENT = "traceparent"
+TRACESTATE = "tracestate"
+# Only W3C trace context crosses process boundaries; baggage is left out because it could carry anything.
+_propagator = TraceContextTextMapPropagator()
+
+
+def configure_telemetry(service_name: str, settings: Settings) -> TracerProvider:
+    """The process's tracer provider, made global on the first call and returned as is afterwards.
+
+    Spans are always recorded, so trace context flows from HTTP through Kafka to consumers; they are
+    exported over OTLP/HTTP only when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set.
+    """
+    current = trace.get_tracer_provider()
+    if isinstance(current, TracerProvider):
+        return current
+    resource = Resource.create(
+        {
+            "service.name": service_name,
+            "service.namespace": "ddr",
+            "deployment.environment.name": settings.environment,
+        }
+    )
+    provider = TracerProvider(resource=resource)
+    endpoint = settings.otel_exporter_otlp_endpoint.strip()
+    if endpoint:
+        # The variable names the collector's base URL; the HTTP exporter wants the traces signal's URL.
+        exporter = OTLPSpanExporter(endpoint=endpoint.rstrip("/") + "/v1/traces")
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+    return provider
+
+
+def inject_headers(context: Context | None = None) -> list[tuple[str, bytes]]:
+    """Kafka message headers carrying the trace context of ``context`` (default: the current one)."""
+    carrier: dict[str, str] = {}
+    _propagator.inject(carrier, context=context)
+    return [(key, value.encode("ascii")) for key, value in carrier.items()]
+
+
+def extract_context(headers: Sequence[tuple[str, bytes]]) -> Context:
+    """The trace context carried by Kafka message headers; an empty context when there is none."""
+    carrier: dict[str, str] = {}
+    for key, value in headers:
+        name = key.lower()
+        if name in (TRACEPARENT, TRACESTATE) and name not in carrier and value is not None:
+            carrier[name] = value.decode("ascii", errors="replace")
+    return _propagator.extract(carrier)
+
+
+def current_traceparent() -> str | None:
+    """The W3C ``traceparent`` of the current span, to store in an event envelope; None outside a trace."""
+    carrier: dict[str, str] = {}
+    _propagator.inject(carrier)
+    return carrier.get(TRACEPARENT)
+
+
+def context_from_traceparent(traceparent: str, tracestate: str | None = None) -> Context:
+    """A context whose parent is the span ``traceparent`` names (e.g. read back from an event envelope)."""
+    carrier = {TRACEPARENT: traceparent}
+    if tracestate:
+        carrier[TRACESTATE] = tracestate
+    return _propagator.extract(carrier)
+
+
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per line, with the service and the current span's trace and span ids.
+
+    An exception is logged by its type and code path only: exception messages can quote
+    personal data (a database error echoes its parameters), and operators must not see it.
+    Fields passed with ``extra=`` are included, so log ``event_id`` and ``event_type`` that way.
+    """
+
+    def __init__(self, service_name: str) -> None:
+        super().__init__()
+        self.service_name = service_name
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "service": self.service_name,
+        }
+        span_context = trace.get_current_span().get_span_context()
+        if span_context.is_valid:
+            entry["trace_id"] = format(span_context.trace_id, "032x")
+            entry["span_id"] = format(span_context.span_id, "016x")
+        entry.update(
+            (key, value) for key, value in record.__dict__.items() if key not in _STANDARD_RECORD_FIELDS
+        )
+        if record.exc_info and record.exc_info[0] is not None:
+            entry.setdefault("exc_type", record.exc_info[0].__qualname__)
+            entry.setdefault(
+                "stack",
+                [f"{f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(record.exc_info[2])],
+            )
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+_STANDARD_RECORD_FIELDS = frozenset(
+    {
+        *logging.LogRecord("", logging.INFO, "", 0, "", None, None).__dict__,
+        "message",
+        "asctime",
+        "taskName",
+    }
+)
+_HANDLER_NAME = "ddr-json"
+
+
+def configure_logging(service_name: str, level: int | str = logging.INFO) -> None:
+    """Send the root logger's records to stderr as JSON lines; calling it again replaces the handler.
+
+    Run uvicorn with ``log_config=None`` so its loggers propagate here instead of printing plain text.
+    """
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
+        root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.set_name(_HANDLER_NAME)
+    handler.setFormatter(JsonLogFormatter(service_name))
+    root.addHandler(handler)
+    root.setLevel(level)

@@ -1,0 +1,207 @@
+"""The event store on real SQLite and real PostgreSQL: concurrency, global order, hash chain, erasure."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import pytest
+from sqlalchemy import select, text, update
+
+from ddr_contracts.envelope import ENCRYPTED_PREFIX
+from ddr_runtime.eventstore.errors import ConcurrencyConflict
+from ddr_runtime.eventstore.schema import events, outbox
+from ddr_runtime.eventstore.store import START, Causation, EventStore, NewEvent
+from ddr_runtime.eventstore.verify import verify_store
+from ddr_runtime.testing.samples import SampleNoteAdded, SamplePersonListed
+
+ACTOR = Causation(actor="officer-1")
+
+
+def listed(person: str, name: str = "Mohamed Ag Intalla") -> NewEvent:
+    return NewEvent(
+        SamplePersonListed(person_id=person, movement="MNLA", full_name=name, birth_year=1990), person
+    )
+
+
+def note(person: str, sequence: int) -> NewEvent:
+    return NewEvent(SampleNoteAdded(person_id=person, sequence=sequence), person)
+
+
+async def test_appended_events_read_back_in_order_with_personal_fields_opened(store: EventStore) -> None:
+    await store.append("person-1", 0, [listed("p1"), note("p1", 1)], ACTOR)
+    await store.append("person-1", 2, [note("p1", 2)], ACTOR)
+
+    history = await store.read_stream("person-1")
+
+    assert [e.version for e in history] == [1, 2, 3]
+    first = history[0].event
+    assert isinstance(first, SamplePersonListed)
+    assert first.full_name == "Mohamed Ag Intalla"
+    assert history[0].envelope.actor == "officer-1"
+
+
+async def test_personal_fields_are_stored_encrypted(store: EventStore) -> None:
+    await store.append("person-1", 0, [listed("p1")], ACTOR)
+
+    async with store.engine.connect() as conn:
+        payload = (await conn.execute(select(events.c.payload))).scalar_one()
+
+    assert b"Intalla" not in payload
+    assert ENCRYPTED_PREFIX.encode() in payload
+
+
+async def test_two_writers_at_the_same_expected_version_one_wins_one_conflicts(store: EventStore) -> None:
+    await store.append("person-1", 0, [listed("p1")], ACTOR)
+
+    results = await asyncio.gather(
+        store.append("person-1", 1, [note("p1", 1)], ACTOR),
+        store.append("person-1", 1, [note("p1", 2)], ACTOR),
+        return_exceptions=True,
+    )
+
+    conflicts = [r for r in results if isinstance(r, ConcurrencyConflict)]
+    assert len(conflicts) == 1
+    assert len([r for r in results if isinstance(r, list)]) == 1
+    assert [e.version for e in await store.read_stream("person-1")] == [1, 2]
+
+
+async def test_a_stale_expected_version_writes_nothing(store: EventStore) -> None:
+    await store.append("person-1", 0, [listed("p1"), note("p1", 1)], ACTOR)
+
+    with pytest.raises(ConcurrencyConflict):
+        await store.append("person-1", 1, [note("p1", 9)], ACTOR)
+
+    async with store.engine.connect() as conn:
+        assert (await conn.execute(select(outbox.c.id))).all().__len__() == 2
+    assert len(await store.read_stream("person-1")) == 2
+
+
+async def test_every_append_has_its_outbox_entry_in_the_same_commit(store: EventStore) -> None:
+    stored = await store.append("person-1", 0, [listed("p1"), note("p1", 1)], ACTOR)
+
+    async with store.engine.connect() as conn:
+        ids = set((await conn.execute(select(outbox.c.event_id))).scalars())
+
+    assert ids == {s.envelope.id for s in stored}
+
+
+async def test_global_reader_misses_nothing_while_writers_commit_out_of_order(store: EventStore) -> None:
+    writers, per_writer = 8, 25
+    written: set[str] = set()
+    seen: list[str] = []
+    done = asyncio.Event()
+
+    async def writer(index: int) -> None:
+        for sequence in range(per_writer):
+            # Hold each transaction open for a random while, so commits land out of position order.
+            async with store.transaction() as conn:
+                stored = await store.append(
+                    f"w{index}", sequence, [note(f"w{index}", sequence)], ACTOR, conn=conn
+                )
+                await asyncio.sleep(random.uniform(0, 0.01))
+            written.update(s.envelope.id for s in stored)
+
+    async def reader() -> None:
+        cursor = START
+        while True:
+            finished = done.is_set()
+            batch = await store.read_all(cursor, limit=7)
+            for position, stored in batch:
+                cursor = position
+                seen.append(stored.envelope.id)
+            if finished and not batch:
+                return
+            await asyncio.sleep(0.001)
+
+    reading = asyncio.create_task(reader())
+    await asyncio.gather(*(writer(i) for i in range(writers)))
+    done.set()
+    await reading
+
+    assert len(seen) == len(set(seen)), "an event was read twice"
+    assert set(seen) == written
+    assert len(written) == writers * per_writer
+
+
+async def test_verify_passes_on_an_untouched_store(store: EventStore) -> None:
+    await store.append("person-1", 0, [listed("p1"), note("p1", 1), note("p1", 2)], ACTOR)
+    await store.append("person-2", 0, [listed("p2")], ACTOR)
+
+    report = await verify_store(store.engine)
+
+    assert report.ok, report.offences
+    assert (report.streams, report.events) == (2, 4)
+
+
+async def test_verify_names_an_edited_event(store: EventStore) -> None:
+    await store.append("person-1", 0, [listed("p1"), note("p1", 1), note("p1", 2)], ACTOR)
+    async with store.engine.begin() as conn:
+        payload = (
+            await conn.execute(select(events.c.payload).where(events.c.stream_version == 2))
+        ).scalar_one()
+        tampered = payload.replace(b'"sequence":1', b'"sequence":7')
+        assert tampered != payload
+        await conn.execute(update(events).where(events.c.stream_version == 2).values(payload=tampered))
+
+    report = await verify_store(store.engine)
+
+    assert [(o.stream_id, o.version) for o in report.offences] == [("person-1", 2)]
+
+
+async def test_verify_names_a_deleted_event(store: EventStore) -> None:
+    await store.append("person-1", 0, [listed("p1"), note("p1", 1), note("p1", 2)], ACTOR)
+    async with store.engine.begin() as conn:
+        await conn.execute(events.delete().where(events.c.stream_version == 2))
+
+    report = await verify_store(store.engine)
+
+    assert report.offences
+    assert {(o.stream_id, o.version) for o in report.offences} == {("person-1", 3)}
+
+
+async def test_verify_names_reordered_events(store: EventStore) -> None:
+    await store.append("person-1", 0, [listed("p1"), note("p1", 1), note("p1", 2)], ACTOR)
+    async with store.engine.begin() as conn:
+        rows = {
+            r.stream_version: r.payload
+            for r in await conn.execute(select(events.c.stream_version, events.c.payload))
+        }
+        hashes = {
+            r.stream_version: r.hash
+            for r in await conn.execute(select(events.c.stream_version, events.c.hash))
+        }
+        await conn.execute(update(events).where(events.c.stream_version == 2).values(stream_version=-2))
+        await conn.execute(
+            update(events)
+            .where(events.c.stream_version == 3)
+            .values(stream_version=2, payload=rows[3], hash=hashes[3])
+        )
+        await conn.execute(update(events).where(events.c.stream_version == -2).values(stream_version=3))
+
+    report = await verify_store(store.engine)
+
+    assert {(o.stream_id, o.version) for o in report.offences} >= {("person-1", 2), ("person-1", 3)}
+
+
+async def test_after_erasure_personal_fields_read_as_none_and_verify_still_passes(store: EventStore) -> None:
+    await store.append("person-1", 0, [listed("p1")], ACTOR)
+    await store.append("person-2", 0, [listed("p2", name="Aminata Traoré")], ACTOR)
+
+    await store.cipher.keystore.erase("p1")
+
+    erased, kept = (
+        (await store.read_stream("person-1"))[0].event,
+        (await store.read_stream("person-2"))[0].event,
+    )
+    assert isinstance(erased, SamplePersonListed)
+    assert isinstance(kept, SamplePersonListed)
+    assert (erased.full_name, erased.birth_year, erased.movement) == (None, None, "MNLA")
+    assert kept.full_name == "Aminata Traoré"
+    assert (await verify_store(store.engine)).ok
+
+
+async def test_schema_creation_is_idempotent(store: EventStore) -> None:
+    await store.create_schema()
+    async with store.engine.connect() as conn:
+        assert (await conn.execute(text("select count(*) from events"))).scalar_one() == 0

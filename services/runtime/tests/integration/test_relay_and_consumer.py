@@ -1,0 +1,334 @@
+"""Outbox relay and idempotent consumer against a real Kafka broker and real PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import signal
+import sys
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
+
+import pytest
+from kafka import KafkaConsumer
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from ddr_contracts.topics import dead_letter_topic
+from ddr_runtime.crypto.cipher import PersonalDataCipher
+from ddr_runtime.crypto.keystore import KeyStore
+from ddr_runtime.db import create_engine
+from ddr_runtime.eventstore.schema import outbox
+from ddr_runtime.eventstore.store import Causation, EventStore, NewEvent
+from ddr_runtime.messaging.broker import make_broker
+from ddr_runtime.messaging.consumer import IdempotentConsumer, ReceivedEvent
+from ddr_runtime.messaging.relay import OutboxRelay
+from ddr_runtime.messaging.topics import TopicSpec, ensure_topics
+from ddr_runtime.testing.samples import SAMPLES, SampleNoteAdded
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+applied_metadata = MetaData()
+applied = Table(
+    "applied",
+    applied_metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False),
+    Column("stream_id", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+
+@pytest.fixture
+def topic(kafka_bootstrap_servers: str) -> str:
+    name = f"test.{uuid.uuid4().hex[:10]}.events"
+    ensure_topics(
+        kafka_bootstrap_servers,
+        [
+            TopicSpec(name, 3, {"retention.ms": "-1"}),
+            TopicSpec(dead_letter_topic(name), 1, {"retention.ms": "-1"}),
+        ],
+    )
+    return name
+
+
+@pytest.fixture
+async def writer_store(
+    fresh_postgres_database: str, keystore: KeyStore, topic: str
+) -> AsyncIterator[EventStore]:
+    engine = create_engine(fresh_postgres_database, pool_size=12)
+    store = EventStore(engine, PersonalDataCipher(keystore), SAMPLES, service="writer", topic=topic)
+    await store.create_schema()
+    yield store
+    await engine.dispose()
+
+
+@pytest.fixture
+async def reader_store(
+    make_postgres_database: Callable[[], Coroutine[Any, Any, str]], keystore: KeyStore
+) -> AsyncIterator[EventStore]:
+    engine = create_engine(await make_postgres_database())
+    store = EventStore(engine, PersonalDataCipher(keystore), SAMPLES, service="reader", topic="unused")
+    await store.create_schema()
+    async with engine.begin() as conn:
+        await conn.run_sync(applied_metadata.create_all)
+    yield store
+    await engine.dispose()
+
+
+async def record_applied(conn: AsyncConnection, received: ReceivedEvent) -> None:
+    await conn.execute(
+        insert(applied).values(
+            event_id=received.envelope.id,
+            stream_id=received.envelope.streamid,
+            version=received.envelope.streamversion,
+        )
+    )
+
+
+async def count(engine: AsyncEngine, table: Table) -> int:
+    async with engine.connect() as conn:
+        return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
+
+
+async def wait_until(predicate: Callable[[], Coroutine[Any, Any, bool]], seconds: float) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not await predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {seconds}s")
+        await asyncio.sleep(0.2)
+
+
+def topic_records(bootstrap: str, topic: str) -> list[tuple[int, str, bytes]]:
+    """Every record of ``topic`` from offset zero: (partition, key, value)."""
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+        consumer_timeout_ms=3000,
+    )
+    try:
+        return [(r.partition, r.key.decode(), r.value) for r in consumer]
+    finally:
+        consumer.close()
+
+
+async def test_relay_killed_at_random_loses_nothing_and_consumer_applies_each_event_once(
+    writer_store: EventStore,
+    reader_store: EventStore,
+    kafka_bootstrap_servers: str,
+    topic: str,
+    fresh_postgres_database: str,
+) -> None:
+    streams, total = 100, 10_000
+    cause = Causation(actor="chaos-test")
+    versions: dict[str, int] = defaultdict(int)
+
+    async def writer(streams_of_writer: list[str]) -> None:
+        written = 0
+        rng = random.Random(streams_of_writer[0])
+        while written < total // 10:
+            stream = rng.choice(streams_of_writer)
+            size = min(rng.randint(1, 20), total // 10 - written)
+            batch = [
+                NewEvent(SampleNoteAdded(person_id=stream, sequence=versions[stream] + i + 1), stream)
+                for i in range(size)
+            ]
+            await writer_store.append(stream, versions[stream], batch, cause)
+            versions[stream] += size
+            written += size
+            await asyncio.sleep(0.05)  # spread the writing over seconds, so relay kills land mid-stream
+
+    all_streams = [f"s{i:03d}" for i in range(streams)]
+    writing = asyncio.gather(*(writer(all_streams[i::10]) for i in range(10)))
+
+    kills = 0
+    relay_cmd = [
+        sys.executable,
+        "-m",
+        "ddr_runtime.testing.relay_process",
+        fresh_postgres_database,
+        kafka_bootstrap_servers,
+        "writer",
+    ]
+    while not writing.done() or await count(writer_store.engine, outbox) > 0:
+        process = await asyncio.create_subprocess_exec(*relay_cmd)
+        await asyncio.sleep(random.uniform(0.5, 2.0))
+        process.send_signal(signal.SIGKILL)
+        await process.wait()
+        kills += 1
+        if kills > 60:
+            break
+    await writing
+    drain = await asyncio.create_subprocess_exec(*relay_cmd, "--drain")
+    assert await asyncio.wait_for(drain.wait(), timeout=300) == 0
+
+    broker = make_broker(kafka_bootstrap_servers, client_id="test-consumer")
+    consumer = IdempotentConsumer(
+        name=f"group-{uuid.uuid4().hex[:8]}", store=reader_store, handler=record_applied
+    )
+    consumer.subscribe(broker, topic)
+    await broker.start()
+    try:
+        await wait_until(lambda: _at_least(reader_store.engine, total), seconds=180)
+        await asyncio.sleep(1.0)  # let any straggling redelivery arrive
+    finally:
+        await broker.stop()
+
+    records = topic_records(kafka_bootstrap_servers, topic)
+    published = {_event_id(value) for _, _, value in records}
+    async with reader_store.engine.connect() as conn:
+        rows = (await conn.execute(select(applied).order_by(applied.c.seq))).all()
+
+    assert kills >= 2
+    assert sum(versions.values()) == total
+    assert len(published) == total, "appended = published distinct"
+    assert len(rows) == total, "published = applied"
+    assert len({r.event_id for r in rows}) == total, "each applied once"
+    applied_versions: dict[str, list[int]] = defaultdict(list)
+    for row in rows:
+        applied_versions[row.stream_id].append(row.version)
+    for stream, seen in applied_versions.items():
+        assert seen == list(range(1, versions[stream] + 1)), f"{stream} applied out of order"
+
+
+async def _at_least(engine: AsyncEngine, expected: int) -> bool:
+    return await count(engine, applied) >= expected
+
+
+def _event_id(value: bytes) -> str:
+    import json
+
+    return str(json.loads(value)["id"])
+
+
+async def test_redelivered_events_change_nothing(
+    writer_store: EventStore, reader_store: EventStore, kafka_bootstrap_servers: str, topic: str
+) -> None:
+    cause = Causation(actor="test")
+    await writer_store.append("s1", 0, [NewEvent(SampleNoteAdded(person_id="s1", sequence=1), "s1")], cause)
+    broker = make_broker(kafka_bootstrap_servers, client_id="test-relay")
+    await broker.connect()
+    try:
+        relay = OutboxRelay(writer_store.engine, broker, service="writer")
+        # Publish the same outbox twice, as a relay killed before deleting its rows would.
+        rows = await relay._next_batch()
+        for row in rows:
+            await (await relay._send(row))
+        assert await relay.drain() == 1
+    finally:
+        await broker.stop()
+    assert len(topic_records(kafka_bootstrap_servers, topic)) == 2
+
+    broker = make_broker(kafka_bootstrap_servers, client_id="test-consumer")
+    consumer = IdempotentConsumer(
+        name=f"group-{uuid.uuid4().hex[:8]}", store=reader_store, handler=record_applied
+    )
+    consumer.subscribe(broker, topic)
+    await broker.start()
+    try:
+        await wait_until(lambda: _at_least(reader_store.engine, 1), seconds=60)
+        await asyncio.sleep(2.0)
+    finally:
+        await broker.stop()
+
+    assert await count(reader_store.engine, applied) == 1
+
+
+async def test_a_poison_message_is_dead_lettered_with_its_reason_and_the_next_is_processed(
+    writer_store: EventStore, reader_store: EventStore, kafka_bootstrap_servers: str, topic: str
+) -> None:
+    broker = make_broker(kafka_bootstrap_servers, client_id="test-poison")
+    await broker.connect()
+    try:
+        await broker.publish(b"{not json", topic, key=b"s1")
+        await writer_store.append(
+            "s1", 0, [NewEvent(SampleNoteAdded(person_id="s1", sequence=1), "s1")], Causation(actor="test")
+        )
+        await OutboxRelay(writer_store.engine, broker, service="writer").drain()
+    finally:
+        await broker.stop()
+
+    broker = make_broker(kafka_bootstrap_servers, client_id="test-consumer")
+    consumer = IdempotentConsumer(
+        name=f"group-{uuid.uuid4().hex[:8]}", store=reader_store, handler=record_applied
+    )
+    consumer.subscribe(broker, topic)
+    await broker.start()
+    try:
+        await wait_until(lambda: _at_least(reader_store.engine, 1), seconds=60)
+    finally:
+        await broker.stop()
+
+    dead = KafkaConsumer(
+        dead_letter_topic(topic),
+        bootstrap_servers=kafka_bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        consumer_timeout_ms=5000,
+    )
+    letters = list(dead)
+    dead.close()
+    assert len(letters) == 1
+    headers = {k: v.decode() for k, v in letters[0].headers}
+    assert letters[0].value == b"{not json"
+    assert "not a valid event envelope" in headers["ddr-dlq-reason"]
+    assert (headers["ddr-dlq-topic"], headers["ddr-dlq-offset"]) == (topic, "0")
+    assert await count(reader_store.engine, applied) == 1
+
+
+async def test_a_handler_that_always_fails_on_one_event_dead_letters_it_and_moves_on(
+    writer_store: EventStore, reader_store: EventStore, kafka_bootstrap_servers: str, topic: str
+) -> None:
+    cause = Causation(actor="test")
+    for sequence in (1, 2, 3):
+        await writer_store.append(
+            "s1", sequence - 1, [NewEvent(SampleNoteAdded(person_id="s1", sequence=sequence), "s1")], cause
+        )
+    broker = make_broker(kafka_bootstrap_servers, client_id="test-relay")
+    await broker.connect()
+    try:
+        await OutboxRelay(writer_store.engine, broker, service="writer").drain()
+    finally:
+        await broker.stop()
+
+    async def refuse_the_second(conn: AsyncConnection, received: ReceivedEvent) -> None:
+        assert isinstance(received.event, SampleNoteAdded)
+        await record_applied(conn, received)
+        if received.event.sequence == 2:
+            raise ValueError("sequence 2 breaks a rule")
+
+    broker = make_broker(kafka_bootstrap_servers, client_id="test-consumer")
+    consumer = IdempotentConsumer(
+        name=f"group-{uuid.uuid4().hex[:8]}",
+        store=reader_store,
+        handler=refuse_the_second,
+        backoff_seconds=0.01,
+    )
+    consumer.subscribe(broker, topic)
+    await broker.start()
+    try:
+        await wait_until(lambda: _at_least(reader_store.engine, 2), seconds=60)
+        await asyncio.sleep(1.0)
+    finally:
+        await broker.stop()
+
+    async with reader_store.engine.connect() as conn:
+        versions = [r.version for r in await conn.execute(select(applied).order_by(applied.c.seq))]
+    assert versions == [1, 3]
+    dead = KafkaConsumer(
+        dead_letter_topic(topic),
+        bootstrap_servers=kafka_bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        consumer_timeout_ms=5000,
+    )
+    letters = list(dead)
+    dead.close()
+    assert [dict(m.headers)["ddr-dlq-reason"].decode() for m in letters] == [
+        "ValueError: sequence 2 breaks a rule"
+    ]
