@@ -35,6 +35,7 @@ from ddr_runtime.http.problems import register_problem
 from ddr_runtime.messaging.broker import make_broker
 from ddr_runtime.messaging.consumer import Handler, IdempotentConsumer
 from ddr_runtime.messaging.relay import OutboxRelay
+from ddr_runtime.telemetry import configure_telemetry
 
 register_problem(ConcurrencyConflict, 409, "Conflict: the record changed since you read it")
 register_problem(StreamNotFound, 404, "Not Found")
@@ -58,13 +59,20 @@ class ServiceRuntime:
     store: EventStore
     broker: KafkaBroker
     relay: OutboxRelay
+    tracer_provider: TracerProvider
     consumers: list[IdempotentConsumer] = field(default_factory=list)
 
     def consume(
         self, *topics: str, name: str, handler: Handler, event_names: frozenset[str] | None = None
     ) -> IdempotentConsumer:
         """Register an idempotent consumer of ``topics`` whose effects land in this service's store."""
-        consumer = IdempotentConsumer(name=name, store=self.store, handler=handler, event_names=event_names)
+        consumer = IdempotentConsumer(
+            name=name,
+            store=self.store,
+            handler=handler,
+            event_names=event_names,
+            tracer_provider=self.tracer_provider,
+        )
         consumer.subscribe(self.broker, *topics)
         self.consumers.append(consumer)
         return consumer
@@ -92,8 +100,15 @@ class ServiceRuntime:
             raise ConnectionError("Kafka does not answer")
 
 
-def build_runtime(service: str, registry: EventRegistry, settings: Settings | None = None) -> ServiceRuntime:
+def build_runtime(
+    service: str,
+    registry: EventRegistry,
+    settings: Settings | None = None,
+    *,
+    tracer_provider: TracerProvider | None = None,
+) -> ServiceRuntime:
     settings = settings or Settings(service_name=service)
+    provider = tracer_provider or configure_telemetry(service, settings)
     engine = create_engine(settings.store_url())
     keys_engine = create_engine(settings.keys_url(), pool_size=5)
     keystore = KeyStore(keys_engine, master_key(settings))
@@ -101,8 +116,8 @@ def build_runtime(service: str, registry: EventRegistry, settings: Settings | No
         engine, PersonalDataCipher(keystore), registry, service=service, topic=events_topic(service)
     )
     broker = make_broker(settings.kafka_bootstrap_servers, client_id=f"ddr-{service}")
-    relay = OutboxRelay(engine, broker, service=service)
-    return ServiceRuntime(settings, engine, keys_engine, keystore, store, broker, relay)
+    relay = OutboxRelay(engine, broker, service=service, tracer_provider=provider)
+    return ServiceRuntime(settings, engine, keys_engine, keystore, store, broker, relay, provider)
 
 
 def create_service_app(
@@ -110,7 +125,6 @@ def create_service_app(
     routers: Sequence[APIRouter] = (),
     *,
     token_verifier: TokenVerifier | None = None,
-    tracer_provider: TracerProvider | None = None,
 ) -> FastAPI:
     """The service's app: its routers, health and readiness (store and Kafka), metrics, and a lifespan
     that creates the store's tables, starts the broker with its subscribers and runs the outbox relay."""
@@ -130,7 +144,7 @@ def create_service_app(
         readiness_checks=[("store", runtime.check_store), ("kafka", runtime.check_kafka)],
         lifespan_hooks=[running],
         token_verifier=token_verifier,
-        tracer_provider=tracer_provider,
+        tracer_provider=runtime.tracer_provider,
     )
 
 

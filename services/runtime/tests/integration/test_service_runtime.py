@@ -58,7 +58,7 @@ async def runtime(
         var_dir=tmp_path,
         kafka_bootstrap_servers=kafka_bootstrap_servers,
     )
-    built = build_runtime(service, SAMPLES, settings)
+    built = build_runtime(service, SAMPLES, settings, tracer_provider=provider)
     ensure_topics(
         kafka_bootstrap_servers,
         [TopicSpec(built.store.topic, 3, {}), TopicSpec(dead_letter_topic(built.store.topic), 1, {})],
@@ -100,7 +100,6 @@ async def test_one_trace_spans_request_relay_publish_and_consumer_handling(
         runtime,
         [sample_router(runtime)],
         token_verifier=TokenVerifier(issuer.public_key_pem, issuer="test", audience="test"),
-        tracer_provider=provider,
     )
     token = issuer.issue(subject="officer-7", roles=[Role.CNDDR_OFFICER])
     exporter.clear()
@@ -134,7 +133,6 @@ async def test_a_stale_if_match_gets_409_problem(
         runtime,
         [sample_router(runtime)],
         token_verifier=TokenVerifier(issuer.public_key_pem, issuer="test", audience="test"),
-        tracer_provider=provider,
     )
     token = issuer.issue(subject="officer-7", roles=[Role.CNDDR_OFFICER])
     headers = {"Authorization": f"Bearer {token}"}
@@ -163,7 +161,7 @@ async def test_a_stale_if_match_gets_409_problem(
 async def test_after_erasure_no_personal_field_can_be_read_from_kafka_and_verify_passes(
     runtime: ServiceRuntime, kafka_bootstrap_servers: str
 ) -> None:
-    app = create_service_app(runtime, [], tracer_provider=provider)
+    app = create_service_app(runtime, [])
     async with app.router.lifespan_context(app):
         for person, name in (("p1", "Mohamed Ag Intalla"), ("p2", "Fatoumata Maïga")):
             await runtime.store.append(

@@ -41,7 +41,6 @@ from ddr_runtime.eventstore.store import EventStore
 from ddr_runtime.messaging.relay import HASH_HEADER
 
 log = logging.getLogger(__name__)
-tracer = trace.get_tracer("ddr.consumer")
 
 
 @dataclass(frozen=True)
@@ -89,6 +88,7 @@ class IdempotentConsumer:
         event_names: frozenset[str] | None = None,
         attempts: int = 3,
         backoff_seconds: float = 0.2,
+        tracer_provider: trace.TracerProvider | None = None,
     ) -> None:
         self.name = name
         self._store = store
@@ -98,6 +98,7 @@ class IdempotentConsumer:
         self._attempts = attempts
         self._backoff = backoff_seconds
         self._broker: KafkaBroker | None = None
+        self._tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer("ddr.consumer")
 
     def subscribe(self, broker: KafkaBroker, *topics: str, max_records: int = 500) -> None:
         """Register the batch subscriber on ``broker`` (start the broker afterwards, in the app's lifespan)."""
@@ -202,7 +203,7 @@ class IdempotentConsumer:
         if self._event_names is not None and envelope.type.rpartition(".v")[0] not in self._event_names:
             return
         parent = telemetry.extract_context(item.record.headers or ())
-        with tracer.start_as_current_span(
+        with self._tracer.start_as_current_span(
             f"handle {envelope.type}",
             context=parent,
             kind=trace.SpanKind.CONSUMER,

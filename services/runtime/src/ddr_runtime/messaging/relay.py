@@ -26,7 +26,6 @@ from ddr_runtime import metrics, telemetry
 from ddr_runtime.eventstore.schema import events, outbox
 
 log = logging.getLogger(__name__)
-tracer = trace.get_tracer("ddr.relay")
 
 CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
 HASH_HEADER = "ddr-hash"
@@ -52,6 +51,7 @@ class OutboxRelay:
         service: str,
         batch_size: int = 1000,
         idle_seconds: float = 0.05,
+        tracer_provider: trace.TracerProvider | None = None,
     ) -> None:
         self._engine = engine
         self._broker = broker
@@ -59,6 +59,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._idle_seconds = idle_seconds
         self._wake = asyncio.Event()
+        self._tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer("ddr.relay")
 
     def notify(self) -> None:
         """Wake the relay at once (an append just committed in this process)."""
@@ -128,7 +129,7 @@ class OutboxRelay:
     async def _send(self, row: OutboxRow) -> Awaitable[object]:
         traceparent = json.loads(row.payload).get("traceparent")
         parent = telemetry.context_from_traceparent(traceparent) if traceparent else None
-        with tracer.start_as_current_span(
+        with self._tracer.start_as_current_span(
             f"publish {row.topic}",
             context=parent,
             kind=trace.SpanKind.PRODUCER,

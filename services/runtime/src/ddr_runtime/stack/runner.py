@@ -1,0 +1,176 @@
+"""The whole platform on one machine: Kafka, the stores, every installed service as a process.
+
+Natively (Kafka from its own jars, PostgreSQL from Debian's package, SQLite files by default), or through
+Docker Compose where a Docker engine answers. State lives under ``var/``: pids in ``var/run``, logs in
+``var/log``, and ``var/run/stack.json`` remembers what ``up`` started so ``down`` stops exactly that.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Literal
+
+import httpx
+
+from ddr_contracts.topics import SERVICES
+from ddr_runtime.config import Settings, project_root
+from ddr_runtime.messaging.topics import ensure_topics, platform_topics
+from ddr_runtime.stack import processes
+from ddr_runtime.stack.native import NativeKafka, NativePostgres
+
+Store = Literal["sqlite", "postgres"]
+KAFKA_PORT = int(os.environ.get("DDR_KAFKA_PORT", "9092"))
+KAFKA_CONTROLLER_PORT = int(os.environ.get("DDR_KAFKA_CONTROLLER_PORT", "9093"))
+POSTGRES_PORT = int(os.environ.get("DDR_POSTGRES_PORT", "55432"))
+FIRST_SERVICE_PORT = 8001
+
+
+@dataclass(frozen=True)
+class ServiceProcess:
+    name: str
+    app: str  # "module:factory"
+    port: int
+
+
+@dataclass(frozen=True)
+class ComponentStatus:
+    name: str
+    running: bool
+    detail: str
+
+
+def installed_services() -> list[ServiceProcess]:
+    """Every service package installed in the workspace (entry-point group ``ddr.services``), in port order."""
+    found = {ep.name: ep.value for ep in entry_points(group="ddr.services")}
+    ordered = [name for name in SERVICES if name in found] + sorted(set(found) - set(SERVICES))
+    return [ServiceProcess(name, found[name], FIRST_SERVICE_PORT + i) for i, name in enumerate(ordered)]
+
+
+def docker_available() -> bool:
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+class Stack:
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self.var = self.settings.var_dir
+        self.run_dir = self.var / "run"
+        self.log_dir = self.var / "log"
+        self.state_file = self.run_dir / "stack.json"
+        self.kafka = NativeKafka(KAFKA_PORT, KAFKA_CONTROLLER_PORT, self.var / "kafka")
+        self.postgres = NativePostgres(POSTGRES_PORT, self.var / "postgres")
+
+    # -- up --------------------------------------------------------------------------------------
+    def start_kafka(self) -> str:
+        self.kafka.start()
+        ensure_topics(
+            self.kafka.bootstrap_servers,
+            platform_topics(self.settings.kafka_partitions, self.settings.kafka_dlq_partitions),
+        )
+        return self.kafka.bootstrap_servers
+
+    def start_postgres(self) -> None:
+        self.postgres.start()
+        self.postgres.create_databases(*(f"ddr_{name}" for name in SERVICES), "ddr_keys")
+
+    def service_env(self, service: ServiceProcess, store: Store) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            {
+                "KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap_servers,
+                "DDR_VAR_DIR": str(self.var),
+                "DDR_SERVICE_NAME": service.name,
+            }
+        )
+        if store == "postgres":
+            env[f"DDR_{service.name.upper()}_DATABASE_URL"] = self.postgres.url(f"ddr_{service.name}")
+            env["DDR_KEYSTORE_URL"] = self.postgres.url("ddr_keys")
+        return env
+
+    def start_service(self, service: ServiceProcess, store: Store) -> int:
+        existing = processes.running_pid(self.run_dir, service.name)
+        if existing is not None:
+            return existing
+        argv = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            service.app,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(service.port),
+            "--no-access-log",
+        ]
+        return processes.start(
+            service.name,
+            argv,
+            env=self.service_env(service, store),
+            run_dir=self.run_dir,
+            log_file=self.log_dir / f"{service.name}.log",
+            cwd=project_root(),
+        )
+
+    def wait_ready(self, service: ServiceProcess, timeout: float = 60.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if processes.running_pid(self.run_dir, service.name) is None:
+                return False
+            try:
+                if httpx.get(f"http://127.0.0.1:{service.port}/readyz", timeout=2).status_code == 200:
+                    return True
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        return False
+
+    def remember(self, store: Store) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.state_file.write_text(json.dumps({"store": store, "mode": "native"}))
+
+    def remembered_store(self) -> Store | None:
+        if not self.state_file.exists():
+            return None
+        store = json.loads(self.state_file.read_text()).get("store")
+        return "postgres" if store == "postgres" else "sqlite"
+
+    # -- down ------------------------------------------------------------------------------------
+    def stop_all(self) -> list[str]:
+        stopped = [s.name for s in installed_services() if processes.stop(s.name, run_dir=self.run_dir)]
+        if self.postgres.is_running():
+            self.postgres.stop()
+            stopped.append("postgres")
+        if self.kafka.is_running():
+            self.kafka.stop()
+            stopped.append("kafka")
+        self.state_file.unlink(missing_ok=True)
+        return stopped
+
+    # -- status ----------------------------------------------------------------------------------
+    def status(self) -> list[ComponentStatus]:
+        found = [
+            ComponentStatus("kafka", self.kafka.is_running(), self.kafka.bootstrap_servers),
+            ComponentStatus("postgres", self.postgres.is_running(), f"127.0.0.1:{POSTGRES_PORT}"),
+        ]
+        for service in installed_services():
+            pid = processes.running_pid(self.run_dir, service.name)
+            found.append(ComponentStatus(service.name, pid is not None, f"http://127.0.0.1:{service.port}"))
+        return found
+
+    def log_path(self, name: str) -> Path:
+        if name == "kafka":
+            return self.var / "kafka" / "kafka.log"
+        if name == "postgres":
+            return self.var / "postgres" / "postgres.log"
+        return self.log_dir / f"{name}.log"
