@@ -206,7 +206,9 @@ class EventStore:
             .limit(limit)
         )
         if is_postgres(self.engine):
-            horizon: ColumnElement[int] = literal_column("(pg_snapshot_xmin(pg_current_snapshot())::text::bigint)")
+            horizon: ColumnElement[int] = literal_column(
+                "(pg_snapshot_xmin(pg_current_snapshot())::text::bigint)"
+            )
             query = query.where(
                 and_(tuple_(events.c.tx_id, events.c.position) > after, events.c.tx_id < horizon)
             )
