@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from kafka import KafkaConsumer
+from prometheus_client import REGISTRY
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -237,6 +238,13 @@ async def test_redelivered_events_change_nothing(
         await broker.stop()
 
     assert await count(reader_store.engine, applied) == 1
+    lags = [
+        REGISTRY.get_sample_value(
+            "ddr_consumer_lag_messages", {"consumer": consumer.name, "topic": topic, "partition": str(p)}
+        )
+        for p in range(3)
+    ]
+    assert [lag for lag in lags if lag is not None] == [0.0], "consumer lag is reported, and caught up"
 
 
 async def test_a_poison_message_is_dead_lettered_with_its_reason_and_the_next_is_processed(

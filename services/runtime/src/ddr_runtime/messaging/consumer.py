@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRecord, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -128,6 +128,23 @@ class IdempotentConsumer:
             await message.nack()
             raise
         await message.ack()
+        self._record_lag(getattr(message, "consumer", None), records)
+
+    def _record_lag(self, consumer: Any, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
+        """Consumer lag per partition: how far the last record handled is behind the partition's end."""
+        if consumer is None or not hasattr(consumer, "highwater"):
+            return
+        last: dict[tuple[str, int], int] = {}
+        for record in records:
+            last[(record.topic, record.partition)] = max(
+                record.offset, last.get((record.topic, record.partition), -1)
+            )
+        for (topic, partition), offset in last.items():
+            highwater = consumer.highwater(TopicPartition(topic, partition))
+            if highwater is not None:
+                metrics.CONSUMER_LAG.labels(self.name, topic, str(partition)).set(
+                    max(highwater - offset - 1, 0)
+                )
 
     async def handle_records(self, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
         """Apply a batch; dead-letter what can never be applied. Raises only on infrastructure failure."""
