@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Literal
 
+import orjson
 import pydantic_core
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -60,10 +61,8 @@ class EventEnvelope(BaseModel):
 
 
 def canonical_bytes(document: dict[str, Any]) -> bytes:
-    """Deterministic JSON: sorted keys, no insignificant white space, UTF-8."""
-    import json
-
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    """Deterministic JSON: sorted keys, no insignificant white space, UTF-8 (non-ASCII kept as is)."""
+    return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
 
 
 def chain_hash(payload: bytes) -> str:

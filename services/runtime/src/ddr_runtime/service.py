@@ -33,7 +33,7 @@ from ddr_runtime.eventstore.store import EventStore
 from ddr_runtime.http.app import create_app
 from ddr_runtime.http.problems import register_problem
 from ddr_runtime.messaging.broker import make_broker
-from ddr_runtime.messaging.consumer import Handler, IdempotentConsumer
+from ddr_runtime.messaging.consumer import BatchHandler, Handler, IdempotentConsumer
 from ddr_runtime.messaging.relay import OutboxRelay
 from ddr_runtime.telemetry import configure_telemetry
 
@@ -63,13 +63,19 @@ class ServiceRuntime:
     consumers: list[IdempotentConsumer] = field(default_factory=list)
 
     def consume(
-        self, *topics: str, name: str, handler: Handler, event_names: frozenset[str] | None = None
+        self,
+        *topics: str,
+        name: str,
+        handler: Handler | None = None,
+        batch_handler: BatchHandler | None = None,
+        event_names: frozenset[str] | None = None,
     ) -> IdempotentConsumer:
         """Register an idempotent consumer of ``topics`` whose effects land in this service's store."""
         consumer = IdempotentConsumer(
             name=name,
             store=self.store,
             handler=handler,
+            batch_handler=batch_handler,
             event_names=event_names,
             tracer_provider=self.tracer_provider,
         )

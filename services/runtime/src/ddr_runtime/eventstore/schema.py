@@ -38,6 +38,8 @@ events = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Column("payload", LargeBinary, nullable=False),
     Column("hash", String(64), nullable=False),
+    # Copied out of the payload so the relay can continue the trace without parsing every event.
+    Column("traceparent", String(64), nullable=True),
     UniqueConstraint("stream_id", "stream_version", name="uq_events_stream_version"),
     Index("ix_events_global_order", "tx_id", "position"),
 )

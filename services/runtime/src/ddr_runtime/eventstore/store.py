@@ -130,36 +130,74 @@ class EventStore:
             stored: list[StoredEvent] = []
             for new, data in zip(new_events, sealed, strict=True):
                 version += 1
-                type_name = type(new.event).type_name()
-                envelope = EventEnvelope(
-                    id=str(uuid.uuid4()),
-                    source=self._source,
-                    type=type_name,
-                    subject=new.subject,
-                    time=recorded_at,
-                    dataschema=schema_ref(type_name),
-                    streamid=stream_id,
-                    streamversion=version,
-                    correlationid=causation.correlation_id,
-                    causationid=causation.causation_id,
-                    actor=causation.actor,
-                    occurredat=new.occurred_at or recorded_at,
-                    recordedat=recorded_at,
-                    traceparent=traceparent,
-                    prevhash=previous,
-                    data=data,
+                envelope = self._envelope(
+                    new, data, stream_id, version, causation, recorded_at, traceparent, previous
                 )
-                payload = canonical_bytes(envelope.model_dump(mode="json"))
+                # The envelope was built here from typed parts: serialise it without re-validating.
+                payload = canonical_bytes(envelope.model_dump(mode="json", round_trip=True))
                 previous = chain_hash(payload)
                 stored.append(StoredEvent(0, envelope, payload, previous))
             try:
-                await tx.execute(insert(events), [_row(s, recorded_at) for s in stored])
-                await tx.execute(
-                    insert(outbox), [{"event_id": s.envelope.id, "topic": self.topic} for s in stored]
-                )
+                await self._insert(tx, stored, recorded_at)
             except IntegrityError:
                 raise ConcurrencyConflict(stream_id, expected_version) from None
+            except Exception as error:
+                if _is_unique_violation(error):
+                    raise ConcurrencyConflict(stream_id, expected_version) from None
+                raise
         return stored
+
+    def _envelope(
+        self,
+        new: NewEvent,
+        data: dict[str, Any],
+        stream_id: str,
+        version: int,
+        causation: Causation,
+        recorded_at: datetime,
+        traceparent: str | None,
+        previous: str,
+    ) -> EventEnvelope:
+        type_name = type(new.event).type_name()
+        return EventEnvelope.model_construct(
+            id=str(uuid.uuid4()),
+            source=self._source,
+            type=type_name,
+            subject=new.subject,
+            time=recorded_at,
+            dataschema=schema_ref(type_name),
+            streamid=stream_id,
+            streamversion=version,
+            correlationid=causation.correlation_id,
+            causationid=causation.causation_id,
+            actor=causation.actor,
+            occurredat=new.occurred_at or recorded_at,
+            recordedat=recorded_at,
+            traceparent=traceparent,
+            tracestate=None,
+            prevhash=previous,
+            data=data,
+        )
+
+    async def _insert(self, tx: AsyncConnection, stored: list[StoredEvent], recorded_at: datetime) -> None:
+        rows = [_row(s, recorded_at) for s in stored]
+        outbox_rows = [{"event_id": s.envelope.id, "topic": self.topic} for s in stored]
+        if is_postgres(self.engine) and len(rows) >= COPY_THRESHOLD:
+            # COPY is the fast path for a batch: one round trip, no per-row statement building.
+            raw = await tx.get_raw_connection()
+            driver = raw.driver_connection
+            assert driver is not None
+            await driver.copy_records_to_table(
+                "events", records=[tuple(r[c] for c in EVENT_COLUMNS) for r in rows], columns=EVENT_COLUMNS
+            )
+            await driver.copy_records_to_table(
+                "outbox",
+                records=[(r["event_id"], r["topic"]) for r in outbox_rows],
+                columns=("event_id", "topic"),
+            )
+            return
+        await tx.execute(insert(events), rows)
+        await tx.execute(insert(outbox), outbox_rows)
 
     async def stream_version(self, stream_id: str, *, conn: AsyncConnection | None = None) -> int:
         async with self._reader(conn) as tx:
@@ -245,6 +283,25 @@ class EventStore:
         return (0, GENESIS_HASH) if row is None else (row.stream_version, row.hash)
 
 
+COPY_THRESHOLD = 8
+EVENT_COLUMNS = (
+    "event_id",
+    "stream_id",
+    "stream_version",
+    "event_type",
+    "subject",
+    "recorded_at",
+    "payload",
+    "hash",
+    "traceparent",
+)
+
+
+def _is_unique_violation(error: BaseException) -> bool:
+    """asyncpg's own error, raised by COPY outside SQLAlchemy's translation."""
+    return type(error).__name__ == "UniqueViolationError"
+
+
 def _row(stored: StoredEvent, recorded_at: datetime) -> dict[str, Any]:
     envelope = stored.envelope
     return {
@@ -256,4 +313,5 @@ def _row(stored: StoredEvent, recorded_at: datetime) -> dict[str, Any]:
         "recorded_at": recorded_at,
         "payload": stored.payload,
         "hash": stored.hash,
+        "traceparent": envelope.traceparent,
     }

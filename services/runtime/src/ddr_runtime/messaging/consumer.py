@@ -55,6 +55,8 @@ class ReceivedEvent:
 
 
 Handler = Callable[[AsyncConnection, ReceivedEvent], Awaitable[None]]
+BatchHandler = Callable[[AsyncConnection, Sequence[ReceivedEvent]], Awaitable[None]]
+"""Applies a whole batch at once (a projection writing many rows in one statement), in the batch's order."""
 
 
 class PoisonMessage(Exception):
@@ -74,9 +76,10 @@ class _Parsed:
 
 
 class IdempotentConsumer:
-    """Consumes topics into a service's store through ``handler``, exactly once in effect.
+    """Consumes topics into a service's store, exactly once in effect.
 
-    ``event_names``: the event types (without version) the handler wants; others are recorded and skipped.
+    Give ``handler`` (called per event) or ``batch_handler`` (called once per batch with the new events).
+    ``event_names``: the event types (without version) wanted; others are recorded and skipped.
     """
 
     def __init__(
@@ -84,7 +87,8 @@ class IdempotentConsumer:
         *,
         name: str,
         store: EventStore,
-        handler: Handler,
+        handler: Handler | None = None,
+        batch_handler: BatchHandler | None = None,
         event_names: frozenset[str] | None = None,
         attempts: int = 3,
         backoff_seconds: float = 0.2,
@@ -93,7 +97,10 @@ class IdempotentConsumer:
         self.name = name
         self._store = store
         self._engine: AsyncEngine = store.engine
+        if (handler is None) == (batch_handler is None):
+            raise ValueError("give exactly one of handler and batch_handler")
         self._handler = handler
+        self._batch_handler = batch_handler
         self._event_names = event_names
         self._attempts = attempts
         self._backoff = backoff_seconds
@@ -158,8 +165,7 @@ class IdempotentConsumer:
             return
         try:
             async with self._engine.begin() as conn:
-                for item in await self._first_seen(conn, parsed):
-                    await self._apply(conn, item)
+                await self._apply(conn, await self._first_seen(conn, parsed))
             return
         except Exception as error:
             if _is_infrastructure_failure(error):
@@ -177,8 +183,7 @@ class IdempotentConsumer:
             ):
                 with attempt:
                     async with self._engine.begin() as conn:
-                        for fresh in await self._first_seen(conn, [item]):
-                            await self._apply(conn, fresh)
+                        await self._apply(conn, await self._first_seen(conn, [item]))
         except Exception as error:
             if _is_infrastructure_failure(error):
                 raise
@@ -215,32 +220,42 @@ class IdempotentConsumer:
             metrics.DUPLICATES.labels(self.name).inc(duplicates)
         return fresh
 
-    async def _apply(self, conn: AsyncConnection, item: _Parsed) -> None:
-        envelope = item.envelope
-        if self._event_names is not None and envelope.type.rpartition(".v")[0] not in self._event_names:
+    async def _apply(self, conn: AsyncConnection, items: list[_Parsed]) -> None:
+        wanted = [i for i in items if self._wants(i.envelope)]
+        if not wanted:
             return
-        parent = telemetry.extract_context(item.record.headers or ())
-        with self._tracer.start_as_current_span(
-            f"handle {envelope.type}",
-            context=parent,
-            kind=trace.SpanKind.CONSUMER,
-            attributes={
-                "messaging.system": "kafka",
-                "messaging.consumer.group.name": self.name,
-                "messaging.message.id": envelope.id,
-            },
-        ):
-            try:
-                (decoded,) = await self._store.decode([envelope])
-            except (UnknownEventType, ValidationError, ValueError) as error:
-                raise PoisonMessage(f"cannot decode {envelope.type}: {error}") from None
-            await self._handler(
-                conn,
-                ReceivedEvent(
-                    envelope, decoded.event, item.record.topic, item.record.partition, item.record.offset
-                ),
-            )
-        metrics.CONSUMED.labels(self.name).inc()
+        try:  # one key look-up for the whole batch
+            decoded = await self._store.decode([i.envelope for i in wanted])
+        except (UnknownEventType, ValidationError, ValueError) as error:
+            raise PoisonMessage(f"cannot decode: {error}") from None
+        received = [
+            ReceivedEvent(i.envelope, d.event, i.record.topic, i.record.partition, i.record.offset)
+            for i, d in zip(wanted, decoded, strict=True)
+        ]
+        if self._batch_handler is not None:
+            links = [trace.Link(_span_context(i)) for i in wanted if _span_context(i).is_valid]
+            with self._tracer.start_as_current_span(
+                f"handle batch of {len(received)}", kind=trace.SpanKind.CONSUMER, links=links
+            ):
+                await self._batch_handler(conn, received)
+        else:
+            assert self._handler is not None
+            for item, event in zip(wanted, received, strict=True):
+                with self._tracer.start_as_current_span(
+                    f"handle {item.envelope.type}",
+                    context=telemetry.extract_context(item.record.headers or ()),
+                    kind=trace.SpanKind.CONSUMER,
+                    attributes={
+                        "messaging.system": "kafka",
+                        "messaging.consumer.group.name": self.name,
+                        "messaging.message.id": item.envelope.id,
+                    },
+                ):
+                    await self._handler(conn, event)
+        metrics.CONSUMED.labels(self.name).inc(len(received))
+
+    def _wants(self, envelope: EventEnvelope) -> bool:
+        return self._event_names is None or envelope.type.rpartition(".v")[0] in self._event_names
 
     async def _dead_letter(self, record: ConsumerRecord[Any, Any], reason: str) -> None:
         if self._broker is None:
@@ -264,6 +279,10 @@ class IdempotentConsumer:
             record.offset,
             reason.split(":", 1)[0],
         )
+
+
+def _span_context(item: _Parsed) -> trace.SpanContext:
+    return trace.get_current_span(telemetry.extract_context(item.record.headers or ())).get_span_context()
 
 
 def _parse(record: ConsumerRecord[Any, Any]) -> _Parsed:

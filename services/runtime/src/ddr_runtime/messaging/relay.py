@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ class OutboxRow:
     subject: str
     payload: bytes
     hash: str
+    traceparent: str | None
 
 
 class OutboxRelay:
@@ -118,6 +118,7 @@ class OutboxRelay:
                 events.c.subject,
                 events.c.payload,
                 events.c.hash,
+                events.c.traceparent,
             )
             .join(events, events.c.event_id == outbox.c.event_id)
             .order_by(outbox.c.id)
@@ -127,11 +128,17 @@ class OutboxRelay:
             return [OutboxRow(*row) for row in (await conn.execute(query)).all()]
 
     async def _send(self, row: OutboxRow) -> Awaitable[object]:
-        traceparent = json.loads(row.payload).get("traceparent")
-        parent = telemetry.context_from_traceparent(traceparent) if traceparent else None
+        headers = {
+            "content-type": CONTENT_TYPE,
+            "ce_id": row.event_id,
+            "ce_type": row.event_type,
+            HASH_HEADER: row.hash,
+        }
+        if row.traceparent is None:  # recorded outside any trace: nothing to continue
+            return await self._publish(row, headers)
         with self._tracer.start_as_current_span(
             f"publish {row.topic}",
-            context=parent,
+            context=telemetry.context_from_traceparent(row.traceparent),
             kind=trace.SpanKind.PRODUCER,
             attributes={
                 "messaging.system": "kafka",
@@ -140,14 +147,11 @@ class OutboxRelay:
                 "ddr.event.type": row.event_type,
             },
         ):
-            headers = {
-                "content-type": CONTENT_TYPE,
-                "ce_id": row.event_id,
-                "ce_type": row.event_type,
-                HASH_HEADER: row.hash,
-                **{k: v.decode() for k, v in telemetry.inject_headers()},
-            }
-            future: Awaitable[object] = await self._broker.publish(
-                row.payload, row.topic, key=row.subject.encode(), headers=headers, no_confirm=True
-            )
+            headers.update((k, v.decode()) for k, v in telemetry.inject_headers())
+            return await self._publish(row, headers)
+
+    async def _publish(self, row: OutboxRow, headers: dict[str, str]) -> Awaitable[object]:
+        future: Awaitable[object] = await self._broker.publish(
+            row.payload, row.topic, key=row.subject.encode(), headers=headers, no_confirm=True
+        )
         return future
