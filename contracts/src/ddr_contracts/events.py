@@ -20,6 +20,9 @@ PERSONAL: Any = Field(default=None, json_schema_extra={PERSONAL_MARK: True})
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
 
+_PERSONAL_FIELDS: dict[type[DomainEvent], frozenset[str]] = {}
+
+
 class DomainEvent(BaseModel):
     """Base of every contract event. Subclasses set ``name`` and ``version`` and register."""
 
@@ -35,11 +38,15 @@ class DomainEvent(BaseModel):
     @classmethod
     def personal_fields(cls) -> frozenset[str]:
         """Top-level fields marked personal (nested personal data is kept in a personal field whole)."""
-        return frozenset(
-            field
-            for field, info in cls.model_fields.items()
-            if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get(PERSONAL_MARK)
-        )
+        cached = _PERSONAL_FIELDS.get(cls)
+        if cached is None:  # asked on every append: work it out once per class
+            cached = frozenset(
+                field
+                for field, info in cls.model_fields.items()
+                if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get(PERSONAL_MARK)
+            )
+            _PERSONAL_FIELDS[cls] = cached
+        return cached
 
 
 class UnknownEventType(LookupError):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import base64
-import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -27,7 +27,8 @@ class PersonalDataCipher:
     ) -> list[dict[str, Any]]:
         """``(subject, data, personal field names)`` each → data with those fields sealed (None stays None)."""
         keys = await self.keystore.keys_for_writing({subject for subject, _, _ in items})
-        return [_seal(subject, keys[subject], data, fields) for subject, data, fields in items]
+        aeads = {subject: AESGCM(key) for subject, key in keys.items()}
+        return [_seal(subject, aeads[subject], data, fields) for subject, data, fields in items]
 
     async def encrypt(self, subject: str, data: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any]:
         return (await self.encrypt_many([(subject, data, fields)]))[0]
@@ -36,7 +37,8 @@ class PersonalDataCipher:
         """Each ``(subject, data)`` with sealed fields opened; an erased subject's fields read as ``None``."""
         sealed_subjects = {subject for subject, data in items if _has_sealed(data)}
         keys = await self.keystore.keys_for_reading(sealed_subjects) if sealed_subjects else {}
-        return [_open(subject, keys.get(subject), data) for subject, data in items]
+        aeads = {subject: AESGCM(key) for subject, key in keys.items()}
+        return [_open(subject, aeads.get(subject), data) for subject, data in items]
 
     async def decrypt(self, subject: str, data: Mapping[str, Any]) -> dict[str, Any]:
         return (await self.decrypt_many([(subject, data)]))[0]
@@ -54,23 +56,21 @@ def _aad(subject: str, field: str) -> bytes:
     return f"{subject}\x00{field}".encode()
 
 
-def _seal(subject: str, key: bytes, data: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any]:
+def _seal(subject: str, aead: AESGCM, data: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any]:
     sealed = dict(data)
-    aead = AESGCM(key)
     for field in fields:
         value = sealed.get(field)
         if value is None or is_sealed(value):
             continue
-        plaintext = json.dumps(to_jsonable(value), ensure_ascii=False).encode()
+        plaintext = orjson.dumps(value, default=to_jsonable)
         nonce = os.urandom(NONCE_BYTES)
         token = base64.urlsafe_b64encode(nonce + aead.encrypt(nonce, plaintext, _aad(subject, field)))
         sealed[field] = ENCRYPTED_PREFIX + token.decode()
     return sealed
 
 
-def _open(subject: str, key: bytes | None, data: Mapping[str, Any]) -> dict[str, Any]:
+def _open(subject: str, aead: AESGCM | None, data: Mapping[str, Any]) -> dict[str, Any]:
     opened = dict(data)
-    aead = AESGCM(key) if key is not None else None
     for field, value in data.items():
         if not is_sealed(value):
             continue
@@ -82,5 +82,5 @@ def _open(subject: str, key: bytes | None, data: Mapping[str, Any]) -> dict[str,
             plaintext = aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], _aad(subject, field))
         except InvalidTag:
             raise ValueError(f"personal field {field!r} does not decrypt for its subject") from None
-        opened[field] = json.loads(plaintext)
+        opened[field] = orjson.loads(plaintext)
     return opened

@@ -205,10 +205,9 @@ class IdempotentConsumer:
             for i in items
         ]
         statement = dialect_insert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id)
-        new_ids: set[str] = set()
-        for start in range(0, len(rows), 200):
-            result = await conn.execute(statement.values(rows[start : start + 200]))
-            new_ids.update(result.scalars().all())
+        # Rows as parameters: the statement compiles once and SQLAlchemy batches it (insertmanyvalues).
+        result = await conn.execute(statement, rows)
+        new_ids = set(result.scalars().all())
         fresh: list[_Parsed] = []
         seen: set[str] = set()
         for item in items:
@@ -241,9 +240,13 @@ class IdempotentConsumer:
         else:
             assert self._handler is not None
             for item, event in zip(wanted, received, strict=True):
+                parent = telemetry.extract_context(item.record.headers or ())
+                if not trace.get_current_span(parent).get_span_context().is_valid:
+                    await self._handler(conn, event)  # published outside any trace: nothing to continue
+                    continue
                 with self._tracer.start_as_current_span(
                     f"handle {item.envelope.type}",
-                    context=telemetry.extract_context(item.record.headers or ()),
+                    context=parent,
                     kind=trace.SpanKind.CONSUMER,
                     attributes={
                         "messaging.system": "kafka",

@@ -59,6 +59,8 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._idle_seconds = idle_seconds
         self._wake = asyncio.Event()
+        self._deleting: asyncio.Task[None] | None = None
+        self._deleting_ids: list[int] = []
         self._tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer("ddr.relay")
 
     def notify(self) -> None:
@@ -66,16 +68,24 @@ class OutboxRelay:
         self._wake.set()
 
     async def publish_pending(self) -> int:
-        """Publish one batch of the outbox; return how many events it published."""
+        """Publish one batch of the outbox; return how many events it published.
+
+        The acknowledged batch is deleted in the background while the next one is read and sent; the next
+        read skips the rows still being deleted. No cursor: a row committed late, behind rows already
+        published, is simply the oldest row left and goes out next.
+        """
         rows = await self._next_batch()
         if not rows:
+            await self._finish_delete()
             return 0
         pending: list[Awaitable[object]] = []
         for row in rows:
             pending.append(await self._send(row))
         await asyncio.gather(*pending)
-        async with self._engine.begin() as conn:
-            await conn.execute(delete(outbox).where(outbox.c.id.in_([r.id for r in rows])))
+        await self._finish_delete()
+        ids = [r.id for r in rows]
+        self._deleting_ids = ids
+        self._deleting = asyncio.create_task(self._delete(ids))
         metrics.RELAY_PUBLISHED.labels(self._service).inc(len(rows))
         return len(rows)
 
@@ -85,6 +95,16 @@ class OutboxRelay:
         while published := await self.publish_pending():
             total += published
         return total
+
+    async def _delete(self, ids: list[int]) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(delete(outbox).where(outbox.c.id.in_(ids)))
+
+    async def _finish_delete(self) -> None:
+        """Wait for the previous batch's delete; if it failed, its rows are published again (at-least-once)."""
+        task, self._deleting, self._deleting_ids = self._deleting, None, []
+        if task is not None:
+            await task
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish continuously until ``stop`` is set; a failure is logged and retried after a pause."""
@@ -101,6 +121,10 @@ class OutboxRelay:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+        try:
+            await self._finish_delete()
+        except Exception:
+            log.exception("outbox relay: last delete failed; those events will be published again")
 
     async def backlog(self) -> int:
         from sqlalchemy import func
@@ -121,6 +145,7 @@ class OutboxRelay:
                 events.c.traceparent,
             )
             .join(events, events.c.event_id == outbox.c.event_id)
+            .where(outbox.c.id.not_in(self._deleting_ids))
             .order_by(outbox.c.id)
             .limit(self._batch_size)
         )
