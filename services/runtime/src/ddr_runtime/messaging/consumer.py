@@ -232,7 +232,8 @@ class IdempotentConsumer:
             for i, d in zip(wanted, decoded, strict=True)
         ]
         if self._batch_handler is not None:
-            links = [trace.Link(_span_context(i)) for i in wanted if _span_context(i).is_valid]
+            contexts = [_span_context(i) for i in wanted]
+            links = [trace.Link(context) for context in contexts if context.is_valid]
             with self._tracer.start_as_current_span(
                 f"handle batch of {len(received)}", kind=trace.SpanKind.CONSUMER, links=links
             ):
