@@ -168,17 +168,11 @@ async def test_relay_killed_at_random_loses_nothing_and_consumer_applies_each_ev
     drain = await asyncio.create_subprocess_exec(*relay_cmd, "--drain")
     assert await asyncio.wait_for(drain.wait(), timeout=300) == 0
 
-    broker = make_broker(kafka_bootstrap_servers, client_id="test-consumer")
-    consumer = IdempotentConsumer(
-        name=f"group-{uuid.uuid4().hex[:8]}", store=reader_store, handler=record_applied
+    consumer = IdempotentConsumer(name=new_group(), store=reader_store, handler=record_applied)
+    # settle: let any straggling redelivery arrive
+    await consume(
+        consumer, reader_store, kafka_bootstrap_servers, topic, until=total, settle=1.0, timeout=180
     )
-    consumer.subscribe(broker, topic)
-    await broker.start()
-    try:
-        await wait_until(lambda: _at_least(reader_store.engine, total), seconds=180)
-        await asyncio.sleep(1.0)  # let any straggling redelivery arrive
-    finally:
-        await broker.stop()
 
     records = topic_records(kafka_bootstrap_servers, topic)
     published = {_event_id(value) for _, _, value in records}
@@ -190,10 +184,10 @@ async def test_relay_killed_at_random_loses_nothing_and_consumer_applies_each_ev
     assert len(published) == total, "appended = published distinct"
     assert len(rows) == total, "published = applied"
     assert len({r.event_id for r in rows}) == total, "each applied once"
-    applied_versions: dict[str, list[int]] = defaultdict(list)
+    per_stream: dict[str, list[int]] = defaultdict(list)
     for row in rows:
-        applied_versions[row.stream_id].append(row.version)
-    for stream, seen in applied_versions.items():
+        per_stream[row.stream_id].append(row.version)
+    for stream, seen in per_stream.items():
         assert seen == list(range(1, versions[stream] + 1)), f"{stream} applied out of order"
 
 
@@ -207,35 +201,75 @@ def _event_id(value: bytes) -> str:
     return str(json.loads(value)["id"])
 
 
+async def relay_outbox(store: EventStore, bootstrap: str, *, twice: bool = False) -> int:
+    """Drain ``store``'s outbox to Kafka; ``twice`` first publishes it without deleting, as a relay killed
+    before its delete would. Returns how many events the final drain published."""
+    broker = make_broker(bootstrap, client_id="test-relay")
+    await broker.connect()
+    try:
+        relay = OutboxRelay(store.engine, broker, service="writer")
+        if twice:
+            for row in await relay._next_batch():
+                await (await relay._send(row))
+        return await relay.drain()
+    finally:
+        await broker.stop()
+
+
+async def consume(
+    consumer: IdempotentConsumer,
+    store: EventStore,
+    bootstrap: str,
+    topic: str,
+    *,
+    until: int,
+    settle: float,
+    within: float = 60,
+) -> None:
+    """Run ``consumer`` on ``topic`` until ``until`` rows are applied, then ``settle`` seconds more."""
+    broker = make_broker(bootstrap, client_id="test-consumer")
+    consumer.subscribe(broker, topic)
+    await broker.start()
+    try:
+        await wait_until(lambda: _at_least(store.engine, until), seconds=within)
+        await asyncio.sleep(settle)
+    finally:
+        await broker.stop()
+
+
+def dead_letters(bootstrap: str, topic: str) -> list[Any]:
+    reader = KafkaConsumer(
+        dead_letter_topic(topic),
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        consumer_timeout_ms=5000,
+    )
+    try:
+        return list(reader)
+    finally:
+        reader.close()
+
+
+async def applied_versions(store: EventStore) -> list[int]:
+    async with store.engine.connect() as conn:
+        return [r.version for r in await conn.execute(select(applied).order_by(applied.c.seq))]
+
+
+def new_group() -> str:
+    return f"group-{uuid.uuid4().hex[:8]}"
+
+
 async def test_redelivered_events_change_nothing(
     writer_store: EventStore, reader_store: EventStore, kafka_bootstrap_servers: str, topic: str
 ) -> None:
     cause = Causation(actor="test")
     await writer_store.append("s1", 0, [NewEvent(SampleNoteAdded(person_id="s1", sequence=1), "s1")], cause)
-    broker = make_broker(kafka_bootstrap_servers, client_id="test-relay")
-    await broker.connect()
-    try:
-        relay = OutboxRelay(writer_store.engine, broker, service="writer")
-        # Publish the same outbox twice, as a relay killed before deleting its rows would.
-        rows = await relay._next_batch()
-        for row in rows:
-            await (await relay._send(row))
-        assert await relay.drain() == 1
-    finally:
-        await broker.stop()
+    assert await relay_outbox(writer_store, kafka_bootstrap_servers, twice=True) == 1
     assert len(topic_records(kafka_bootstrap_servers, topic)) == 2
 
-    broker = make_broker(kafka_bootstrap_servers, client_id="test-consumer")
-    consumer = IdempotentConsumer(
-        name=f"group-{uuid.uuid4().hex[:8]}", store=reader_store, handler=record_applied
-    )
-    consumer.subscribe(broker, topic)
-    await broker.start()
-    try:
-        await wait_until(lambda: _at_least(reader_store.engine, 1), seconds=60)
-        await asyncio.sleep(2.0)
-    finally:
-        await broker.stop()
+    consumer = IdempotentConsumer(name=new_group(), store=reader_store, handler=record_applied)
+    await consume(consumer, reader_store, kafka_bootstrap_servers, topic, until=1, settle=2.0)
 
     assert await count(reader_store.engine, applied) == 1
     lags = [
@@ -254,33 +288,17 @@ async def test_a_poison_message_is_dead_lettered_with_its_reason_and_the_next_is
     await broker.connect()
     try:
         await broker.publish(b"{not json", topic, key=b"s1")
-        await writer_store.append(
-            "s1", 0, [NewEvent(SampleNoteAdded(person_id="s1", sequence=1), "s1")], Causation(actor="test")
-        )
-        await OutboxRelay(writer_store.engine, broker, service="writer").drain()
     finally:
         await broker.stop()
-
-    broker = make_broker(kafka_bootstrap_servers, client_id="test-consumer")
-    consumer = IdempotentConsumer(
-        name=f"group-{uuid.uuid4().hex[:8]}", store=reader_store, handler=record_applied
+    await writer_store.append(
+        "s1", 0, [NewEvent(SampleNoteAdded(person_id="s1", sequence=1), "s1")], Causation(actor="test")
     )
-    consumer.subscribe(broker, topic)
-    await broker.start()
-    try:
-        await wait_until(lambda: _at_least(reader_store.engine, 1), seconds=60)
-    finally:
-        await broker.stop()
+    await relay_outbox(writer_store, kafka_bootstrap_servers)
 
-    dead = KafkaConsumer(
-        dead_letter_topic(topic),
-        bootstrap_servers=kafka_bootstrap_servers,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        consumer_timeout_ms=5000,
-    )
-    letters = list(dead)
-    dead.close()
+    consumer = IdempotentConsumer(name=new_group(), store=reader_store, handler=record_applied)
+    await consume(consumer, reader_store, kafka_bootstrap_servers, topic, until=1, settle=0.0)
+
+    letters = dead_letters(kafka_bootstrap_servers, topic)
     assert len(letters) == 1
     headers = {k: v.decode() for k, v in letters[0].headers}
     assert letters[0].value == b"{not json"
@@ -297,12 +315,7 @@ async def test_a_handler_that_always_fails_on_one_event_dead_letters_it_and_move
         await writer_store.append(
             "s1", sequence - 1, [NewEvent(SampleNoteAdded(person_id="s1", sequence=sequence), "s1")], cause
         )
-    broker = make_broker(kafka_bootstrap_servers, client_id="test-relay")
-    await broker.connect()
-    try:
-        await OutboxRelay(writer_store.engine, broker, service="writer").drain()
-    finally:
-        await broker.stop()
+    await relay_outbox(writer_store, kafka_bootstrap_servers)
 
     async def refuse_the_second(conn: AsyncConnection, received: ReceivedEvent) -> None:
         assert isinstance(received.event, SampleNoteAdded)
@@ -310,33 +323,13 @@ async def test_a_handler_that_always_fails_on_one_event_dead_letters_it_and_move
         if received.event.sequence == 2:
             raise ValueError("sequence 2 breaks a rule")
 
-    broker = make_broker(kafka_bootstrap_servers, client_id="test-consumer")
     consumer = IdempotentConsumer(
-        name=f"group-{uuid.uuid4().hex[:8]}",
-        store=reader_store,
-        handler=refuse_the_second,
-        backoff_seconds=0.01,
+        name=new_group(), store=reader_store, handler=refuse_the_second, backoff_seconds=0.01
     )
-    consumer.subscribe(broker, topic)
-    await broker.start()
-    try:
-        await wait_until(lambda: _at_least(reader_store.engine, 2), seconds=60)
-        await asyncio.sleep(1.0)
-    finally:
-        await broker.stop()
+    await consume(consumer, reader_store, kafka_bootstrap_servers, topic, until=2, settle=1.0)
 
-    async with reader_store.engine.connect() as conn:
-        versions = [r.version for r in await conn.execute(select(applied).order_by(applied.c.seq))]
-    assert versions == [1, 3]
-    dead = KafkaConsumer(
-        dead_letter_topic(topic),
-        bootstrap_servers=kafka_bootstrap_servers,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        consumer_timeout_ms=5000,
-    )
-    letters = list(dead)
-    dead.close()
+    assert await applied_versions(reader_store) == [1, 3]
+    letters = dead_letters(kafka_bootstrap_servers, topic)
     assert [dict(m.headers)["ddr-dlq-reason"].decode() for m in letters] == [
         "ValueError: sequence 2 breaks a rule"
     ]
@@ -349,15 +342,7 @@ async def test_a_batch_handler_gets_each_new_event_once_in_order(
     await writer_store.append(
         "s1", 0, [NewEvent(SampleNoteAdded(person_id="s1", sequence=n), "s1") for n in range(1, 51)], cause
     )
-    broker = make_broker(kafka_bootstrap_servers, client_id="test-relay")
-    await broker.connect()
-    try:
-        relay = OutboxRelay(writer_store.engine, broker, service="writer")
-        for row in await relay._next_batch():  # published twice, as after a relay crash
-            await (await relay._send(row))
-        await relay.drain()
-    finally:
-        await broker.stop()
+    await relay_outbox(writer_store, kafka_bootstrap_servers, twice=True)
 
     async def apply_all(conn: AsyncConnection, batch: Sequence[ReceivedEvent]) -> None:
         await conn.execute(
@@ -372,18 +357,7 @@ async def test_a_batch_handler_gets_each_new_event_once_in_order(
             ],
         )
 
-    broker = make_broker(kafka_bootstrap_servers, client_id="test-consumer")
-    consumer = IdempotentConsumer(
-        name=f"group-{uuid.uuid4().hex[:8]}", store=reader_store, batch_handler=apply_all
-    )
-    consumer.subscribe(broker, topic)
-    await broker.start()
-    try:
-        await wait_until(lambda: _at_least(reader_store.engine, 50), seconds=60)
-        await asyncio.sleep(1.0)
-    finally:
-        await broker.stop()
+    consumer = IdempotentConsumer(name=new_group(), store=reader_store, batch_handler=apply_all)
+    await consume(consumer, reader_store, kafka_bootstrap_servers, topic, until=50, settle=1.0)
 
-    async with reader_store.engine.connect() as conn:
-        versions = [r.version for r in await conn.execute(select(applied).order_by(applied.c.seq))]
-    assert versions == list(range(1, 51))
+    assert await applied_versions(reader_store) == list(range(1, 51))
