@@ -170,9 +170,7 @@ async def test_relay_killed_at_random_loses_nothing_and_consumer_applies_each_ev
 
     consumer = IdempotentConsumer(name=new_group(), store=reader_store, handler=record_applied)
     # settle: let any straggling redelivery arrive
-    await consume(
-        consumer, reader_store, kafka_bootstrap_servers, topic, until=total, settle=1.0, within=180
-    )
+    await consume(consumer, reader_store, kafka_bootstrap_servers, topic, until=total, settle=1.0, within=180)
 
     records = topic_records(kafka_bootstrap_servers, topic)
     published = {_event_id(value) for _, _, value in records}
