@@ -5,6 +5,7 @@ Each service's contract module is imported here as it lands (``ddr_contracts.reg
 
 from __future__ import annotations
 
+import ddr_contracts.registration  # noqa: F401
 from ddr_contracts.events import REGISTRY
 
 __all__ = ["REGISTRY"]

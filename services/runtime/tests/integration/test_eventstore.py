@@ -205,3 +205,23 @@ async def test_schema_creation_is_idempotent(store: EventStore) -> None:
     await store.create_schema()
     async with store.engine.connect() as conn:
         assert (await conn.execute(text("select count(*) from events"))).scalar_one() == 0
+
+
+async def test_many_new_streams_start_in_one_call_and_chain_from_genesis(store: EventStore) -> None:
+    chains = await store.append_new_streams(
+        [(f"person-{i}", [listed(f"p{i}"), note(f"p{i}", 1)]) for i in range(20)], ACTOR
+    )
+
+    assert [len(chain) for chain in chains] == [2] * 20
+    assert [e.version for e in await store.read_stream("person-7")] == [1, 2]
+    assert (await verify_store(store.engine)).ok
+
+
+async def test_starting_a_stream_that_exists_conflicts_and_writes_nothing(store: EventStore) -> None:
+    await store.append("person-3", 0, [listed("p3")], ACTOR)
+
+    with pytest.raises(ConcurrencyConflict):
+        await store.append_new_streams([(f"person-{i}", [listed(f"p{i}")]) for i in range(10)], ACTOR)
+
+    async with store.engine.connect() as conn:
+        assert (await conn.execute(text("select count(*) from events"))).scalar_one() == 1

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cachetools import TTLCache
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Column, DateTime, LargeBinary, MetaData, String, Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -59,13 +60,22 @@ class KeyStore:
     an erasure made through this instance takes effect here at once.
     """
 
-    def __init__(self, engine: AsyncEngine, master_key: bytes, *, cache_seconds: float = 30.0) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        master_key: bytes,
+        *,
+        cache_seconds: float = 30.0,
+        cache_size: int = 200_000,
+    ) -> None:
         if len(master_key) != KEY_BYTES:
             raise ValueError("the master key must be 32 bytes")
         self._engine = engine
         self._kek = AESGCM(master_key)
-        self._cache: dict[str, tuple[float, bytes]] = {}
-        self._cache_seconds = cache_seconds
+        # Bounded in size and age: a long-running service keeps only recent subjects' keys in memory.
+        self._cache: TTLCache[str, bytes] = TTLCache(
+            maxsize=cache_size, ttl=cache_seconds, timer=time.monotonic
+        )
 
     async def create_schema(self) -> None:
         async with self._engine.begin() as conn:
@@ -77,8 +87,10 @@ class KeyStore:
         found = self._cached(wanted)
         missing = wanted - found.keys()
         if missing:
-            await self._insert_missing(missing)
-            loaded = await self._load(missing)
+            created = await self._create_missing(missing)
+            loaded = created | (
+                await self._load(missing - created.keys()) if missing - created.keys() else {}
+            )
             erased = missing - loaded.keys()
             if erased:
                 raise SubjectErased(f"{len(erased)} subject(s) erased")
@@ -120,25 +132,28 @@ class KeyStore:
         return row is not None and row.erased_at is not None
 
     def _cached(self, subjects: set[str]) -> dict[str, bytes]:
-        now = time.monotonic()
         found: dict[str, bytes] = {}
         for subject in subjects:
-            entry = self._cache.get(subject)
-            if entry is not None and entry[0] > now:
-                found[subject] = entry[1]
+            key = self._cache.get(subject)
+            if key is not None:
+                found[subject] = key
         return found
 
     def _insert(self) -> postgresql.Insert | sqlite.Insert:
         return postgresql.insert(subject_keys) if is_postgres(self._engine) else sqlite.insert(subject_keys)
 
-    async def _insert_missing(self, subjects: set[str]) -> None:
+    async def _create_missing(self, subjects: set[str]) -> dict[str, bytes]:
+        """Create keys for subjects that have none, in one statement; return the keys this call created
+        (a subject that already had a key, or was erased, is left alone and not returned)."""
         now = datetime.now(UTC)
-        rows = [
-            {"subject": s, "wrapped_key": self._wrap(s, AESGCM.generate_key(256)), "created_at": now}
-            for s in sorted(subjects)
-        ]
+        fresh = {s: AESGCM.generate_key(256) for s in sorted(subjects)}
+        rows = [{"subject": s, "wrapped_key": self._wrap(s, k), "created_at": now} for s, k in fresh.items()]
+        statement = self._insert().on_conflict_do_nothing().returning(subject_keys.c.subject)
         async with self._engine.begin() as conn:
-            await conn.execute(self._insert().on_conflict_do_nothing(), rows)
+            created = set((await conn.execute(statement, rows)).scalars())
+        for subject in created:
+            self._cache[subject] = fresh[subject]
+        return {subject: fresh[subject] for subject in created}
 
     async def _load(self, subjects: set[str]) -> dict[str, bytes]:
         loaded: dict[str, bytes] = {}
@@ -153,9 +168,7 @@ class KeyStore:
                 )
                 for subject, wrapped in result:
                     loaded[subject] = self._unwrap(subject, wrapped)
-        expires = time.monotonic() + self._cache_seconds
-        for subject, key in loaded.items():
-            self._cache[subject] = (expires, key)
+        self._cache.update(loaded)
         return loaded
 
     def _wrap(self, subject: str, key: bytes) -> bytes:

@@ -115,37 +115,105 @@ class EventStore:
         """Store ``new_events`` after version ``expected_version`` of the stream (0: a new stream)."""
         if not new_events:
             return []
-        sealed = await self.cipher.encrypt_many(
-            [
-                (e.subject, e.event.model_dump(mode="json"), type(e.event).personal_fields())
-                for e in new_events
-            ]
-        )
+        sealed = await self._seal(new_events)
         recorded_at = datetime.now(UTC)
         traceparent = telemetry.current_traceparent()
         async with self.transaction(conn) as tx:
             version, previous = await self._tail(tx, stream_id)
             if version != expected_version:
                 raise ConcurrencyConflict(stream_id, expected_version, version)
-            stored: list[StoredEvent] = []
-            for new, data in zip(new_events, sealed, strict=True):
-                version += 1
-                envelope = self._envelope(
-                    new, data, stream_id, version, causation, recorded_at, traceparent, previous
-                )
-                # The envelope was built here from typed parts: serialise it without re-validating.
-                payload = canonical_bytes(envelope.model_dump(mode="json", round_trip=True))
-                previous = chain_hash(payload)
-                stored.append(StoredEvent(0, envelope, payload, previous))
-            try:
-                await self._insert(tx, stored, recorded_at)
-            except IntegrityError:
-                raise ConcurrencyConflict(stream_id, expected_version) from None
-            except Exception as error:
-                if _is_unique_violation(error):
-                    raise ConcurrencyConflict(stream_id, expected_version) from None
-                raise
+            stored = self._chain(
+                stream_id, version, previous, new_events, sealed, causation, recorded_at, traceparent
+            )
+            await self._insert_or_conflict(tx, stored, recorded_at, stream_id, expected_version)
         return stored
+
+    async def append_new_streams(
+        self,
+        streams: Sequence[tuple[str, Sequence[NewEvent]]],
+        causation: Causation,
+        *,
+        conn: AsyncConnection | None = None,
+    ) -> list[list[StoredEvent]]:
+        """Start many new streams at once, as a bulk import does: every stream's expected version is 0.
+
+        One sealing call and one insert for all of them, and no tail look-up: the unique (stream,
+        version) key refuses, with :class:`ConcurrencyConflict`, a stream that already exists.
+        """
+        streams = [(stream_id, events) for stream_id, events in streams if events]
+        if not streams:
+            return []
+        flat = [e for _, events in streams for e in events]
+        sealed = iter(await self._seal(flat))
+        recorded_at = datetime.now(UTC)
+        traceparent = telemetry.current_traceparent()
+        chains = [
+            self._chain(
+                stream_id,
+                0,
+                GENESIS_HASH,
+                events,
+                [next(sealed) for _ in events],
+                causation,
+                recorded_at,
+                traceparent,
+            )
+            for stream_id, events in streams
+        ]
+        async with self.transaction(conn) as tx:
+            label = streams[0][0] if len(streams) == 1 else f"one of {len(streams)} new streams"
+            await self._insert_or_conflict(tx, [s for chain in chains for s in chain], recorded_at, label, 0)
+        return chains
+
+    async def _seal(self, new_events: Sequence[NewEvent]) -> list[dict[str, Any]]:
+        """Each event's data with its personal fields encrypted under its subject's key."""
+        return await self.cipher.encrypt_many(
+            [
+                (e.subject, e.event.model_dump(mode="json"), type(e.event).personal_fields())
+                for e in new_events
+            ]
+        )
+
+    def _chain(
+        self,
+        stream_id: str,
+        version: int,
+        previous: str,
+        new_events: Sequence[NewEvent],
+        sealed: Sequence[dict[str, Any]],
+        causation: Causation,
+        recorded_at: datetime,
+        traceparent: str | None,
+    ) -> list[StoredEvent]:
+        """Envelopes for ``new_events`` after ``version``, each chained to its predecessor's hash."""
+        stored: list[StoredEvent] = []
+        for new, data in zip(new_events, sealed, strict=True):
+            version += 1
+            envelope = self._envelope(
+                new, data, stream_id, version, causation, recorded_at, traceparent, previous
+            )
+            # The envelope was built here from typed parts: serialise it without re-validating.
+            payload = canonical_bytes(envelope.model_dump(mode="json", round_trip=True))
+            previous = chain_hash(payload)
+            stored.append(StoredEvent(0, envelope, payload, previous))
+        return stored
+
+    async def _insert_or_conflict(
+        self,
+        tx: AsyncConnection,
+        stored: list[StoredEvent],
+        recorded_at: datetime,
+        stream: str,
+        expected: int,
+    ) -> None:
+        try:
+            await self._insert(tx, stored, recorded_at)
+        except IntegrityError:
+            raise ConcurrencyConflict(stream, expected) from None
+        except Exception as error:
+            if _is_unique_violation(error):
+                raise ConcurrencyConflict(stream, expected) from None
+            raise
 
     def _envelope(
         self,

@@ -1,0 +1,1 @@
+"""Registration: movements, certified lists, pre-registration, registration, identity deduplication, weapons."""

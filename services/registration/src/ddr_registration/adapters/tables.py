@@ -1,0 +1,177 @@
+"""Read-model tables of the registration service, in its own database beside its event store.
+
+They are derived from the events (written in the same transaction as the append) and hold only what
+queries and row-level access need. Personal details are never copied in clear: a person's names, exact
+date of birth and commune sit in ``sealed_identity``, encrypted under that person's key.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+metadata = MetaData()
+
+movements = Table(
+    "reg_movements",
+    metadata,
+    Column("code", String(40), primary_key=True),
+    Column("display_name", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+coalition_memberships = Table(
+    "reg_coalition_memberships",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("movement", String(40), nullable=False, index=True),
+    Column("coalition", String(40), nullable=False, index=True),
+    Column("since", Date, nullable=False),
+    Column("until", Date, nullable=True),
+)
+
+lists = Table(
+    "reg_lists",
+    metadata,
+    Column("list_id", String(36), primary_key=True),
+    Column("movement", String(40), nullable=False, unique=True),
+    Column("latest_version", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+list_versions = Table(
+    "reg_list_versions",
+    metadata,
+    Column("list_id", String(36), primary_key=True),
+    Column("list_version", Integer, primary_key=True),
+    Column("movement", String(40), nullable=False),
+    Column("file_sha256", String(64), nullable=False),
+    Column("rows_total", Integer, nullable=False),
+    Column("rows_accepted", Integer, nullable=False),
+    Column("rows_rejected", Integer, nullable=False),
+    Column("certified", Boolean, nullable=False, default=False),
+    Column("endorsed_cts", Boolean, nullable=False, default=False),
+    Column("endorsed_cnddr", Boolean, nullable=False, default=False),
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
+)
+
+# One row per line of an imported file: its status, or the column and reason it was refused for.
+list_rows = Table(
+    "reg_list_rows",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("list_id", String(36), nullable=False),
+    Column("list_version", Integer, nullable=False),
+    Column("line", Integer, nullable=False),
+    Column("status", String(20), nullable=False),  # pre-registered, already-listed, rejected
+    Column("movement_ref", String(100), nullable=True),
+    Column("person_id", String(36), nullable=True),
+    Column("column_name", String(100), nullable=True),
+    # The parser's reason quotes the faulty value, which may be personal: sealed under the list's key.
+    Column("sealed_reason", JSON, nullable=True),
+    Index("ix_reg_list_rows_version", "list_id", "list_version", "line"),
+)
+
+# Idempotent re-import: a file (by SHA-256) is imported once per movement.
+list_imports = Table(
+    "reg_list_imports",
+    metadata,
+    Column("file_sha256", String(64), primary_key=True),
+    Column("movement", String(40), primary_key=True),
+    Column("list_id", String(36), nullable=False),
+    Column("list_version", Integer, nullable=False),
+)
+
+persons = Table(
+    "reg_persons",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("person_id", String(36), nullable=False, unique=True),
+    Column("movement", String(40), nullable=False, index=True),
+    Column("movement_ref", String(100), nullable=False),
+    Column("list_id", String(36), nullable=False),
+    Column("list_version", Integer, nullable=False),
+    Column("category", String(40), nullable=False),
+    Column("sex", String(1), nullable=False),
+    Column("birth_kind", String(10), nullable=False),
+    Column("birth_year", Integer, nullable=True),
+    Column("region", String(100), nullable=False, index=True),
+    Column("cercle", String(100), nullable=False),
+    Column("rank", String(100), nullable=False),
+    Column("armed", Boolean, nullable=False),
+    Column("status", String(20), nullable=False),  # pre-registered, registered, merged
+    Column("ddr_id", String(20), nullable=True, unique=True),
+    # A keyed hash (HMAC) of the enrolment device's template reference: equal hashes are one person.
+    Column("biometric_hash", String(64), nullable=True, index=True),
+    Column("merged_into", String(36), nullable=True),
+    Column("sealed_identity", JSON, nullable=False),
+    Column("version", Integer, nullable=False),
+    UniqueConstraint("movement", "movement_ref", name="uq_reg_persons_movement_ref"),
+)
+
+duplicates = Table(
+    "reg_duplicates",
+    metadata,
+    Column("case_id", String(36), primary_key=True),
+    Column("person_id", String(36), nullable=False, index=True),
+    Column("other_person_id", String(36), nullable=False, index=True),
+    Column("movement", String(40), nullable=False),
+    Column("other_movement", String(40), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("certain", Boolean, nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Column("status", String(20), nullable=False, index=True),  # open, merged, distinct
+    Column("surviving_person_id", String(36), nullable=True),
+    Column("version", Integer, nullable=False),
+)
+
+weapons = Table(
+    "reg_weapons",
+    metadata,
+    Column("weapon_id", String(36), primary_key=True),
+    Column("person_id", String(36), nullable=False, index=True),
+    Column("movement", String(40), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("type", String(100), nullable=False),
+    Column("calibre", String(40), nullable=False),
+    Column("serial", String(100), nullable=True),
+    Column("serial_key", String(100), nullable=True, index=True),
+    Column("quantity", Integer, nullable=False),
+    Column("condition", String(40), nullable=False),
+    Column("tag", String(100), nullable=False),
+    Column("receipt_number", String(40), nullable=False, unique=True),
+    Column("custodian", String(200), nullable=False),
+    Column("flagged", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+idempotency_keys = Table(
+    "reg_idempotency_keys",
+    metadata,
+    Column("principal", String(200), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=True),  # NULL while the first request is still running
+    Column("body", JSON, nullable=True),
+    Column("headers", JSON, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+async def create_read_model(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)

@@ -1,0 +1,101 @@
+"""A movement's certified list: versioned, certified by the movement, endorsed by the CTS and the CNDDR.
+
+Each version supersedes the previous one, which stays readable. Being on a list confers nothing by itself.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from ddr_contracts.events import DomainEvent
+from ddr_contracts.registration import (
+    EndorsingBody,
+    ListVersionCertified,
+    ListVersionEndorsed,
+    ListVersionSubmitted,
+)
+from ddr_registration.domain.aggregate import Aggregate
+from ddr_registration.domain.errors import RuleViolated
+
+_LISTS = uuid.UUID("6f1d7c2e-9a51-4c0e-8f3b-2d6a4e8b9c10")
+
+
+def list_id_of(movement: str) -> str:
+    """Each movement has one list, versioned over time; its id is derived from the movement code."""
+    return str(uuid.uuid5(_LISTS, movement))
+
+
+def list_stream(list_id: str) -> str:
+    return f"list-{list_id}"
+
+
+@dataclass
+class ListVersion:
+    number: int
+    file_sha256: str
+    certified: bool = False
+    endorsed_by: set[str] = field(default_factory=set)
+
+
+class CertifiedList(Aggregate):
+    def __init__(self) -> None:
+        super().__init__()
+        self.list_id = ""
+        self.movement = ""
+        self.versions: dict[int, ListVersion] = {}
+
+    @property
+    def latest(self) -> int:
+        return max(self.versions, default=0)
+
+    def submit_version(
+        self, list_id: str, movement: str, file_sha256: str, *, total: int, accepted: int, rejected: int
+    ) -> int:
+        if self.movement and movement != self.movement:
+            raise RuleViolated("list-belongs-to-movement", "a list takes versions from its own movement only")
+        number = self.latest + 1
+        self.record(
+            ListVersionSubmitted(
+                list_id=list_id,
+                movement=movement,
+                list_version=number,
+                file_sha256=file_sha256,
+                rows_total=total,
+                rows_accepted=accepted,
+                rows_rejected=rejected,
+            )
+        )
+        return number
+
+    def certify(self, number: int) -> None:
+        version = self._current(number)
+        if version.certified:
+            raise RuleViolated("certified-once", f"version {number} is already certified")
+        self.record(ListVersionCertified(list_id=self.list_id, movement=self.movement, list_version=number))
+
+    def endorse(self, number: int, body: EndorsingBody) -> None:
+        version = self._current(number)
+        if not version.certified:
+            raise RuleViolated("certify-before-endorsing", "the movement must certify a version first")
+        if body in version.endorsed_by:
+            raise RuleViolated("endorsed-once", f"the {body} already endorsed version {number}")
+        self.record(
+            ListVersionEndorsed(list_id=self.list_id, movement=self.movement, list_version=number, body=body)
+        )
+
+    def _current(self, number: int) -> ListVersion:
+        if number not in self.versions:
+            raise RuleViolated("unknown-list-version", f"the list has no version {number}")
+        if number != self.latest:
+            raise RuleViolated("version-superseded", f"version {number} is superseded by {self.latest}")
+        return self.versions[number]
+
+    def apply(self, event: DomainEvent) -> None:
+        if isinstance(event, ListVersionSubmitted):
+            self.list_id, self.movement = event.list_id, event.movement
+            self.versions[event.list_version] = ListVersion(event.list_version, event.file_sha256)
+        elif isinstance(event, ListVersionCertified):
+            self.versions[event.list_version].certified = True
+        elif isinstance(event, ListVersionEndorsed):
+            self.versions[event.list_version].endorsed_by.add(event.body)

@@ -1,0 +1,60 @@
+"""Armed movements and coalitions; a movement's membership of a coalition is time-bound."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ddr_contracts.events import DomainEvent
+from ddr_contracts.registration import CoalitionJoined, CoalitionLeft, MovementKind, MovementRegistered
+from ddr_registration.domain.aggregate import Aggregate
+from ddr_registration.domain.errors import RuleViolated
+
+
+def movement_stream(code: str) -> str:
+    return f"movement-{code}"
+
+
+class Movement(Aggregate):
+    def __init__(self) -> None:
+        super().__init__()
+        self.code = ""
+        self.display_name = ""
+        self.kind: MovementKind = "movement"
+        self.coalitions: dict[str, date] = {}  # coalition code -> member since (open memberships)
+
+    @property
+    def exists(self) -> bool:
+        return self.version > 0 or bool(self.pending)
+
+    @classmethod
+    def register(cls, code: str, display_name: str, kind: MovementKind) -> Movement:
+        if not code.strip() or not display_name.strip():
+            raise RuleViolated("movement-needs-code-and-name", "a movement needs a code and a name")
+        movement = cls()
+        movement.record(MovementRegistered(code=code, display_name=display_name, kind=kind))
+        return movement
+
+    def join(self, coalition: Movement, since: date) -> None:
+        if coalition.kind != "coalition":
+            raise RuleViolated("join-a-coalition", f"{coalition.code} is not a coalition")
+        if self.kind != "movement":
+            raise RuleViolated("coalitions-hold-movements", "a coalition cannot join another coalition")
+        if coalition.code in self.coalitions:
+            raise RuleViolated("already-member", f"{self.code} is already a member of {coalition.code}")
+        self.record(CoalitionJoined(movement=self.code, coalition=coalition.code, since=since))
+
+    def leave(self, coalition_code: str, until: date) -> None:
+        since = self.coalitions.get(coalition_code)
+        if since is None:
+            raise RuleViolated("not-a-member", f"{self.code} is not a member of {coalition_code}")
+        if until < since:
+            raise RuleViolated("leave-after-joining", "a membership cannot end before it began")
+        self.record(CoalitionLeft(movement=self.code, coalition=coalition_code, until=until))
+
+    def apply(self, event: DomainEvent) -> None:
+        if isinstance(event, MovementRegistered):
+            self.code, self.display_name, self.kind = event.code, event.display_name, event.kind
+        elif isinstance(event, CoalitionJoined):
+            self.coalitions[event.coalition] = event.since
+        elif isinstance(event, CoalitionLeft):
+            self.coalitions.pop(event.coalition, None)

@@ -1,0 +1,160 @@
+"""A person of the caseload: pre-registered from a list, registered, corrected, maybe merged.
+
+Nothing is updated in place: each change is an event, a correction carries its reason, and a merged
+record keeps its history, reachable from the surviving one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date
+
+from ddr_contracts.events import DomainEvent
+from ddr_contracts.registration import (
+    DeclaredWeapon,
+    PersonAbsorbed,
+    PersonDetailsCorrected,
+    PersonMergedInto,
+    PersonPreRegistered,
+    PersonRegistered,
+)
+from ddr_registration.domain.aggregate import Aggregate
+from ddr_registration.domain.errors import RuleViolated
+from ddr_registration.domain.members import Category, ListedMember, Sex
+
+BIRTH_KINDS = ("exact", "year", "unknown")
+
+
+def person_stream(person_id: str) -> str:
+    return f"person-{person_id}"
+
+
+@dataclass(frozen=True)
+class Correction:
+    """The personal details to correct; ``None`` leaves a detail as it is."""
+
+    full_name: str | None = None
+    full_name_arabic: str | None = None
+    category: str | None = None
+    sex: str | None = None
+    birth_kind: str | None = None
+    birth_date: date | None = None
+    birth_year: int | None = None
+    region: str | None = None
+    cercle: str | None = None
+    commune: str | None = None
+    rank: str | None = None
+    armed: bool | None = None
+
+    def given(self) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(self) if getattr(self, f.name) is not None)
+
+
+class Person(Aggregate):
+    def __init__(self) -> None:
+        super().__init__()
+        self.person_id = ""
+        self.movement = ""
+        self.category = ""
+        self.sex = ""
+        self.ddr_id: str | None = None
+        self.merged_into: str | None = None
+        self.absorbed: list[str] = []
+
+    @classmethod
+    def pre_register(
+        cls, person_id: str, list_id: str, list_version: int, movement: str, member: ListedMember
+    ) -> Person:
+        _check_category_and_sex(str(member.category), str(member.sex))
+        person = cls()
+        person.record(
+            PersonPreRegistered(
+                person_id=person_id,
+                list_id=list_id,
+                list_version=list_version,
+                movement=movement,
+                movement_ref=member.movement_ref,
+                category=str(member.category),
+                sex=str(member.sex),
+                birth_kind=member.birth.kind,
+                birth_year=member.birth.year,
+                birth_date=member.birth.value if member.birth.kind == "exact" else None,
+                region=member.region,
+                cercle=member.cercle,
+                commune=member.commune,
+                rank=member.rank or "",
+                armed=member.armed,
+                full_name=member.full_name,
+                full_name_arabic=member.full_name_arabic,
+                father_name=member.father_name,
+                mother_name=member.mother_name,
+                birth_place=member.birth_place,
+                declared_weapons=tuple(
+                    DeclaredWeapon(type=w.kind, calibre=w.calibre, serial=w.serial, condition=w.condition)
+                    for w in member.weapons
+                ),
+            )
+        )
+        return person
+
+    def register(self, ddr_id: str, biometric_hash: str) -> None:
+        self._still_standing()
+        if self.ddr_id is not None:
+            raise RuleViolated("registered-once", "this person is already registered")
+        self.record(PersonRegistered(person_id=self.person_id, ddr_id=ddr_id, biometric_hash=biometric_hash))
+
+    def correct(self, correction: Correction, reason: str) -> None:
+        self._still_standing()
+        if not reason.strip():
+            raise RuleViolated("correction-needs-reason", "a correction needs a reason")
+        changed = correction.given()
+        if not changed:
+            raise RuleViolated("correction-changes-something", "a correction must change at least one detail")
+        if correction.birth_kind is not None and correction.birth_kind not in BIRTH_KINDS:
+            raise RuleViolated("birth-kind", "the date of birth is exact, year-only or unknown")
+        _check_category_and_sex(correction.category or self.category, correction.sex or self.sex)
+        self.record(
+            PersonDetailsCorrected(
+                person_id=self.person_id,
+                corrected_fields=changed,
+                reason=reason,
+                **{name: getattr(correction, name) for name in changed},
+            )
+        )
+
+    def merge_into(self, survivor_id: str, case_id: str) -> None:
+        self._still_standing()
+        if survivor_id == self.person_id:
+            raise RuleViolated("merge-two-people", "a person cannot be merged into themselves")
+        self.record(PersonMergedInto(person_id=self.person_id, into_person_id=survivor_id, case_id=case_id))
+
+    def absorb(self, absorbed_id: str, case_id: str) -> None:
+        self._still_standing()
+        self.record(PersonAbsorbed(person_id=self.person_id, absorbed_person_id=absorbed_id, case_id=case_id))
+
+    def _still_standing(self) -> None:
+        if self.merged_into is not None:
+            raise RuleViolated("merged-record-is-closed", "this record was merged into another")
+
+    def apply(self, event: DomainEvent) -> None:
+        if isinstance(event, PersonPreRegistered):
+            self.person_id, self.movement = event.person_id, event.movement
+            self.category, self.sex = event.category, event.sex
+        elif isinstance(event, PersonRegistered):
+            self.ddr_id = event.ddr_id
+        elif isinstance(event, PersonDetailsCorrected):
+            self.category = event.category or self.category
+            self.sex = event.sex or self.sex
+        elif isinstance(event, PersonMergedInto):
+            self.merged_into = event.into_person_id
+        elif isinstance(event, PersonAbsorbed):
+            self.absorbed.append(event.absorbed_person_id)
+
+
+def _check_category_and_sex(category: str, sex: str) -> None:
+    if category not in {str(c) for c in Category}:
+        raise RuleViolated("category", "unknown category")
+    if sex not in {str(s) for s in Sex}:
+        raise RuleViolated("sex", "sex is F or M")
+    if category == "associated_woman" and sex != "F":
+        raise RuleViolated("associated-woman-is-a-woman", "a woman associated with an armed group is F")

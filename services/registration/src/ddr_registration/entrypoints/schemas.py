@@ -1,0 +1,78 @@
+"""Request bodies of the commissions' API (responses are the queries' plain records)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ddr_contracts.registration import DuplicateOutcome, EndorsingBody, ItemKind, MovementKind
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MovementCreate(Body):
+    code: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")
+    display_name: str = Field(min_length=1, max_length=200)
+    kind: MovementKind = "movement"
+
+
+class CoalitionJoin(Body):
+    coalition: str = Field(min_length=1, max_length=40)
+    since: date
+
+
+class CoalitionLeave(Body):
+    until: date
+
+
+class Endorsement(Body):
+    body: EndorsingBody
+
+
+class PersonCorrection(Body):
+    reason: str = Field(min_length=1, max_length=2000)
+    full_name: str | None = Field(default=None, min_length=1, max_length=200)
+    full_name_arabic: str | None = Field(default=None, min_length=1, max_length=200)
+    category: str | None = None
+    sex: str | None = None
+    birth_kind: str | None = None
+    birth_date: date | None = None
+    birth_year: int | None = Field(default=None, ge=1900, le=2100)
+    region: str | None = Field(default=None, min_length=1, max_length=100)
+    cercle: str | None = Field(default=None, min_length=1, max_length=100)
+    commune: str | None = Field(default=None, min_length=1, max_length=100)
+    rank: str | None = Field(default=None, max_length=100)
+    armed: bool | None = None
+
+
+class PersonRegistration(Body):
+    """The enrolment device's template reference: hashed with the service's key, never stored as sent."""
+
+    biometric_reference: str = Field(min_length=8, max_length=500)
+
+
+class DuplicateResolution(Body):
+    outcome: DuplicateOutcome
+    surviving_person_id: str | None = None
+
+
+class WeaponHandOver(Body):
+    person_id: str
+    kind: ItemKind = "weapon"
+    type: str = Field(min_length=1, max_length=100)
+    calibre: str = Field(min_length=1, max_length=40)
+    serial: str | None = Field(default=None, max_length=100)
+    quantity: int = Field(default=1, ge=1)
+    condition: str = Field(min_length=1, max_length=40)
+    tag: str = Field(min_length=1, max_length=100)
+    custodian: str = Field(min_length=1, max_length=200)
+
+
+class CustodyTransfer(Body):
+    from_custodian: str = Field(min_length=1, max_length=200)
+    to_custodian: str = Field(min_length=1, max_length=200)
+    released_by: str = Field(min_length=1, max_length=200)
+    received_by: str = Field(min_length=1, max_length=200)

@@ -1,0 +1,812 @@
+"""A synthetic caseload: movements' lists as they arrive, with the truth about them kept aside.
+
+For demos, load tests and training. Every row is drawn from its own random stream, seeded from the caseload's
+seed and the row's index, so the lists stream (row 90,000 needs nothing of rows 0-89,999 but the few it
+copies, which are drawn again on demand) and the same seed always gives the same rows.
+
+What the lists hide, and the ground truth tells:
+- injected duplicates: the same person on two movements' lists, or twice on one, written under another
+  spelling (transliteration, dropped diacritics, swapped word order, Ag/Ould confusion, upper-cased family
+  name), with the birth year kept or one year off, or the exact date cut to a year; the father's and
+  mother's names ("fils de ... et de ...") and the place of birth are copied with their own spelling
+  variants, each sometimes left blank on one list or the other, and now and then wrong;
+- minors (14-17 on the registration date), with the date their identity documents were issued, a few days
+  before registration (the report's suspect documents);
+- weapon serials handed over twice: on purpose (another member presents a listed weapon again) and through
+  duplicates carrying their weapon.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import random
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import Final, Literal, TypeVar
+
+from ddr_registration.domain.members import BirthDate, Category, ListedMember, Sex, WeaponHandedOver
+from ddr_registration.simulate.names import (
+    CONFUSED_LINK,
+    FAMILY_NAMES,
+    FATHERS,
+    GIVEN_NAMES,
+    GROUPS,
+    PATRONYM_LINKS,
+    ZIPF_EXPONENT,
+    Ethnicity,
+    NameGroup,
+)
+from ddr_registration.simulate.places import MOVEMENT_CODES, MOVEMENTS, REGIONS, Movement
+
+T = TypeVar("T")
+Variation = Literal[
+    "transliteration",
+    "diacritics_dropped",
+    "word_order",
+    "ag_ould",
+    "family_name_upper_case",
+    "birth_year_off_by_one",
+    "exact_date_dropped",
+    "parent_name_spelling",
+]
+
+REGISTRATION_DAY: Final = date(2018, 11, 15)  # screenings of combatants began in November 2018
+LARGEST_CASELOAD: Final = 10_000_000  # own serials are unique below this many rows
+
+# kind, calibre, weight, serial prefixes
+_WEAPONS: Final = (
+    ("AK-47", "7.62x39mm", 0.42, ("KA", "AK", "MA")),
+    ("AKM", "7.62x39mm", 0.15, ("AM", "KM")),
+    ("Type 56", "7.62x39mm", 0.08, ("CN", "56")),
+    ("PKM", "7.62x54mmR", 0.07, ("PK", "RP")),
+    ("RPG-7", "40mm", 0.06, ("RG", "GP")),
+    ("FN FAL", "7.62x51mm", 0.06, ("FN", "BE")),
+    ("G3", "7.62x51mm", 0.06, ("G3", "HK")),
+    ("SKS", "7.62x39mm", 0.05, ("SK", "SM")),
+    ("MAS-36", "7.5x54mm", 0.03, ("MS", "FR")),
+    ("DShK", "12.7x108mm", 0.02, ("DS", "DK")),
+)
+_CONDITIONS: Final = (("serviceable", 0.6), ("needs repair", 0.25), ("unserviceable", 0.15))
+_RANKS: Final = (
+    ("2e classe", 0.3),
+    ("1re classe", 0.2),
+    ("caporal", 0.15),
+    ("sergent", 0.12),
+    ("sergent-chef", 0.07),
+    ("adjudant", 0.05),
+    ("lieutenant", 0.05),
+    ("capitaine", 0.03),
+    ("commandant", 0.02),
+    ("colonel", 0.01),
+)
+_CATEGORIES: Final[dict[str, tuple[tuple[Category, float], ...]]] = {
+    "minor": ((Category.CHILD, 0.3), (Category.COMBATANT, 0.7)),
+    "woman": ((Category.ASSOCIATED_WOMAN, 0.75), (Category.COMBATANT, 0.15), (Category.CIVILIAN_CADRE, 0.1)),
+    "man": ((Category.COMBATANT, 0.8), (Category.FORMER_ARMED_FORCES, 0.08), (Category.CIVILIAN_CADRE, 0.12)),
+}
+# How much likelier than average a member of a category is to be armed.
+_ARMED_WEIGHT: Final = {
+    Category.COMBATANT: 1.25,
+    Category.FORMER_ARMED_FORCES: 1.3,
+    Category.CIVILIAN_CADRE: 0.25,
+    Category.ASSOCIATED_WOMAN: 0.3,
+    Category.CHILD: 0.8,
+}
+_ARABIC_SCRIPT_SHARE: Final[dict[Ethnicity, float]] = {
+    "arab": 0.6,
+    "tamasheq": 0.35,
+    "songhai": 0.05,
+    "fulfulde": 0.0,
+    "bambara": 0.0,
+    "dogon": 0.0,
+}
+_MINOR_GIRL_SHARE: Final = 0.06
+_SAME_LIST_SHARE: Final = 0.4  # of duplicates: twice on one list rather than on two movements' lists
+_WEAPON_DETAILS_SHARE: Final = 0.9  # armed members whose weapon the list describes
+_SERIAL_LEGIBLE_SHARE: Final = 0.85
+# How often a row gives the father's name, the mother's name and the place of birth (each row on its own:
+# one movement's form asks for them, another's does not).
+_FATHER_LISTED_SHARE: Final = 0.85
+_MOTHER_LISTED_SHARE: Final = 0.75
+_BIRTH_PLACE_LISTED_SHARE: Final = 0.8
+_PARENT_ERROR_SHARE: Final = 0.02  # a duplicate row giving another parent's given name (a slip, a stepmother)
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicatePair:
+    original_ref: str
+    duplicate_ref: str
+    same_list: bool
+    variations: tuple[Variation, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ListedChild:
+    movement_ref: str
+    born_on: date
+    document_issued_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class GroundTruth:
+    duplicates: tuple[DuplicatePair, ...]
+    children: tuple[ListedChild, ...]
+    shared_serials: dict[str, tuple[str, ...]]  # serial -> the refs handing it over, in list order
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "duplicates": [
+                {
+                    "original_ref": pair.original_ref,
+                    "duplicate_ref": pair.duplicate_ref,
+                    "same_list": pair.same_list,
+                    "variations": list(pair.variations),
+                }
+                for pair in self.duplicates
+            ],
+            "children": [
+                {
+                    "movement_ref": child.movement_ref,
+                    "born_on": child.born_on.isoformat(),
+                    "document_issued_on": child.document_issued_on.isoformat(),
+                }
+                for child in self.children
+            ],
+            "shared_serials": {serial: list(refs) for serial, refs in self.shared_serials.items()},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CaseloadProfile:
+    """What a caseload looks like; shares are of all rows, duplicates included."""
+
+    size: int
+    seed: int
+    duplicate_share: float = 0.03
+    women_share: float = 0.12
+    minor_share: float = 0.02
+    armed_share: float = 0.26
+    year_only_share: float = 0.3
+    unknown_birth_share: float = 0.08
+    serial_reuse_share: float = 0.004  # of armed members' serials
+    registration_day: date = REGISTRATION_DAY
+    movements: tuple[str, ...] = MOVEMENT_CODES
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.size <= LARGEST_CASELOAD:
+            raise ValueError(f"size must be between 0 and {LARGEST_CASELOAD}")
+        for name in ("duplicate_share", "women_share", "minor_share", "armed_share", "serial_reuse_share"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1")
+        if self.women_share + self.minor_share > 1.0:
+            raise ValueError("women_share and minor_share cannot add up to more than 1")
+        if self.year_only_share + self.unknown_birth_share > 1.0:
+            raise ValueError("year_only_share and unknown_birth_share cannot add up to more than 1")
+        unknown = sorted(set(self.movements) - set(MOVEMENT_CODES))
+        if unknown or not self.movements:
+            raise ValueError(f"movements must be among {', '.join(MOVEMENT_CODES)}; unknown: {unknown}")
+
+
+@dataclass(frozen=True, slots=True)
+class CaseloadRow:
+    movement: str
+    member: ListedMember
+
+
+def generate_caseload(
+    size: int,
+    seed: int,
+    duplicate_share: float = 0.03,
+    *,
+    women_share: float = 0.12,
+    minor_share: float = 0.02,
+    armed_share: float = 0.26,
+    movements: Sequence[str] | None = None,
+    registration_day: date = REGISTRATION_DAY,
+) -> Caseload:
+    """A caseload of ``size`` rows over ``movements`` (default: all eight), reproducible from ``seed``."""
+    return Caseload(
+        CaseloadProfile(
+            size=size,
+            seed=seed,
+            duplicate_share=duplicate_share,
+            women_share=women_share,
+            minor_share=minor_share,
+            armed_share=armed_share,
+            registration_day=registration_day,
+            movements=tuple(movements) if movements is not None else MOVEMENT_CODES,
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Name:
+    given: tuple[tuple[NameGroup, int], ...]  # (group, spelling index)
+    link: tuple[NameGroup, int] | None  # Ag / Welt / Ould / Mint
+    family: tuple[NameGroup, int]  # father's name after a link, else family name
+    family_first: bool = False
+    family_upper: bool = False
+    ascii_only: bool = False
+    given_only: bool = False  # a parent named by the given name alone ("fils de Intalla")
+
+    def latin(self) -> str:
+        given = " ".join(group.spellings[index] for group, index in self.given)
+        if self.given_only:
+            return _strip_diacritics(given) if self.ascii_only else given
+        family = " ".join(group.spellings[index] for group, index in (*_optional(self.link), self.family))
+        if self.family_upper:
+            family = family.upper()
+        text = f"{family} {given}" if self.family_first else f"{given} {family}"
+        return _strip_diacritics(text) if self.ascii_only else text
+
+    def arabic(self) -> str | None:
+        words = [group.arabic for group, _ in (*self.given, *_optional(self.link), self.family)]
+        if any(word is None for word in words):
+            return None
+        return " ".join(word for word in words if word is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Weapon:
+    kind: str
+    calibre: str
+    condition: str
+    serial: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Person:
+    """Who someone is, drawn once per original row; a duplicate row draws its original's person again."""
+
+    movement: Movement
+    ethnicity: Ethnicity
+    sex: Sex
+    name: _Name
+    arabic_listed: bool
+    born_on: date
+    birth_listed: Literal["exact", "year", "unknown"]
+    minor: bool
+    document_issued_on: date | None
+    category: Category
+    region: str
+    cercle: str
+    commune: str | None
+    rank: str | None
+    armed: bool
+    weapon: _Weapon | None
+    father: _Name
+    mother: _Name
+    birth_place: str
+    father_listed: bool
+    mother_listed: bool
+    birth_place_listed: bool
+
+    def birth(self) -> BirthDate:
+        if self.birth_listed == "exact":
+            return BirthDate.exact(self.born_on)
+        if self.birth_listed == "year":
+            return BirthDate.year_only(self.born_on.year)
+        return BirthDate.unknown()
+
+
+@dataclass(slots=True)
+class _Row:
+    movement: str
+    member: ListedMember
+    duplicate: DuplicatePair | None = None
+    child: ListedChild | None = None
+    serial_copied_from: str | None = None  # ref of the earlier row whose weapon serial this row repeats
+
+
+@dataclass(slots=True)
+class _TruthCollector:
+    duplicates: list[DuplicatePair] = field(default_factory=list)
+    children: list[ListedChild] = field(default_factory=list)
+    serials: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, row: _Row) -> None:
+        if row.duplicate is not None:
+            self.duplicates.append(row.duplicate)
+        if row.child is not None:
+            self.children.append(row.child)
+        serial = row.member.weapons[0].serial if row.member.weapons else None
+        if row.serial_copied_from is not None and serial is not None:
+            refs = self.serials.setdefault(serial, [])
+            for ref in (row.serial_copied_from, row.member.movement_ref):
+                if ref not in refs:
+                    refs.append(ref)
+
+    def truth(self) -> GroundTruth:
+        return GroundTruth(
+            duplicates=tuple(self.duplicates),
+            children=tuple(self.children),
+            shared_serials={serial: tuple(refs) for serial, refs in self.serials.items()},
+        )
+
+
+class Caseload:
+    """The rows of a synthetic caseload, streamed, and the ground truth about them."""
+
+    def __init__(self, profile: CaseloadProfile) -> None:
+        self.profile = profile
+        self._movements = tuple(movement for movement in MOVEMENTS if movement.code in profile.movements)
+        self._armed_chance = _armed_chance(profile)
+        self._truth: GroundTruth | None = None
+
+    def members(self) -> Iterator[ListedMember]:
+        return (row.member for row in self.rows())
+
+    def rows(self) -> Iterator[CaseloadRow]:
+        """Each member with the code of the movement whose list holds it, in list order.
+
+        The ground truth is gathered on the way (it is small: a few percent of the rows) and kept once the
+        last row is read, so ``truth()`` after a full pass costs nothing.
+        """
+        collector = _TruthCollector()
+        yield from self._rows(collector)
+        self._truth = collector.truth()
+
+    def truth(self) -> GroundTruth:
+        """Duplicates, children and shared serials; drawn in a pass of its own unless rows were all read."""
+        if self._truth is None:
+            collector = _TruthCollector()
+            for _ in self._rows(collector):
+                pass
+            self._truth = collector.truth()
+        return self._truth
+
+    def _rows(self, collector: _TruthCollector) -> Iterator[CaseloadRow]:
+        for index in range(self.profile.size):
+            row = self._row(index)
+            collector.add(row)
+            yield CaseloadRow(row.movement, row.member)
+
+    # --- one row ------------------------------------------------------------------------------------
+
+    def _rng(self, stream: str, index: int) -> random.Random:
+        return random.Random(f"{self.profile.seed}:{stream}:{index}")  # noqa: S311 - synthetic data, not secrets
+
+    def _row(self, index: int) -> _Row:
+        origin = self._duplicate_origin(index)
+        if origin is None:
+            return self._original_row(index)
+        return self._duplicate_row(index, origin)
+
+    def _original_row(self, index: int) -> _Row:
+        person = self._person(index)
+        ref = _ref(person.movement.code, index)
+        weapon, copied_from = self._original_weapon(index, person)
+        member = self._member(
+            person,
+            ref,
+            person.name,
+            person.birth(),
+            weapon,
+            person.rank,
+            parents=(
+                person.father if person.father_listed else None,
+                person.mother if person.mother_listed else None,
+            ),
+            birth_place=person.birth_place if person.birth_place_listed else None,
+        )
+        return _Row(
+            movement=person.movement.code,
+            member=member,
+            child=self._child(person, ref),
+            serial_copied_from=copied_from,
+        )
+
+    def _duplicate_row(self, index: int, origin: int) -> _Row:
+        person = self._person(origin)
+        origin_ref = _ref(person.movement.code, origin)
+        rng = self._rng("duplicate", index)
+        others = [movement for movement in self._movements if movement is not person.movement]
+        same_list = not others or rng.random() < _SAME_LIST_SHARE
+        movement = person.movement if same_list else self._other_movement(rng, person.movement, others)
+        ref = _ref(movement.code, index)
+        name, name_variations = _vary_name(rng, person)
+        birth, birth_variations = _vary_birth(rng, person)
+        origin_weapon, _ = self._original_weapon(origin, person)
+        weapon = (
+            origin_weapon
+            if origin_weapon is None or rng.random() < 0.5
+            else replace(origin_weapon, serial=None)
+        )
+        rank = person.rank if rng.random() < 0.5 else None
+        arabic = rng.random() < 0.5
+        father, mother, parent_variations = _vary_parents(
+            rng, person, "diacritics_dropped" in name_variations
+        )
+        birth_place = _vary_birth_place(rng, person)
+        member = self._member(
+            person,
+            ref,
+            name,
+            birth,
+            weapon,
+            rank,
+            arabic=arabic,
+            parents=(father, mother),
+            birth_place=birth_place,
+        )
+        variations = (*name_variations, *birth_variations, *parent_variations)
+        return _Row(
+            movement=movement.code,
+            member=member,
+            duplicate=DuplicatePair(origin_ref, ref, same_list, variations),
+            child=self._child(person, ref),
+            serial_copied_from=origin_ref if weapon is not None and weapon.serial is not None else None,
+        )
+
+    def _member(
+        self,
+        person: _Person,
+        ref: str,
+        name: _Name,
+        birth: BirthDate,
+        weapon: _Weapon | None,
+        rank: str | None,
+        *,
+        arabic: bool = True,
+        parents: tuple[_Name | None, _Name | None] = (None, None),
+        birth_place: str | None = None,
+    ) -> ListedMember:
+        father, mother = parents
+        return ListedMember(
+            movement_ref=ref,
+            full_name=name.latin(),
+            full_name_arabic=name.arabic() if person.arabic_listed and arabic else None,
+            sex=person.sex,
+            birth=birth,
+            category=person.category,
+            region=person.region,
+            cercle=person.cercle,
+            commune=person.commune,
+            rank=rank,
+            armed=person.armed,
+            weapons=(WeaponHandedOver(weapon.kind, weapon.calibre, weapon.serial, weapon.condition),)
+            if weapon is not None
+            else (),
+            father_name=father.latin() if father is not None else None,
+            mother_name=mother.latin() if mother is not None else None,
+            birth_place=birth_place,
+        )
+
+    def _child(self, person: _Person, ref: str) -> ListedChild | None:
+        if not person.minor or person.document_issued_on is None:
+            return None
+        return ListedChild(ref, person.born_on, person.document_issued_on)
+
+    def _other_movement(self, rng: random.Random, own: Movement, others: list[Movement]) -> Movement:
+        allies = [movement for movement in others if movement.coalition == own.coalition]
+        return rng.choice(allies if allies and rng.random() < 0.5 else others)
+
+    # --- what a row repeats of an earlier one -------------------------------------------------------
+
+    def _is_duplicate(self, index: int) -> bool:
+        return index > 0 and self._rng("is-duplicate", index).random() < self.profile.duplicate_share
+
+    def _duplicate_origin(self, index: int) -> int | None:
+        """The earlier original row this row repeats, if it is an injected duplicate."""
+        if not self._is_duplicate(index):
+            return None
+        rng = self._rng("origin", index)
+        for _ in range(32):
+            candidate = rng.randrange(index)
+            if not self._is_duplicate(candidate):
+                return candidate
+        return None
+
+    def _reuses_serial(self, index: int, person: _Person) -> bool:
+        if person.weapon is None or person.weapon.serial is None:
+            return False
+        return self._rng("reuse", index).random() < self.profile.serial_reuse_share
+
+    def _original_weapon(self, index: int, person: _Person) -> tuple[_Weapon | None, str | None]:
+        """An original row's weapon, with the ref of the row whose serial it hands over again, if any."""
+        weapon = person.weapon
+        if weapon is None or index == 0 or not self._reuses_serial(index, person):
+            return weapon, None
+        rng = self._rng("reused-from", index)
+        for _ in range(64):
+            candidate = rng.randrange(index)
+            if self._is_duplicate(candidate):
+                continue
+            earlier = self._person(candidate)
+            if (
+                earlier.weapon is None
+                or earlier.weapon.serial is None
+                or self._reuses_serial(candidate, earlier)
+            ):
+                continue
+            same_weapon = replace(earlier.weapon, condition=weapon.condition)
+            return same_weapon, _ref(earlier.movement.code, candidate)
+        return weapon, None
+
+    # --- a person -----------------------------------------------------------------------------------
+
+    def _person(self, index: int) -> _Person:
+        rng = self._rng("person", index)
+        profile = self.profile
+        movement = _weighted(rng, tuple((movement, movement.weight) for movement in self._movements))
+        ethnicity = _weighted(rng, movement.ethnicities)
+        draw = rng.random()
+        minor = draw < profile.minor_share
+        woman = not minor and draw < profile.minor_share + profile.women_share
+        sex = Sex.F if woman or (minor and rng.random() < _MINOR_GIRL_SHARE) else Sex.M
+        category = _weighted(rng, _CATEGORIES["minor" if minor else "woman" if woman else "man"])
+        born_on = _birth_day(rng, profile.registration_day, minor)
+        birth_draw = rng.random()
+        birth_listed: Literal["exact", "year", "unknown"] = "exact"
+        if minor:
+            birth_listed = "year" if birth_draw < 0.15 else "exact"
+        elif birth_draw < profile.unknown_birth_share:
+            birth_listed = "unknown"
+        elif birth_draw < profile.unknown_birth_share + profile.year_only_share:
+            birth_listed = "year"
+        region = _weighted(rng, movement.regions)
+        cercle = rng.choice(sorted(REGIONS[region]))
+        communes = REGIONS[region][cercle]
+        armed = rng.random() < self._armed_chance[category]
+        name = _draw_name(rng, ethnicity, sex)
+        arabic_listed = rng.random() < _ARABIC_SCRIPT_SHARE[ethnicity] and name.arabic() is not None
+        commune = rng.choice(communes) if communes and rng.random() < 0.6 else None
+        rank = _rank(rng, category)
+        weapon = self._weapon(rng, index) if armed and rng.random() < _WEAPON_DETAILS_SHARE else None
+        father, mother = _draw_parents(rng, ethnicity, name)
+        return _Person(
+            movement=movement,
+            ethnicity=ethnicity,
+            sex=sex,
+            name=name,
+            arabic_listed=arabic_listed,
+            born_on=born_on,
+            birth_listed=birth_listed,
+            minor=minor,
+            document_issued_on=profile.registration_day - timedelta(days=rng.randint(1, 7))
+            if minor
+            else None,
+            category=category,
+            region=region,
+            cercle=cercle,
+            commune=commune,
+            rank=rank,
+            armed=armed,
+            weapon=weapon,
+            father=father,
+            mother=mother,
+            birth_place=_birth_place(rng, region, cercle),
+            father_listed=rng.random() < _FATHER_LISTED_SHARE,
+            mother_listed=rng.random() < _MOTHER_LISTED_SHARE,
+            birth_place_listed=rng.random() < _BIRTH_PLACE_LISTED_SHARE,
+        )
+
+    def _weapon(self, rng: random.Random, index: int) -> _Weapon:
+        kind, calibre, _, prefixes = _weighted(rng, tuple((weapon, weapon[2]) for weapon in _WEAPONS))
+        condition = _weighted(rng, _CONDITIONS)
+        serial = None
+        if rng.random() < _SERIAL_LEGIBLE_SHARE:
+            # A bijection of the row index: no two rows draw the same serial of their own.
+            number = (index * 7919 + self.profile.seed * 104_729) % LARGEST_CASELOAD
+            serial = f"{rng.choice(prefixes)}{number:07d}"
+        return _Weapon(kind, calibre, condition, serial)
+
+
+# --- drawing helpers -----------------------------------------------------------------------------------
+
+
+def _ref(movement: str, index: int) -> str:
+    return f"{movement}-{index + 1:06d}"
+
+
+def _weighted(rng: random.Random, choices: tuple[tuple[T, float], ...]) -> T:
+    values = [value for value, _ in choices]
+    return rng.choices(values, weights=[weight for _, weight in choices])[0]
+
+
+def _optional(item: T | None) -> tuple[T, ...]:
+    return () if item is None else (item,)
+
+
+def _strip_diacritics(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return unicodedata.normalize(
+        "NFC", "".join(char for char in decomposed if not unicodedata.combining(char))
+    )
+
+
+def _armed_chance(profile: CaseloadProfile) -> dict[Category, float]:
+    """Chance of being armed per category, so that the caseload's armed share is the profile's."""
+    men = 1.0 - profile.minor_share - profile.women_share
+    mix: dict[Category, float] = dict.fromkeys(Category, 0.0)
+    for kind, share in (("minor", profile.minor_share), ("woman", profile.women_share), ("man", men)):
+        for category, weight in _CATEGORIES[kind]:
+            mix[category] += share * weight
+    mean = sum(mix[category] * _ARMED_WEIGHT[category] for category in Category)
+    chance = {category: profile.armed_share * _ARMED_WEIGHT[category] / mean for category in Category}
+    if max(chance.values()) > 1.0:  # a share too high for the weighting: arm every category alike
+        return dict.fromkeys(Category, profile.armed_share)
+    return chance
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _birth_day(rng: random.Random, registration_day: date, minor: bool) -> date:
+    age = rng.randint(14, 17) if minor else 18 + int(rng.triangular(0, 42, 7))
+    earliest = _years_before(registration_day, age + 1) + timedelta(days=1)
+    latest = _years_before(registration_day, age)
+    return earliest + timedelta(days=rng.randrange((latest - earliest).days + 1))
+
+
+def _rank(rng: random.Random, category: Category) -> str | None:
+    if category in (Category.COMBATANT, Category.FORMER_ARMED_FORCES) and rng.random() < 0.7:
+        return _weighted(rng, _RANKS)
+    return None
+
+
+def _spelling(rng: random.Random, group: NameGroup) -> tuple[NameGroup, int]:
+    # The commonest spelling most of the time.
+    index = 0 if rng.random() < 0.7 else rng.randrange(len(group.spellings))
+    return group, index
+
+
+@functools.lru_cache(maxsize=64)
+def _zipf_cumulative(count: int) -> tuple[float, ...]:
+    return tuple(itertools.accumulate(1.0 / (rank + 1) ** ZIPF_EXPONENT for rank in range(count)))
+
+
+def _zipf(rng: random.Random, pool: tuple[T, ...]) -> T:
+    """One of ``pool`` (most common first), the name of rank r weighted 1 / (r + 1) ** ZIPF_EXPONENT."""
+    return rng.choices(pool, cum_weights=_zipf_cumulative(len(pool)))[0]
+
+
+def _draw_name(rng: random.Random, ethnicity: Ethnicity, sex: Sex) -> _Name:
+    given = tuple(_spelling(rng, GROUPS[key]) for key in _zipf(rng, GIVEN_NAMES[ethnicity, sex.value]))
+    if ethnicity in FATHERS:
+        link = PATRONYM_LINKS[ethnicity, sex.value]
+        return _Name(given, (link, 0), _spelling(rng, GROUPS[_zipf(rng, FATHERS[ethnicity])]))
+    return _Name(given, None, _spelling(rng, GROUPS[_zipf(rng, FAMILY_NAMES[ethnicity])]))
+
+
+def _draw_parents(rng: random.Random, ethnicity: Ethnicity, name: _Name) -> tuple[_Name, _Name]:
+    """The father's and mother's names, as a registration form asks ("fils de ... et de ...").
+
+    A Tamasheq or Arab father bears the given name his child carries after Ag / Ould, followed by his own
+    father's; elsewhere the father has the child's family name. A mother keeps her own name (her father's
+    after Welt / Mint, or her own family name)."""
+    mothers = GIVEN_NAMES[ethnicity, "F"]
+    mother_given = tuple(_spelling(rng, GROUPS[key]) for key in _zipf(rng, mothers))
+    if ethnicity in FATHERS:
+        fathers_name = name.family[0]
+        father = _Name(
+            (_spelling(rng, fathers_name),),
+            (PATRONYM_LINKS[ethnicity, "M"], 0),
+            _spelling(rng, GROUPS[_zipf(rng, FATHERS[ethnicity])]),
+        )
+        mother = _Name(
+            mother_given,
+            (PATRONYM_LINKS[ethnicity, "F"], 0),
+            _spelling(rng, GROUPS[_zipf(rng, FATHERS[ethnicity])]),
+        )
+        return father, mother
+    fathers = GIVEN_NAMES[ethnicity, "M"]
+    father_given = tuple(_spelling(rng, GROUPS[key]) for key in _zipf(rng, fathers))
+    father = _Name(father_given, None, _spelling(rng, name.family[0]))
+    mother = _Name(mother_given, None, _spelling(rng, GROUPS[_zipf(rng, FAMILY_NAMES[ethnicity])]))
+    return father, mother
+
+
+def _birth_place(rng: random.Random, region: str, cercle: str) -> str:
+    """Where the person was born: mostly a commune of their own cercle, else of their region, else anywhere."""
+    draw = rng.random()
+    if draw < 0.1:
+        region = rng.choice(sorted(REGIONS))
+    if draw < 0.35:
+        cercle = rng.choice(sorted(REGIONS[region]))
+    places = REGIONS[region][cercle] or (cercle,)
+    return rng.choice(places)
+
+
+def _vary_parent(rng: random.Random, parent: _Name, ascii_only: bool) -> _Name:
+    """The same parent's name as another clerk writes it."""
+    varied = parent
+    if rng.random() < 0.35:
+        varied = _apply(rng, varied, "transliteration", None)
+    if ascii_only or rng.random() < 0.15:
+        varied = replace(varied, ascii_only=True)
+    if rng.random() < 0.1:
+        varied = replace(varied, family_first=not varied.family_first, family_upper=True)
+    if rng.random() < 0.1:
+        varied = replace(varied, given_only=True)
+    return varied
+
+
+def _vary_parents(
+    rng: random.Random, person: _Person, ascii_only: bool
+) -> tuple[_Name | None, _Name | None, tuple[Variation, ...]]:
+    """A duplicate row's father's and mother's names: each given or not on this row, spelt its own way."""
+    father = _vary_parent(rng, person.father, ascii_only) if rng.random() < _FATHER_LISTED_SHARE else None
+    mother = _vary_parent(rng, person.mother, ascii_only) if rng.random() < _MOTHER_LISTED_SHARE else None
+    if mother is not None and rng.random() < _PARENT_ERROR_SHARE:
+        others = [key for key in GIVEN_NAMES[person.ethnicity, "F"] if key != _keys(person.mother.given)]
+        mother = replace(mother, given=tuple((GROUPS[key], 0) for key in rng.choice(others)))
+    originals = (
+        person.father.latin() if person.father_listed else None,
+        person.mother.latin() if person.mother_listed else None,
+    )
+    spelt_otherwise = any(
+        parent is not None and original is not None and parent.latin() != original
+        for parent, original in zip((father, mother), originals, strict=True)
+    )
+    return father, mother, ("parent_name_spelling",) if spelt_otherwise else ()
+
+
+def _keys(given: tuple[tuple[NameGroup, int], ...]) -> tuple[str, ...]:
+    by_group = {id(group): key for key, group in GROUPS.items()}
+    return tuple(by_group[id(group)] for group, _ in given)
+
+
+def _vary_birth_place(rng: random.Random, person: _Person) -> str | None:
+    if rng.random() >= _BIRTH_PLACE_LISTED_SHARE:
+        return None
+    place = person.birth_place
+    draw = rng.random()
+    if draw < 0.25:
+        return _strip_diacritics(place)
+    if draw < 0.3:
+        return place.upper()
+    return place
+
+
+def _vary_name(rng: random.Random, person: _Person) -> tuple[_Name, tuple[Variation, ...]]:
+    name = person.name
+    options: list[Variation] = ["transliteration", "word_order", "family_name_upper_case"]
+    if _strip_diacritics(name.latin()) != name.latin():
+        options.append("diacritics_dropped")
+    if name.link is not None:
+        options.append("ag_ould")
+    chosen = sorted(rng.sample(options, 2 if rng.random() < 0.35 else 1))
+    for variation in chosen:
+        name = _apply(rng, name, variation, person)
+    return name, tuple(chosen)
+
+
+def _apply(rng: random.Random, name: _Name, variation: Variation, person: _Person | None) -> _Name:
+    if variation == "transliteration":
+        tokens = [*name.given, name.family]
+        position = rng.choice([i for i, (group, _) in enumerate(tokens) if len(group.spellings) > 1])
+        group, index = tokens[position]
+        other = rng.choice([i for i in range(len(group.spellings)) if i != index])
+        tokens[position] = (group, other)
+        return replace(name, given=tuple(tokens[:-1]), family=tokens[-1])
+    if variation == "word_order":
+        return replace(name, family_first=not name.family_first)
+    if variation == "family_name_upper_case":
+        return replace(name, family_upper=True)
+    if variation == "diacritics_dropped":
+        return replace(name, ascii_only=True)
+    if person is None:
+        raise ValueError(f"{variation} needs the person")
+    confused = PATRONYM_LINKS[CONFUSED_LINK[person.ethnicity, person.sex.value]]
+    return replace(name, link=(confused, 0))
+
+
+def _vary_birth(rng: random.Random, person: _Person) -> tuple[BirthDate, tuple[Variation, ...]]:
+    birth = person.birth()
+    draw = rng.random()
+    if birth.kind == "exact" and draw < 0.25:
+        return BirthDate.year_only(person.born_on.year), ("exact_date_dropped",)
+    if birth.kind != "unknown" and not person.minor and draw > 0.8:
+        shifted = _years_before(person.born_on, rng.choice((-1, 1)))
+        if birth.kind == "exact":
+            return BirthDate.exact(shifted), ("birth_year_off_by_one",)
+        return BirthDate.year_only(shifted.year), ("birth_year_off_by_one",)
+    return birth, ()

@@ -1,0 +1,587 @@
+"""The registration service over HTTP, on a fresh PostgreSQL database and a real Kafka broker."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi import FastAPI
+from kafka import KafkaConsumer
+
+from ddr_contracts.envelope import ENCRYPTED_PREFIX
+from ddr_contracts.topics import dead_letter_topic, events_topic
+from ddr_registration.adapters.list_files import COLUMNS, write_list_file
+from ddr_registration.bootstrap import build_app
+from ddr_registration.domain.ddr_id import is_valid_ddr_id
+from ddr_registration.domain.members import BirthDate, Category, ListedMember, Sex, WeaponHandedOver
+from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
+from ddr_runtime.auth.roles import Role
+from ddr_runtime.auth.tokens import TokenVerifier
+from ddr_runtime.config import Settings
+from ddr_runtime.messaging.topics import TopicSpec, ensure_topics
+from ddr_runtime.service import ServiceRuntime
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+TOPIC = events_topic("registration")
+
+
+@pytest.fixture(scope="module")
+def issuer() -> DevelopmentTokenIssuer:
+    return DevelopmentTokenIssuer(Ed25519PrivateKey.generate(), issuer="test", audience="test")
+
+
+@pytest.fixture(params=["postgres", "sqlite"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The service's store on each backend it runs on: PostgreSQL, and the embedded SQLite file."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'registration.sqlite'}"
+    url: str = request.getfixturevalue("fresh_postgres_database")
+    return url
+
+
+@pytest.fixture
+async def app(
+    database_url: str, kafka_bootstrap_servers: str, tmp_path: Path, issuer: DevelopmentTokenIssuer
+) -> AsyncIterator[FastAPI]:
+    ensure_topics(
+        kafka_bootstrap_servers, [TopicSpec(TOPIC, 3, {}), TopicSpec(dead_letter_topic(TOPIC), 1, {})]
+    )
+    settings = Settings(
+        service_name="registration",
+        database_url=database_url,
+        var_dir=tmp_path,
+        kafka_bootstrap_servers=kafka_bootstrap_servers,
+    )
+    built = build_app(
+        settings,
+        token_verifier=TokenVerifier(issuer.public_key_pem, issuer="test", audience="test"),
+        biometric_key=os.urandom(32),
+    )
+    async with built.router.lifespan_context(built):
+        yield built
+
+
+class Api:
+    """An HTTP client of the app, acting as one caller."""
+
+    def __init__(self, client: httpx.AsyncClient, token: str) -> None:
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    async def get(self, path: str, **params: Any) -> httpx.Response:
+        return await self.client.get(path, params=params, headers=self.headers)
+
+    async def post(self, path: str, body: Any = None, **headers: str) -> httpx.Response:
+        return await self.client.post(path, json=body, headers={**self.headers, **headers})
+
+    async def upload(self, path: Path, movement: str, **params: Any) -> httpx.Response:
+        with path.open("rb") as handle:
+            return await self.client.post(
+                "/lists",
+                params={"movement": movement, **params},
+                files={"file": (path.name, handle.read(), "application/octet-stream")},
+                headers=self.headers,
+            )
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://registration") as c:
+        yield c
+
+
+@pytest.fixture
+def officer(client: httpx.AsyncClient, issuer: DevelopmentTokenIssuer) -> Api:
+    return Api(client, issuer.issue(subject="cnddr-officer-1", roles=[Role.CNDDR_OFFICER]))
+
+
+def liaison(client: httpx.AsyncClient, issuer: DevelopmentTokenIssuer, movement: str) -> Api:
+    token = issuer.issue(subject=f"liaison-{movement}", roles=[Role.MOVEMENT_LIAISON], movement=movement)
+    return Api(client, token)
+
+
+def member(ref: str, name: str, **overrides: Any) -> ListedMember:
+    values: dict[str, Any] = {
+        "movement_ref": ref,
+        "full_name": name,
+        "full_name_arabic": None,
+        "sex": Sex.M,
+        "birth": BirthDate.year_only(1988),
+        "category": Category.COMBATANT,
+        "region": "Kidal",
+        "cercle": "Kidal",
+        "commune": "Anefis",
+        "rank": "sergent",
+        "armed": True,
+        "weapons": (WeaponHandedOver(kind="AK-47", calibre="7.62x39", serial=f"SN-{ref}", condition="bon"),),
+    }
+    values.update(overrides)
+    return ListedMember(**values)
+
+
+async def movement(officer: Api, code: str, kind: str = "movement") -> None:
+    response = await officer.post(
+        "/movements", {"code": code, "display_name": f"{code} movement", "kind": kind}
+    )
+    assert response.status_code == 201, response.text
+
+
+def list_file(tmp_path: Path, members: list[ListedMember], suffix: str = ".csv") -> Path:
+    path = tmp_path / f"list-{uuid.uuid4().hex[:8]}{suffix}"
+    write_list_file(path, members)
+    return path
+
+
+async def persons_of(api: Api, **params: Any) -> list[dict[str, Any]]:
+    response = await api.get("/persons", **params)
+    assert response.status_code == 200, response.text
+    result: list[dict[str, Any]] = response.json()
+    return result
+
+
+async def test_importing_the_same_file_twice_creates_no_new_person(officer: Api, tmp_path: Path) -> None:
+    await movement(officer, "MNLA")
+    path = list_file(
+        tmp_path, [member("M-1", "Ibrahim Ag Assaleh"), member("M-2", "Sidi Mohamed Ould Bouamama")]
+    )
+
+    first = await officer.upload(path, "MNLA")
+    second = await officer.upload(path, "MNLA")
+
+    assert first.status_code == 201, first.text
+    assert first.json()["rows_pre_registered"] == 2
+    assert second.status_code == 200, second.text
+    assert second.json()["status"] == "already-imported"
+    assert len(await persons_of(officer, movement="MNLA")) == 2
+    listed = (await officer.get(f"/lists/{first.json()['list_id']}")).json()
+    assert [v["list_version"] for v in listed["versions"]] == [1]
+
+
+async def test_an_xlsx_list_is_imported_like_a_csv(officer: Api, tmp_path: Path) -> None:
+    await movement(officer, "GATIA")
+    path = list_file(tmp_path, [member("G-1", "Moussa Ag Acharatoumane")], ".xlsx")
+
+    response = await officer.upload(path, "GATIA")
+
+    assert response.status_code == 201, response.text
+    assert response.json()["rows_pre_registered"] == 1
+
+
+def write_csv_with_bad_sex_on_line_3(path: Path) -> None:
+    good = [
+        "M-1",
+        "Ahmed Ag Albachar",
+        "",
+        "M",
+        "1985",
+        "combatant",
+        "Gao",
+        "Gao",
+        "Gao",
+        "",
+        "non",
+        "",
+        "",
+        "",
+        "",
+    ]
+    bad = [
+        "M-2",
+        "Hamma Ould Mahmoud",
+        "",
+        "X",
+        "1990",
+        "combatant",
+        "Gao",
+        "Gao",
+        "Gao",
+        "",
+        "non",
+        "",
+        "",
+        "",
+        "",
+    ]
+    lines = [",".join(COLUMNS), ",".join(good), ",".join(bad)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+async def test_a_file_with_one_bad_row_is_reported_with_its_line_column_and_reason(
+    officer: Api, client: httpx.AsyncClient, issuer: DevelopmentTokenIssuer, tmp_path: Path
+) -> None:
+    await movement(officer, "CMFPR")
+    path = tmp_path / "cmfpr.csv"
+    write_csv_with_bad_sex_on_line_3(path)
+
+    response = await officer.upload(path, "CMFPR")
+
+    assert response.status_code == 201, response.text
+    report = response.json()
+    assert (report["rows_pre_registered"], report["rows_rejected"]) == (1, 1)
+    assert [(p["line"], p["column"]) for p in report["problems"]] == [(3, "sex")]
+    rows = (await officer.get(f"/lists/{report['list_id']}/versions/1/report")).json()
+    assert [(r["line"], r["status"], r["column"]) for r in rows] == [
+        (2, "pre-registered", None),
+        (3, "rejected", "sex"),
+    ]
+    assert "F or M" in rows[1]["reason"]
+    cts = Api(client, issuer.issue(subject="cts-officer-3", roles=[Role.CTS_OFFICER]))
+    seen_by_cts = (await cts.get(f"/lists/{report['list_id']}/versions/1/report")).json()
+    assert [(r["line"], r["column"], r["reason"]) for r in seen_by_cts][1] == (3, "sex", None)
+
+
+async def test_a_member_listed_twice_under_one_reference_in_a_file_is_one_person(
+    officer: Api, tmp_path: Path
+) -> None:
+    await movement(officer, "MNLA")
+    path = list_file(tmp_path, [member("M-5", "Hama Ag Mahmoud"), member("M-5", "Hama Ag Mahmoud")])
+
+    report = (await officer.upload(path, "MNLA")).json()
+
+    assert (report["rows_pre_registered"], report["rows_already_listed"]) == (1, 1)
+    assert len(await persons_of(officer, movement="MNLA")) == 1
+
+
+async def test_a_file_with_a_bad_row_is_rejected_whole_when_asked_and_nothing_is_written(
+    officer: Api, tmp_path: Path
+) -> None:
+    await movement(officer, "CPA")
+    path = tmp_path / "cpa.csv"
+    write_csv_with_bad_sex_on_line_3(path)
+
+    response = await officer.upload(path, "CPA", reject_whole="true")
+
+    assert response.status_code == 422, response.text
+    assert response.json()["report"]["problems"][0]["line"] == 3
+    assert await persons_of(officer, movement="CPA") == []
+    assert (await officer.get("/lists")).json() == []
+
+
+async def test_a_person_listed_by_two_movements_is_flagged_and_a_merge_keeps_both_histories(
+    officer: Api, tmp_path: Path
+) -> None:
+    await movement(officer, "HCUA")
+    await movement(officer, "MAA")
+    same = {"birth": BirthDate.year_only(1979), "commune": "Tessalit", "cercle": "Tessalit"}
+    await officer.upload(list_file(tmp_path, [member("H-7", "Alghabass Ag Intalla", **same)]), "HCUA")
+    response = await officer.upload(
+        list_file(tmp_path, [member("A-3", "Alghabass Ag Intalla", **same)]), "MAA"
+    )
+    assert response.json()["duplicates_suspected"] == 1
+
+    (case,) = (await officer.get("/duplicates")).json()
+    assert {case["movement"], case["other_movement"]} == {"HCUA", "MAA"}
+    survivor, absorbed = case["other_person_id"], case["person_id"]
+    resolved = await officer.post(
+        f"/duplicates/{case['case_id']}/resolution",
+        {"outcome": "merged", "surviving_person_id": survivor},
+        **{"If-Match": f'"{case["version"]}"'},
+    )
+
+    assert resolved.status_code == 200, resolved.text
+    assert resolved.json()["status"] == "merged"
+    history = (await officer.get(f"/persons/{survivor}/history")).json()
+    assert {entry["person_id"] for entry in history} == {survivor, absorbed}
+    assert "ddr.registration.PersonAbsorbed.v1" in {entry["type"] for entry in history}
+    assert (await officer.get(f"/persons/{absorbed}")).json()["merged_into"] == survivor
+    standing = await persons_of(officer, name="Alghabass")
+    assert [p["person_id"] for p in standing if p["status"] != "merged"] == [survivor]
+
+
+async def test_a_person_listed_twice_under_variant_spellings_is_flagged(officer: Api, tmp_path: Path) -> None:
+    await movement(officer, "MNLA")
+    path = list_file(
+        tmp_path,
+        [
+            member("M-10", "Mohamed Ag Intalla"),
+            member("M-11", "Muhammad Ag Intallah"),
+            member(
+                "M-12",
+                "Aminata Walet Sidi",
+                sex=Sex.F,
+                category=Category.ASSOCIATED_WOMAN,
+                armed=False,
+                weapons=(),
+            ),
+        ],
+    )
+
+    report = (await officer.upload(path, "MNLA")).json()
+
+    assert report["duplicates_suspected"] == 1
+    (case,) = (await officer.get("/duplicates")).json()
+    names = {
+        (await officer.get(f"/persons/{case[k]}")).json()["full_name"]
+        for k in ("person_id", "other_person_id")
+    }
+    assert names == {"Mohamed Ag Intalla", "Muhammad Ag Intallah"}
+
+
+async def test_a_liaison_gets_404_for_another_movements_person_through_every_route(
+    officer: Api, client: httpx.AsyncClient, issuer: DevelopmentTokenIssuer, tmp_path: Path
+) -> None:
+    await movement(officer, "MNLA")
+    await movement(officer, "GATIA")
+    mnla = (await officer.upload(list_file(tmp_path, [member("M-1", "Bilal Ag Acherif")]), "MNLA")).json()
+    gatia = (await officer.upload(list_file(tmp_path, [member("G-1", "Bilal Ag Acherif")]), "GATIA")).json()
+    (gatia_person,) = await persons_of(officer, movement="GATIA")
+    (mnla_person,) = await persons_of(officer, movement="MNLA")
+    weapon = await officer.post(
+        "/weapons",
+        {"person_id": gatia_person["person_id"], "type": "AK-47", "calibre": "7.62x39", "serial": "GAT-1",
+         "condition": "bon", "tag": "T-1", "custodian": "CTS Gao"},
+    )  # fmt: skip
+    assert weapon.status_code == 201, weapon.text
+    mnla_liaison = liaison(client, issuer, "MNLA")
+    gatia_id = gatia_person["person_id"]
+
+    assert (await mnla_liaison.get(f"/persons/{gatia_id}")).status_code == 404
+    assert (await mnla_liaison.get(f"/persons/{gatia_id}/history")).status_code == 404
+    assert [p["person_id"] for p in await persons_of(mnla_liaison)] == [mnla_person["person_id"]]
+    assert await persons_of(mnla_liaison, movement="GATIA") == []
+    by_name = await persons_of(mnla_liaison, name="Bilal")
+    assert [p["person_id"] for p in by_name] == [mnla_person["person_id"]]
+    assert (await mnla_liaison.get(f"/lists/{gatia['list_id']}")).status_code == 404
+    assert (await mnla_liaison.get(f"/lists/{gatia['list_id']}/versions/1/report")).status_code == 404
+    assert [entry["movement"] for entry in (await mnla_liaison.get("/lists")).json()] == ["MNLA"]
+    assert (await mnla_liaison.get("/duplicates")).json() == []  # the cross-movement case is not theirs
+    (case,) = (await officer.get("/duplicates")).json()
+    assert (await mnla_liaison.get(f"/duplicates/{case['case_id']}")).status_code == 404
+    assert (await mnla_liaison.get("/weapons")).json() == []
+    assert (await mnla_liaison.get(f"/weapons/{weapon.json()['weapon_id']}")).status_code == 404
+    assert (await mnla_liaison.get("/weapons", serial="GAT-1")).json() == []
+    upload = await mnla_liaison.upload(list_file(tmp_path, [member("G-2", "Ali Ag Ali")]), "GATIA")
+    assert upload.status_code == 403
+    assert mnla["list_id"] != gatia["list_id"]
+
+
+async def test_concurrent_corrections_of_one_person_one_wins_the_other_gets_409(
+    officer: Api, tmp_path: Path
+) -> None:
+    await movement(officer, "CMI")
+    await officer.upload(list_file(tmp_path, [member("C-1", "Oumar Ould Sidi")]), "CMI")
+    (person,) = await persons_of(officer, movement="CMI")
+    path = f"/persons/{person['person_id']}/corrections"
+    version = f'"{person["version"]}"'
+
+    answers = await asyncio.gather(
+        officer.post(path, {"reason": "ID card", "full_name": "Oumar Ould Sidy"}, **{"If-Match": version}),
+        officer.post(path, {"reason": "list typo", "region": "Gao"}, **{"If-Match": version}),
+    )
+
+    assert sorted(a.status_code for a in answers) == [200, 409]
+    assert (await officer.get(f"/persons/{person['person_id']}")).json()["version"] == person["version"] + 1
+
+
+async def test_an_update_without_if_match_gets_428_and_a_malformed_one_412(
+    officer: Api, tmp_path: Path
+) -> None:
+    await movement(officer, "CMI")
+    await officer.upload(list_file(tmp_path, [member("C-1", "Oumar Ould Sidi")]), "CMI")
+    (person,) = await persons_of(officer, movement="CMI")
+    path = f"/persons/{person['person_id']}/corrections"
+
+    missing = await officer.post(path, {"reason": "r", "region": "Gao"})
+    malformed = await officer.post(path, {"reason": "r", "region": "Gao"}, **{"If-Match": "*"})
+
+    assert missing.status_code == 428
+    assert malformed.status_code == 412
+
+
+async def test_an_idempotency_key_replays_the_answer_and_refuses_another_body(officer: Api) -> None:
+    body = {"code": "MSA", "display_name": "Mouvement pour le salut de l'Azawad"}
+
+    first = await officer.post("/movements", body, **{"Idempotency-Key": "k-1"})
+    again = await officer.post("/movements", body, **{"Idempotency-Key": "k-1"})
+    other = await officer.post("/movements", {**body, "code": "MSA-D"}, **{"Idempotency-Key": "k-1"})
+
+    assert (first.status_code, again.status_code, other.status_code) == (201, 201, 422)
+    assert again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert [m["code"] for m in (await officer.get("/movements")).json()] == ["MSA"]
+
+
+async def test_registration_issues_a_ddr_id_and_a_shared_biometric_is_a_certain_duplicate(
+    officer: Api, tmp_path: Path
+) -> None:
+    await movement(officer, "MNLA")
+    people = [member("M-1", "Assalat Ag Habi"), member("M-2", "Mahamadou Djeri Maïga", region="Gao")]
+    await officer.upload(list_file(tmp_path, people), "MNLA")
+    first, second = await persons_of(officer, movement="MNLA")
+
+    answers = [
+        await officer.post(
+            f"/persons/{p['person_id']}/registration",
+            {"biometric_reference": "device-7/template-0042"},
+            **{"If-Match": f'"{p["version"]}"'},
+        )
+        for p in (first, second)
+    ]
+
+    assert [a.status_code for a in answers] == [200, 200]
+    assert all(is_valid_ddr_id(a.json()["ddr_id"]) for a in answers)
+    assert answers[0].json()["ddr_id"] != answers[1].json()["ddr_id"]
+    (case,) = (await officer.get("/duplicates")).json()
+    assert case["certain"] is True
+    assert "biometric_hash" not in (await officer.get(f"/persons/{first['person_id']}")).json()
+
+
+async def test_a_weapon_serial_handed_over_twice_is_flagged(officer: Api, tmp_path: Path) -> None:
+    await movement(officer, "MNLA")
+    await officer.upload(
+        list_file(tmp_path, [member("M-1", "Ahmoudou Ag Asriw"), member("M-2", "Baye Ag Diknane")]), "MNLA"
+    )
+    first, second = await persons_of(officer, movement="MNLA")
+
+    def hand_over(person: dict[str, Any], serial: str) -> dict[str, Any]:
+        return {"person_id": person["person_id"], "type": "PKM", "calibre": "7.62x54R", "serial": serial,
+                "condition": "usable", "tag": f"T-{serial}", "custodian": "CTS Kidal"}  # fmt: skip
+
+    once = await officer.post("/weapons", hand_over(first, "PK-778 12"))
+    twice = await officer.post("/weapons", hand_over(second, "pk77812"))
+
+    assert (once.status_code, twice.status_code) == (201, 201)
+    assert (once.json()["flagged"], twice.json()["flagged"]) == (False, True)
+    assert once.json()["receipt_number"] != twice.json()["receipt_number"]
+    flagged = (await officer.get("/weapons", flagged="true")).json()
+    assert [w["weapon_id"] for w in flagged] == [twice.json()["weapon_id"]]
+
+
+async def test_every_state_change_reaches_the_topic_in_order_per_person_with_personal_fields_encrypted(
+    app: FastAPI, officer: Api, tmp_path: Path, kafka_bootstrap_servers: str
+) -> None:
+    await movement(officer, "MNLA")
+    await officer.upload(list_file(tmp_path, [member("M-1", "Zeinaba Walet Ahmed", sex=Sex.F, birth=BirthDate.exact(date(1992, 4, 5)))]), "MNLA")  # fmt: skip
+    (person,) = await persons_of(officer, movement="MNLA")
+    person_id = person["person_id"]
+    corrected = await officer.post(
+        f"/persons/{person_id}/corrections",
+        {"reason": "spelling on her card", "full_name": "Zeynaba Walet Ahmed"},
+        **{"If-Match": f'"{person["version"]}"'},
+    )
+    registered = await officer.post(
+        f"/persons/{person_id}/registration",
+        {"biometric_reference": "device-3/template-991"},
+        **{"If-Match": f'"{corrected.json()["version"]}"'},
+    )
+    assert registered.status_code == 200, registered.text
+    runtime: ServiceRuntime = app.state.runtime
+    await runtime.relay.drain()
+
+    consumer = KafkaConsumer(
+        TOPIC,
+        bootstrap_servers=kafka_bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        consumer_timeout_ms=5000,
+    )
+    records = [r for r in consumer if r.key == person_id.encode()]
+    consumer.close()
+
+    # At-least-once: a record may come twice (the relay's loop and drain() both publish); ids tell them apart.
+    envelopes = list({e["id"]: e for e in (json.loads(r.value) for r in records)}.values())
+    assert [e["type"].split(".")[2] for e in envelopes] == [
+        "PersonPreRegistered",
+        "PersonDetailsCorrected",
+        "PersonRegistered",
+    ]
+    assert [e["streamversion"] for e in envelopes] == [1, 2, 3]
+    assert len({r.partition for r in records}) == 1
+    raw = b"".join(r.value for r in records)
+    for secret in (b"Zeinaba", b"Zeynaba", b"1992-04-05", b"Anefis", b"spelling on her card"):
+        assert secret not in raw
+    assert envelopes[0]["data"]["full_name"].startswith(ENCRYPTED_PREFIX)
+    assert envelopes[2]["data"]["biometric_hash"].startswith(ENCRYPTED_PREFIX)
+    assert (envelopes[0]["data"]["sex"], envelopes[0]["data"]["region"]) == ("F", "Kidal")
+    submitted = [r for r in _all_records(kafka_bootstrap_servers) if b"ListVersionSubmitted" in r]
+    assert submitted, "the list version reaches the topic too"
+
+
+def _all_records(bootstrap_servers: str) -> list[bytes]:
+    consumer = KafkaConsumer(
+        TOPIC,
+        bootstrap_servers=bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        consumer_timeout_ms=3000,
+    )
+    values = [r.value for r in consumer]
+    consumer.close()
+    return values
+
+
+async def test_a_list_version_is_certified_by_its_movement_then_endorsed_by_the_cts_and_the_cnddr(
+    officer: Api, client: httpx.AsyncClient, issuer: DevelopmentTokenIssuer, tmp_path: Path
+) -> None:
+    await movement(officer, "MNLA")
+    report = (await officer.upload(list_file(tmp_path, [member("M-1", "Intalla Ag Attaher")]), "MNLA")).json()
+    path = f"/lists/{report['list_id']}"
+    cts = Api(client, issuer.issue(subject="cts-officer-2", roles=[Role.CTS_OFFICER]))
+    mnla_liaison = liaison(client, issuer, "MNLA")
+
+    early = await cts.post(f"{path}/versions/1/endorsements", {"body": "CTS"}, **{"If-Match": '"1"'})
+    certified = await mnla_liaison.post(f"{path}/versions/1/certification", **{"If-Match": '"1"'})
+    wrong_body = await cts.post(f"{path}/versions/1/endorsements", {"body": "CNDDR"}, **{"If-Match": '"2"'})
+    by_cts = await cts.post(f"{path}/versions/1/endorsements", {"body": "CTS"}, **{"If-Match": '"2"'})
+    by_cnddr = await officer.post(f"{path}/versions/1/endorsements", {"body": "CNDDR"}, **{"If-Match": '"3"'})
+
+    assert (early.status_code, early.json()["rule"]) == (422, "certify-before-endorsing")
+    assert (certified.status_code, wrong_body.status_code) == (200, 403)
+    assert (by_cts.status_code, by_cnddr.status_code) == (200, 200)
+    (version,) = by_cnddr.json()["versions"]
+    assert (version["certified"], version["endorsed_cts"], version["endorsed_cnddr"]) == (True, True, True)
+    history = (await officer.get(f"{path}/history")).json()
+    assert [(h["type"].split(".")[2], h["actor"]) for h in history] == [
+        ("ListVersionSubmitted", "cnddr-officer-1"),
+        ("ListVersionCertified", "liaison-MNLA"),
+        ("ListVersionEndorsed", "cts-officer-2"),
+        ("ListVersionEndorsed", "cnddr-officer-1"),
+    ]
+
+
+async def test_a_new_list_version_supersedes_the_old_which_stays_readable(
+    officer: Api, tmp_path: Path
+) -> None:
+    await movement(officer, "HCUA")
+    first = (await officer.upload(list_file(tmp_path, [member("H-1", "Cheick Ag Aoussa")]), "HCUA")).json()
+    second = await officer.upload(
+        list_file(tmp_path, [member("H-1", "Cheick Ag Aoussa"), member("H-2", "Mohamed Ag Najim")]), "HCUA"
+    )
+
+    assert second.json()["list_version"] == 2
+    assert (second.json()["rows_already_listed"], second.json()["rows_pre_registered"]) == (1, 1)
+    versions = (await officer.get(f"/lists/{first['list_id']}")).json()["versions"]
+    assert [(v["list_version"], v["superseded"]) for v in versions] == [(1, True), (2, False)]
+    old = (await officer.get(f"/lists/{first['list_id']}/versions/1/report")).json()
+    assert [r["status"] for r in old] == ["pre-registered"]
+    assert len(await persons_of(officer, movement="HCUA")) == 2
+
+
+async def test_a_movement_joins_and_leaves_a_coalition_over_time(officer: Api) -> None:
+    await movement(officer, "CMA", kind="coalition")
+    await movement(officer, "MAA-CMA")
+
+    joined = await officer.post(
+        "/movements/MAA-CMA/coalitions", {"coalition": "CMA", "since": "2014-06-01"}, **{"If-Match": '"1"'}
+    )
+    left = await officer.post(
+        "/movements/MAA-CMA/coalitions/CMA/end", {"until": "2023-02-01"}, **{"If-Match": '"2"'}
+    )
+    into_a_movement = await officer.post(
+        "/movements/CMA/coalitions", {"coalition": "MAA-CMA", "since": "2014-06-01"}, **{"If-Match": '"1"'}
+    )
+
+    assert (joined.status_code, left.status_code, into_a_movement.status_code) == (200, 200, 422)
+    assert left.json()["memberships"] == [
+        {"movement": "MAA-CMA", "coalition": "CMA", "since": "2014-06-01", "until": "2023-02-01"}
+    ]

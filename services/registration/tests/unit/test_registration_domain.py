@@ -1,0 +1,182 @@
+"""The registration aggregates: each checks a rule, then records an event (pure Python, no I/O)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from ddr_contracts.registration import (
+    PersonDetailsCorrected,
+    PersonPreRegistered,
+    WeaponSerialDuplicateFlagged,
+)
+from ddr_registration.domain.ddr_id import ALPHABET, is_valid_ddr_id, new_ddr_id
+from ddr_registration.domain.duplicates import DuplicateCase
+from ddr_registration.domain.errors import RuleViolated
+from ddr_registration.domain.lists import CertifiedList, list_id_of
+from ddr_registration.domain.members import BirthDate, Category, ListedMember, Sex
+from ddr_registration.domain.movements import Movement
+from ddr_registration.domain.persons import Correction, Person
+from ddr_registration.domain.weapons import HandOver, Weapon, normalise_serial
+
+
+def member(**overrides: object) -> ListedMember:
+    values: dict[str, object] = {
+        "movement_ref": "MNLA-0001",
+        "full_name": "Fatoumata Walet Mohamed",
+        "full_name_arabic": None,
+        "sex": Sex.F,
+        "birth": BirthDate.year_only(1990),
+        "category": Category.ASSOCIATED_WOMAN,
+        "region": "Kidal",
+        "cercle": "Kidal",
+        "commune": "Kidal",
+        "rank": None,
+        "armed": False,
+    }
+    values.update(overrides)
+    return ListedMember(**values)  # type: ignore[arg-type]
+
+
+def stored(person: Person) -> Person:
+    """The person as a later command finds it: pending events stored."""
+    again = Person()
+    again.replay([*person.pending])
+    return again
+
+
+def test_a_ddr_id_carries_a_valid_check_character() -> None:
+    assert all(is_valid_ddr_id(new_ddr_id()) for _ in range(200))
+
+
+def test_a_single_mistyped_character_of_a_ddr_id_is_caught() -> None:
+    ddr_id = new_ddr_id(lambda: "7K3M9Q2XAB")
+    position = len("DDR-") + 2
+    for replacement in ALPHABET:
+        if replacement != ddr_id[position]:
+            typo = ddr_id[:position] + replacement + ddr_id[position + 1 :]
+            assert not is_valid_ddr_id(typo)
+
+
+def test_ddr_ids_are_random_not_sequential() -> None:
+    assert len({new_ddr_id() for _ in range(500)}) == 500
+
+
+def test_a_woman_is_pre_registered_as_an_individual_with_her_own_record() -> None:
+    person = Person.pre_register("p-1", "list-1", 1, "MNLA", member())
+    (event,) = person.pending
+    assert isinstance(event, PersonPreRegistered)
+    assert (event.person_id, event.sex, event.category, event.birth_year) == (
+        "p-1",
+        "F",
+        "associated_woman",
+        1990,
+    )
+    assert event.birth_date is None
+
+
+def test_a_correction_without_a_reason_is_refused() -> None:
+    person = stored(Person.pre_register("p-1", "list-1", 1, "MNLA", member()))
+    with pytest.raises(RuleViolated) as refused:
+        person.correct(Correction(full_name="Fatouma Walet Mohamed"), "  ")
+    assert refused.value.rule == "correction-needs-reason"
+
+
+def test_a_correction_records_only_the_details_it_changes_with_its_reason() -> None:
+    person = stored(Person.pre_register("p-1", "list-1", 1, "MNLA", member()))
+    person.correct(
+        Correction(birth_kind="exact", birth_date=date(1990, 3, 1), birth_year=1990), "birth certificate"
+    )
+    (event,) = person.pending
+    assert isinstance(event, PersonDetailsCorrected)
+    assert event.corrected_fields == ("birth_kind", "birth_date", "birth_year")
+    assert event.reason == "birth certificate"
+    assert event.full_name is None
+
+
+def test_a_person_is_registered_once() -> None:
+    person = stored(Person.pre_register("p-1", "list-1", 1, "MNLA", member()))
+    person.register("DDR-X", "hash")
+    with pytest.raises(RuleViolated):
+        person.register("DDR-Y", "hash")
+
+
+def test_a_merged_record_refuses_corrections() -> None:
+    person = stored(Person.pre_register("p-1", "list-1", 1, "MNLA", member()))
+    person.merge_into("p-2", "case-1")
+    with pytest.raises(RuleViolated) as refused:
+        person.correct(Correction(region="Gao"), "moved")
+    assert refused.value.rule == "merged-record-is-closed"
+
+
+def test_a_merge_keeps_the_survivor_one_of_the_pair() -> None:
+    case = DuplicateCase.suspect("c-1", "p-1", "p-2", score=0.9, certain=False, reasons=("name",))
+    with pytest.raises(RuleViolated):
+        case.resolve("merged", "p-3")
+    case.resolve("merged", "p-2")
+    assert case.absorbed_person_id == "p-1"
+    with pytest.raises(RuleViolated):
+        case.resolve("distinct", None)
+
+
+def test_a_list_version_is_endorsed_only_after_the_movement_certified_it() -> None:
+    certified = CertifiedList()
+    certified.submit_version(list_id_of("MNLA"), "MNLA", "sha", total=1, accepted=1, rejected=0)
+    with pytest.raises(RuleViolated) as refused:
+        certified.endorse(1, "CTS")
+    assert refused.value.rule == "certify-before-endorsing"
+    certified.certify(1)
+    certified.endorse(1, "CTS")
+    certified.endorse(1, "CNDDR")
+    with pytest.raises(RuleViolated):
+        certified.endorse(1, "CTS")
+
+
+def test_a_superseded_list_version_stays_but_cannot_be_certified() -> None:
+    certified = CertifiedList()
+    certified.submit_version("l", "MNLA", "sha-1", total=1, accepted=1, rejected=0)
+    certified.submit_version("l", "MNLA", "sha-2", total=2, accepted=2, rejected=0)
+    assert sorted(certified.versions) == [1, 2]
+    with pytest.raises(RuleViolated) as refused:
+        certified.certify(1)
+    assert refused.value.rule == "version-superseded"
+
+
+def test_only_a_coalition_takes_members_and_membership_ends_after_it_began() -> None:
+    mnla = Movement.register("MNLA", "Mouvement national de libération de l'Azawad", "movement")
+    hcua = Movement.register("HCUA", "Haut conseil pour l'unité de l'Azawad", "movement")
+    cma = Movement.register("CMA", "Coordination des mouvements de l'Azawad", "coalition")
+    with pytest.raises(RuleViolated):
+        mnla.join(hcua, date(2014, 10, 28))
+    mnla.join(cma, date(2014, 10, 28))
+    with pytest.raises(RuleViolated):
+        mnla.leave("CMA", date(2013, 1, 1))
+    mnla.leave("CMA", date(2024, 1, 1))
+    assert mnla.coalitions == {}
+
+
+def item(serial: str | None = "AK-1234") -> HandOver:
+    return HandOver("weapon", "AK-47", "7.62x39", serial, 1, "serviceable", "TAG-1", "CTS depot Gao")
+
+
+def test_a_serial_already_handed_over_is_flagged() -> None:
+    weapon = Weapon.hand_over("w-2", "p-1", "MNLA", item("ak 1234"), "R-2", ("w-1",))
+    flags = [e for e in weapon.pending if isinstance(e, WeaponSerialDuplicateFlagged)]
+    assert [f.earlier_weapon_ids for f in flags] == [("w-1",)]
+    assert normalise_serial("ak 1234") == normalise_serial("AK-1234")
+
+
+def test_a_weapon_without_a_serial_is_refused() -> None:
+    with pytest.raises(RuleViolated):
+        Weapon.hand_over("w-1", "p-1", "MNLA", item(None), "R-1", ())
+
+
+def test_a_custody_transfer_needs_both_signatures_and_the_current_holder() -> None:
+    weapon = Weapon.hand_over("w-1", "p-1", "MNLA", item(), "R-1", ())
+    with pytest.raises(RuleViolated):
+        weapon.transfer("CTS depot Gao", "MINUSMA armoury", "officer-1", "")
+    with pytest.raises(RuleViolated):
+        weapon.transfer("somewhere else", "MINUSMA armoury", "officer-1", "officer-2")
+    weapon.transfer("CTS depot Gao", "MINUSMA armoury", "officer-1", "officer-2")
+    assert weapon.custodian == "MINUSMA armoury"
