@@ -178,41 +178,17 @@ async def test_an_xlsx_list_is_imported_like_a_csv(officer: Api, tmp_path: Path)
 
 
 def write_csv_with_bad_sex_on_line_3(path: Path) -> None:
-    good = [
-        "M-1",
-        "Ahmed Ag Albachar",
-        "",
-        "M",
-        "1985",
-        "combatant",
-        "Gao",
-        "Gao",
-        "Gao",
-        "",
-        "non",
-        "",
-        "",
-        "",
-        "",
-    ]
-    bad = [
-        "M-2",
-        "Hamma Ould Mahmoud",
-        "",
-        "X",
-        "1990",
-        "combatant",
-        "Gao",
-        "Gao",
-        "Gao",
-        "",
-        "non",
-        "",
-        "",
-        "",
-        "",
-    ]
-    lines = [",".join(COLUMNS), ",".join(good), ",".join(bad)]
+    base = {
+        "birth_date": "1985",
+        "category": "combatant",
+        "region": "Gao",
+        "cercle": "Gao",
+        "commune": "Gao",
+        "armed": "non",
+    }
+    good = {**base, "movement_ref": "M-1", "full_name": "Ahmed Ag Albachar", "sex": "M"}
+    bad = {**base, "movement_ref": "M-2", "full_name": "Hamma Ould Mahmoud", "sex": "X", "birth_date": "1990"}
+    lines = [",".join(COLUMNS), *(",".join(row.get(column, "") for column in COLUMNS) for row in (good, bad))]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

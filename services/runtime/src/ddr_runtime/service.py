@@ -28,7 +28,7 @@ from ddr_runtime.config import Settings
 from ddr_runtime.crypto.cipher import PersonalDataCipher
 from ddr_runtime.crypto.keystore import KeyStore, SubjectErased, load_or_create_master_key
 from ddr_runtime.db import create_engine
-from ddr_runtime.eventstore.errors import ConcurrencyConflict, StreamNotFound
+from ddr_runtime.eventstore.errors import ConcurrencyConflict
 from ddr_runtime.eventstore.store import EventStore
 from ddr_runtime.http.app import create_app
 from ddr_runtime.http.problems import register_problem
@@ -38,7 +38,6 @@ from ddr_runtime.messaging.relay import OutboxRelay
 from ddr_runtime.telemetry import configure_telemetry
 
 register_problem(ConcurrencyConflict, 409, "Conflict: the record changed since you read it")
-register_problem(StreamNotFound, 404, "Not Found")
 register_problem(SubjectErased, 410, "Gone: this person's data was erased")
 
 

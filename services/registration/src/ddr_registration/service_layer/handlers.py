@@ -106,9 +106,7 @@ async def register_person(
         ddr_id = await _unused_ddr_id(tx)
         person.register(ddr_id, reg.hasher.digest(template_reference))
         version = await reg.save(tx, person_stream(person_id), person, person_id, causation, expected_version)
-        await catch_up_index(reg, tx)
-        record = await reindex_person(reg, tx, person_id)
-        cases = await suspect_duplicates(reg, tx, record, causation) if record else []
+        cases = await _recheck_duplicates(reg, tx, person_id, causation)
     return Registered(version, ddr_id, cases)
 
 
@@ -132,11 +130,17 @@ async def correct_person(
         person = await reg.load_existing(tx, person_stream(person_id), Person, "person", person_id)
         person.correct(correction, reason)
         version = await reg.save(tx, person_stream(person_id), person, person_id, causation, expected_version)
-        await catch_up_index(reg, tx)
-        record = await reindex_person(reg, tx, person_id)
-        if record is not None:
-            await suspect_duplicates(reg, tx, record, causation)
+        await _recheck_duplicates(reg, tx, person_id, causation)
     return version
+
+
+async def _recheck_duplicates(
+    reg: Registration, tx: AsyncConnection, person_id: str, causation: Causation
+) -> list[str]:
+    """After a person's identity changed: refresh the index and flag any new suspected duplicate."""
+    await catch_up_index(reg, tx)
+    record = await reindex_person(reg, tx, person_id)
+    return await suspect_duplicates(reg, tx, record, causation) if record else []
 
 
 # -- duplicates ------------------------------------------------------------------------------------------

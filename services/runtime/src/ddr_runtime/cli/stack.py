@@ -83,12 +83,10 @@ def down(
 def status() -> None:
     """What is running, and where."""
     table = Table("component", "state", "where")
-    all_up = True
     for component in Stack().status():
         table.add_row(
             component.name, "[green]running[/green]" if component.running else "stopped", component.detail
         )
-        all_up = all_up and component.running
     console.print(table)
 
 

@@ -124,13 +124,6 @@ class KeyStore:
                 )
         self._cache.pop(subject, None)
 
-    async def is_erased(self, subject: str) -> bool:
-        async with self._engine.connect() as conn:
-            row = (
-                await conn.execute(select(subject_keys.c.erased_at).where(subject_keys.c.subject == subject))
-            ).first()
-        return row is not None and row.erased_at is not None
-
     def _cached(self, subjects: set[str]) -> dict[str, bytes]:
         found: dict[str, bytes] = {}
         for subject in subjects:

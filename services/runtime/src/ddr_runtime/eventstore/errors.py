@@ -12,9 +12,3 @@ class ConcurrencyConflict(Exception):
         self.actual = actual
         found = "a concurrent append" if actual is None else f"version {actual}"
         super().__init__(f"stream {stream_id}: expected version {expected}, found {found}")
-
-
-class StreamNotFound(LookupError):
-    def __init__(self, stream_id: str) -> None:
-        self.stream_id = stream_id
-        super().__init__(f"stream {stream_id} not found")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from faststream.kafka import KafkaBroker
 from opentelemetry import trace
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ddr_runtime import metrics, telemetry
@@ -127,8 +127,6 @@ class OutboxRelay:
             log.exception("outbox relay: last delete failed; those events will be published again")
 
     async def backlog(self) -> int:
-        from sqlalchemy import func
-
         async with self._engine.connect() as conn:
             return int((await conn.execute(select(func.count()).select_from(outbox))).scalar_one())
 
