@@ -5,7 +5,12 @@ Each service's contract module is imported here as it lands (``ddr_contracts.reg
 
 from __future__ import annotations
 
-import ddr_contracts.registration  # noqa: F401
+import ddr_contracts.cvr
+import ddr_contracts.integration
+import ddr_contracts.pathway
+import ddr_contracts.registration
+import ddr_contracts.reinsertion
+import ddr_contracts.screening  # noqa: F401
 from ddr_contracts.events import REGISTRY
 
 __all__ = ["REGISTRY"]

@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ddr_contracts.topics import events_topic
+
 Environment = Literal["development", "test", "production"]
 
 
@@ -42,6 +44,9 @@ class Settings(BaseSettings):
     kafka_bootstrap_servers: str = Field(default="127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS")
     kafka_partitions: int = 6
     kafka_dlq_partitions: int = 1
+    # Prefix of every topic name (``<namespace>ddr.<service>.events``): empty in a deployment; tests and
+    # benchmarks that share one broker give each run its own so their events never meet.
+    topic_namespace: str = ""
 
     # JWT verification. Ed25519 public key (PEM); development uses var/secrets/ (see ddr_runtime.auth.issuer).
     jwt_public_key: str = ""
@@ -66,6 +71,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return to_async_url(self.database_url)
         return f"sqlite+aiosqlite:///{self.var_dir / 'stores' / f'{self.service_name}.sqlite'}"
+
+    def events_topic(self, service: str) -> str:
+        """The event topic of ``service`` as this process names it (with the topic namespace)."""
+        return self.topic_namespace + events_topic(service)
 
     def keys_url(self) -> str:
         if self.keystore_url:

@@ -20,7 +20,6 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ddr_contracts.events import EventRegistry
-from ddr_contracts.topics import events_topic
 from ddr_runtime import metrics
 from ddr_runtime.auth.dependencies import public_route
 from ddr_runtime.auth.tokens import TokenVerifier
@@ -118,7 +117,7 @@ def build_runtime(
     keys_engine = create_engine(settings.keys_url(), pool_size=5)
     keystore = KeyStore(keys_engine, master_key(settings))
     store = EventStore(
-        engine, PersonalDataCipher(keystore), registry, service=service, topic=events_topic(service)
+        engine, PersonalDataCipher(keystore), registry, service=service, topic=settings.events_topic(service)
     )
     broker = make_broker(settings.kafka_bootstrap_servers, client_id=f"ddr-{service}")
     relay = OutboxRelay(engine, broker, service=service, tracer_provider=provider)

@@ -61,7 +61,7 @@ def create_topics() -> None:
     settings = Settings()
     created = ensure_topics(
         settings.kafka_bootstrap_servers,
-        platform_topics(settings.kafka_partitions, settings.kafka_dlq_partitions),
+        platform_topics(settings.kafka_partitions, settings.kafka_dlq_partitions, settings.topic_namespace),
     )
     console.print(f"created {len(created)} topic(s): {', '.join(created) or 'none missing'}")
 

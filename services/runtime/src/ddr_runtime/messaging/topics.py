@@ -20,14 +20,14 @@ class TopicSpec:
     config: dict[str, str]
 
 
-def platform_topics(partitions: int, dlq_partitions: int = 1) -> list[TopicSpec]:
+def platform_topics(partitions: int, dlq_partitions: int = 1, namespace: str = "") -> list[TopicSpec]:
     """Every service's event topic and its dead-letter topic.
 
     The partition count is chosen once: adding partitions later remaps keys and breaks per-subject order.
     """
     specs: list[TopicSpec] = []
     for service in SERVICES:
-        topic = events_topic(service)
+        topic = namespace + events_topic(service)
         specs.append(TopicSpec(topic, partitions, dict(KEEP_FOREVER)))
         specs.append(TopicSpec(dead_letter_topic(topic), dlq_partitions, dict(KEEP_FOREVER)))
     return specs

@@ -75,7 +75,11 @@ class Stack:
         self.kafka.start()
         ensure_topics(
             self.kafka.bootstrap_servers,
-            platform_topics(self.settings.kafka_partitions, self.settings.kafka_dlq_partitions),
+            platform_topics(
+                self.settings.kafka_partitions,
+                self.settings.kafka_dlq_partitions,
+                self.settings.topic_namespace,
+            ),
         )
         return self.kafka.bootstrap_servers
 

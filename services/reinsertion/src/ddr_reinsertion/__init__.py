@@ -1,0 +1,1 @@
+"""Reinsertion service: volunteer rounds, package catalogue, budget ledger, disbursements in tranches, follow-up visits."""
