@@ -5,6 +5,7 @@ Each service's contract module is imported here as it lands (``ddr_contracts.reg
 
 from __future__ import annotations
 
+import ddr_contracts.audit
 import ddr_contracts.cvr
 import ddr_contracts.integration
 import ddr_contracts.pathway
