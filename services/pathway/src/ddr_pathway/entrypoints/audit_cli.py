@@ -4,4 +4,6 @@ from __future__ import annotations
 
 import typer
 
-audit_app = typer.Typer(help="Verify, checkpoint, export and replay the platform's history.", no_args_is_help=True)
+audit_app = typer.Typer(
+    help="Verify, checkpoint, export and replay the platform's history.", no_args_is_help=True
+)
