@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -51,13 +52,34 @@ def test_every_personal_field_is_nullable_so_erased_subjects_still_replay() -> N
 
 def _minimal(model: type[DomainEvent]) -> dict[str, Any]:
     schema = model.model_json_schema()
-    return {name: _example(schema["properties"][name]) for name in schema.get("required", [])}
+    defs = schema.get("$defs", {})
+    return {name: _example(schema["properties"][name], defs) for name in schema.get("required", [])}
 
 
-def _example(prop: dict[str, Any]) -> Any:
-    kind = prop.get("type")
-    return {"string": "x", "integer": 1, "number": 1.0, "boolean": True, "array": [], "object": {}}.get(
-        str(kind), "x"
+def _example(prop: dict[str, Any], defs: dict[str, Any]) -> Any:
+    """A value that validates against ``prop`` (enough of JSON Schema for the contract events)."""
+    if "$ref" in prop:
+        return _example(defs[prop["$ref"].rsplit("/", 1)[-1]], defs)
+    if "const" in prop:
+        return prop["const"]
+    if "enum" in prop:
+        return prop["enum"][0]
+    for combinator in ("anyOf", "oneOf", "allOf"):
+        if combinator in prop:
+            options = [o for o in prop[combinator] if o.get("type") != "null"] or prop[combinator]
+            return _example(options[0], defs)
+    formats = {"date": "2020-06-30", "date-time": "2020-06-30T00:00:00Z", "uuid": str(uuid.UUID(int=1))}
+    if prop.get("format") in formats:
+        return formats[prop["format"]]
+    if prop.get("type") == "object" and "properties" in prop:
+        required = prop.get("required", [])
+        return {name: _example(prop["properties"][name], defs) for name in required}
+    if prop.get("type") == "array":
+        return [_example(prop["items"], defs)] if prop.get("minItems") and "items" in prop else []
+    number = max(1, prop.get("minimum", 1), prop.get("exclusiveMinimum", 0) + 1)
+    text = "x" * max(1, prop.get("minLength", 1))
+    return {"string": text, "integer": number, "number": float(number), "boolean": True, "object": {}}.get(
+        str(prop.get("type")), text
     )
 
 

@@ -20,6 +20,7 @@ BirthKind = Literal["exact", "year", "unknown"]
 EndorsingBody = Literal["CTS", "CNDDR"]
 DuplicateOutcome = Literal["merged", "distinct"]
 ItemKind = Literal["weapon", "ammunition"]
+ErasureReason = Literal["data_subject_request", "legal_obligation", "retention_expired", "protection_risk"]
 
 
 class DeclaredWeapon(BaseModel):
@@ -178,6 +179,21 @@ class PersonDetailsCorrected(DomainEvent):
     birth_date: Annotated[date | None, PERSONAL]
     commune: Annotated[str | None, PERSONAL]
     reason: Annotated[str | None, PERSONAL]
+
+
+@event
+class PersonalDataErased(DomainEvent):
+    """The person's personal data is destroyed (their key is shredded): every personal field of every event
+    about them reads ``None`` from now on, in every service, topic, backup and handover bundle. What the
+    figures need (movement, category, sex, birth year, region, the path's steps) stays. ``authority`` names
+    the decision that ordered it; services holding a copy of anything personal scrub it on this event."""
+
+    name = "ddr.registration.PersonalDataErased"
+    version = 1
+
+    person_id: str
+    reason_code: ErasureReason
+    authority: str
 
 
 # -- identity deduplication ------------------------------------------------------------------------------

@@ -561,3 +561,76 @@ async def test_a_movement_joins_and_leaves_a_coalition_over_time(officer: Api) -
     assert left.json()["memberships"] == [
         {"movement": "MAA-CMA", "coalition": "CMA", "since": "2014-06-01", "until": "2023-02-01"}
     ]
+
+
+async def test_erasing_a_person_shreds_their_personal_data_everywhere_and_keeps_the_figures(
+    app: FastAPI, officer: Api, client: httpx.AsyncClient, issuer: DevelopmentTokenIssuer, tmp_path: Path
+) -> None:
+    await movement(officer, "MNLA")
+    people = [member("M-1", "Fatouma Walet Intalla", sex=Sex.F), member("M-2", "Ibrahim Ag Mohamed")]
+    await officer.upload(list_file(tmp_path, people), "MNLA")
+    fatouma = next(p for p in await persons_of(officer, movement="MNLA") if p["movement_ref"] == "M-1")
+    person_id = fatouma["person_id"]
+    registered = await officer.post(
+        f"/persons/{person_id}/registration",
+        {"biometric_reference": "device-1/template-7"},
+        **{"If-Match": f'"{fatouma["version"]}"'},
+    )
+    assert registered.status_code == 200, registered.text
+    version = int(registered.headers["ETag"].strip('"'))
+
+    # A liaison cannot order it, and a bad request changes nothing.
+    liaison_api = liaison(client, issuer, "MNLA")
+    refused = await liaison_api.post(
+        f"/persons/{person_id}/erasure",
+        {"reason_code": "data_subject_request", "authority": "CNDDR decision 12/2024"},
+        **{"If-Match": f'"{version}"'},
+    )
+    assert refused.status_code == 403
+    bad = await officer.post(
+        f"/persons/{person_id}/erasure",
+        {"reason_code": "because", "authority": "CNDDR decision 12/2024"},
+        **{"If-Match": f'"{version}"'},
+    )
+    assert bad.status_code == 422
+    assert (await officer.get(f"/persons/{person_id}")).json()["full_name"] == "Fatouma Walet Intalla"
+
+    erased = await officer.post(
+        f"/persons/{person_id}/erasure",
+        {"reason_code": "data_subject_request", "authority": "CNDDR decision 12/2024"},
+        **{"If-Match": f'"{version}"'},
+    )
+    assert erased.status_code == 200, erased.text
+    record = erased.json()
+    assert record["full_name"] is None
+    assert record["movement_ref"] == f"erased:{person_id}"
+    assert (record["movement"], record["sex"], record["status"]) == ("MNLA", "F", "registered")
+
+    # Her history is still there, step by step, with every personal field unreadable.
+    history = (await officer.get(f"/persons/{person_id}/history")).json()
+    assert "PersonalDataErased" in history[-1]["type"]
+    assert all("Fatouma" not in json.dumps(step) for step in history)
+    # Nobody finds her by name any more; the other member is untouched.
+    assert await persons_of(officer, movement="MNLA", name="Fatouma") == []
+    assert [p["full_name"] for p in await persons_of(officer, movement="MNLA", name="Ibrahim")] == [
+        "Ibrahim Ag Mohamed"
+    ]
+    # The record is closed: no second erasure, no correction.
+    again = await officer.post(
+        f"/persons/{person_id}/erasure",
+        {"reason_code": "data_subject_request", "authority": "CNDDR decision 12/2024"},
+        **{"If-Match": f'"{erased.headers["ETag"].strip(chr(34))}"'},
+    )
+    assert again.status_code in (409, 410, 422)
+    # What was published before the erasure can no longer be opened by anyone.
+    runtime: ServiceRuntime = app.state.runtime
+    await runtime.relay.drain()
+    published = [
+        json.loads(r)
+        for r in _all_records(app.state.runtime.settings.kafka_bootstrap_servers)
+        if person_id.encode() in r
+    ]
+    pre = next(e for e in published if "PersonPreRegistered" in e["type"] and e["subject"] == person_id)
+    assert pre["data"]["full_name"].startswith(ENCRYPTED_PREFIX)
+    (opened,) = await runtime.store.cipher.decrypt_many([(person_id, pre["data"])])
+    assert opened["full_name"] is None

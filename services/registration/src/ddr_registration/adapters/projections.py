@@ -20,6 +20,7 @@ from ddr_contracts.registration import (
     ListVersionSubmitted,
     MovementRegistered,
     PersonAbsorbed,
+    PersonalDataErased,
     PersonDetailsCorrected,
     PersonMergedInto,
     PersonPreRegistered,
@@ -118,6 +119,17 @@ class Projector:
                 )
             case PersonAbsorbed():
                 await self._person(conn, event.person_id, version)
+            case PersonalDataErased():
+                # Nothing that identifies them stays in clear: the keyed biometric hash, the movement's own
+                # reference, the sealed names (unreadable anyway once the key is shredded) all go.
+                await self._person(
+                    conn,
+                    event.person_id,
+                    version,
+                    biometric_hash=None,
+                    movement_ref=f"erased:{event.person_id}",
+                    sealed_identity=dict.fromkeys(IDENTITY_FIELDS),
+                )
             case DuplicateSuspected():
                 await self._duplicate_suspected(conn, event, version)
             case DuplicateResolved():

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import date
+from typing import get_args
 
 from ddr_contracts.events import DomainEvent
 from ddr_contracts.registration import (
     DeclaredWeapon,
+    ErasureReason,
     PersonAbsorbed,
+    PersonalDataErased,
     PersonDetailsCorrected,
     PersonMergedInto,
     PersonPreRegistered,
@@ -23,6 +26,7 @@ from ddr_registration.domain.errors import RuleViolated
 from ddr_registration.domain.members import Category, ListedMember, Sex
 
 BIRTH_KINDS = ("exact", "year", "unknown")
+ERASURE_REASONS: frozenset[str] = frozenset(get_args(ErasureReason))
 
 
 def person_stream(person_id: str) -> str:
@@ -60,6 +64,7 @@ class Person(Aggregate):
         self.ddr_id: str | None = None
         self.merged_into: str | None = None
         self.absorbed: list[str] = []
+        self.erased = False
 
     @classmethod
     def pre_register(
@@ -132,9 +137,27 @@ class Person(Aggregate):
         self._still_standing()
         self.record(PersonAbsorbed(person_id=self.person_id, absorbed_person_id=absorbed_id, case_id=case_id))
 
+    def erase(self, reason_code: str, authority: str) -> None:
+        """Destroy the person's personal data; the record stays, closed, for the figures and the audit."""
+        if self.erased:
+            raise RuleViolated("erased-once", "this person's personal data is already erased")
+        if reason_code not in ERASURE_REASONS:
+            raise RuleViolated("erasure-reason", f"the reason is one of {', '.join(sorted(ERASURE_REASONS))}")
+        if not authority.strip():
+            raise RuleViolated("erasure-authority", "an erasure names the decision that ordered it")
+        self.record(
+            PersonalDataErased(
+                person_id=self.person_id,
+                reason_code=reason_code,  # checked against ERASURE_REASONS above
+                authority=authority,
+            )
+        )
+
     def _still_standing(self) -> None:
         if self.merged_into is not None:
             raise RuleViolated("merged-record-is-closed", "this record was merged into another")
+        if self.erased:
+            raise RuleViolated("erased-record-is-closed", "this person's personal data was erased")
 
     def apply(self, event: DomainEvent) -> None:
         if isinstance(event, PersonPreRegistered):
@@ -149,6 +172,8 @@ class Person(Aggregate):
             self.merged_into = event.into_person_id
         elif isinstance(event, PersonAbsorbed):
             self.absorbed.append(event.absorbed_person_id)
+        elif isinstance(event, PersonalDataErased):
+            self.erased = True
 
 
 def _check_category_and_sex(category: str, sex: str) -> None:

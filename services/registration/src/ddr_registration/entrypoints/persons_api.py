@@ -15,7 +15,7 @@ from ddr_registration.entrypoints.http_support import (
     idempotent,
     json_response,
 )
-from ddr_registration.entrypoints.schemas import PersonCorrection, PersonRegistration
+from ddr_registration.entrypoints.schemas import Erasure, PersonCorrection, PersonRegistration
 from ddr_registration.service_layer import handlers, queries
 from ddr_registration.service_layer.unit import Registration
 from ddr_runtime.auth.dependencies import require_roles
@@ -88,6 +88,20 @@ def persons_router(reg: Registration, keys: IdempotencyStore) -> APIRouter:
             return json_response(await queries.get_person(reg, principal, person_id), version=new_version)
 
         return await idempotent(keys, principal, key, request, f"{version}\n{body.model_dump_json()}", run)
+
+    @router.post("/{person_id}/erasure")
+    async def erase_person(
+        person_id: str, body: Erasure, principal: Officer, version: ExpectedVersion
+    ) -> Response:
+        """Crypto-shred the person's personal data everywhere (their key is destroyed); irreversible.
+
+        The record stays, closed, with what the figures need; its names, date of birth, commune, parents,
+        biometric hash and movement reference are gone from every event, topic, backup and read model."""
+        await queries.get_person(reg, principal, person_id)
+        new_version = await handlers.erase_person(
+            reg, person_id, body.reason_code, body.authority, version, Causation(actor=principal.subject)
+        )
+        return json_response(await queries.get_person(reg, principal, person_id), version=new_version)
 
     @router.post("/{person_id}/registration")
     async def register_person(

@@ -6,7 +6,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ddr_contracts.registration import DuplicateOutcome, EndorsingBody, ItemKind, MovementKind
+from ddr_contracts.registration import DuplicateOutcome, EndorsingBody, ErasureReason, ItemKind, MovementKind
 
 
 class Body(BaseModel):
@@ -52,6 +52,13 @@ class PersonRegistration(Body):
     """The enrolment device's template reference: hashed with the service's key, never stored as sent."""
 
     biometric_reference: str = Field(min_length=8, max_length=500)
+
+
+class Erasure(Body):
+    """Why the person's personal data is destroyed, and the decision that ordered it (never a name)."""
+
+    reason_code: ErasureReason
+    authority: str = Field(min_length=3, max_length=200)
 
 
 class DuplicateResolution(Body):

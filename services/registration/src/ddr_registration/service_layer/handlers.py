@@ -134,6 +134,26 @@ async def correct_person(
     return version
 
 
+async def erase_person(
+    reg: Registration,
+    person_id: str,
+    reason_code: str,
+    authority: str,
+    expected_version: int,
+    causation: Causation,
+) -> int:
+    """Crypto-shred the person: the erasure is recorded, then their key destroyed before the commit, so either
+    both happen or neither does (the key store's erasure is idempotent: a retry after a failed commit ends the
+    job). Every personal field of every event about them, on every topic and in every backup, reads ``None``."""
+    async with reg.transaction() as tx:
+        person = await reg.load_existing(tx, person_stream(person_id), Person, "person", person_id)
+        person.erase(reason_code, authority)
+        version = await reg.save(tx, person_stream(person_id), person, person_id, causation, expected_version)
+        await reg.store.cipher.keystore.erase(person_id)
+    reg.index.remove(person_id)
+    return version
+
+
 async def _recheck_duplicates(
     reg: Registration, tx: AsyncConnection, person_id: str, causation: Causation
 ) -> list[str]:
