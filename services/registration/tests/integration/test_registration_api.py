@@ -303,6 +303,22 @@ async def test_a_person_listed_twice_under_variant_spellings_is_flagged(officer:
     assert names == {"Mohamed Ag Intalla", "Muhammad Ag Intallah"}
 
 
+async def test_a_suspected_duplicate_between_children_stays_out_of_the_liaisons_queue(
+    officer: Api, client: httpx.AsyncClient, issuer: DevelopmentTokenIssuer, tmp_path: Path
+) -> None:
+    await movement(officer, "MNLA")
+    child = {"category": Category.CHILD, "birth": BirthDate.year_only(2009), "armed": False, "weapons": ()}
+    path = list_file(
+        tmp_path, [member("M-20", "Moussa Ag Ahmed", **child), member("M-21", "Mousa Ag Ahmed", **child)]
+    )
+    assert (await officer.upload(path, "MNLA")).json()["duplicates_suspected"] == 1
+    (case,) = (await officer.get("/duplicates")).json()
+
+    liaison_api = liaison(client, issuer, "MNLA")
+    assert (await liaison_api.get("/duplicates")).json() == []
+    assert (await liaison_api.get(f"/duplicates/{case['case_id']}")).status_code == 404
+
+
 async def test_a_liaison_gets_404_for_another_movements_person_through_every_route(
     officer: Api, client: httpx.AsyncClient, issuer: DevelopmentTokenIssuer, tmp_path: Path
 ) -> None:

@@ -3,7 +3,7 @@ seen in full only by the CNDDR, child protection and auditors. Every query that 
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, true
+from sqlalchemy import ColumnElement, FromClause, and_, true
 
 from ddr_registration.adapters.tables import persons
 from ddr_runtime.auth.roles import Principal, Role
@@ -27,15 +27,15 @@ def may_see_person(principal: Principal, movement: str, category: str) -> bool:
     return not _children_only(principal)
 
 
-def visible_persons(principal: Principal) -> ColumnElement[bool]:
-    """The condition on ``persons`` rows this caller may see."""
+def visible_persons(principal: Principal, table: FromClause = persons) -> ColumnElement[bool]:
+    """The condition on ``persons`` rows (or an alias of that table) this caller may see."""
     conditions: list[ColumnElement[bool]] = []
     if Role.MOVEMENT_LIAISON in principal.roles:
-        conditions.append(persons.c.movement == (principal.movement or ""))
+        conditions.append(table.c.movement == (principal.movement or ""))
     if not principal.has_any(*CHILD_RECORD_READERS):
-        conditions.append(persons.c.category != "child")
+        conditions.append(table.c.category != "child")
     if _children_only(principal):
-        conditions.append(persons.c.category == "child")
+        conditions.append(table.c.category == "child")
     return and_(true(), *conditions)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, and_, or_, select
+from sqlalchemy import Row, Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ddr_registration.adapters.tables import (
@@ -242,28 +242,33 @@ async def person_history(reg: Registration, principal: Principal, person_id: str
 # -- duplicates ------------------------------------------------------------------------------------------
 
 
+def _visible_duplicates(principal: Principal) -> Select[Any]:
+    """Cases where the caller may see both people (a liaison: both of their movement, neither a child)."""
+    one, other = persons.alias("one"), persons.alias("other")
+    return (
+        select(duplicates)
+        .join(one, one.c.person_id == duplicates.c.person_id)
+        .join(other, other.c.person_id == duplicates.c.other_person_id)
+        .where(visible_persons(principal, one), visible_persons(principal, other))
+    )
+
+
 async def list_duplicates(
     reg: Registration, principal: Principal, status: str | None, offset: int, limit: int
 ) -> list[dict[str, Any]]:
-    query = select(duplicates).order_by(duplicates.c.case_id)
+    query = _visible_duplicates(principal).order_by(duplicates.c.case_id)
     if status is not None:
         query = query.where(duplicates.c.status == status)
-    if Role.MOVEMENT_LIAISON in principal.roles:
-        # A liaison sees a case only when both people are of their movement.
-        query = query.where(
-            duplicates.c.movement == principal.movement, duplicates.c.other_movement == principal.movement
-        )
     async with reg.engine.connect() as conn:
         rows = (await conn.execute(query.offset(offset).limit(limit))).all()
     return [_plain(row) for row in rows]
 
 
 async def get_duplicate(reg: Registration, principal: Principal, case_id: str) -> dict[str, Any]:
+    query = _visible_duplicates(principal).where(duplicates.c.case_id == case_id)
     async with reg.engine.connect() as conn:
-        row = (await conn.execute(select(duplicates).where(duplicates.c.case_id == case_id))).first()
-    if row is None or not (
-        principal.covers_movement(row.movement) and principal.covers_movement(row.other_movement)
-    ):
+        row = (await conn.execute(query)).first()
+    if row is None:
         raise UnknownRecord("duplicate", case_id)
     return _plain(row)
 
