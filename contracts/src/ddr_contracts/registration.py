@@ -179,6 +179,9 @@ class PersonDetailsCorrected(DomainEvent):
     birth_date: Annotated[date | None, PERSONAL]
     commune: Annotated[str | None, PERSONAL]
     reason: Annotated[str | None, PERSONAL]
+    father_name: Annotated[str | None, PERSONAL] = None
+    mother_name: Annotated[str | None, PERSONAL] = None
+    birth_place: Annotated[str | None, PERSONAL] = None
 
 
 @event

@@ -357,6 +357,29 @@ async def test_a_liaison_gets_404_for_another_movements_person_through_every_rou
     assert mnla["list_id"] != gatia["list_id"]
 
 
+async def test_a_correction_of_the_parents_and_birth_place_is_kept_with_its_reason(
+    officer: Api, tmp_path: Path
+) -> None:
+    await movement(officer, "CMI")
+    await officer.upload(list_file(tmp_path, [member("C-5", "Oumar Ould Sidi", father_name="Sidi")]), "CMI")
+    (person,) = await persons_of(officer, movement="CMI")
+    corrected = await officer.post(
+        f"/persons/{person['person_id']}/corrections",
+        {"reason": "civil register extract", "father_name": "Sidi Ould Baba", "birth_place": "Ber"},
+        **{"If-Match": f'"{person["version"]}"'},
+    )
+    assert corrected.status_code == 200, corrected.text
+    record = corrected.json()
+    assert (record["father_name"], record["birth_place"]) == ("Sidi Ould Baba", "Ber")
+    (step,) = [
+        h
+        for h in (await officer.get(f"/persons/{person['person_id']}/history")).json()
+        if "Corrected" in h["type"]
+    ]
+    assert set(step["data"]["corrected_fields"]) == {"father_name", "birth_place"}
+    assert step["data"]["reason"] == "civil register extract"
+
+
 async def test_concurrent_corrections_of_one_person_one_wins_the_other_gets_409(
     officer: Api, tmp_path: Path
 ) -> None:

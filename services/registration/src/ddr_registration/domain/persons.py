@@ -49,6 +49,9 @@ class Correction:
     commune: str | None = None
     rank: str | None = None
     armed: bool | None = None
+    father_name: str | None = None
+    mother_name: str | None = None
+    birth_place: str | None = None
 
     def given(self) -> tuple[str, ...]:
         return tuple(f.name for f in fields(self) if getattr(self, f.name) is not None)

@@ -46,6 +46,9 @@ class PersonCorrection(Body):
     commune: str | None = Field(default=None, min_length=1, max_length=100)
     rank: str | None = Field(default=None, max_length=100)
     armed: bool | None = None
+    father_name: str | None = Field(default=None, min_length=1, max_length=200)
+    mother_name: str | None = Field(default=None, min_length=1, max_length=200)
+    birth_place: str | None = Field(default=None, min_length=1, max_length=100)
 
 
 class PersonRegistration(Body):
