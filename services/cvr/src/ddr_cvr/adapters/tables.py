@@ -1,0 +1,152 @@
+"""Read-model tables of the CVR service, in its own database beside its event store.
+
+Derived from the events in the transaction that appends them. ``cvr_figures`` is the report's read model:
+dated deltas (per project and business date) of what the programme counts, so a report as of any date is
+one grouped sum over a few rows per project, never a scan of events or participants. Participants' names
+and telephones are kept only sealed under the participant's own key (``sealed``), never in clear.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+metadata = MetaData()
+
+partners = Table(
+    "cvr_partners",
+    metadata,
+    Column("partner_id", String(64), primary_key=True),
+    Column("display_name", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("lead_partner_id", String(64), nullable=True),
+    Column("member_partner_ids", JSON, nullable=False),
+    Column("regions", JSON, nullable=False),
+    Column("registered_on", Date, nullable=False),
+    Column("capacity_rating", String(20), nullable=True),
+    Column("capacity_assessed_on", Date, nullable=True),
+    Column("version", Integer, nullable=False),
+)
+
+projects = Table(
+    "cvr_projects",
+    metadata,
+    Column("project_id", String(64), primary_key=True),
+    Column("partner_id", String(64), nullable=False, index=True),
+    Column("partner_kind", String(20), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("project_type", String(60), nullable=False),
+    Column("region", String(100), nullable=False),
+    Column("cercle", String(100), nullable=False),
+    Column("commune", String(100), nullable=False),
+    Column("location", String(300), nullable=False),
+    Column("budget_cents", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("budget_usd_cents", BigInteger, nullable=False),
+    Column("cap_usd_cents", BigInteger, nullable=False),
+    Column("duration_months", Integer, nullable=False),
+    Column("planned_start", Date, nullable=False),
+    Column("armed_groups_active", Boolean, nullable=False),
+    Column("ex_combatant_target_percent", Integer, nullable=False),
+    Column("women_target_percent", Integer, nullable=False),
+    Column("direct_beneficiaries_target", Integer, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("status", String(40), nullable=False, index=True),
+    Column("submitted_on", Date, nullable=False),
+    Column("approved_on", Date, nullable=True),
+    Column("approved_year", Integer, nullable=True),
+    Column("completed_on", Date, nullable=True, index=True),
+    Column("handed_over_on", Date, nullable=True),
+    Column("technical_assessment_favourable", Boolean, nullable=True),
+    Column("risk_analysis_attached", Boolean, nullable=False, default=False),
+    Column("tranches_paid", Integer, nullable=False, default=0),
+    Column("paid_cents", BigInteger, nullable=False, default=0),
+    Column("percent_complete", Integer, nullable=True),
+    Column("last_visit_on", Date, nullable=True),
+    Column("last_visit_kind", String(20), nullable=True),
+    Column("wam_items", Integer, nullable=False, default=0),
+    # Current counters behind the dated figures: named participants and the recorded counts.
+    Column("named", Integer, nullable=False, default=0),
+    Column("named_women", Integer, nullable=False, default=0),
+    Column("named_ex", Integer, nullable=False, default=0),
+    Column("recorded_direct", Integer, nullable=False, default=0),
+    Column("recorded_direct_women", Integer, nullable=False, default=0),
+    Column("recorded_indirect", Integer, nullable=False, default=0),
+    Column("recorded_indirect_women", Integer, nullable=False, default=0),
+    Column("version", Integer, nullable=False),
+)
+
+project_ngos = Table(
+    "cvr_project_ngos",
+    metadata,
+    Column("project_id", String(64), primary_key=True),
+    Column("ngo_id", String(64), primary_key=True),
+)
+
+participants = Table(
+    "cvr_participants",
+    metadata,
+    Column("participant_id", String(64), primary_key=True),
+    Column("project_id", String(64), nullable=False, index=True),
+    Column("partner_id", String(64), nullable=False),
+    Column("category", String(20), nullable=False),
+    Column("sex", String(1), nullable=False),
+    Column("birth_year", Integer, nullable=True),
+    Column("person_id", String(64), nullable=True, index=True),
+    Column("enrolled_on", Date, nullable=False),
+    Column("withdrawn_on", Date, nullable=True),
+    Column("sealed", JSON, nullable=True),  # full_name and telephone, encrypted under the participant's key
+    Column("version", Integer, nullable=False),
+)
+
+known_persons = Table(
+    "cvr_known_persons",
+    metadata,
+    Column("person_id", String(64), primary_key=True),
+    Column("merged_into", String(64), nullable=True),
+)
+
+figures = Table(
+    "cvr_figures",
+    metadata,
+    Column("project_id", String(64), primary_key=True),
+    Column("effective_on", Date, primary_key=True),
+    Column("projects", Integer, nullable=False),
+    Column("amount_usd_cents", BigInteger, nullable=False),
+    Column("direct", BigInteger, nullable=False),
+    Column("direct_women", BigInteger, nullable=False),
+    Column("indirect", BigInteger, nullable=False),
+    Column("indirect_women", BigInteger, nullable=False),
+    Column("participants", BigInteger, nullable=False),
+    Column("participants_women", BigInteger, nullable=False),
+    Column("ex_combatants", BigInteger, nullable=False),
+    Index("cvr_figures_effective_on", "effective_on"),
+)
+
+FIGURE_COLUMNS = (
+    "projects",
+    "amount_usd_cents",
+    "direct",
+    "direct_women",
+    "indirect",
+    "indirect_women",
+    "participants",
+    "participants_women",
+    "ex_combatants",
+)
+
+
+async def create_read_model(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
