@@ -1,0 +1,85 @@
+"""Programme figures as of a business date and as known at a record time, from the live read model.
+
+One range query on the facts (business time up to the end of ``as_of``, record time up to ``known_on``) and a
+count: no replay of any topic or store.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Table, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ddr_pathway.adapters.tables import DEFAULT_PREFIX, fact_from_row, facts_table, live_generation
+from ddr_pathway.domain.facts import as_utc, start_of
+from ddr_pathway.domain.figures import (
+    CvrTotals,
+    Funnel,
+    ProgrammeFigures,
+    TrackCounts,
+    UnknownFilter,
+    WaitingTime,
+    check_filters,
+    compute_figures,
+)
+
+__all__ = [
+    "CvrTotals",
+    "Funnel",
+    "ProgrammeFigures",
+    "TrackCounts",
+    "UnknownFilter",
+    "WaitingTime",
+    "live_read_model",
+    "programme_figures",
+    "read_model_table",
+]
+
+
+class NoReadModel(LookupError):
+    """No generation of the read model exists yet."""
+
+
+async def live_read_model(
+    conn: AsyncConnection, *, prefix: str = DEFAULT_PREFIX, generation: int | None = None
+) -> tuple[int, Table]:
+    """``generation`` (or the live one) and its facts table."""
+    if generation is None:
+        generation = await live_generation(conn, prefix)
+        if generation is None:
+            raise NoReadModel("the pathway read model has no live generation yet")
+    return generation, facts_table(prefix, generation)
+
+
+async def read_model_table(
+    conn: AsyncConnection, *, prefix: str = DEFAULT_PREFIX, generation: int | None = None
+) -> Table:
+    """The facts table of ``generation``, or of the live generation."""
+    return (await live_read_model(conn, prefix=prefix, generation=generation))[1]
+
+
+async def programme_figures(
+    conn: AsyncConnection,
+    *,
+    as_of: date,
+    known_on: datetime | None = None,
+    prefix: str = DEFAULT_PREFIX,
+    generation: int | None = None,
+    **filters: str | None,
+) -> ProgrammeFigures:
+    """Figures as of the end of ``as_of`` (business time), counting only events recorded by ``known_on``."""
+    wanted = check_filters(filters)
+    table = await read_model_table(conn, prefix=prefix, generation=generation)
+    known = as_utc(known_on) if known_on is not None else None
+    query = select(table).where(
+        table.c.kind.not_in(("other", "merge")),
+        table.c.valid_from < start_of(as_of + timedelta(days=1)),
+    )
+    merges_query = select(table).where(table.c.kind == "merge")
+    if known is not None:
+        query = query.where(table.c.recorded_at <= known)
+        merges_query = merges_query.where(table.c.recorded_at <= known)
+    facts = [fact_from_row(row) for row in (await conn.execute(query)).all()]
+    merges = [fact_from_row(row) for row in (await conn.execute(merges_query)).all()]
+    return compute_figures(facts, merges, as_of=as_of, known_on=known, filters=wanted)

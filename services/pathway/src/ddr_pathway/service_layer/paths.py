@@ -1,0 +1,81 @@
+"""A person's path from the live read model: their facts, and those of every duplicate they absorbed."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, Table, select, union_all
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ddr_pathway.adapters.tables import fact_from_row
+from ddr_pathway.domain.facts import Fact, as_utc, start_of
+from ddr_pathway.domain.path import PersonPath, build_path
+
+MAX_MERGE_DEPTH = 20
+
+
+async def absorbed_by(
+    conn: AsyncConnection,
+    table: Table,
+    person_id: str,
+    known: datetime | None,
+    *,
+    first: set[str] | None = None,
+) -> list[str]:
+    """Every record merged into ``person_id``, directly or through a chain of merges."""
+    found: set[str] = set(first or ())
+    frontier = set(found) if first is not None else {person_id}
+    for _ in range(MAX_MERGE_DEPTH):
+        if not frontier:
+            break
+        query = select(table.c.person_id).where(table.c.kind == "merge", table.c.value.in_(frontier))
+        if known is not None:
+            query = query.where(table.c.recorded_at <= known)
+        rows = {r.person_id for r in (await conn.execute(query)).all() if r.person_id}
+        frontier = rows - found - {person_id}
+        found |= frontier
+    return sorted(found)
+
+
+async def read_path(
+    conn: AsyncConnection,
+    table: Table,
+    person_id: str,
+    *,
+    now: datetime,
+    as_of: date | None = None,
+    known_on: datetime | None = None,
+) -> PersonPath | None:
+    """The path of ``person_id`` (None when no event names them), optionally as of a date / as known on."""
+    known = as_utc(known_on) if known_on is not None else None
+    # One round trip in the common case: the person's facts and those of records merged straight into them.
+    merged_in = select(table.c.person_id).where(table.c.kind == "merge", table.c.value == person_id)
+    if known is not None:
+        merged_in = merged_in.where(table.c.recorded_at <= known)
+    own = _in_time(select(table).where(table.c.person_id == person_id), table, as_of, known)
+    merged = _in_time(
+        select(table).where(table.c.person_id.in_(merged_in.scalar_subquery())), table, as_of, known
+    )
+    query = union_all(own, merged)  # each half on the person index (an OR would defeat it)
+    facts: list[Fact] = [fact_from_row(row) for row in (await conn.execute(query)).all()]
+    direct = {f.person_id for f in facts if f.person_id and f.person_id != person_id}
+    absorbed = sorted(direct)
+    if direct:  # a chain of merges: follow it, then read the records found further down
+        absorbed = await absorbed_by(conn, table, person_id, known, first=direct)
+        further = set(absorbed) - direct
+        if further:
+            more = _in_time(select(table).where(table.c.person_id.in_(further)), table, as_of, known)
+            facts += [fact_from_row(row) for row in (await conn.execute(more)).all()]
+    if not facts:
+        return None
+    moment = now if as_of is None else min(now, start_of(as_of + timedelta(days=1)))
+    return build_path(person_id, facts, absorbed=absorbed, now=moment)
+
+
+def _in_time(query: Select[Any], table: Table, as_of: date | None, known: datetime | None) -> Select[Any]:
+    if as_of is not None:
+        query = query.where(table.c.valid_from < start_of(as_of + timedelta(days=1)))
+    if known is not None:
+        query = query.where(table.c.recorded_at <= known)
+    return query
