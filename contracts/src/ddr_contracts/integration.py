@@ -13,6 +13,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
+from pydantic import BaseModel, ConfigDict
+
 from ddr_contracts.events import DomainEvent, event
 
 IntegrationPath = Literal["reconstituted_forces", "armed_forces_recall", "civil_service"]
@@ -60,3 +62,267 @@ class ServiceStatusChanged(DomainEvent):
     effective_on: date
     discharge_kind: DischargeKind | None = None
     referred_to_reinsertion: bool = False
+
+
+# -- the integration service's own events -------------------------------------------------------------------
+# Person ids are pseudonymous references; none of these events carries a name or other identifying detail.
+
+Qualification = Literal["none", "basic_military", "nco_course", "officer_school", "higher_education"]
+TrainingOutcome = Literal["completed", "failed", "absent"]
+DisputeOutcome = Literal["upheld", "rejected"]
+
+
+@event
+class CandidateReceived(DomainEvent):
+    """A screening outcome put the person on the integration track: a candidate on ``path``, not yet accepted."""
+
+    name = "ddr.integration.CandidateReceived"
+    version = 1
+
+    person_id: str
+    movement: str
+    category: str
+    path: IntegrationPath
+    movement_rank: str
+    screening_decision_id: str
+    effective_on: date
+
+
+@event
+class CandidateAcceptanceDeferred(DomainEvent):
+    """The candidate could not be accepted yet (``reason_code``: ``quota_exhausted``, ``no_quota_open``,
+    ``benefits_held``, ``reinsertion_beneficiary``); ``used``/``limit`` give the quota's figures when a quota
+    refused."""
+
+    name = "ddr.integration.CandidateAcceptanceDeferred"
+    version = 1
+
+    person_id: str
+    reason_code: str
+    quota_id: str | None
+    used: int | None
+    limit: int | None
+    effective_on: date
+
+
+@event
+class QuotaSet(DomainEvent):
+    """A decision opening a quota of integration places for ``movement`` (``None``: every movement) over a
+    period."""
+
+    name = "ddr.integration.QuotaSet"
+    version = 1
+
+    quota_id: str
+    movement: str | None
+    period_start: date
+    period_end: date
+    limit: int
+    decision_ref: str
+    reason: str
+
+
+@event
+class QuotaChanged(DomainEvent):
+    """A decision changing a quota's limit (places already used stay used)."""
+
+    name = "ddr.integration.QuotaChanged"
+    version = 1
+
+    quota_id: str
+    previous_limit: int
+    limit: int
+    decision_ref: str
+    reason: str
+    effective_on: date
+
+
+class RankRule(BaseModel):
+    """One line of a rank-harmonisation rule set (not an event of its own: a part of :class:`RankRulesPublished`).
+
+    Matches a movement rank (any of ``movement_ranks``; empty: any), at least ``min_years`` of service and one of
+    ``qualifications`` (empty: any); gives the harmonised ``rank`` and ``command_function`` (``none``: no post).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    movement_ranks: list[str]
+    min_years: int
+    qualifications: list[Qualification]
+    rank: str
+    command_function: str
+
+
+@event
+class RankRulesPublished(DomainEvent):
+    """A version of the rank-allocation rules (the 2019 decree on ranks, reclassification and command functions
+    is the model); the first matching rule, in order, decides."""
+
+    name = "ddr.integration.RankRulesPublished"
+    version = 1
+
+    rule_version: str
+    decree_ref: str
+    effective_from: date
+    rules: list[RankRule]
+
+
+@event
+class RankAllocated(DomainEvent):
+    """The person's harmonised rank and command function, under ``rule_version`` or a dispute's decision."""
+
+    name = "ddr.integration.RankAllocated"
+    version = 1
+
+    person_id: str
+    rule_version: str | None
+    movement_rank: str
+    years_of_service: int
+    qualification: Qualification
+    rank: str
+    command_function: str
+    by_dispute_id: str | None
+    effective_on: date
+
+
+@event
+class RankDisputed(DomainEvent):
+    name = "ddr.integration.RankDisputed"
+    version = 1
+
+    person_id: str
+    dispute_id: str
+    allocated_rank: str
+    claimed_rank: str
+    claimed_command_function: str
+    grounds_code: str
+    effective_on: date
+
+
+@event
+class RankDisputeDecided(DomainEvent):
+    """``upheld``: a :class:`RankAllocated` with the claimed rank follows; ``rejected``: the allocation stands."""
+
+    name = "ddr.integration.RankDisputeDecided"
+    version = 1
+
+    person_id: str
+    dispute_id: str
+    outcome: DisputeOutcome
+    decision_ref: str
+    effective_on: date
+
+
+@event
+class CohortOpened(DomainEvent):
+    name = "ddr.integration.CohortOpened"
+    version = 1
+
+    cohort_id: str
+    camp: str
+    capacity: int
+    starts_on: date
+    ends_on: date
+
+
+@event
+class TraineeEnrolled(DomainEvent):
+    name = "ddr.integration.TraineeEnrolled"
+    version = 1
+
+    cohort_id: str
+    person_id: str
+    effective_on: date
+
+
+@event
+class TrainingOutcomeRecorded(DomainEvent):
+    name = "ddr.integration.TrainingOutcomeRecorded"
+    version = 1
+
+    cohort_id: str
+    person_id: str
+    outcome: TrainingOutcome
+    effective_on: date
+
+
+@event
+class UnitEstablished(DomainEvent):
+    """A unit as data: its establishment (authorised strength) and whether the rule of thirds governs it,
+    within ``tolerance`` (a share: 0.02 lets a party hold up to a third plus two points)."""
+
+    name = "ddr.integration.UnitEstablished"
+    version = 1
+
+    unit_id: str
+    display_name: str
+    kind: str
+    location: str
+    establishment: int
+    thirds_applies: bool
+    tolerance: float
+
+
+@event
+class ArmedForcesContingentRecorded(DomainEvent):
+    """The armed forces' own contingent in a unit from ``effective_on`` (recorded by the defence liaison)."""
+
+    name = "ddr.integration.ArmedForcesContingentRecorded"
+    version = 1
+
+    unit_id: str
+    strength: int
+    command_posts: int
+    effective_on: date
+
+
+@event
+class MemberAssigned(DomainEvent):
+    """The person joins the unit from ``effective_on``; ``party`` is the coalition they count for on that date."""
+
+    name = "ddr.integration.MemberAssigned"
+    version = 1
+
+    unit_id: str
+    person_id: str
+    movement: str
+    party: str
+    command_post: bool
+    effective_on: date
+
+
+@event
+class RecalledToCorps(DomainEvent):
+    """A former member of the armed forces is recalled to their original corps."""
+
+    name = "ddr.integration.RecalledToCorps"
+    version = 1
+
+    person_id: str
+    corps: str
+    effective_on: date
+
+
+@event
+class CivilServiceListed(DomainEvent):
+    """A civilian cadre of a movement is put on a civil-service integration list."""
+
+    name = "ddr.integration.CivilServiceListed"
+    version = 1
+
+    person_id: str
+    list_ref: str
+    effective_on: date
+
+
+@event
+class DualEnrolmentDetected(DomainEvent):
+    """Reinsertion enrolled a person while integration held them active (the two services crossed inside the
+    eventual-consistency window): flagged for a decision, so nobody is paid twice unseen."""
+
+    name = "ddr.integration.DualEnrolmentDetected"
+    version = 1
+
+    person_id: str
+    integration_status: str
+    reinsertion_effective_on: date
