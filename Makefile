@@ -23,6 +23,13 @@ setup: .venv/.synced
 up: setup
 	$(RUN) ddr stack up --store $(STORE)
 
+## demo: start the stack, drive the report-shaped caseload through the public APIs, print the funnel and a path
+REGISTERED ?= 2300
+UNFIT ?= 535
+demo: setup
+	$(RUN) ddr stack up --store $(STORE)
+	$(RUN) python -m tests.e2e.demo --registered $(REGISTERED) --unfit $(UNFIT)
+
 ## down: stop everything `make up` started
 down: .venv/.synced
 	$(RUN) ddr stack down

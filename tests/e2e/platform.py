@@ -128,6 +128,4 @@ async def eventually(
         if found is not None:
             return found
         await asyncio.sleep(every)
-    raise TimeoutError(
-        f"waited {within:.0f} s for {what}" + (f" (last: {last_error})" if last_error else "")
-    )
+    raise TimeoutError(f"waited {within:.0f} s for {what}" + (f" (last: {last_error})" if last_error else ""))

@@ -186,7 +186,10 @@ def classify(
     kind = _KINDS.get(name, "other")
     occurred = as_utc(occurred_at)
     field = _VALID_FROM_FIELD.get(name)
-    valid_from = (_day(data.get(field)) if field else None) or occurred
+    effective = _day(data.get(field)) if field else None
+    # A contract date (day precision) on the very day the event occurred: the occurrence's time refines it,
+    # so a same-day decision does not sort before the steps that led to it.
+    valid_from = occurred if effective is None or effective.date() == occurred.date() else effective
     person = _text(data, "person_id")
     values: dict[str, Any] = {
         "reason_code": _text(data, "reason_code"),

@@ -1,0 +1,110 @@
+"""``make demo``: drive the report-shaped caseload through the running stack's public APIs and show the result.
+
+Run after ``ddr stack up`` (``make demo`` does both). Tokens come from the development issuer of ``var/secrets``,
+which the stack's services trust; in production there is no such issuer and this refuses to run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
+from ddr_runtime.config import Settings
+from ddr_runtime.stack.runner import installed_services
+from tests.e2e import scenario
+from tests.e2e.platform import Platform
+
+console = Console()
+
+
+@asynccontextmanager
+async def stack_platform() -> AsyncIterator[Platform]:
+    settings = Settings()
+    issuer = DevelopmentTokenIssuer.from_settings(settings)
+    async with AsyncExitStack() as stack:
+        clients: dict[str, httpx.AsyncClient] = {}
+        for service in installed_services():
+            client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{service.port}", timeout=120.0)
+            clients[service.name] = await stack.enter_async_context(client)
+        yield Platform(clients, issuer)
+
+
+async def wait_ready(platform: Platform, within: float = 120.0) -> None:
+    deadline = time.monotonic() + within
+    for name, client in platform.clients.items():
+        while True:
+            try:
+                if (await client.get("/readyz")).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(
+                    f"{name} is not ready: is the stack up? (make up; logs: ddr stack logs {name})"
+                )
+            await asyncio.sleep(0.5)
+
+
+class RichProgress(scenario.Progress):
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._tasks: dict[str, TaskID] = {}
+        super().__init__(report=self._report)
+
+    def _report(self, stage: str, done: int, total: int) -> None:
+        if stage not in self._tasks:
+            self._tasks[stage] = self._progress.add_task(stage, total=total)
+        self._progress.update(self._tasks[stage], completed=done, total=total)
+
+
+def print_funnel(figures: dict[str, Any]) -> None:
+    table = Table(title="Programme funnel (pathway, as of today)")
+    table.add_column("stage")
+    table.add_column("people", justify="right")
+    for stage, count in scenario.funnel_rows(figures):
+        table.add_row(stage, f"{count:,}")
+    console.print(table)
+
+
+async def main(shape: scenario.Shape) -> None:
+    async with stack_platform() as platform:
+        await wait_ready(platform)
+        columns = (
+            TextColumn("{task.description:<16}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=console) as progress:
+            result = await scenario.run(platform, shape, RichProgress(progress))
+        print_funnel(result.figures)
+        console.rule("A person's path")
+        console.print_json(data=result.sample_path)
+        console.rule("Where to look next")
+        for line in scenario.where_next(platform_ports={s.name: s.port for s in installed_services()}):
+            console.print(line)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--registered", type=int, default=scenario.Shape.registered)
+    parser.add_argument("--unfit", type=int, default=scenario.Shape.finally_unfit)
+    parser.add_argument("--seed", type=int, default=scenario.Shape.seed)
+    arguments = parser.parse_args()
+    asyncio.run(
+        main(
+            scenario.Shape(
+                registered=arguments.registered, finally_unfit=arguments.unfit, seed=arguments.seed
+            )
+        )
+    )
