@@ -68,11 +68,25 @@ class RichProgress(scenario.Progress):
 
 
 def print_funnel(figures: dict[str, Any]) -> None:
-    table = Table(title="Programme funnel (pathway, as of today)")
+    table = Table(title=f"Programme funnel (pathway, as of {figures['as_of']})")
     table.add_column("stage")
     table.add_column("people", justify="right")
     for stage, count in scenario.funnel_rows(figures):
         table.add_row(stage, f"{count:,}")
+    console.print(table)
+
+
+def print_path(path: dict[str, Any]) -> None:
+    table = Table(
+        title=f"Path of {path['person_id']} ({path['movement']}, {path['region']}): {path['stage']}"
+    )
+    for column in ("business time", "service", "what", "who", "why / rule"):
+        table.add_column(column)
+    for step in path["steps"]:
+        why = " / ".join(str(x) for x in (step.get("reason_code"), step.get("rule_version")) if x)
+        status = step["summary"].get("status") or step["summary"].get("track") or ""
+        what = step["type"].split(".")[2] + (f" ({status})" if status else "")
+        table.add_row(step["valid_from"][:16].replace("T", " "), step["service"], what, step["actor"], why)
     console.print(table)
 
 
@@ -88,8 +102,7 @@ async def main(shape: scenario.Shape) -> None:
         with Progress(*columns, console=console) as progress:
             result = await scenario.run(platform, shape, RichProgress(progress))
         print_funnel(result.figures)
-        console.rule("A person's path")
-        console.print_json(data=result.sample_path)
+        print_path(result.sample_path)
         console.rule("Where to look next")
         for line in scenario.where_next(platform_ports={s.name: s.port for s in installed_services()}):
             console.print(line)

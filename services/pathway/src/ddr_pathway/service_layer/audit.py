@@ -294,7 +294,9 @@ async def _check_topic(
     assert platform.bootstrap_servers is not None
     topic = platform.topics[service]
     seen: dict[str, str] = {}
-    last_version: dict[str, int] = {}
+    # Kafka orders a subject's events (one key, one partition), not a stream's: a stream may carry several
+    # subjects (a unit's stream holds its members' service records), so order is checked per stream and subject.
+    last_version: dict[tuple[str, str], int] = {}
     partition_of: dict[str, int] = {}
     unknown: list[tuple[str, str, str]] = []  # (event id, where, digest)
     async for records in read_topic(platform.bootstrap_servers, topic):
@@ -362,20 +364,20 @@ async def _check_topic(
                         record.where,
                     )
                 )
-            previous = last_version.get(stream_id, 0)
+            previous = last_version.get((stream_id, subject), 0)
             if version < previous:
                 report.offences.append(
                     Offence(
                         "out-of-order",
                         service,
-                        f"published after version {previous} of its stream",
+                        f"published after version {previous} of its stream for the same subject",
                         stream_id,
                         version,
                         event_id,
                         record.where,
                     )
                 )
-            last_version[stream_id] = max(previous, version)
+            last_version[(stream_id, subject)] = max(previous, version)
     if unknown:  # stored after the snapshot, or never stored at all
         late = await events_by_id(url, [u[0] for u in unknown]) if summary.store == "checked" else {}
         for event_id, where, digest in unknown:
