@@ -238,6 +238,22 @@ async def test_a_clean_platform_verifies(world: World) -> None:
     assert by_service["screening"].streams == PERSONS
 
 
+async def test_a_stream_carrying_several_subjects_verifies_across_partitions(
+    world: World, events: Any
+) -> None:
+    """A unit's stream holds its members' service records: each event is keyed by its member, so the
+    stream's events land on several partitions and only each subject's own order is Kafka's to keep."""
+    members = world.persons[:6]
+    for member in members:
+        await world["integration"].emit(
+            "unit-BATFAR-Gao", events.accepted(member, "2019-10-01"), subject=member, on=date(2019, 10, 1)
+        )
+
+    report = await verify_platform(world.platform)
+
+    assert report.ok, [str(o) for o in report.offences]
+
+
 async def test_verify_names_an_event_altered_in_a_store(world: World) -> None:
     person = world.persons[3]
     engine = world["registration"].runtime.engine
