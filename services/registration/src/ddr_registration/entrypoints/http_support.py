@@ -13,10 +13,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from starlette.responses import Response
 
-from ddr_registration.adapters.idempotency import IdempotencyStore
 from ddr_registration.adapters.list_files import ListFileError
 from ddr_registration.domain.errors import DomainError, UnknownRecord
 from ddr_runtime.auth.roles import Principal
+from ddr_runtime.http.idempotency import IdempotencyStore
 from ddr_runtime.http.problems import (
     PROBLEM_TYPE_PREFIX,
     Conflict,

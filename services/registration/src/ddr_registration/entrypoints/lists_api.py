@@ -11,7 +11,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, UploadFile
 from starlette.responses import Response
 
-from ddr_registration.adapters.idempotency import IdempotencyStore
 from ddr_registration.entrypoints.http_support import (
     ExpectedVersion,
     IdempotencyKey,
@@ -25,6 +24,7 @@ from ddr_registration.service_layer.unit import Registration
 from ddr_runtime.auth.dependencies import require_roles
 from ddr_runtime.auth.roles import Principal, Role
 from ddr_runtime.eventstore.store import Causation
+from ddr_runtime.http.idempotency import IdempotencyStore
 from ddr_runtime.http.problems import BadRequest, DomainRuleViolated, Forbidden
 
 UPLOAD_CHUNK = 1024 * 1024

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from ddr_registration.adapters.idempotency import IdempotencyStore
 from ddr_registration.entrypoints.http_support import (
     ExpectedVersion,
     IdempotencyKey,
@@ -20,6 +19,7 @@ from ddr_registration.service_layer.unit import Registration
 from ddr_runtime.auth.dependencies import require_roles
 from ddr_runtime.auth.roles import Principal, Role
 from ddr_runtime.eventstore.store import Causation
+from ddr_runtime.http.idempotency import IdempotencyStore
 
 Officer = Annotated[Principal, Depends(require_roles(Role.CNDDR_OFFICER))]
 Reader = Annotated[

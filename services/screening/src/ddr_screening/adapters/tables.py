@@ -21,6 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ddr_runtime.http.idempotency import idempotency_table
+
 metadata = MetaData()
 
 # What screening keeps of registration's events, per person (its own copy; it never reads their store).
@@ -108,17 +110,7 @@ vetting_entries = Table(
     Column("status", String(20), nullable=False),
 )
 
-idempotency_keys = Table(
-    "scr_idempotency_keys",
-    metadata,
-    Column("principal", String(200), primary_key=True),
-    Column("key", String(200), primary_key=True),
-    Column("request_hash", String(64), nullable=False),
-    Column("status_code", Integer, nullable=True),  # NULL while the first request is still running
-    Column("body", JSON, nullable=True),
-    Column("headers", JSON, nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-)
+idempotency_keys = idempotency_table("scr_idempotency_keys", metadata)
 
 
 async def create_read_model(engine: AsyncEngine) -> None:

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from ddr_runtime.auth.dependencies import require_roles
 from ddr_runtime.auth.roles import Principal, Role
 from ddr_runtime.eventstore.store import Causation
-from ddr_screening.adapters.idempotency import IdempotencyStore
+from ddr_runtime.http.idempotency import IdempotencyStore
 from ddr_screening.entrypoints.http_support import IdempotencyKey, idempotent, json_response
 from ddr_screening.entrypoints.schemas import (
     AgeAssessmentIn,

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
 from ddr_runtime.auth.roles import Principal
+from ddr_runtime.http.idempotency import IdempotencyStore
 from ddr_runtime.http.problems import (
     PROBLEM_TYPE_PREFIX,
     Conflict,
@@ -20,7 +21,6 @@ from ddr_runtime.http.problems import (
     Unprocessable,
     problem_response,
 )
-from ddr_screening.adapters.idempotency import IdempotencyStore
 from ddr_screening.domain.errors import DomainError, UnknownRecord
 from ddr_screening.service_layer.handlers import BulkRefused
 

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from ddr_contracts.screening import VettingListEntry
 from ddr_runtime.auth.dependencies import require_roles
 from ddr_runtime.auth.roles import Principal, Role
-from ddr_screening.adapters.idempotency import IdempotencyStore
+from ddr_runtime.http.idempotency import IdempotencyStore
 from ddr_screening.adapters.tables import rule_sets, vetting_lists
 from ddr_screening.domain.rules import RuleSet
 from ddr_screening.entrypoints.decisions_api import cause

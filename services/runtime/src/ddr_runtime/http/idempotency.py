@@ -10,11 +10,36 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ddr_registration.adapters.tables import idempotency_keys
+
+def idempotency_table(name: str, metadata: MetaData) -> Table:
+    """A service's table of stored answers (in its own metadata, so its lifespan creates it)."""
+    return Table(
+        name,
+        metadata,
+        Column("principal", String(200), primary_key=True),
+        Column("key", String(200), primary_key=True),
+        Column("request_hash", String(64), nullable=False),
+        Column("status_code", Integer, nullable=True),  # NULL while the first request is still running
+        Column("body", JSON, nullable=True),
+        Column("headers", JSON, nullable=True),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+    )
 
 
 @dataclass(frozen=True)
@@ -26,15 +51,18 @@ class StoredAnswer:
 
 
 class IdempotencyStore:
-    def __init__(self, engine: AsyncEngine) -> None:
+    """Stored answers in ``table`` (made by :func:`idempotency_table`) of the service's own database."""
+
+    def __init__(self, engine: AsyncEngine, table: Table) -> None:
         self.engine = engine
+        self.table = table
 
     async def claim(self, principal: str, key: str, request_hash: str) -> StoredAnswer | None:
         """Claim ``key`` for this request; if it was claimed before, what is stored for it."""
         try:
             async with self.engine.begin() as conn:
                 await conn.execute(
-                    insert(idempotency_keys).values(
+                    insert(self.table).values(
                         principal=principal, key=key, request_hash=request_hash, created_at=datetime.now(UTC)
                     )
                 )
@@ -44,9 +72,7 @@ class IdempotencyStore:
         async with self.engine.connect() as conn:
             row = (
                 await conn.execute(
-                    select(idempotency_keys).where(
-                        idempotency_keys.c.principal == principal, idempotency_keys.c.key == key
-                    )
+                    select(self.table).where(self.table.c.principal == principal, self.table.c.key == key)
                 )
             ).one()
         return StoredAnswer(row.request_hash, row.status_code, row.body, dict(row.headers or {}))
@@ -56,15 +82,13 @@ class IdempotencyStore:
     ) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(
-                update(idempotency_keys)
-                .where(idempotency_keys.c.principal == principal, idempotency_keys.c.key == key)
+                update(self.table)
+                .where(self.table.c.principal == principal, self.table.c.key == key)
                 .values(status_code=status_code, body=body, headers=headers)
             )
 
     async def release(self, principal: str, key: str) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(
-                delete(idempotency_keys).where(
-                    idempotency_keys.c.principal == principal, idempotency_keys.c.key == key
-                )
+                delete(self.table).where(self.table.c.principal == principal, self.table.c.key == key)
             )
