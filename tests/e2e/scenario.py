@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ddr_registration.adapters.list_files import ListFileWriter
-from ddr_registration.simulate.caseload import Caseload, generate_caseload
+from ddr_registration.simulate.caseload import CaseloadRow, generate_caseload
 from ddr_runtime.auth.roles import Role
 from tests.e2e.platform import Caller, Platform, eventually
 
@@ -98,15 +98,15 @@ async def movements_and_coalitions(platform: Platform) -> None:
             )
 
 
-async def submit_certified_lists(platform: Platform, shape: Shape, progress: Progress) -> Outcome:
+async def submit_certified_lists(platform: Platform, shape: Shape, progress: Progress) -> None:
     """Each movement's list: generated (synthetic people), uploaded by its liaison, certified, endorsed."""
-    caseload = _caseload_with_children(shape)
+    rows = _rows_with_children(shape)
     cts = platform.party("cts-officer", Role.CTS_OFFICER)
     cnddr = platform.party("cnddr-officer", Role.CNDDR_OFFICER)
     with tempfile.TemporaryDirectory(prefix="ddr-demo-lists-") as folder:
         writers: dict[str, ListFileWriter] = {}
         try:
-            for row in caseload.rows():
+            for row in rows:
                 if row.movement not in writers:
                     writers[row.movement] = ListFileWriter(Path(folder) / f"{row.movement}.csv").__enter__()
                 writers[row.movement].write(row.member)
@@ -125,10 +125,9 @@ async def submit_certified_lists(platform: Platform, shape: Shape, progress: Pro
             list_id, number = report["list_id"], report["list_version"]
             await _certify_and_endorse(liaison, cts, cnddr, list_id, number)
             progress.report("lists", done, len(writers))
-    return Outcome()
 
 
-def _caseload_with_children(shape: Shape) -> Caseload:
+def _rows_with_children(shape: Shape) -> list[CaseloadRow]:
     """Synthetic lists of armed members with at least ``shape.children`` children among them (the next seed
     is tried until there are: the generator draws minors at random)."""
     size = shape.registered * 13 // 10 + shape.children * 6
@@ -145,7 +144,7 @@ def _caseload_with_children(shape: Shape) -> Caseload:
         children = sum(1 for row in rows if row.member.category == "child")
         combatants = sum(1 for row in rows if row.member.category == "combatant")
         if children >= shape.children and combatants >= shape.registered:
-            return caseload
+            return rows
     raise RuntimeError(f"no seed from {shape.seed} gave {shape.children} children")
 
 
