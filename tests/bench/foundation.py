@@ -42,7 +42,7 @@ from ddr_runtime.messaging.broker import make_broker
 from ddr_runtime.messaging.consumer import BatchHandler, Handler, IdempotentConsumer, ReceivedEvent
 from ddr_runtime.messaging.relay import OutboxRelay
 from ddr_runtime.messaging.topics import KEEP_FOREVER, TopicSpec, ensure_topics
-from ddr_runtime.testing.samples import SAMPLES, SamplePersonListed
+from ddr_testkit.samples import SAMPLES, SamplePersonListed
 from tests.bench import BenchEnv, Figure, machine_info, now_iso, package_versions
 
 NAME = "foundation"

@@ -46,7 +46,7 @@ from ddr_runtime.config import Settings
 from ddr_runtime.eventstore.schema import events as store_events
 from ddr_runtime.eventstore.store import Causation
 from ddr_runtime.service import ServiceRuntime, build_runtime
-from ddr_runtime.testing.upstream import UpstreamService, create_namespace_topics, new_namespace
+from ddr_testkit.upstream import UpstreamService, create_namespace_topics, new_namespace
 from tests.bench import BenchEnv, Figure, machine_info, now_iso, package_versions
 
 NAME = "integration"

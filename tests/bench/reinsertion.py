@@ -42,7 +42,7 @@ from ddr_reinsertion.service_layer.unit import Reinsertion
 from ddr_runtime.config import Settings
 from ddr_runtime.eventstore.schema import events as events_table
 from ddr_runtime.eventstore.store import Causation, NewEvent
-from ddr_runtime.testing.upstream import UpstreamService, create_namespace_topics, new_namespace
+from ddr_testkit.upstream import UpstreamService, create_namespace_topics, new_namespace
 from tests.bench import BenchEnv, Figure, machine_info, now_iso, package_versions
 
 NAME = "reinsertion"

@@ -20,7 +20,7 @@ from ddr_contracts.topics import SERVICES
 from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings
-from ddr_runtime.testing.upstream import create_namespace_topics, new_namespace
+from ddr_testkit.upstream import create_namespace_topics, new_namespace
 from tests.e2e.platform import Platform
 
 

@@ -3,8 +3,9 @@
 CloudEvents 1.0 attribute names (``id``, ``source``, ``type``, ``subject``, ``time``, ``specversion``,
 ``datacontenttype``, ``dataschema``) plus the platform's extension attributes, all lower-case as CloudEvents
 requires: the stream and its version, correlation and causation ids, the actor, business time
-(``occurredat``) versus record time (``recordedat``, also carried as ``time``), W3C trace context, and the
-predecessor's hash in the stream's hash chain.
+(``occurredat``) versus record time (``recordedat``, also carried as ``time``), W3C trace context, the
+predecessor's hash in the stream's hash chain, and, for history recorded late, the role that allowed it and
+the reason given (``backrecordrole``, ``backrecordreason``).
 
 The stored bytes of an event are the canonical JSON of this envelope (:func:`canonical_bytes`); the
 event's own hash is SHA-256 over those bytes and travels beside them (a column in the store, a header on
@@ -25,6 +26,9 @@ GENESIS_HASH = "0" * 64
 
 ENCRYPTED_PREFIX = "enc:v1:"
 """Marks a personal field's value as AES-GCM ciphertext under its subject's key."""
+
+OPTIONAL_WHEN_ABSENT = ("backrecordrole", "backrecordreason")
+"""Envelope attributes left out of the stored document when they have no value."""
 
 
 class EventEnvelope(BaseModel):
@@ -50,10 +54,23 @@ class EventEnvelope(BaseModel):
     traceparent: str | None = None
     tracestate: str | None = None
     prevhash: str = Field(pattern="^[0-9a-f]{64}$", description="Hash of the stream's previous event")
+    backrecordrole: str | None = Field(
+        default=None,
+        description="Recorded more than the back-recording window after it occurred: the role that allowed it",
+    )
+    backrecordreason: str | None = Field(
+        default=None, description="Why history was recorded late (never anything about a person)"
+    )
     data: dict[str, Any]
 
     def canonical_bytes(self) -> bytes:
-        return canonical_bytes(self.model_dump(mode="json"))
+        return canonical_bytes(self.document())
+
+    def document(self) -> dict[str, Any]:
+        """The envelope as the JSON document whose canonical bytes are stored and hashed. The back-recording
+        attributes appear only on events recorded late, so the bytes of every other event are unchanged."""
+        unset = {name for name in OPTIONAL_WHEN_ABSENT if getattr(self, name) is None}
+        return self.model_dump(mode="json", round_trip=True, exclude=unset or None)
 
     @classmethod
     def from_bytes(cls, payload: bytes) -> EventEnvelope:

@@ -14,7 +14,7 @@ from ddr_runtime.crypto.cipher import PersonalDataCipher
 from ddr_runtime.crypto.keystore import KeyStore
 from ddr_runtime.db import create_engine
 from ddr_runtime.eventstore.store import EventStore
-from ddr_runtime.testing.samples import SAMPLES
+from ddr_testkit.samples import SAMPLES
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

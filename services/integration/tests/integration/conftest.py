@@ -26,7 +26,7 @@ from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Role
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings
-from ddr_runtime.testing.upstream import UpstreamService, create_namespace_topics, new_namespace
+from ddr_testkit.upstream import UpstreamService, create_namespace_topics, new_namespace
 
 WAIT_SECONDS = 30.0
 OUTCOME_DAY = date(2022, 3, 1)

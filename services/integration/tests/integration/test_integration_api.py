@@ -20,7 +20,7 @@ from ddr_integration.adapters.tables import people
 from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Role
 from ddr_runtime.config import Settings
-from ddr_runtime.testing.upstream import UpstreamService
+from ddr_testkit.upstream import UpstreamService
 
 from .conftest import OUTCOME_DAY, Api, Programme, at, caller, coalitions, eventually, outcome
 

@@ -61,7 +61,7 @@ from ddr_runtime.eventstore.schema import outbox
 from ddr_runtime.eventstore.store import Causation, NewEvent, StoredEvent
 from ddr_runtime.messaging.relay import HASH_HEADER
 from ddr_runtime.service import ServiceRuntime, build_runtime
-from ddr_runtime.testing.upstream import create_namespace_topics, new_namespace
+from ddr_testkit.upstream import create_namespace_topics, new_namespace
 
 SERVICES = ("registration", "screening", "integration", "reinsertion", "pathway")
 PERSONS = 12

@@ -13,7 +13,7 @@ from ddr_runtime.auth.roles import Role
 from ddr_runtime.config import Settings
 from ddr_runtime.eventstore.store import EventStore
 from ddr_runtime.service import build_runtime
-from ddr_runtime.testing.upstream import UpstreamService
+from ddr_testkit.upstream import UpstreamService
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 

@@ -17,7 +17,7 @@ from ddr_runtime.auth.roles import Role
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings
 from ddr_runtime.stack.native import free_ports
-from ddr_runtime.testing.upstream import UpstreamService
+from ddr_testkit.upstream import UpstreamService
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 

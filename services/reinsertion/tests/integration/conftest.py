@@ -24,7 +24,7 @@ from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Role
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings
-from ddr_runtime.testing.upstream import create_namespace_topics, new_namespace
+from ddr_testkit.upstream import create_namespace_topics, new_namespace
 
 ISSUER = DevelopmentTokenIssuer(Ed25519PrivateKey.generate(), issuer="test", audience="test")
 

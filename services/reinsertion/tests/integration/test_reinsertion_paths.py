@@ -12,7 +12,7 @@ import pytest
 from ddr_contracts.envelope import ENCRYPTED_PREFIX
 from ddr_contracts.integration import CandidateAccepted, ServiceStatusChanged
 from ddr_contracts.screening import BenefitsHeld, BenefitsReleased
-from ddr_runtime.testing.upstream import UpstreamService
+from ddr_testkit.upstream import UpstreamService
 
 from .conftest import (
     Service,

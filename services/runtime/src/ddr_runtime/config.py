@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     jwt_issuer: str = "ddr-platform"
     jwt_audience: str = "ddr-platform"
 
+    # Facts recorded more than this many days after they happened need the records officer's role and a
+    # reason (the Back-Recording-Reason header), both kept in the event.
+    back_recording_window_days: int = Field(default=14, ge=0)
+    # How long a stored answer to an Idempotency-Key is replayed.
+    idempotency_ttl_hours: int = Field(default=24, ge=1)
+
     otel_exporter_otlp_endpoint: str = Field(default="", validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT")
 
     @model_validator(mode="after")

@@ -11,6 +11,7 @@ import base64
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from fastapi import APIRouter, Depends, FastAPI, Response
 from faststream.kafka import KafkaBroker
@@ -29,7 +30,8 @@ from ddr_runtime.crypto.keystore import KeyStore, SubjectErased, load_or_create_
 from ddr_runtime.db import create_engine
 from ddr_runtime.eventstore.errors import ConcurrencyConflict
 from ddr_runtime.eventstore.store import EventStore
-from ddr_runtime.http.app import create_app
+from ddr_runtime.http.app import LifespanHook, create_app
+from ddr_runtime.http.idempotency import IdempotencyStore
 from ddr_runtime.http.problems import register_problem
 from ddr_runtime.messaging.broker import make_broker
 from ddr_runtime.messaging.consumer import BatchHandler, Handler, IdempotentConsumer
@@ -58,6 +60,7 @@ class ServiceRuntime:
     broker: KafkaBroker
     relay: OutboxRelay
     tracer_provider: TracerProvider
+    idempotency: IdempotencyStore
     consumers: list[IdempotentConsumer] = field(default_factory=list)
 
     def consume(
@@ -84,6 +87,7 @@ class ServiceRuntime:
     async def start(self) -> asyncio.Task[None]:
         await self.keystore.create_schema()
         await self.store.create_schema()
+        await self.idempotency.create_schema()
         await self.broker.start()
         self._stop = asyncio.Event()
         return asyncio.create_task(self.relay.run(self._stop), name=f"{self.settings.service_name}-relay")
@@ -121,7 +125,10 @@ def build_runtime(
     )
     broker = make_broker(settings.kafka_bootstrap_servers, client_id=f"ddr-{service}")
     relay = OutboxRelay(engine, broker, service=service, tracer_provider=provider)
-    return ServiceRuntime(settings, engine, keys_engine, keystore, store, broker, relay, provider)
+    idempotency = IdempotencyStore(engine, ttl=timedelta(hours=settings.idempotency_ttl_hours))
+    return ServiceRuntime(
+        settings, engine, keys_engine, keystore, store, broker, relay, provider, idempotency
+    )
 
 
 def create_service_app(
@@ -129,9 +136,12 @@ def create_service_app(
     routers: Sequence[APIRouter] = (),
     *,
     token_verifier: TokenVerifier | None = None,
+    lifespan_hooks: Sequence[LifespanHook] = (),
 ) -> FastAPI:
-    """The service's app: its routers, health and readiness (store and Kafka), metrics, and a lifespan
-    that creates the store's tables, starts the broker with its subscribers and runs the outbox relay."""
+    """The service's app: its routers, health and readiness (store and Kafka), metrics, the write protocol
+    (``Idempotency-Key`` on every POST, domain refusals as problems), and a lifespan that creates the store's
+    tables, starts the broker with its subscribers and runs the outbox relay, then the service's own hooks
+    (its read model's tables, its background tasks), which stop in reverse order."""
 
     @asynccontextmanager
     async def running(_app: FastAPI) -> AsyncIterator[None]:
@@ -141,15 +151,17 @@ def create_service_app(
         finally:
             await runtime.stop(relay_task)
 
-    return create_app(
+    app = create_app(
         service_name=runtime.settings.service_name,
         settings=runtime.settings,
         routers=[*routers, _metrics_router(runtime)],
         readiness_checks=[("store", runtime.check_store), ("kafka", runtime.check_kafka)],
-        lifespan_hooks=[running],
+        lifespan_hooks=[running, *lifespan_hooks],
         token_verifier=token_verifier,
         tracer_provider=runtime.tracer_provider,
     )
+    app.state.idempotency = runtime.idempotency
+    return app
 
 
 def _metrics_router(runtime: ServiceRuntime) -> APIRouter:

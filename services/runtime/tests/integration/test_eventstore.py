@@ -13,7 +13,7 @@ from ddr_runtime.eventstore.errors import ConcurrencyConflict
 from ddr_runtime.eventstore.schema import events, outbox
 from ddr_runtime.eventstore.store import START, Causation, EventStore, NewEvent
 from ddr_runtime.eventstore.verify import verify_store
-from ddr_runtime.testing.samples import SampleNoteAdded, SamplePersonListed
+from ddr_testkit.samples import SampleNoteAdded, SamplePersonListed
 
 ACTOR = Causation(actor="officer-1")
 

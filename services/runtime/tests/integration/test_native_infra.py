@@ -12,7 +12,7 @@ from kafka.admin import NewTopic
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from ddr_runtime.testing.fixtures import asyncpg_url
+from ddr_testkit.infra import asyncpg_url
 
 
 @pytest.mark.kafka

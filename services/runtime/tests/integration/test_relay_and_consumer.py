@@ -27,7 +27,7 @@ from ddr_runtime.messaging.broker import make_broker
 from ddr_runtime.messaging.consumer import IdempotentConsumer, ReceivedEvent
 from ddr_runtime.messaging.relay import OutboxRelay
 from ddr_runtime.messaging.topics import TopicSpec, ensure_topics
-from ddr_runtime.testing.samples import SAMPLES, SampleNoteAdded
+from ddr_testkit.samples import SAMPLES, SampleNoteAdded
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -151,7 +151,7 @@ async def test_relay_killed_at_random_loses_nothing_and_consumer_applies_each_ev
     relay_cmd = [
         sys.executable,
         "-m",
-        "ddr_runtime.testing.relay_process",
+        "ddr_testkit.relay_process",
         fresh_postgres_database,
         kafka_bootstrap_servers,
         "writer",

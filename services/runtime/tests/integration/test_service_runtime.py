@@ -31,7 +31,7 @@ from ddr_runtime.eventstore.verify import verify_store
 from ddr_runtime.messaging.consumer import ReceivedEvent
 from ddr_runtime.messaging.topics import TopicSpec, ensure_topics
 from ddr_runtime.service import ServiceRuntime, build_runtime, create_service_app
-from ddr_runtime.testing.samples import SAMPLES, SampleNoteAdded, SamplePersonListed
+from ddr_testkit.samples import SAMPLES, SampleNoteAdded, SamplePersonListed
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 

@@ -20,7 +20,7 @@ from ddr_contracts.registration import PersonPreRegistered
 from ddr_runtime.config import Settings
 from ddr_runtime.messaging.consumer import ReceivedEvent
 from ddr_runtime.service import build_runtime
-from ddr_runtime.testing.upstream import UpstreamService, create_namespace_topics, new_namespace
+from ddr_testkit.upstream import UpstreamService, create_namespace_topics, new_namespace
 
 pytestmark = [pytest.mark.kafka]
 

@@ -15,8 +15,8 @@ from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Role
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings
-from ddr_runtime.testing.upstream import UpstreamService, create_namespace_topics, new_namespace
 from ddr_screening.bootstrap import ScreeningConfig, build_app
+from ddr_testkit.upstream import UpstreamService, create_namespace_topics, new_namespace
 
 from .support import Api, caller
 

@@ -16,7 +16,7 @@ from ddr_contracts.envelope import EventEnvelope
 from ddr_contracts.registration import PersonPreRegistered, PersonRegistered, WeaponHandedOver
 from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Role
-from ddr_runtime.testing.upstream import UpstreamService
+from ddr_testkit.upstream import UpstreamService
 
 
 class Api:

@@ -25,6 +25,9 @@ class Role(StrEnum):
     DONOR = "donor"
     AUDITOR = "auditor"
     OPERATOR = "operator"
+    # Held beside an acting role: may record facts older than the back-recording window, with a reason
+    # (a commission migrating its history, a field team back online). See ddr_runtime.kernel.timeline.
+    RECORDS_OFFICER = "records_officer"
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, insert, literal_column, select, tuple_
+from sqlalchemy import ColumnElement, and_, func, insert, literal_column, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -27,6 +27,7 @@ from ddr_runtime.crypto.cipher import PersonalDataCipher
 from ddr_runtime.db import is_postgres
 from ddr_runtime.eventstore.errors import ConcurrencyConflict
 from ddr_runtime.eventstore.schema import create_store_schema, events, outbox
+from ddr_runtime.kernel.timeline import DEFAULT_WINDOW, BackRecording
 
 
 @dataclass(frozen=True)
@@ -40,11 +41,17 @@ class NewEvent:
 
 @dataclass(frozen=True)
 class Causation:
-    """Who asked, and in answer to what: carried onto every event of one command."""
+    """Who asked, and in answer to what: carried onto every event of one command.
+
+    ``back_recording``: the authority under which the command records facts older than the back-recording
+    window (the role and the reason); it is written into the envelope of each event recorded that late.
+    """
 
     actor: str
     correlation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     causation_id: str | None = None
+    back_recording: BackRecording | None = None
+    window: timedelta = DEFAULT_WINDOW
 
 
 @dataclass(frozen=True)
@@ -165,6 +172,75 @@ class EventStore:
             await self._insert_or_conflict(tx, [s for chain in chains for s in chain], recorded_at, label, 0)
         return chains
 
+    async def append_many(
+        self,
+        streams: Sequence[tuple[str, int, Sequence[NewEvent]]],
+        causation: Causation,
+        *,
+        conn: AsyncConnection | None = None,
+    ) -> list[list[StoredEvent]]:
+        """Append to many streams, new or existing, each after its expected version, in one statement.
+
+        One sealing call, one look-up of every stream's tail and one insert, whatever the number of
+        streams: a batch of decisions on many people costs one round trip, not one per stream. Any stale
+        expected version raises :class:`ConcurrencyConflict` and nothing is written.
+        """
+        streams = [(stream_id, expected, events) for stream_id, expected, events in streams if events]
+        if not streams:
+            return []
+        if len({stream_id for stream_id, _, _ in streams}) != len(streams):
+            raise ValueError("append_many takes each stream once")
+        flat = [e for _, _, events in streams for e in events]
+        sealed = iter(await self._seal(flat))
+        recorded_at = datetime.now(UTC)
+        traceparent = telemetry.current_traceparent()
+        async with self.transaction(conn) as tx:
+            tails = await self._tails(tx, [stream_id for stream_id, expected, _ in streams if expected > 0])
+            chains: list[list[StoredEvent]] = []
+            for stream_id, expected, events in streams:
+                version, previous = tails.get(stream_id, (0, GENESIS_HASH))
+                if version != expected:
+                    raise ConcurrencyConflict(stream_id, expected, version)
+                chains.append(
+                    self._chain(
+                        stream_id,
+                        version,
+                        previous,
+                        events,
+                        [next(sealed) for _ in events],
+                        causation,
+                        recorded_at,
+                        traceparent,
+                    )
+                )
+            label = streams[0][0] if len(streams) == 1 else f"one of {len(streams)} streams"
+            await self._insert_or_conflict(tx, [s for chain in chains for s in chain], recorded_at, label, -1)
+        return chains
+
+    @staticmethod
+    async def _tails(conn: AsyncConnection, stream_ids: Sequence[str]) -> dict[str, tuple[int, str]]:
+        """Each named stream's last version and hash (absent streams are left out)."""
+        found: dict[str, tuple[int, str]] = {}
+        for start in range(0, len(stream_ids), TAIL_PAGE):
+            page = list(stream_ids[start : start + TAIL_PAGE])
+            last = (
+                select(events.c.stream_id, func.max(events.c.stream_version).label("version"))
+                .where(events.c.stream_id.in_(page))
+                .group_by(events.c.stream_id)
+                .subquery()
+            )
+            rows = await conn.execute(
+                select(events.c.stream_id, events.c.stream_version, events.c.hash).join(
+                    last,
+                    and_(
+                        events.c.stream_id == last.c.stream_id,
+                        events.c.stream_version == last.c.version,
+                    ),
+                )
+            )
+            found.update({row.stream_id: (row.stream_version, row.hash) for row in rows})
+        return found
+
     async def _seal(self, new_events: Sequence[NewEvent]) -> list[dict[str, Any]]:
         """Each event's data with its personal fields encrypted under its subject's key."""
         return await self.cipher.encrypt_many(
@@ -193,7 +269,7 @@ class EventStore:
                 new, data, stream_id, version, causation, recorded_at, traceparent, previous
             )
             # The envelope was built here from typed parts: serialise it without re-validating.
-            payload = canonical_bytes(envelope.model_dump(mode="json", round_trip=True))
+            payload = canonical_bytes(envelope.document())
             previous = chain_hash(payload)
             stored.append(StoredEvent(0, envelope, payload, previous))
         return stored
@@ -227,6 +303,8 @@ class EventStore:
         previous: str,
     ) -> EventEnvelope:
         type_name = type(new.event).type_name()
+        occurred_at = new.occurred_at or recorded_at
+        late = causation.back_recording if recorded_at - occurred_at > causation.window else None
         return EventEnvelope.model_construct(
             id=str(uuid.uuid4()),
             source=self._source,
@@ -239,11 +317,13 @@ class EventStore:
             correlationid=causation.correlation_id,
             causationid=causation.causation_id,
             actor=causation.actor,
-            occurredat=new.occurred_at or recorded_at,
+            occurredat=occurred_at,
             recordedat=recorded_at,
             traceparent=traceparent,
             tracestate=None,
             prevhash=previous,
+            backrecordrole=late.role if late else None,
+            backrecordreason=late.reason if late else None,
             data=data,
         )
 
@@ -295,8 +375,32 @@ class EventStore:
             decoded.append(RecordedEvent(envelope, model.model_validate(current)))
         return decoded
 
+    async def read_streams(
+        self, stream_ids: Sequence[str], *, conn: AsyncConnection | None = None
+    ) -> dict[str, list[RecordedEvent]]:
+        """Several streams' events in order, decoded, in one query per thousand streams (absent: empty)."""
+        found: dict[str, list[EventEnvelope]] = {stream_id: [] for stream_id in stream_ids}
+        async with self._reader(conn) as tx:
+            for start in range(0, len(stream_ids), TAIL_PAGE):
+                page = list(stream_ids[start : start + TAIL_PAGE])
+                rows = await tx.execute(
+                    select(events.c.stream_id, events.c.payload)
+                    .where(events.c.stream_id.in_(page))
+                    .order_by(events.c.stream_id, events.c.stream_version)
+                )
+                for row in rows:
+                    found[row.stream_id].append(EventEnvelope.from_bytes(row.payload))
+        flat = [envelope for envelopes in found.values() for envelope in envelopes]
+        decoded = iter(await self.decode(flat))
+        return {stream_id: [next(decoded) for _ in envelopes] for stream_id, envelopes in found.items()}
+
     async def read_all(
-        self, after: GlobalCursor = START, limit: int = 1000
+        self,
+        after: GlobalCursor = START,
+        limit: int = 1000,
+        *,
+        settled: bool = False,
+        conn: AsyncConnection | None = None,
     ) -> list[tuple[GlobalCursor, StoredEvent]]:
         """The next committed events in the store's global order, never skipping one committed late.
 
@@ -304,14 +408,17 @@ class EventStore:
         "position greater than the last seen" loses rows of a transaction still in flight. The global
         order here is (writing transaction id, position), read only below the oldest transaction still
         running: every row in that range is final, and no later commit can land behind the cursor.
-        SQLite commits one writer at a time, in position order.
+        SQLite commits one writer at a time, in position order. ``settled``: the caller holds a lock that
+        keeps writers out (a read-model swap), so every committed row is final and no horizon is needed.
         """
         query = (
             select(events.c.tx_id, events.c.position, events.c.payload, events.c.hash)
             .order_by(events.c.tx_id, events.c.position)
             .limit(limit)
         )
-        if is_postgres(self.engine):
+        if is_postgres(self.engine) and settled:
+            query = query.where(tuple_(events.c.tx_id, events.c.position) > after)
+        elif is_postgres(self.engine):
             horizon: ColumnElement[int] = literal_column(
                 "(pg_snapshot_xmin(pg_current_snapshot())::text::bigint)"
             )
@@ -320,8 +427,8 @@ class EventStore:
             )
         else:
             query = query.where(events.c.position > after[1])
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
+        async with self._reader(conn) as reader:
+            rows = (await reader.execute(query)).all()
         return [
             (
                 (row.tx_id, row.position),
@@ -352,6 +459,7 @@ class EventStore:
 
 
 COPY_THRESHOLD = 8
+TAIL_PAGE = 1_000
 EVENT_COLUMNS = (
     "event_id",
     "stream_id",

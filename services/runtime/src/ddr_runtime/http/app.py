@@ -18,7 +18,9 @@ from starlette.routing import BaseRoute
 from ddr_runtime.auth.dependencies import RoleRequirement, public_route
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings
+from ddr_runtime.http.idempotency import IdempotencyMiddleware
 from ddr_runtime.http.problems import PROBLEM_TYPE_PREFIX, install_problem_handlers, problem_response
+from ddr_runtime.http.writes import IDEMPOTENCY_HEADER, install_domain_problems
 from ddr_runtime.telemetry import configure_telemetry
 
 ReadinessCheck = tuple[str, Callable[[], Awaitable[None]]]
@@ -75,6 +77,10 @@ def create_app(
     ensure_routes_declare_access([route for route in app.routes if id(route) not in framework_routes])
 
     install_problem_handlers(app)
+    install_domain_problems(app)
+    # Outermost but for the instrumentation: a replayed answer is traced, and errors inside are problems.
+    app.add_middleware(IdempotencyMiddleware)
+    _document_write_protocol(app)
     FastAPIInstrumentor.instrument_app(
         app,
         tracer_provider=provider,
@@ -82,6 +88,36 @@ def create_app(
         exclude_spans=["receive", "send"],
     )
     return app
+
+
+def _document_write_protocol(app: FastAPI) -> None:
+    """Every POST accepts ``Idempotency-Key`` (the middleware applies it): say so in the OpenAPI document."""
+    build = app.openapi
+
+    def openapi() -> dict[str, object]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        for path_item in schema.get("paths", {}).values():
+            operation = path_item.get("post")
+            if operation is None:
+                continue
+            parameters = operation.setdefault("parameters", [])
+            if not any(p.get("name") == IDEMPOTENCY_HEADER for p in parameters):
+                parameters.append(
+                    {
+                        "name": IDEMPOTENCY_HEADER,
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "maxLength": 200},
+                        "description": "Sent again with the same request, the first answer is replayed "
+                        "(header Idempotent-Replayed: true) and nothing is recorded twice; kept 24 hours.",
+                    }
+                )
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def ensure_routes_declare_access(routes: Sequence[BaseRoute]) -> None:

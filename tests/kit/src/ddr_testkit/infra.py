@@ -1,6 +1,6 @@
 """Pytest plugin: a real Kafka broker and a real PostgreSQL server for integration tests.
 
-Loaded for every run by ``-p ddr_runtime.testing.fixtures`` (pyproject's addopts). Each server is started
+Loaded for every run by ``-p ddr_testkit.infra`` (pyproject's addopts). Each server is started
 lazily, once per session, by the first test that asks for it, and stopped at the end of the session.
 
 Where each comes from, first match wins:
@@ -52,7 +52,7 @@ KAFKA_IMAGE = os.environ.get("DDR_TEST_KAFKA_IMAGE", "apache/kafka:4.1.1")
 POSTGRES_IMAGE = os.environ.get("DDR_TEST_POSTGRES_IMAGE", "postgres:16")
 TEST_DATABASE = "ddr_test"
 PG_USER = "ddr"
-PG_PASSWORD = "ddr"  # noqa: S105 - a throwaway test server
+PG_PASSWORD = "ddr"
 KAFKA_READY_TIMEOUT = 120.0
 
 T = TypeVar("T")

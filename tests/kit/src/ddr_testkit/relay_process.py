@@ -1,4 +1,4 @@
-"""A relay alone in its own process, for the crash tests: ``python -m ddr_runtime.testing.relay_process``.
+"""A relay alone in its own process, for the crash tests: ``python -m ddr_testkit.relay_process``.
 
 Arguments: store URL, bootstrap servers, service name, and ``--drain`` to exit once the outbox is empty.
 """

@@ -1,0 +1,330 @@
+"""The one HTTP write protocol every service gets from the runtime, on a service over real Kafka and
+PostgreSQL: Idempotency-Key on every POST, If-Match, domain refusals as problems, business time and
+back-recording, and bulk commands answered item by item."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import pytest
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel
+
+from ddr_contracts.topics import dead_letter_topic
+from ddr_runtime.auth.dependencies import require_roles
+from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
+from ddr_runtime.auth.roles import Principal, Role
+from ddr_runtime.auth.tokens import TokenVerifier
+from ddr_runtime.config import Settings
+from ddr_runtime.eventstore.unit import Session, UnitOfWork
+from ddr_runtime.http.writes import (
+    Atomic,
+    BulkAnswer,
+    Command,
+    ExpectedVersion,
+    bulk_answer,
+    json_response,
+)
+from ddr_runtime.kernel import Aggregate, RuleViolated
+from ddr_runtime.messaging.topics import TopicSpec, ensure_topics
+from ddr_runtime.service import ServiceRuntime, build_runtime, create_service_app
+from ddr_testkit.samples import SAMPLES, SampleNoteAdded, SamplePersonListed
+from ddr_testkit.services import Api, caller_of
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+Officer = Annotated[Principal, Depends(require_roles(Role.CNDDR_OFFICER))]
+
+
+class Person(Aggregate[SamplePersonListed | SampleNoteAdded]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.person_id = ""
+        self.listed_at: datetime | None = None
+        self.notes = 0
+
+    def apply(self, event: SamplePersonListed | SampleNoteAdded) -> None:
+        if isinstance(event, SamplePersonListed):
+            self.person_id, self.listed_at = event.person_id, self.at
+        else:
+            self.notes += 1
+
+
+class PersonCreate(BaseModel):
+    person_id: str
+    listed_on: date
+
+
+class NoteCreate(BaseModel):
+    person_id: str
+    sequence: int
+    on: date | None = None
+
+
+def router_of(unit: UnitOfWork) -> APIRouter:
+    router = APIRouter(dependencies=[Depends(require_roles(Role.CNDDR_OFFICER))])
+
+    @router.post("/people", status_code=201)
+    async def list_person(body: PersonCreate, command: Command) -> Any:
+        at = command.recording.moment(body.listed_on)
+
+        async def work(session: Session) -> int:
+            person = Person()
+            person.record(
+                SamplePersonListed(person_id=body.person_id, movement="MNLA", full_name="X", birth_year=None),
+                at=at,
+            )
+            return await session.save(
+                person, f"person-{body.person_id}", body.person_id, command.causation, 0
+            )
+
+        version = await unit.run(work)
+        return json_response(
+            {"person_id": body.person_id, "id": str(uuid.uuid4())},
+            201,
+            version=version,
+            location=f"/people/{body.person_id}",
+        )
+
+    async def note(session: Session, body: NoteCreate, command: Any, expected: int | None = None) -> int:
+        person = await session.load_existing(f"person-{body.person_id}", Person, "person", body.person_id)
+        if body.sequence <= 0:
+            raise RuleViolated(
+                "sequence-positive", "a note's sequence is positive", figures={"sequence": body.sequence}
+            )
+        at = command.recording.moment(body.on, after=person.listed_at, after_what="the listing")
+        person.record(SampleNoteAdded(person_id=body.person_id, sequence=body.sequence), at=at)
+        return await session.save(
+            person, f"person-{body.person_id}", body.person_id, command.causation, expected
+        )
+
+    @router.post("/people/{person_id}/notes")
+    async def add_note(person_id: str, body: NoteCreate, command: Command, version: ExpectedVersion) -> Any:
+        new_version = await unit.run(lambda session: note(session, body, command, version))
+        return json_response({"version": new_version}, version=new_version)
+
+    @router.post("/notes/bulk", response_model=BulkAnswer)
+    async def add_notes(body: list[NoteCreate], command: Command, atomic: Atomic = False) -> BulkAnswer:
+        outcomes = await unit.run_items(
+            body, lambda session, item: note(session, item, command), atomic=atomic
+        )
+        return bulk_answer(outcomes, key=lambda index: body[index].person_id)
+
+    return router
+
+
+@pytest.fixture
+async def service(
+    fresh_postgres_database: str, kafka_bootstrap_servers: str, tmp_path: Path, issuer: DevelopmentTokenIssuer
+) -> AsyncIterator[tuple[httpx.AsyncClient, ServiceRuntime]]:
+    name = f"svc{uuid.uuid4().hex[:6]}"
+    settings = Settings(
+        service_name=name,
+        database_url=fresh_postgres_database,
+        var_dir=tmp_path,
+        kafka_bootstrap_servers=kafka_bootstrap_servers,
+    )
+    runtime = build_runtime(name, SAMPLES, settings)
+    ensure_topics(
+        kafka_bootstrap_servers,
+        [TopicSpec(runtime.store.topic, 3, {}), TopicSpec(dead_letter_topic(runtime.store.topic), 1, {})],
+    )
+    unit = UnitOfWork(runtime.store, notify=runtime.relay.notify)
+    app = create_service_app(
+        runtime,
+        [router_of(unit)],
+        token_verifier=TokenVerifier(issuer.public_key_pem, issuer="test", audience="test"),
+    )
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc") as client,
+    ):
+        yield client, runtime
+
+
+@pytest.fixture
+def officer(service: tuple[httpx.AsyncClient, ServiceRuntime], issuer: DevelopmentTokenIssuer) -> Api:
+    return caller_of(service[0], issuer)(Role.CNDDR_OFFICER, subject="officer-1")
+
+
+@pytest.fixture
+def records_officer(service: tuple[httpx.AsyncClient, ServiceRuntime], issuer: DevelopmentTokenIssuer) -> Api:
+    return caller_of(service[0], issuer)(Role.CNDDR_OFFICER, Role.RECORDS_OFFICER, subject="records-1")
+
+
+TODAY = datetime.now(UTC).date()
+REASON = {"back_recording_reason": "migrated from the CNDDR's 2018 registers"}
+
+
+async def test_a_retried_post_replays_its_answer_with_etag_and_location_and_records_once(
+    officer: Api, service: tuple[httpx.AsyncClient, ServiceRuntime]
+) -> None:
+    body = {"person_id": "p1", "listed_on": TODAY.isoformat()}
+
+    first = await officer.post("/people", body, idempotency_key="k-1")
+    again = await officer.post("/people", body, idempotency_key="k-1")
+
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["etag"] == first.headers["etag"] == '"1"'
+    assert again.headers["location"] == first.headers["location"] == "/people/p1"
+    assert again.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
+    assert [e.version for e in await service[1].store.read_stream("person-p1")] == [1]
+
+
+async def test_the_same_key_with_another_request_is_refused(officer: Api) -> None:
+    await officer.post("/people", {"person_id": "p1", "listed_on": TODAY.isoformat()}, idempotency_key="k-1")
+
+    other = await officer.post(
+        "/people", {"person_id": "p2", "listed_on": TODAY.isoformat()}, idempotency_key="k-1"
+    )
+
+    assert other.status_code == 422
+    assert other.json()["detail"] == "this Idempotency-Key was used for a different request"
+
+
+async def test_two_callers_keys_never_meet(
+    officer: Api, service: tuple[httpx.AsyncClient, ServiceRuntime], issuer: DevelopmentTokenIssuer
+) -> None:
+    colleague = caller_of(service[0], issuer)(Role.CNDDR_OFFICER, subject="officer-2")
+    await officer.post("/people", {"person_id": "p1", "listed_on": TODAY.isoformat()}, idempotency_key="k-1")
+
+    theirs = await colleague.post(
+        "/people", {"person_id": "p2", "listed_on": TODAY.isoformat()}, idempotency_key="k-1"
+    )
+
+    assert theirs.status_code == 201
+    assert "idempotent-replayed" not in theirs.headers
+
+
+async def test_a_refused_write_names_the_rule_and_its_figures(officer: Api) -> None:
+    await officer.ok("/people", {"person_id": "p1", "listed_on": TODAY.isoformat()}, status=201)
+
+    refused = await officer.post("/people/p1/notes", {"person_id": "p1", "sequence": 0}, if_match='"1"')
+
+    assert refused.status_code == 422
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["rule"] == "sequence-positive"
+    assert refused.json()["figures"] == {"sequence": 0}
+
+
+async def test_an_unknown_record_is_a_404(officer: Api) -> None:
+    missing = await officer.post("/people/p9/notes", {"person_id": "p9", "sequence": 1}, if_match='"1"')
+
+    assert missing.status_code == 404
+    assert "rule" not in missing.json()
+
+
+async def test_if_match_is_required_must_be_a_version_and_must_be_current(officer: Api) -> None:
+    await officer.ok("/people", {"person_id": "p1", "listed_on": TODAY.isoformat()}, status=201)
+    note = {"person_id": "p1", "sequence": 1}
+
+    assert (await officer.post("/people/p1/notes", note)).status_code == 428
+    assert (await officer.post("/people/p1/notes", note, if_match="yesterday")).status_code == 412
+    assert (await officer.post("/people/p1/notes", note, if_match='"1"')).status_code == 200
+    assert (await officer.post("/people/p1/notes", note, if_match='"1"')).status_code == 409
+
+
+async def test_history_older_than_the_window_needs_the_records_officer_and_a_reason(
+    officer: Api, records_officer: Api, service: tuple[httpx.AsyncClient, ServiceRuntime]
+) -> None:
+    old = {"person_id": "p1", "listed_on": "2018-11-06"}
+
+    without_role = await officer.post("/people", old, **REASON)
+    without_reason = await records_officer.post("/people", old)
+    accepted = await records_officer.post("/people", old, **REASON)
+
+    assert without_role.status_code == without_reason.status_code == 422
+    assert without_role.json()["rule"] == "back-recording-not-authorised"
+    assert without_role.json()["occurred_at"] == "2018-11-06T00:00:00Z"
+    assert accepted.status_code == 201
+    envelope = (await service[1].store.read_stream("person-p1"))[0].envelope
+    assert envelope.occurredat == datetime(2018, 11, 6, tzinfo=UTC)
+    assert (envelope.backrecordrole, envelope.backrecordreason) == (
+        "records_officer",
+        "migrated from the CNDDR's 2018 registers",
+    )
+
+
+async def test_a_fact_before_the_one_it_depends_on_is_refused_with_both_dates(records_officer: Api) -> None:
+    await records_officer.ok("/people", {"person_id": "p1", "listed_on": "2018-11-06"}, status=201, **REASON)
+
+    early = await records_officer.post(
+        "/people/p1/notes", {"person_id": "p1", "sequence": 1, "on": "2018-11-05"}, if_match='"1"', **REASON
+    )
+    future = await records_officer.post(
+        "/people/p1/notes", {"person_id": "p1", "sequence": 1, "on": "2099-01-01"}, if_match='"1"', **REASON
+    )
+
+    assert early.status_code == 422
+    assert (early.json()["rule"], early.json()["not_before"], early.json()["depends_on"]) == (
+        "occurred-before-dependency",
+        "2018-11-06T00:00:00Z",
+        "the listing",
+    )
+    assert future.status_code == 422
+    assert future.json()["rule"] == "occurred-in-future"
+
+
+async def test_a_bulk_command_records_valid_items_and_names_the_refused_ones(
+    officer: Api, service: tuple[httpx.AsyncClient, ServiceRuntime]
+) -> None:
+    for person in ("p1", "p2"):
+        await officer.ok("/people", {"person_id": person, "listed_on": TODAY.isoformat()}, status=201)
+
+    answer = await officer.ok(
+        "/notes/bulk",
+        [
+            {"person_id": "p1", "sequence": 1},
+            {"person_id": "p2", "sequence": 0},
+            {"person_id": "p3", "sequence": 1},
+        ],
+    )
+
+    assert (answer["recorded"], answer["refused"]) == (1, 2)
+    assert [(i["index"], i["key"], i["status"], i["rule"]) for i in answer["items"]] == [
+        (0, "p1", "recorded", None),
+        (1, "p2", "refused", "sequence-positive"),
+        (2, "p3", "refused", "unknown-person"),
+    ]
+    assert [e.version for e in await service[1].store.read_stream("person-p1")] == [1, 2]
+
+
+async def test_an_atomic_bulk_command_with_a_refusal_records_nothing_and_names_it(
+    officer: Api, service: tuple[httpx.AsyncClient, ServiceRuntime]
+) -> None:
+    await officer.ok("/people", {"person_id": "p1", "listed_on": TODAY.isoformat()}, status=201)
+
+    refused = await officer.client.post(
+        "/notes/bulk",
+        params={"atomic": "true"},
+        json=[{"person_id": "p1", "sequence": 1}, {"person_id": "p1", "sequence": -4}],
+        headers=officer.headers,
+    )
+
+    assert refused.status_code == 422
+    assert refused.json()["errors"] == [
+        {"field": "body.items[1]", "message": "sequence-positive: a note's sequence is positive"}
+    ]
+    assert [e.version for e in await service[1].store.read_stream("person-p1")] == [1]
+
+
+async def test_every_post_documents_the_idempotency_key(
+    service: tuple[httpx.AsyncClient, ServiceRuntime],
+) -> None:
+    document = (await service[0].get("/openapi.json")).json()
+
+    posts = [
+        operation
+        for item in document["paths"].values()
+        for method, operation in item.items()
+        if method == "post"
+    ]
+    assert len(posts) == 3
+    assert all(any(p["name"] == "Idempotency-Key" for p in post["parameters"]) for post in posts)
