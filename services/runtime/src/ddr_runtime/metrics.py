@@ -17,3 +17,9 @@ DEAD_LETTERS = Counter(
 CONSUMER_LAG = Gauge(
     "ddr_consumer_lag_messages", "Messages behind the end of a partition", ["consumer", "topic", "partition"]
 )
+REBUILD_PROJECTED = Gauge(
+    "ddr_read_model_rebuild_projected_events",
+    "Events a running read-model rebuild has projected",
+    ["service"],
+)
+REBUILD_RUNNING = Gauge("ddr_read_model_rebuild_running", "1 while a read-model rebuild runs", ["service"])

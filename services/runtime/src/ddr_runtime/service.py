@@ -29,10 +29,12 @@ from ddr_runtime.crypto.cipher import PersonalDataCipher
 from ddr_runtime.crypto.keystore import KeyStore, SubjectErased, load_or_create_master_key
 from ddr_runtime.db import create_engine
 from ddr_runtime.eventstore.errors import ConcurrencyConflict
+from ddr_runtime.eventstore.rebuild import ReadModel
 from ddr_runtime.eventstore.store import EventStore
 from ddr_runtime.http.app import LifespanHook, create_app
 from ddr_runtime.http.idempotency import IdempotencyStore
 from ddr_runtime.http.problems import register_problem
+from ddr_runtime.http.read_model import Rebuilder, read_model_router
 from ddr_runtime.messaging.broker import make_broker
 from ddr_runtime.messaging.consumer import BatchHandler, Handler, IdempotentConsumer
 from ddr_runtime.messaging.relay import OutboxRelay
@@ -137,11 +139,16 @@ def create_service_app(
     *,
     token_verifier: TokenVerifier | None = None,
     lifespan_hooks: Sequence[LifespanHook] = (),
+    read_model: ReadModel | None = None,
 ) -> FastAPI:
     """The service's app: its routers, health and readiness (store and Kafka), metrics, the write protocol
     (``Idempotency-Key`` on every POST, domain refusals as problems), and a lifespan that creates the store's
     tables, starts the broker with its subscribers and runs the outbox relay, then the service's own hooks
-    (its read model's tables, its background tasks), which stop in reverse order."""
+    (its read model's tables, its background tasks), which stop in reverse order. With ``read_model``, an
+    operator can rebuild it from the service's own history while it serves (``/read-model/rebuild``)."""
+    extra: list[APIRouter] = []
+    if read_model is not None:
+        extra.append(read_model_router(Rebuilder(runtime.settings.service_name, read_model)))
 
     @asynccontextmanager
     async def running(_app: FastAPI) -> AsyncIterator[None]:
@@ -154,7 +161,7 @@ def create_service_app(
     app = create_app(
         service_name=runtime.settings.service_name,
         settings=runtime.settings,
-        routers=[*routers, _metrics_router(runtime)],
+        routers=[*routers, *extra, _metrics_router(runtime)],
         readiness_checks=[("store", runtime.check_store), ("kafka", runtime.check_kafka)],
         lifespan_hooks=[running, *lifespan_hooks],
         token_verifier=token_verifier,

@@ -4,8 +4,10 @@ back-recording, and bulk commands answered item by item."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,6 +16,8 @@ import httpx
 import pytest
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ddr_contracts.topics import dead_letter_topic
 from ddr_runtime.auth.dependencies import require_roles
@@ -21,7 +25,8 @@ from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Principal, Role
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings
-from ddr_runtime.eventstore.unit import Session, UnitOfWork
+from ddr_runtime.eventstore.rebuild import ReadModel
+from ddr_runtime.eventstore.unit import Saved, Session, UnitOfWork
 from ddr_runtime.http.writes import (
     Atomic,
     BulkAnswer,
@@ -118,6 +123,38 @@ def router_of(unit: UnitOfWork) -> APIRouter:
     return router
 
 
+read_model = MetaData()
+notes_table = Table(
+    "sample_note_counts",
+    read_model,
+    Column("person_id", String(36), primary_key=True),
+    Column("notes", Integer),
+)
+
+
+class NoteCount:
+    async def project(self, conn: AsyncConnection, saved: Sequence[Saved]) -> None:
+        for item in saved:
+            if isinstance(item.event, SamplePersonListed):
+                await conn.execute(insert(notes_table).values(person_id=item.event.person_id, notes=0))
+            elif isinstance(item.event, SampleNoteAdded):
+                await conn.execute(
+                    update(notes_table)
+                    .where(notes_table.c.person_id == item.event.person_id)
+                    .values(notes=notes_table.c.notes + 1)
+                )
+
+
+def read_model_tables(runtime: ServiceRuntime) -> Any:
+    @asynccontextmanager
+    async def create(_app: Any) -> AsyncIterator[None]:
+        async with runtime.engine.begin() as conn:
+            await conn.run_sync(read_model.create_all)
+        yield
+
+    return create
+
+
 @pytest.fixture
 async def service(
     fresh_postgres_database: str, kafka_bootstrap_servers: str, tmp_path: Path, issuer: DevelopmentTokenIssuer
@@ -134,11 +171,13 @@ async def service(
         kafka_bootstrap_servers,
         [TopicSpec(runtime.store.topic, 3, {}), TopicSpec(dead_letter_topic(runtime.store.topic), 1, {})],
     )
-    unit = UnitOfWork(runtime.store, notify=runtime.relay.notify)
+    unit = UnitOfWork(runtime.store, projections=[NoteCount()], notify=runtime.relay.notify)
     app = create_service_app(
         runtime,
         [router_of(unit)],
         token_verifier=TokenVerifier(issuer.public_key_pem, issuer="test", audience="test"),
+        lifespan_hooks=[read_model_tables(runtime)],
+        read_model=ReadModel(unit, [notes_table]),
     )
     async with (
         app.router.lifespan_context(app),
@@ -326,5 +365,28 @@ async def test_every_post_documents_the_idempotency_key(
         for method, operation in item.items()
         if method == "post"
     ]
-    assert len(posts) == 3
+    assert len(posts) == 4
     assert all(any(p["name"] == "Idempotency-Key" for p in post["parameters"]) for post in posts)
+
+
+async def test_an_operator_rebuilds_the_read_model_while_it_serves_and_others_may_not(
+    officer: Api, service: tuple[httpx.AsyncClient, ServiceRuntime], issuer: DevelopmentTokenIssuer
+) -> None:
+    operator = caller_of(service[0], issuer)(Role.OPERATOR, subject="operator-1")
+    await officer.ok("/people", {"person_id": "p1", "listed_on": TODAY.isoformat()}, status=201)
+    await officer.ok("/notes/bulk", [{"person_id": "p1", "sequence": 1}, {"person_id": "p1", "sequence": 2}])
+    async with service[1].engine.begin() as conn:
+        await conn.execute(update(notes_table).values(notes=0))
+
+    refused = await officer.post("/read-model/rebuild")
+    started = await operator.post("/read-model/rebuild")
+    status = (await operator.get("/read-model/rebuild")).json()
+    while status["status"] == "running":
+        await asyncio.sleep(0.05)
+        status = (await operator.get("/read-model/rebuild")).json()
+
+    assert refused.status_code == 403
+    assert started.status_code == 202
+    assert (status["status"], status["projected"], status["swapped"]) == ("done", 3, True)
+    async with service[1].engine.connect() as conn:
+        assert (await conn.execute(select(notes_table.c.notes))).scalar_one() == 2

@@ -15,6 +15,7 @@ from rich.console import Console
 
 from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Role
+from ddr_runtime.cli.read_model import read_model_app
 from ddr_runtime.cli.stack import stack_app
 from ddr_runtime.config import Settings
 
@@ -22,6 +23,7 @@ app = typer.Typer(name="ddr", help="The DDR platform's command line.", no_args_i
 topics_app = typer.Typer(help="Kafka topics of the platform (created explicitly, never auto-created).")
 app.add_typer(stack_app, name="stack")
 app.add_typer(topics_app, name="topics")
+app.add_typer(read_model_app, name="read-model")
 console = Console(stderr=True)
 
 

@@ -38,6 +38,17 @@ class RebuildProgress:
     swapped: bool = False
 
 
+@dataclass(frozen=True)
+class ReadModel:
+    """What a service rebuilds: the unit of work whose projections write ``tables``, from its own store.
+
+    ``tables`` are every table the projections write, and nothing else: tables of facts learnt from other
+    services' topics, which the service's own history does not hold, stay as they are."""
+
+    unit: UnitOfWork
+    tables: Sequence[Table]
+
+
 async def rebuild_read_model(
     unit: UnitOfWork,
     tables: Sequence[Table],
