@@ -195,3 +195,32 @@ def test_a_domain_event_translates_to_its_contract_and_back_with_nested_values()
 def test_a_domain_event_without_a_contract_is_refused() -> None:
     with pytest.raises(UntranslatedEvent):
         EventMap([]).to_contract(Opened("c1"))
+
+
+# -- the fake unit of work of handler unit tests ---------------------------------------------------------
+
+
+async def test_the_fake_unit_of_work_keeps_versions_and_rolls_back_a_refused_command() -> None:
+    from ddr_runtime.eventstore.errors import ConcurrencyConflict
+    from ddr_runtime.eventstore.store import Causation
+    from ddr_runtime.eventstore.unit import Session
+    from ddr_testkit.fakes import FakeUnitOfWork
+
+    unit = FakeUnitOfWork()
+    unit.given("case-c1", Opened("c1"), at=REGISTERED)
+
+    async def note(session: Session) -> int:
+        case = await session.load("case-c1", Case)
+        case.note("seen", at=NOW)
+        return await session.save(case, "case-c1", "c1", Causation("officer"))
+
+    async def stale(session: Session) -> int:
+        case = await session.load("case-c1", Case)
+        case.note("late", at=NOW)
+        return await session.save(case, "case-c1", "c1", Causation("officer"), expected_version=1)
+
+    assert await unit.run(note) == 2
+    unit.retries = 0
+    with pytest.raises(ConcurrencyConflict):
+        await unit.run(stale)
+    assert unit.events("case-c1") == [Noted("c1", "seen")]
