@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ddr_registration.adapters.list_files import ListFileWriter
+from ddr_registration.domain.members import Category
 from ddr_registration.simulate.caseload import CaseloadRow, generate_caseload
 from ddr_runtime.auth.roles import Role
 from tests.e2e.platform import Caller, Platform, eventually
@@ -128,24 +129,18 @@ async def submit_certified_lists(platform: Platform, shape: Shape, progress: Pro
 
 
 def _rows_with_children(shape: Shape) -> list[CaseloadRow]:
-    """Synthetic lists of armed members with at least ``shape.children`` children among them (the next seed
-    is tried until there are: the generator draws minors at random)."""
-    size = shape.registered * 13 // 10 + shape.children * 6
-    for attempt in range(50):
-        caseload = generate_caseload(
-            size,
-            shape.seed + attempt,
-            duplicate_share=0.0,
-            armed_share=1.0,
-            minor_share=min(0.5, shape.children * 3 / size),
-            movements=shape.movements,
-        )
-        rows = list(caseload.rows())
-        children = sum(1 for row in rows if row.member.category == "child")
-        combatants = sum(1 for row in rows if row.member.category == "combatant")
-        if children >= shape.children and combatants >= shape.registered:
-            return rows
-    raise RuntimeError(f"no seed from {shape.seed} gave {shape.children} children")
+    """Synthetic lists of armed members, asked of the generator with the combatants and the children the
+    scenario needs: the generator lists as many rows as that takes, for any seed."""
+    caseload = generate_caseload(
+        shape.registered,
+        shape.seed,
+        duplicate_share=0.0,
+        armed_share=1.0,
+        minor_share=0.02,
+        movements=shape.movements,
+        at_least={Category.COMBATANT: shape.registered, Category.CHILD: shape.children},
+    )
+    return list(caseload.rows())
 
 
 async def _certify_and_endorse(

@@ -406,3 +406,41 @@ def test_the_documented_sample_is_what_the_generator_makes(tmp_path: Path) -> No
 
     assert result.exit_code == 0, result.output
     assert out.read_bytes() == SAMPLE.read_bytes()
+
+
+def test_a_caseload_asked_for_members_of_some_categories_lists_at_least_that_many_for_any_seed() -> None:
+    from collections import Counter
+
+    from ddr_registration.domain.members import Category
+
+    for seed in (1, 7, 2018):
+        caseload = generate_caseload(
+            100,
+            seed,
+            duplicate_share=0.0,
+            minor_share=0.02,
+            at_least={Category.CHILD: 5, Category.COMBATANT: 150},
+        )
+        counts = Counter(row.member.category for row in caseload.rows())
+        assert counts[Category.CHILD] >= 5
+        assert counts[Category.COMBATANT] >= 150
+
+
+def test_a_longer_caseload_begins_with_the_rows_of_the_shorter_one() -> None:
+    from ddr_registration.domain.members import Category
+
+    short = [row.member for row in generate_caseload(50, 3, duplicate_share=0.0).rows()]
+    longer = [
+        row.member
+        for row in generate_caseload(50, 3, duplicate_share=0.0, at_least={Category.COMBATANT: 80}).rows()
+    ]
+
+    assert len(longer) > len(short)
+    assert longer[: len(short)] == short
+
+
+def test_a_count_the_shares_can_never_reach_is_refused() -> None:
+    from ddr_registration.domain.members import Category
+
+    with pytest.raises(ValueError, match="never list enough"):
+        generate_caseload(10, 1, minor_share=0.0, at_least={Category.CHILD: 1})

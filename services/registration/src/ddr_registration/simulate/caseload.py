@@ -22,7 +22,8 @@ import functools
 import itertools
 import random
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Final, Literal, TypeVar
@@ -206,20 +207,28 @@ def generate_caseload(
     armed_share: float = 0.26,
     movements: Sequence[str] | None = None,
     registration_day: date = REGISTRATION_DAY,
+    at_least: Mapping[Category, int] | None = None,
 ) -> Caseload:
-    """A caseload of ``size`` rows over ``movements`` (default: all eight), reproducible from ``seed``."""
-    return Caseload(
-        CaseloadProfile(
-            size=size,
-            seed=seed,
-            duplicate_share=duplicate_share,
-            women_share=women_share,
-            minor_share=minor_share,
-            armed_share=armed_share,
-            registration_day=registration_day,
-            movements=tuple(movements) if movements is not None else MOVEMENT_CODES,
-        )
+    """A caseload of ``size`` rows over ``movements`` (default: all eight), reproducible from ``seed``.
+
+    ``at_least``: the caseload is made as much longer than ``size`` as it takes to list at least so many
+    members of each category (a scenario asks for the children and combatants it needs). Each row is drawn
+    from the seed and its own index, so the first rows are the same whatever the size; the categories' shares
+    decide how far that goes, and a count the shares can never reach within the largest caseload is refused.
+    """
+    profile = CaseloadProfile(
+        size=size,
+        seed=seed,
+        duplicate_share=duplicate_share,
+        women_share=women_share,
+        minor_share=minor_share,
+        armed_share=armed_share,
+        registration_day=registration_day,
+        movements=tuple(movements) if movements is not None else MOVEMENT_CODES,
     )
+    if at_least:
+        profile = replace(profile, size=Caseload(profile).size_listing(at_least))
+    return Caseload(profile)
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,6 +366,22 @@ class Caseload:
                 pass
             self._truth = collector.truth()
         return self._truth
+
+    def size_listing(self, at_least: Mapping[Category, int]) -> int:
+        """The smallest size, not below the profile's, whose rows list ``at_least`` members of each category."""
+        wanted = {category: count for category, count in at_least.items() if count > 0}
+        never = sorted(c.value for c in wanted if _category_share(self.profile, c) == 0.0)
+        if never:
+            raise ValueError(f"the profile's shares never list enough members: no {', '.join(never)} at all")
+        found: Counter[Category] = Counter()
+        index = 0
+        while index < self.profile.size or any(found[c] < n for c, n in wanted.items()):
+            if index >= LARGEST_CASELOAD:
+                short = {c.value: n - found[c] for c, n in wanted.items() if found[c] < n}
+                raise ValueError(f"the profile's shares never list enough members: missing {short}")
+            found[self._row(index).member.category] += 1
+            index += 1
+        return index
 
     def _rows(self, collector: _TruthCollector) -> Iterator[CaseloadRow]:
         for index in range(self.profile.size):
@@ -615,6 +640,15 @@ def _strip_diacritics(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     return unicodedata.normalize(
         "NFC", "".join(char for char in decomposed if not unicodedata.combining(char))
+    )
+
+
+def _category_share(profile: CaseloadProfile, category: Category) -> float:
+    """The share of rows of ``category`` that the profile draws."""
+    men = 1.0 - profile.minor_share - profile.women_share
+    kinds = (("minor", profile.minor_share), ("woman", profile.women_share), ("man", men))
+    return sum(
+        share * weight for kind, share in kinds for drawn, weight in _CATEGORIES[kind] if drawn is category
     )
 
 
