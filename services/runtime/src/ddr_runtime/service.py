@@ -38,7 +38,7 @@ from ddr_runtime.http.read_model import Rebuilder, read_model_router
 from ddr_runtime.messaging.broker import make_broker
 from ddr_runtime.messaging.consumer import BatchHandler, Handler, IdempotentConsumer
 from ddr_runtime.messaging.relay import OutboxRelay
-from ddr_runtime.telemetry import configure_telemetry
+from ddr_runtime.telemetry import configure_logging, configure_telemetry
 
 register_problem(ConcurrencyConflict, 409, "Conflict: the record changed since you read it")
 register_problem(SubjectErased, 410, "Gone: this person's data was erased")
@@ -118,6 +118,7 @@ def build_runtime(
     tracer_provider: TracerProvider | None = None,
 ) -> ServiceRuntime:
     settings = settings or Settings(service_name=service)
+    configure_logging(service)
     provider = tracer_provider or configure_telemetry(service, settings)
     engine = create_engine(settings.store_url())
     keys_engine = create_engine(settings.keys_url(), pool_size=5)

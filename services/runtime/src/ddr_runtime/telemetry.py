@@ -137,7 +137,7 @@ _HANDLER_NAME = "ddr-json"
 def configure_logging(service_name: str, level: int | str = logging.INFO) -> None:
     """Send the root logger's records to stderr as JSON lines; calling it again replaces the handler.
 
-    Run uvicorn with ``log_config=None`` so its loggers propagate here instead of printing plain text.
+    Every service process calls it once, when its runtime is built.
     """
     root = logging.getLogger()
     for handler in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
@@ -147,3 +147,13 @@ def configure_logging(service_name: str, level: int | str = logging.INFO) -> Non
     handler.setFormatter(JsonLogFormatter(service_name))
     root.addHandler(handler)
     root.setLevel(level)
+    # uvicorn configures its own plain-text handlers before it builds the app: its records come here instead.
+    # Its access log is silenced: a request line carries the query string, which can carry a name.
+    for name in ("uvicorn", "uvicorn.error"):
+        server_log = logging.getLogger(name)
+        server_log.handlers.clear()
+        server_log.propagate = True
+    access = logging.getLogger("uvicorn.access")
+    access.handlers.clear()
+    access.propagate = False
+    access.disabled = True

@@ -154,3 +154,19 @@ def test_a_logged_exception_keeps_its_type_but_not_its_message() -> None:
 
     assert json.loads(line)["exc_type"] == "ValueError"
     assert "Aminata" not in line
+
+
+def test_a_service_process_logs_json_and_never_the_access_log(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+    import logging
+
+    from ddr_runtime.telemetry import configure_logging
+
+    configure_logging("registration")
+    logging.getLogger("uvicorn.error").info("started server process")
+    logging.getLogger("uvicorn.access").info('127.0.0.1 - "GET /persons?name=Intalla HTTP/1.1" 200')
+
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert [(line["logger"], line["message"], line["service"]) for line in lines] == [
+        ("uvicorn.error", "started server process", "registration")
+    ]
