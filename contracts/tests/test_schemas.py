@@ -11,7 +11,7 @@ import pytest
 
 import ddr_contracts.catalog
 from ddr_contracts.events import PERSONAL, REGISTRY, DomainEvent, EventRegistry, UnknownEventType
-from ddr_contracts.schemas import breaking_changes, check, generate, write
+from ddr_contracts.schemas import SCHEMA_DIR, breaking_changes, check, generate, write
 
 
 class PersonListedV1(DomainEvent):
@@ -179,3 +179,19 @@ def test_the_envelope_schema_is_checked_in() -> None:
         "traceparent",
         "prevhash",
     } <= set(schema["properties"])
+
+
+def test_the_asyncapi_document_is_valid_asyncapi_3_and_names_every_event_version() -> None:
+    import jsonschema
+
+    import ddr_contracts.catalog  # noqa: F401  (registers every service's events)
+    from ddr_contracts import asyncapi
+    from ddr_contracts.events import REGISTRY
+
+    document = json.loads((SCHEMA_DIR / asyncapi.ASYNCAPI_FILE).read_text())
+    spec = json.loads((SCHEMA_DIR.parent / "vendor" / "asyncapi-3.0.0.schema.json").read_text())
+
+    jsonschema.validate(document, spec)
+    named = {m["name"] for m in document["components"]["messages"].values()}
+    assert {model.type_name() for model in REGISTRY} <= named
+    assert document["channels"]["registrationEvents"]["address"] == "ddr.registration.events"

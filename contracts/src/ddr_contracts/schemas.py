@@ -1,6 +1,7 @@
 """JSON Schemas of the published language, generated from the code into ``contracts/schemas/``.
 
-``python -m ddr_contracts.schemas write`` regenerates the checked-in files and refuses a change that would
+``python -m ddr_contracts.schemas write`` regenerates the checked-in files (and ``asyncapi.json`` among them,
+the AsyncAPI document of every topic) and refuses a change that would
 break readers of an existing version (bump the version and register an upcaster instead); ``check`` lists
 every difference between the code and the checked-in files. The test suite runs ``check``.
 """
@@ -12,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ddr_contracts import asyncapi
 from ddr_contracts.envelope import EventEnvelope, schema_ref
 from ddr_contracts.events import REGISTRY, EventRegistry
 
@@ -87,8 +89,11 @@ def check(registry: EventRegistry = REGISTRY, directory: Path = SCHEMA_DIR) -> l
             problems.append(f"{file_name}: not checked in (run `make schemas`)")
         elif target.read_text() != render(schema):
             problems.append(f"{file_name}: differs from the code (run `make schemas`)")
+    document = directory / asyncapi.ASYNCAPI_FILE
+    if not document.exists() or document.read_text() != render(asyncapi.generate(registry)):
+        problems.append(f"{asyncapi.ASYNCAPI_FILE}: differs from the code (run `make schemas`)")
     upcast_sources = {f"{name}.v{version}.json" for name, version in registry.upcasters()}
-    for orphan in sorted(on_disk - set(generated) - upcast_sources):
+    for orphan in sorted(on_disk - set(generated) - upcast_sources - {asyncapi.ASYNCAPI_FILE}):
         problems.append(f"{orphan}: checked in, but no model or upcaster reads this version any more")
     return problems
 
@@ -108,6 +113,7 @@ def write(registry: EventRegistry = REGISTRY, directory: Path = SCHEMA_DIR) -> l
     directory.mkdir(parents=True, exist_ok=True)
     for file_name, schema in generated.items():
         (directory / file_name).write_text(render(schema))
+    (directory / asyncapi.ASYNCAPI_FILE).write_text(render(asyncapi.generate(registry)))
     return []
 
 
