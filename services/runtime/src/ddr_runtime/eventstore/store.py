@@ -11,8 +11,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, insert, literal_column, select, tuple_
@@ -26,8 +26,8 @@ from ddr_runtime import telemetry
 from ddr_runtime.crypto.cipher import PersonalDataCipher
 from ddr_runtime.db import is_postgres
 from ddr_runtime.eventstore.errors import ConcurrencyConflict
+from ddr_runtime.eventstore.ports import Causation as Causation  # re-exported: its former home
 from ddr_runtime.eventstore.schema import create_store_schema, events, outbox
-from ddr_runtime.kernel.timeline import DEFAULT_WINDOW, BackRecording
 
 
 @dataclass(frozen=True)
@@ -37,21 +37,6 @@ class NewEvent:
     event: DomainEvent
     subject: str
     occurred_at: datetime | None = None  # business time; defaults to the moment of recording
-
-
-@dataclass(frozen=True)
-class Causation:
-    """Who asked, and in answer to what: carried onto every event of one command.
-
-    ``back_recording``: the authority under which the command records facts older than the back-recording
-    window (the role and the reason); it is written into the envelope of each event recorded that late.
-    """
-
-    actor: str
-    correlation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    causation_id: str | None = None
-    back_recording: BackRecording | None = None
-    window: timedelta = DEFAULT_WINDOW
 
 
 @dataclass(frozen=True)

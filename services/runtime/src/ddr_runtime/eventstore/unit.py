@@ -16,13 +16,16 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ddr_contracts.envelope import EventEnvelope
 from ddr_contracts.events import DomainEvent
 from ddr_runtime.eventstore.errors import ConcurrencyConflict
+from ddr_runtime.eventstore.ports import BulkRefused as BulkRefused  # re-exported: their former home
+from ddr_runtime.eventstore.ports import ItemOutcome as ItemOutcome
+from ddr_runtime.eventstore.ports import refusal as refusal
 from ddr_runtime.eventstore.store import Causation, EventStore, NewEvent, RecordedEvent, StoredEvent
 from ddr_runtime.eventstore.translation import SameEvents, Translation
 from ddr_runtime.kernel import Aggregate, Change, DomainError, UnknownRecord
@@ -137,39 +140,6 @@ class Session:
             [new for _, _, events in batch for new in events],
             [stored for chain in chains for stored in chain],
         )
-
-
-@dataclass(frozen=True)
-class ItemOutcome(Generic[T]):
-    """What became of one item of a bulk command: recorded (with its result), or refused with the rule."""
-
-    index: int
-    status: Literal["recorded", "refused"]
-    result: T | None = None
-    rule: str | None = None
-    detail: str | None = None
-    figures: dict[str, Any] = field(default_factory=dict)
-    not_found: bool = False
-
-
-class BulkRefused(DomainError):
-    """An all-or-nothing bulk command with refused items: nothing was recorded."""
-
-    def __init__(self, outcomes: Sequence[ItemOutcome[Any]]) -> None:
-        refused = [o for o in outcomes if o.status == "refused"]
-        super().__init__("bulk-refused", f"{len(refused)} item(s) refused; nothing was recorded")
-        self.outcomes = list(outcomes)
-
-
-def refusal(index: int, error: DomainError) -> ItemOutcome[Any]:
-    return ItemOutcome(
-        index,
-        "refused",
-        rule=error.rule,
-        detail=error.detail,
-        figures=dict(error.figures),
-        not_found=isinstance(error, UnknownRecord),
-    )
 
 
 @dataclass

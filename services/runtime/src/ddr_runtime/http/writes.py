@@ -25,9 +25,9 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from ddr_runtime.auth.dependencies import CurrentPrincipal
-from ddr_runtime.auth.roles import Principal, Role
-from ddr_runtime.eventstore.store import Causation
-from ddr_runtime.eventstore.unit import BulkRefused, ItemOutcome
+from ddr_runtime.auth.roles import Role
+from ddr_runtime.eventstore.ports import BulkRefused, Causation, ItemOutcome
+from ddr_runtime.eventstore.ports import CommandContext as CommandContext  # re-exported: its former home
 from ddr_runtime.http.problems import PROBLEM_TYPE_PREFIX, FieldError, Problem, problem_response
 from ddr_runtime.kernel import (
     BACK_RECORDING_ROLE,
@@ -96,15 +96,6 @@ def json_response(
 
 
 # -- business time and the command's context ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CommandContext:
-    """Who gives a command, when it is recorded, and the causation its events carry."""
-
-    principal: Principal
-    recording: Recording
-    causation: Causation
 
 
 def back_recording_window(request: Request) -> timedelta:
