@@ -1,4 +1,5 @@
-"""Composition root of the reinsertion service: the runtime, its consumers and routers, the app.
+"""Composition root of the reinsertion service: the runtime, the unit of work with its projections and
+translation, the consumers, the routers and the read model, wired into the app.
 
 ``uvicorn --factory ddr_reinsertion.bootstrap:create_app`` serves it with settings from the environment.
 """
@@ -11,18 +12,35 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 
+import ddr_contracts.reinsertion
 from ddr_contracts.catalog import REGISTRY
 from ddr_contracts.events import EventRegistry
-from ddr_reinsertion.adapters.tables import create_read_model
-from ddr_reinsertion.entrypoints.api import reinsertion_router
-from ddr_reinsertion.entrypoints.errors import install_error_mapping
-from ddr_reinsertion.service_layer.policies import INTEGRATION_EVENTS, SCREENING_EVENTS, Policies
-from ddr_reinsertion.service_layer.unit import Reinsertion
+from ddr_reinsertion.adapters.projections import ReinsertionProjection
+from ddr_reinsertion.adapters.queries import Queries
+from ddr_reinsertion.adapters.tables import READ_MODEL, metadata
+from ddr_reinsertion.domain import events
+from ddr_reinsertion.entrypoints.api import ROUTERS
+from ddr_reinsertion.entrypoints.consumers import subscribe
+from ddr_reinsertion.service_layer.desk import Desk
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings, service_settings
-from ddr_runtime.service import build_runtime, create_service_app
+from ddr_runtime.eventstore.rebuild import ReadModel
+from ddr_runtime.eventstore.translation import EventMap
+from ddr_runtime.eventstore.unit import UnitOfWork
+from ddr_runtime.http.app import LifespanHook
+from ddr_runtime.service import ServiceRuntime, build_runtime, create_service_app
 
 SERVICE = "reinsertion"
+
+
+def read_model_tables(runtime: ServiceRuntime) -> LifespanHook:
+    @asynccontextmanager
+    async def create(_app: FastAPI) -> AsyncIterator[None]:
+        async with runtime.engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+        yield
+
+    return create
 
 
 def build_app(
@@ -33,36 +51,24 @@ def build_app(
     token_verifier: TokenVerifier | None = None,
 ) -> FastAPI:
     runtime = build_runtime(SERVICE, registry, settings, tracer_provider=tracer_provider)
-    unit = Reinsertion(store=runtime.store, notify=runtime.relay.notify)
-    policies = Policies(unit)
-    runtime.consume(
-        settings.events_topic("screening"),
-        name="reinsertion-screening",
-        batch_handler=policies.on_screening_batch,
-        event_names=SCREENING_EVENTS,
+    unit = UnitOfWork(
+        runtime.store,
+        projections=[ReinsertionProjection()],
+        translation=EventMap.by_name(events, ddr_contracts.reinsertion),
+        notify=runtime.relay.notify,
     )
-    runtime.consume(
-        settings.events_topic("integration"),
-        name="reinsertion-integration",
-        handler=policies.on_integration,
-        event_names=INTEGRATION_EVENTS,
+    desk = Desk(unit)
+    subscribe(runtime, settings, desk)
+    app = create_service_app(
+        runtime,
+        ROUTERS,
+        token_verifier=token_verifier,
+        lifespan_hooks=[read_model_tables(runtime)],
+        read_model=ReadModel(unit, READ_MODEL),
     )
-    app = create_service_app(runtime, [reinsertion_router(unit)], token_verifier=token_verifier)
-    install_error_mapping(app)
     app.state.runtime = runtime
-    app.state.reinsertion = unit
-
-    runtime_lifespan = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(served: FastAPI) -> AsyncIterator[None]:
-        # The read model must exist before the consumers (started by the runtime) write to it.
-        await runtime.store.create_schema()
-        await create_read_model(runtime.engine)
-        async with runtime_lifespan(served):
-            yield
-
-    app.router.lifespan_context = lifespan
+    app.state.desk = desk
+    app.state.queries = Queries(runtime.engine)
     return app
 
 

@@ -1,12 +1,14 @@
-"""The service's read model: tables kept in the same transaction as the events they follow.
+"""The service's read model: projections of its own events, rebuildable from its store while it serves.
 
-``beneficiaries`` and ``budget_lines`` also serve as snapshots of their aggregates: each row carries the
-version of its stream, and every write appends to the stream with that version as the expected one, so a
-row can never drift from its events. No personal data is copied here (the area of return stays in the
-encrypted event); person ids are kept, and only roles that may see person ids are served them.
+No personal data is copied here (the area of return stays in the encrypted event); person ids are kept, and
+only roles that may see person ids are served them. Money is kept exactly: in thousandths of the currency's
+unit as integers (:class:`Money`), so sums are exact on SQLite as on PostgreSQL.
 """
 
 from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -14,7 +16,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
-    ForeignKey,
+    Dialect,
     Index,
     Integer,
     MetaData,
@@ -22,7 +24,28 @@ from sqlalchemy import (
     Table,
     Text,
 )
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.types import TypeDecorator
+
+SCALE = 1000
+
+
+class Money(TypeDecorator[Decimal]):
+    """A decimal amount (at most three decimals) stored as an integer count of thousandths."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | int | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        scaled = Decimal(value) * SCALE
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"{value} has more than three decimals")
+        return int(scaled)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(int(value)) / SCALE
+
 
 metadata = MetaData()
 
@@ -31,7 +54,7 @@ beneficiaries = Table(
     metadata,
     Column("person_id", String, primary_key=True),
     # none (known, on another track), waiting, withdrawn, active, completed, dropped_out, moved_to_integration
-    Column("stage", String, nullable=False, server_default="none"),
+    Column("stage", String, nullable=False),
     Column("source", String),
     Column("round_id", String),
     Column("region", String),
@@ -40,29 +63,24 @@ beneficiaries = Table(
     Column("movement", String),
     Column("rank", String),
     Column("screening_track", String),
-    Column("barred", Boolean, nullable=False, server_default="0"),
-    Column("integration_active", Boolean, nullable=False, server_default="0"),
-    Column("version", Integer, nullable=False, server_default="0"),  # of stream beneficiary-<person id>
+    Column("barred", Boolean, nullable=False),
+    Column("integration_active", Boolean, nullable=False),
+    Column("holds", Integer, nullable=False),
+    Column("version", Integer, nullable=False),  # of stream beneficiary-<person id>
     Column("caseload", String),
     Column("package_id", String),
     Column("package_kind", String),
     Column("commitment_id", String),
     Column("line_id", String),
-    Column("committed", BigInteger, nullable=False, server_default="0"),
-    Column("disbursed", BigInteger, nullable=False, server_default="0"),
-    Column("training_attended", Boolean, nullable=False, server_default="0"),
-    Column("visits_done", Integer, nullable=False, server_default="0"),
+    Column("currency", String),
+    Column("committed", Money, nullable=False),
+    Column("disbursed", Money, nullable=False),
+    Column("training_attended", Boolean, nullable=False),
+    Column("visits_done", Integer, nullable=False),
     Column("enrolled_on", Date),
     Column("exited_on", Date),
     Index("rs_beneficiaries_region_stage", "region", "stage"),
     Index("rs_beneficiaries_stage", "stage"),
-)
-
-holds = Table(
-    "rs_holds",
-    metadata,
-    Column("person_id", String, primary_key=True),
-    Column("decision_id", String, primary_key=True),
 )
 
 tranches = Table(
@@ -71,10 +89,10 @@ tranches = Table(
     Column("commitment_id", String, primary_key=True),
     Column("number", Integer, primary_key=True),
     Column("person_id", String, nullable=False, index=True),
-    Column("amount", BigInteger, nullable=False),
+    Column("amount", Money, nullable=False),
     Column("due_on", Date, nullable=False),
     Column("condition", String),
-    Column("paid", Boolean, nullable=False, server_default="0"),
+    Column("paid", Boolean, nullable=False),
     Column("disbursement_id", String),
     Column("paid_on", Date),
 )
@@ -109,13 +127,13 @@ budget_lines = Table(
     Column("funding_source", String, nullable=False),
     Column("title", String, nullable=False),
     Column("currency", String, nullable=False),
-    Column("allotted", BigInteger, nullable=False),
-    Column("received", BigInteger, nullable=False, server_default="0"),
-    Column("committed", BigInteger, nullable=False, server_default="0"),
-    Column("released", BigInteger, nullable=False, server_default="0"),
-    Column("disbursed", BigInteger, nullable=False, server_default="0"),
+    Column("allotted", Money, nullable=False),
+    Column("received", Money, nullable=False),
+    Column("committed", Money, nullable=False),
+    Column("released", Money, nullable=False),
+    Column("disbursed", Money, nullable=False),
     Column("version", Integer, nullable=False),
-    # The database refuses a negative balance even if a bug in the code would not.
+    # The projection refuses a negative balance even if a bug in the domain would not.
     CheckConstraint("committed - released <= allotted", name="rs_line_commitments_within_allotment"),
     CheckConstraint("disbursed <= received", name="rs_line_cash_not_negative"),
     CheckConstraint("received <= allotted", name="rs_line_receipts_within_allotment"),
@@ -128,32 +146,15 @@ rounds = Table(
     Column("title", String, nullable=False),
     Column("size_per_region", Integer, nullable=False),
     Column("opened_on", Date, nullable=False),
-    Column("version", Integer, nullable=False),
 )
 
 round_regions = Table(
     "rs_round_regions",
     metadata,
-    Column("round_id", String, ForeignKey("rs_rounds.round_id"), primary_key=True),
+    Column("round_id", String, primary_key=True),
     Column("region", String, primary_key=True),
-    Column("listed", Integer, nullable=False, server_default="0"),
+    Column("listed", Integer, nullable=False),
 )
 
-payment_requests = Table(
-    "rs_payment_requests",
-    metadata,
-    Column("request_id", String, primary_key=True),
-    Column("person_id", String, nullable=False),
-    Column("commitment_id", String, nullable=False),
-    Column("tranche", Integer, nullable=False),
-    Column("amount", BigInteger, nullable=False),
-    Column("line_id", String, nullable=False),
-    Column("disbursement_id", String, nullable=False),
-    Column("office", String, nullable=False),
-    Column("paid_on", Date, nullable=False),
-)
-
-
-async def create_read_model(engine: AsyncEngine) -> None:
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
+READ_MODEL = (beneficiaries, tranches, visits, packages, budget_lines, rounds, round_regions)
+"""Every table the projections write: all of them rebuilt from the service's own events."""

@@ -1,11 +1,10 @@
-"""What callers ask the reinsertion service to do."""
+"""What callers ask the reinsertion service to do. Dates are business dates: when it happened."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-
-from ddr_reinsertion.domain.catalogue import PackageTerms
+from decimal import Decimal
 
 
 @dataclass(frozen=True)
@@ -28,31 +27,19 @@ class Volunteer:
 
 
 @dataclass(frozen=True)
-class ListVolunteers:
-    round_id: str
-    volunteers: tuple[Volunteer, ...]
-    listed_on: date
-
-
-@dataclass(frozen=True)
-class PublishPackage:
-    terms: PackageTerms  # its version is assigned on publication
-
-
-@dataclass(frozen=True)
 class OpenBudgetLine:
     line_id: str
     funding_source: str
     title: str
     currency: str
-    allotted: int
+    allotted: Decimal
     opened_on: date
 
 
 @dataclass(frozen=True)
 class ReceiveFunds:
     line_id: str
-    amount: int
+    amount: Decimal
     reference: str
     received_on: date
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-MAX_AMOUNT = 10**14  # whole currency units; far above any budget, far below a 64-bit column
+MAX_AMOUNT = 10**14  # currency units; far above any budget, and its thousandths fit a 64-bit column
+Amount = Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, max_digits=20, decimal_places=3)]
+"""Money: a decimal amount of the currency (a JSON number or string), never a float."""
+PositiveAmount = Annotated[Decimal, Field(gt=0, le=MAX_AMOUNT, max_digits=20, decimal_places=3)]
 
 
 class Body(BaseModel):
@@ -37,8 +41,11 @@ class VolunteersIn(Body):
 
 
 class TrancheIn(Body):
+    """A tranche as an ``amount`` of the package's currency, or (a convenience) a ``share_percent``."""
+
     number: int = Field(ge=1)
-    share_percent: int = Field(gt=0, le=100)
+    amount: PositiveAmount | None = None
+    share_percent: Annotated[Decimal, Field(gt=0, le=100, max_digits=7, decimal_places=4)] | None = None
     due_after_days: int = Field(ge=0, le=3650)
     condition: Literal["training_attended", "follow_up_visit"] | None = None
 
@@ -57,10 +64,10 @@ class PackageIn(Body):
     title: str = Field(min_length=1, max_length=200)
     caseloads: list[Literal["ex_combatant", "faga"]] = Field(min_length=1)
     currency: str = Field(min_length=3, max_length=3)
-    base_amount: int = Field(gt=0, le=MAX_AMOUNT)
-    category_supplements: dict[str, Annotated[int, Field(ge=0, le=MAX_AMOUNT)]] = Field(default_factory=dict)
-    rank_supplements: dict[str, Annotated[int, Field(ge=0, le=MAX_AMOUNT)]] = Field(default_factory=dict)
-    per_dependant_amount: int = Field(default=0, ge=0, le=MAX_AMOUNT)
+    base_amount: PositiveAmount
+    category_supplements: dict[str, Amount] = Field(default_factory=dict)
+    rank_supplements: dict[str, Amount] = Field(default_factory=dict)
+    per_dependant_amount: Amount = Decimal(0)
     max_dependants: int = Field(default=0, ge=0, le=30)
     tranches: list[TrancheIn] = Field(min_length=1, max_length=12)
     follow_up_after_days: list[int] = Field(default_factory=list, max_length=12)
@@ -72,12 +79,12 @@ class BudgetLineCreate(Body):
     funding_source: str = Field(min_length=1, max_length=120)
     title: str = Field(min_length=1, max_length=200)
     currency: str = Field(min_length=3, max_length=3)
-    allotted: int = Field(gt=0, le=MAX_AMOUNT)
+    allotted: PositiveAmount
     opened_on: date
 
 
 class FundsIn(Body):
-    amount: int = Field(gt=0, le=MAX_AMOUNT)
+    amount: PositiveAmount
     reference: str = Field(min_length=1, max_length=120)
     received_on: date
 

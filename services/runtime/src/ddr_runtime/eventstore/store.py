@@ -337,14 +337,14 @@ class EventStore:
             return (await self._tail(tx, stream_id))[0]
 
     async def read_stream(
-        self, stream_id: str, *, conn: AsyncConnection | None = None
+        self, stream_id: str, *, after: int = 0, conn: AsyncConnection | None = None
     ) -> list[RecordedEvent]:
-        """The stream's events in order, decoded; empty when the stream does not exist."""
+        """The stream's events after version ``after`` in order, decoded; empty when there are none."""
         async with self._reader(conn) as tx:
             rows = (
                 await tx.execute(
                     select(events.c.payload)
-                    .where(events.c.stream_id == stream_id)
+                    .where(events.c.stream_id == stream_id, events.c.stream_version > after)
                     .order_by(events.c.stream_version)
                 )
             ).all()

@@ -1,0 +1,35 @@
+"""Many items of one command decided in one transaction, each answered on its own.
+
+The aggregates a batch touches are loaded once and saved together (one append for all their streams): a
+batch of a thousand enrolments on one budget line is one append, not a thousand. Each item is decided in
+turn; a refused one records nothing, since every rule is checked before an item records its events. By
+default the valid items are recorded and each refused one answered with its rule; ``atomic``: one refusal
+refuses the batch and nothing is recorded (:class:`BulkRefused`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+from ddr_runtime.eventstore.unit import BulkRefused, ItemOutcome, refusal
+from ddr_runtime.kernel import DomainError
+
+I = TypeVar("I")  # noqa: E741 - an item of a bulk command
+T = TypeVar("T")
+
+
+async def decide_items(
+    items: Sequence[I], decide: Callable[[I], Awaitable[T]], *, atomic: bool
+) -> list[ItemOutcome[T]]:
+    outcomes: list[ItemOutcome[T]] = []
+    for index, item in enumerate(items):
+        try:
+            result = await decide(item)
+        except DomainError as error:
+            outcomes.append(refusal(index, error))
+        else:
+            outcomes.append(ItemOutcome(index, "recorded", result))
+    if atomic and any(outcome.status == "refused" for outcome in outcomes):
+        raise BulkRefused(outcomes)
+    return outcomes

@@ -1,0 +1,47 @@
+"""What the entry points read: the read model's questions (answered by an adapter the bootstrap wires in)
+and the counselling profile, read from the person's own encrypted events."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Protocol
+
+from ddr_reinsertion.domain.events import CounsellingProfileRecorded
+from ddr_reinsertion.service_layer.desk import Desk, beneficiary_stream
+
+
+class ReadModel(Protocol):
+    async def beneficiaries(
+        self, *, regions: frozenset[str], region: str | None, stage: str | None, limit: int, offset: int,
+        include_barred: bool,
+    ) -> list[dict[str, Any]]: ...  # fmt: skip
+
+    async def region_of(self, person_id: str) -> str | None: ...
+
+    async def beneficiary(self, person_id: str, *, include_barred: bool) -> dict[str, Any]: ...
+
+    async def tranches_due(
+        self, as_of: date, regions: frozenset[str], limit: int
+    ) -> list[dict[str, Any]]: ...
+
+    async def overdue_visits(
+        self, as_of: date, regions: frozenset[str], limit: int
+    ) -> list[dict[str, Any]]: ...
+
+    async def budget_lines(self) -> list[dict[str, Any]]: ...
+
+    async def budget_line(self, line_id: str) -> dict[str, Any]: ...
+
+    async def packages(self) -> list[dict[str, Any]]: ...
+
+    async def round(self, round_id: str) -> dict[str, Any]: ...
+
+    async def dashboard(self, regions: frozenset[str]) -> dict[str, Any]: ...
+
+
+async def counselling_profile(desk: Desk, person_id: str) -> CounsellingProfileRecorded | None:
+    """The latest profile, opened from the person's stream (``area_of_return`` is None once erased)."""
+    async with desk.unit.transaction() as session:
+        history = await desk.unit.store.read_stream(beneficiary_stream(person_id), conn=session.conn)
+    profiles = [e for e, _ in desk.unit.history(history) if isinstance(e, CounsellingProfileRecorded)]
+    return profiles[-1] if profiles else None
