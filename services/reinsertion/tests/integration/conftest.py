@@ -1,4 +1,8 @@
-"""The reinsertion service on a fresh database (PostgreSQL or SQLite) and its own Kafka topic namespace."""
+"""The reinsertion service on a fresh database (PostgreSQL or SQLite) and its own Kafka topic namespace.
+
+The tests follow the 2020 roadmap's dates, older than the back-recording window: the callers are records
+officers too and send a reason, as a programme migrating its records does.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,13 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 from kafka import KafkaConsumer
 
@@ -24,39 +28,34 @@ from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Role
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings
-from ddr_testkit.upstream import create_namespace_topics, new_namespace
+from ddr_testkit.services import Api, service_client, service_settings
+from ddr_testkit.upstream import UpstreamService
 
-ISSUER = DevelopmentTokenIssuer(Ed25519PrivateKey.generate(), issuer="test", audience="test")
+REASON = "migrated from the CNDDR's 2020 reinsertion registers"
+SCREENED_AT = datetime(2020, 2, 10, 9, 0, tzinfo=UTC)
 
 
-class Api:
-    """An HTTP client of the app acting as one caller."""
+class Caller(Api):
+    """A caller of the app who back-records: every POST carries the reason."""
 
-    def __init__(self, client: httpx.AsyncClient, token: str) -> None:
-        self.client = client
-        self.headers = {"Authorization": f"Bearer {token}"}
+    def __init__(self, client: httpx.AsyncClient, token: str, reason: str | None = REASON) -> None:
+        super().__init__(client, token)
+        self.reason = reason
 
-    async def get(self, path: str, **params: Any) -> httpx.Response:
-        return await self.client.get(path, params=params, headers=self.headers)
-
-    async def post(self, path: str, body: Any = None) -> httpx.Response:
-        return await self.client.post(path, json=body, headers=self.headers)
-
-    async def ok(self, path: str, body: Any = None, status: int = 200) -> Any:
-        response = await self.post(path, body)
-        assert response.status_code == status, response.text
-        return response.json() if response.content else None
+    async def post(self, path: str, body: Any = None, **headers: str) -> httpx.Response:
+        if self.reason is not None:
+            headers.setdefault("back_recording_reason", self.reason)
+        return await super().post(path, body, **headers)
 
     async def read(self, path: str, **params: Any) -> Any:
         response = await self.get(path, **params)
         assert response.status_code == 200, response.text
         return response.json()
 
-
-def caller(
-    client: httpx.AsyncClient, role: Role, subject: str | None = None, regions: tuple[str, ...] = ()
-) -> Api:
-    return Api(client, ISSUER.issue(subject=subject or f"{role}-1", roles=[role], regions=regions))
+    async def ok(self, path: str, body: Any = None, status: int = 200, **headers: str) -> Any:
+        response = await self.post(path, body, **headers)
+        assert response.status_code == status, response.text
+        return response.json() if response.content else None
 
 
 @dataclass
@@ -64,57 +63,51 @@ class Service:
     app: FastAPI
     settings: Settings
     client: httpx.AsyncClient
-    officer: Api
-    finance: Api
-    donor: Api
-    auditor: Api
+    issuer: DevelopmentTokenIssuer
+    officer: Caller
+    finance: Caller
+    donor: Caller
+    auditor: Caller
 
-    def as_(self, role: Role, subject: str | None = None, regions: tuple[str, ...] = ()) -> Api:
-        return caller(self.client, role, subject, regions)
-
-
-@pytest.fixture(params=["postgres", "sqlite"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'reinsertion.sqlite'}"
-    url: str = request.getfixturevalue("fresh_postgres_database")
-    return url
-
-
-@pytest.fixture
-def settings(database_url: str, kafka_bootstrap_servers: str, tmp_path: Path) -> Settings:
-    namespace = new_namespace()
-    create_namespace_topics(kafka_bootstrap_servers, namespace)
-    return Settings(
-        service_name="reinsertion",
-        database_url=database_url,
-        var_dir=tmp_path,
-        kafka_bootstrap_servers=kafka_bootstrap_servers,
-        topic_namespace=namespace,
-    )
-
-
-def make_app(settings: Settings) -> FastAPI:
-    return build_app(
-        settings, token_verifier=TokenVerifier(ISSUER.public_key_pem, issuer="test", audience="test")
-    )
+    def as_(
+        self,
+        *roles: Role,
+        subject: str | None = None,
+        regions: tuple[str, ...] = (),
+        reason: str | None = REASON,
+    ) -> Caller:
+        token = self.issuer.issue(subject=subject or f"{roles[0]}-1", roles=list(roles), regions=regions)
+        return Caller(self.client, token, reason)
 
 
 @pytest.fixture
-async def service(settings: Settings) -> AsyncIterator[Service]:
-    app = make_app(settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://reinsertion") as client,
-    ):
+def settings(database_url: str, kafka_bootstrap_servers: str, namespace: str, tmp_path: Path) -> Settings:
+    return service_settings("reinsertion", database_url, kafka_bootstrap_servers, namespace, tmp_path)
+
+
+def make_app(settings: Settings, verifier: TokenVerifier) -> FastAPI:
+    return build_app(settings, token_verifier=verifier)
+
+
+@pytest.fixture
+async def service(
+    settings: Settings, token_verifier: TokenVerifier, issuer: DevelopmentTokenIssuer
+) -> AsyncIterator[Service]:
+    app = make_app(settings, token_verifier)
+    async with service_client(app, "http://reinsertion") as client:
+
+        def caller(*roles: Role, subject: str | None = None) -> Caller:
+            return Caller(client, issuer.issue(subject=subject or f"{roles[0]}-1", roles=list(roles)))
+
         yield Service(
             app,
             settings,
             client,
-            caller(client, Role.REINSERTION_OFFICER),
-            caller(client, Role.FINANCE_OFFICER),
-            caller(client, Role.DONOR),
-            caller(client, Role.AUDITOR),
+            issuer,
+            caller(Role.REINSERTION_OFFICER, Role.RECORDS_OFFICER),
+            caller(Role.FINANCE_OFFICER, Role.RECORDS_OFFICER),
+            caller(Role.DONOR),
+            caller(Role.AUDITOR),
         )
 
 
@@ -147,6 +140,13 @@ def outcome(person_id: str, track: str = "reinsertion", **overrides: Any) -> Scr
     }
     values.update(overrides)
     return ScreeningOutcomeDecided(**values)
+
+
+async def screened(service: Service, *outcomes: ScreeningOutcomeDecided, at: datetime = SCREENED_AT) -> None:
+    """Screening's outcomes, decided on ``at`` (business time), published to this service."""
+    async with UpstreamService("screening", service.settings) as screening:
+        for decided in outcomes:
+            await screening.emit(decided.person_id, decided, occurred_at=at)
 
 
 PACKAGE: dict[str, Any] = {
@@ -235,6 +235,11 @@ def payment(
     }
 
 
+def money(value: Any) -> Decimal:
+    """An amount as answered (a decimal string), to compare exactly."""
+    return Decimal(value)
+
+
 async def stage_of(service: Service, person_id: str) -> str | None:
     response = await service.auditor.get(f"/beneficiaries/{person_id}")
     if response.status_code == 404:
@@ -270,10 +275,35 @@ def published(settings: Settings, event_type: str, timeout_ms: int = 5000) -> li
     )
 
 
-TODAY = date(2020, 3, 2)
-
-
 def refusal(response: httpx.Response) -> tuple[int, str | None]:
     """A refused request's status and the rule it names."""
     rule: str | None = response.json().get("rule") if response.content else None
     return response.status_code, rule
+
+
+async def volunteers(
+    service: Service, round_id: str, people: list[str], region: str = "Gao", sex: str = "M"
+) -> None:
+    """A round of one region, and ``people`` listed on it."""
+    await service.officer.ok(
+        "/rounds",
+        {
+            "round_id": round_id,
+            "title": "R",
+            "regions": [region],
+            "size_per_region": 300,
+            "opened_on": "2020-02-01",
+        },
+        201,
+    )
+    listed = await service.officer.ok(
+        f"/rounds/{round_id}/volunteers",
+        {
+            "listed_on": "2020-02-02",
+            "volunteers": [
+                {"person_id": p, "region": region, "sex": sex, "category": "combatant", "movement": "CMA"}
+                for p in people
+            ],
+        },
+    )
+    assert listed["refused"] == 0, listed

@@ -5,23 +5,28 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
+from sqlalchemy import select
 
 from ddr_contracts.envelope import ENCRYPTED_PREFIX
 from ddr_contracts.integration import CandidateAccepted, ServiceStatusChanged
 from ddr_contracts.screening import BenefitsHeld, BenefitsReleased
+from ddr_reinsertion.adapters.tables import beneficiaries
 from ddr_testkit.upstream import UpstreamService
 
 from .conftest import (
+    SCREENED_AT,
     Service,
     enrolment,
     eventually,
+    money,
     outcome,
     payment,
     published,
     refusal,
+    screened,
     setup_catalogue_and_line,
     stage_of,
     wait_for_stage,
@@ -39,22 +44,21 @@ async def test_a_reinsertion_outcome_makes_a_candidate_who_enrols_and_is_shown_t
 ) -> None:
     await setup_catalogue_and_line(service)
     person = pid()
-    async with UpstreamService("screening", service.settings) as screening:
-        await screening.emit(person, outcome(person, rank="capitaine"))
+    await screened(service, outcome(person, rank="capitaine"))
     await wait_for_stage(service, person, "waiting")
 
     enrolled = await service.officer.ok(f"/beneficiaries/{person}/enrolment", enrolment(dependants=2), 201)
 
     # 400,000 base + 100,000 for the rank + 2 dependants x 10,000; 50/30/20 percent.
-    assert enrolled["amount"] == 520_000
+    assert enrolled["amount"] == "520000"
     assert [(t["tranche"], t["amount"], t["due_on"], t["condition"]) for t in enrolled["timetable"]] == [
-        (1, 260_000, "2020-03-01", None),
-        (2, 156_000, "2020-04-30", "training_attended"),
-        (3, 104_000, "2020-06-29", "follow_up_visit"),
+        (1, "260000", "2020-03-01", None),
+        (2, "156000", "2020-04-30", "training_attended"),
+        (3, "104000", "2020-06-29", "follow_up_visit"),
     ]
     assert enrolled["visits_due"] == ["2020-05-30", "2020-08-28"]
     line = await service.finance.read("/budget-lines/wb-2020")
-    assert (line["committed"], line["uncommitted"]) == (520_000, 100_000_000 - 520_000)
+    assert (money(line["committed"]), money(line["uncommitted"])) == (520_000, 100_000_000 - 520_000)
     again = await service.officer.post(f"/beneficiaries/{person}/enrolment", enrolment())
     assert refusal(again) == (409, "already_enrolled")
     profile = await service.officer.read(f"/beneficiaries/{person}/profile")
@@ -70,8 +74,7 @@ async def test_a_reinsertion_outcome_makes_a_candidate_who_enrols_and_is_shown_t
 async def test_a_payment_request_delivered_twice_pays_once(service: Service) -> None:
     await setup_catalogue_and_line(service)
     person = pid()
-    async with UpstreamService("screening", service.settings) as screening:
-        await screening.emit(person, outcome(person))
+    await screened(service, outcome(person))
     await wait_for_stage(service, person, "waiting")
     await service.officer.ok(f"/beneficiaries/{person}/enrolment", enrolment(dependants=0), 201)
     request = payment(person)
@@ -88,12 +91,17 @@ async def test_a_payment_request_delivered_twice_pays_once(service: Service) -> 
     assert len(ids) == 1
     assert refusal(other_request) == (409, "tranche_already_paid")
     line = await service.finance.read("/budget-lines/wb-2020")
-    assert line["disbursed"] == 200_000
+    assert money(line["disbursed"]) == 200_000
     detail = await service.auditor.read(f"/beneficiaries/{person}")
-    assert (detail["disbursed"], [t["paid"] for t in detail["tranches"]]) == (200_000, [True, False, False])
+    assert (money(detail["disbursed"]), [t["paid"] for t in detail["tranches"]]) == (
+        200_000,
+        [True, False, False],
+    )
     await service.app.state.runtime.relay.drain()
     paid = published(service.settings, "TrancheDisbursed")
-    assert [(e["subject"], e["data"]["tranche"], e["data"]["amount"]) for e in paid] == [(person, 1, 200_000)]
+    assert [(e["subject"], e["data"]["tranche"], e["data"]["amount"]) for e in paid] == [
+        (person, 1, "200000")
+    ]
 
 
 async def test_a_person_discharged_from_integration_enrols_and_an_active_integrated_member_cannot(
@@ -106,7 +114,9 @@ async def test_a_person_discharged_from_integration_enrols_and_an_active_integra
         UpstreamService("integration", service.settings) as integration,
     ):
         for person in (discharged, serving):
-            await screening.emit(person, outcome(person, track="integration"))
+            await screening.emit(
+                person, outcome(person, track="integration"), occurred_at=datetime(2019, 10, 1, tzinfo=UTC)
+            )
             await integration.emit(
                 person,
                 CandidateAccepted(
@@ -117,6 +127,7 @@ async def test_a_person_discharged_from_integration_enrols_and_an_active_integra
                     screening_decision_id="d",
                     effective_on=date(2019, 11, 1),
                 ),
+                occurred_at=datetime(2019, 11, 1, tzinfo=UTC),
             )
         await integration.emit(
             discharged,
@@ -128,6 +139,7 @@ async def test_a_person_discharged_from_integration_enrols_and_an_active_integra
                 discharge_kind="medical",
                 referred_to_reinsertion=True,
             ),
+            occurred_at=datetime(2020, 2, 1, tzinfo=UTC),
         )
         await wait_for_stage(service, discharged, "waiting")
         # The member still serving volunteers for a round: refused while active in integration.
@@ -157,7 +169,11 @@ async def test_a_person_discharged_from_integration_enrols_and_an_active_integra
                 ],
             },
         )
-        assert (listed["listed"], listed["refused"][0]["rule"]) == (0, "active_in_integration")
+        assert (listed["recorded"], listed["items"][0]["key"], listed["items"][0]["rule"]) == (
+            0,
+            serving,
+            "active_in_integration",
+        )
 
         enrolled = await service.officer.post(f"/beneficiaries/{discharged}/enrolment", enrolment())
         refused = await service.officer.post(f"/beneficiaries/{serving}/enrolment", enrolment())
@@ -174,6 +190,7 @@ async def test_a_person_discharged_from_integration_enrols_and_an_active_integra
             ServiceStatusChanged(
                 person_id=discharged, unit="BATFAR Gao", status="returned", effective_on=date(2020, 3, 1)
             ),
+            occurred_at=datetime(2020, 3, 1, tzinfo=UTC),
         )
 
         async def flagged() -> bool:
@@ -193,7 +210,7 @@ async def test_an_appeal_to_integration_ends_the_beneficiary_and_releases_the_co
     async with UpstreamService("screening", service.settings) as screening:
         first = {p: outcome(p) for p in (enrolled, waiting)}
         for person, decided in first.items():
-            await screening.emit(person, decided)
+            await screening.emit(person, decided, occurred_at=SCREENED_AT)
         await wait_for_stage(service, enrolled, "waiting")
         await wait_for_stage(service, waiting, "waiting")
         await service.officer.ok(f"/beneficiaries/{enrolled}/enrolment", enrolment(dependants=0), 201)
@@ -207,28 +224,38 @@ async def test_an_appeal_to_integration_ends_the_beneficiary_and_releases_the_co
                 supersedes_decision_id=decided.decision_id,
                 by_appeal=True,
             )
-            await screening.emit(person, appeal)
+            await screening.emit(person, appeal, occurred_at=datetime(2020, 4, 1, tzinfo=UTC))
         await wait_for_stage(service, enrolled, "moved_to_integration")
         await wait_for_stage(service, waiting, "withdrawn")
 
     line = await service.finance.read("/budget-lines/wb-2020")
-    assert (line["committed"], line["disbursed"], line["outstanding_commitments"]) == (200_000, 200_000, 0)
+    assert (line["committed"], line["disbursed"], line["outstanding_commitments"]) == (
+        "200000",
+        "200000",
+        "0",
+    )
     await service.app.state.runtime.relay.drain()
     exits = published(service.settings, "BeneficiaryExited")
-    assert [(e["subject"], e["data"]["reason"]) for e in exits] == [(enrolled, "moved_to_integration")]
-    assert [e["data"]["amount"] for e in published(service.settings, "CommitmentReleased")] == [200_000]
+    assert [(e["subject"], e["data"]["reason"], e["data"]["effective_on"]) for e in exits] == [
+        (enrolled, "moved_to_integration", "2020-04-01")
+    ]
+    assert [e["data"]["amount"] for e in published(service.settings, "CommitmentReleased")] == ["200000"]
 
 
 async def test_a_child_never_becomes_a_beneficiary_whatever_the_order(service: Service) -> None:
     await setup_catalogue_and_line(service)
     child_first, child_later = pid(), pid()
     async with UpstreamService("screening", service.settings) as screening:
-        await screening.emit(child_first, outcome(child_first, track="child_protection"))
-        await screening.emit(child_first, outcome(child_first))
-        await screening.emit(child_later, outcome(child_later))
+        await screening.emit(
+            child_first, outcome(child_first, track="child_protection"), occurred_at=SCREENED_AT
+        )
+        await screening.emit(child_first, outcome(child_first), occurred_at=SCREENED_AT)
+        await screening.emit(child_later, outcome(child_later), occurred_at=SCREENED_AT)
         await wait_for_stage(service, child_later, "waiting")
         await service.officer.ok(f"/beneficiaries/{child_later}/enrolment", enrolment(), 201)
-        await screening.emit(child_later, outcome(child_later, track="child_protection"))
+        await screening.emit(
+            child_later, outcome(child_later, track="child_protection"), occurred_at=SCREENED_AT
+        )
         await wait_for_stage(service, child_later, "withdrawn")
 
     assert await stage_of(service, child_first) is None
@@ -241,14 +268,14 @@ async def test_a_child_never_becomes_a_beneficiary_whatever_the_order(service: S
     unpaid = await service.finance.post("/disbursements", payment(child_later))
     assert refusal(unpaid) == (422, "not_active")
     line = await service.finance.read("/budget-lines/wb-2020")
-    assert (line["committed"], line["disbursed"]) == (0, 0)
+    assert (line["committed"], line["disbursed"]) == ("0", "0")
 
 
 async def test_nothing_is_paid_while_benefits_are_held(service: Service) -> None:
     await setup_catalogue_and_line(service)
     person = pid()
     async with UpstreamService("screening", service.settings) as screening:
-        await screening.emit(person, outcome(person))
+        await screening.emit(person, outcome(person), occurred_at=SCREENED_AT)
         await wait_for_stage(service, person, "waiting")
         await service.officer.ok(f"/beneficiaries/{person}/enrolment", enrolment(), 201)
         await screening.emit(
@@ -281,12 +308,9 @@ async def test_nothing_is_paid_while_benefits_are_held(service: Service) -> None
 def _seen_hold(service: Service, person: str):  # type: ignore[no-untyped-def]
     async def check() -> bool:
         engine = service.app.state.runtime.engine
-        from sqlalchemy import select
-
-        from ddr_reinsertion.adapters.tables import holds
-
         async with engine.connect() as conn:
-            return (await conn.execute(select(holds).where(holds.c.person_id == person))).first() is not None
+            query = select(beneficiaries.c.holds).where(beneficiaries.c.person_id == person)
+            return bool((await conn.execute(query)).scalar())
 
     return check
 
@@ -296,8 +320,7 @@ async def test_conditional_tranches_wait_for_training_and_a_visit_and_dropout_re
 ) -> None:
     await setup_catalogue_and_line(service)
     person = pid()
-    async with UpstreamService("screening", service.settings) as screening:
-        await screening.emit(person, outcome(person))
+    await screened(service, outcome(person))
     await wait_for_stage(service, person, "waiting")
     await service.officer.ok(f"/beneficiaries/{person}/enrolment", enrolment(dependants=0), 201)
     await service.finance.ok("/disbursements", payment(person, 1), 201)
@@ -308,7 +331,7 @@ async def test_conditional_tranches_wait_for_training_and_a_visit_and_dropout_re
         f"/beneficiaries/{person}/training", {"provider": "CFP Gao", "attended_on": "2020-04-15"}, 204
     )
     second = await service.finance.ok("/disbursements", payment(person, 2, paid_on="2020-05-01"), 201)
-    assert second["amount"] == 120_000
+    assert second["amount"] == "120000"
     waiting_visit = await service.finance.post("/disbursements", payment(person, 3, paid_on="2020-07-01"))
     assert waiting_visit.json()["rule"] == "condition_not_met"
 
@@ -325,7 +348,11 @@ async def test_conditional_tranches_wait_for_training_and_a_visit_and_dropout_re
     gone = await service.finance.post("/disbursements", payment(person, 3, paid_on="2020-07-01"))
     assert refusal(gone) == (422, "not_active")
     line = await service.finance.read("/budget-lines/wb-2020")
-    assert (line["committed"], line["disbursed"], line["outstanding_commitments"]) == (320_000, 320_000, 0)
+    assert (line["committed"], line["disbursed"], line["outstanding_commitments"]) == (
+        "320000",
+        "320000",
+        "0",
+    )
 
 
 async def test_women_associated_with_armed_groups_enrol_in_their_own_right_with_their_own_options(
@@ -333,9 +360,7 @@ async def test_women_associated_with_armed_groups_enrol_in_their_own_right_with_
 ) -> None:
     await setup_catalogue_and_line(service)
     woman, man = pid(), pid()
-    async with UpstreamService("screening", service.settings) as screening:
-        await screening.emit(woman, outcome(woman, category="associated_woman", sex="F"))
-        await screening.emit(man, outcome(man))
+    await screened(service, outcome(woman, category="associated_woman", sex="F"), outcome(man))
     await wait_for_stage(service, woman, "waiting")
     await wait_for_stage(service, man, "waiting")
 
@@ -347,7 +372,7 @@ async def test_women_associated_with_armed_groups_enrol_in_their_own_right_with_
 
     assert wrong.json()["rule"] == "package_not_for_caseload"
     assert not_his.json()["rule"] == "package_not_for_caseload"
-    assert (hers["caseload"], hers["amount"]) == ("faga", 450_000 + 2 * 10_000)
+    assert (hers["caseload"], money(hers["amount"])) == ("faga", 450_000 + 2 * 10_000)
     dashboard = await service.donor.read("/dashboard")
     assert dashboard["totals"]["faga"] == 1
 
@@ -355,8 +380,7 @@ async def test_women_associated_with_armed_groups_enrol_in_their_own_right_with_
 async def test_a_beneficiary_completes_only_once_every_tranche_is_paid(service: Service) -> None:
     await setup_catalogue_and_line(service)
     person = pid()
-    async with UpstreamService("screening", service.settings) as screening:
-        await screening.emit(person, outcome(person))
+    await screened(service, outcome(person))
     await wait_for_stage(service, person, "waiting")
     await service.officer.ok(f"/beneficiaries/{person}/enrolment", enrolment(dependants=0), 201)
     done = {"reason": "completed", "effective_on": "2020-09-01"}
@@ -378,7 +402,11 @@ async def test_a_beneficiary_completes_only_once_every_tranche_is_paid(service: 
     assert refusal(early) == (422, "tranches_unpaid")
     assert await stage_of(service, person) == "completed"
     line = await service.finance.read("/budget-lines/wb-2020")
-    assert (line["committed"], line["disbursed"], line["outstanding_commitments"]) == (400_000, 400_000, 0)
+    assert (line["committed"], line["disbursed"], line["outstanding_commitments"]) == (
+        "400000",
+        "400000",
+        "0",
+    )
     await service.app.state.runtime.relay.drain()
     exits = published(service.settings, "BeneficiaryExited")
     assert [(e["subject"], e["data"]["reason"]) for e in exits] == [(person, "completed")]

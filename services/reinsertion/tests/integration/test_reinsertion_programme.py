@@ -3,9 +3,11 @@ and sex."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
-from .conftest import Service, payment, setup_catalogue_and_line
+from .conftest import Service, money, payment, setup_catalogue_and_line
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -44,7 +46,7 @@ async def test_the_1800_volunteers_of_the_2020_roadmap_enrol_choose_packages_and
             "/rounds/roadmap-2020/volunteers",
             {"listed_on": "2020-02-15", "volunteers": volunteers[start : start + 900]},
         )
-        assert listed == {"listed": 900, "refused": []}
+        assert (listed["recorded"], listed["refused"]) == (900, 0)
     one_too_many = await service.officer.ok(
         "/rounds/roadmap-2020/volunteers",
         {
@@ -60,7 +62,7 @@ async def test_the_1800_volunteers_of_the_2020_roadmap_enrol_choose_packages_and
             ],
         },
     )
-    assert one_too_many["refused"][0]["rule"] == "round_region_full"
+    assert [(i["key"], i["rule"]) for i in one_too_many["items"]] == [("V-extra", "round_region_full")]
 
     enrolments = [
         {
@@ -75,31 +77,42 @@ async def test_the_1800_volunteers_of_the_2020_roadmap_enrol_choose_packages_and
         }
         for n, v in enumerate(volunteers)
     ]
-    timetables: dict[str, int] = {}
+    timetables: dict[str, Decimal] = {}
     for start in range(0, len(enrolments), 600):
         answer = await service.officer.ok("/enrolments", {"enrolments": enrolments[start : start + 600]})
-        for result in answer["results"]:
-            assert result["status"] == "enrolled", result
-            timetables[result["person_id"]] = result["timetable"][0]["amount"]
+        assert (answer["recorded"], answer["refused"]) == (len(answer["items"]), 0)
+        for item in answer["items"]:
+            timetables[item["key"]] = money(item["result"]["timetable"][0]["amount"])
     assert len(timetables) == 1800
 
     for start in range(0, 1800, 600):
         batch = [payment(v["person_id"]) for v in volunteers[start : start + 600]]
         answer = await service.finance.ok("/disbursements/batch", {"disbursements": batch})
-        assert {r["status"] for r in answer["results"]} == {"paid"}
-        assert all(r["amount"] == timetables[r["person_id"]] for r in answer["results"])
+        assert (answer["recorded"], answer["refused"]) == (600, 0)
+        assert all(money(i["result"]["amount"]) == timetables[i["key"]] for i in answer["items"])
 
     beneficiaries = await service.auditor.read("/beneficiaries", limit=5000)
     line = await service.finance.read("/budget-lines/wb-2020")
     dashboard = await service.donor.read("/dashboard")
-    committed = sum(b["committed"] for b in beneficiaries)
-    paid = sum(b["disbursed"] for b in beneficiaries)
+    committed = sum(money(b["committed"]) for b in beneficiaries)
+    paid = sum(money(b["disbursed"]) for b in beneficiaries)
     assert (len(beneficiaries), {b["stage"] for b in beneficiaries}) == (1800, {"active"})
-    assert (line["committed"], line["disbursed"]) == (committed, paid)
+    assert (money(line["committed"]), money(line["disbursed"])) == (committed, paid)
     assert paid == sum(timetables.values())
-    assert (line["uncommitted"], line["cash"]) == (1_200_000_000 - committed, 700_000_000 - paid)
+    assert (money(line["uncommitted"]), money(line["cash"])) == (
+        1_200_000_000 - committed,
+        700_000_000 - paid,
+    )
     assert (dashboard["totals"]["active"], dashboard["totals"]["faga"]) == (1800, 360)
-    assert (dashboard["totals"]["committed"], dashboard["totals"]["disbursed"]) == (committed, paid)
+    assert (money(dashboard["totals"]["committed"]), money(dashboard["totals"]["disbursed"])) == (
+        committed,
+        paid,
+    )
+    packages = {p["package_id"]: (p["active"], money(p["disbursed"])) for p in dashboard["by_package"]}
+    assert packages == {
+        "faga-iga": (360, sum(a for p, a in timetables.items() if p.endswith(("0", "5")))),
+        "small-trade": (1440, sum(a for p, a in timetables.items() if not p.endswith(("0", "5")))),
+    }
     cells = {(c["region"], c["sex"]): c["active"] for c in dashboard["by_region_and_sex"]}
     assert cells == {(r, s): 60 if s == "F" else 240 for r in REGIONS for s in ("F", "M")}
     assert "person_id" not in str(dashboard)

@@ -296,6 +296,7 @@ class Beneficiary(Aggregate[BeneficiaryEvent]):
             raise RuleViolated(
                 "benefits_held", "benefits are held by screening: nothing is paid until released"
             )
+        recording.moment(on, after=enrolment.at, after_what="the enrolment")
         tranche = self._payable(enrolment, number, on)
         after, what = self._payment_dependency(enrolment, tranche)
         at = recording.moment(on, after=after, after_what=what)

@@ -10,6 +10,7 @@ refuses the batch and nothing is recorded (:class:`BulkRefused`).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import TypeVar
 
 from ddr_runtime.eventstore.unit import BulkRefused, ItemOutcome, refusal
@@ -31,5 +32,6 @@ async def decide_items(
         else:
             outcomes.append(ItemOutcome(index, "recorded", result))
     if atomic and any(outcome.status == "refused" for outcome in outcomes):
-        raise BulkRefused(outcomes)
+        # Nothing is recorded: the valid items are answered without what they would have recorded.
+        raise BulkRefused([replace(outcome, result=None) for outcome in outcomes])
     return outcomes

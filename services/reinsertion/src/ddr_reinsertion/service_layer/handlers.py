@@ -242,9 +242,10 @@ async def enrol(
 
         async def one(cmd: c.Enrol) -> Enrolled:
             if cmd.person_id in seen:
-                raise AlreadyDone("duplicate_in_request", "the person appears twice in this request")
+                raise AlreadyDone("duplicate_in_request", "the person is enrolled earlier in this request")
+            enrolled = await _enrol_one(touched, cmd, recording)
             seen.add(cmd.person_id)
-            return await _enrol_one(touched, cmd, recording)
+            return enrolled
 
         outcomes = await decide_items(commands, one, atomic=atomic)
         await touched.save(causation)
