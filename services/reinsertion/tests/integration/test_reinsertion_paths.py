@@ -58,7 +58,7 @@ async def test_a_reinsertion_outcome_makes_a_candidate_who_enrols_and_is_shown_t
     ]
     assert enrolled["visits_due"] == ["2020-05-30", "2020-08-28"]
     line = await service.finance.read("/budget-lines/wb-2020")
-    assert (money(line["committed"]), money(line["uncommitted"])) == (520_000, 100_000_000 - 520_000)
+    assert (line["committed"], line["uncommitted"]) == ("520000", str(100_000_000 - 520_000))
     again = await service.officer.post(f"/beneficiaries/{person}/enrolment", enrolment())
     assert refusal(again) == (409, "already_enrolled")
     profile = await service.officer.read(f"/beneficiaries/{person}/profile")
@@ -93,10 +93,7 @@ async def test_a_payment_request_delivered_twice_pays_once(service: Service) -> 
     line = await service.finance.read("/budget-lines/wb-2020")
     assert money(line["disbursed"]) == 200_000
     detail = await service.auditor.read(f"/beneficiaries/{person}")
-    assert (money(detail["disbursed"]), [t["paid"] for t in detail["tranches"]]) == (
-        200_000,
-        [True, False, False],
-    )
+    assert (detail["disbursed"], [t["paid"] for t in detail["tranches"]]) == ("200000", [True, False, False])
     await service.app.state.runtime.relay.drain()
     paid = published(service.settings, "TrancheDisbursed")
     assert [(e["subject"], e["data"]["tranche"], e["data"]["amount"]) for e in paid] == [
@@ -372,7 +369,7 @@ async def test_women_associated_with_armed_groups_enrol_in_their_own_right_with_
 
     assert wrong.json()["rule"] == "package_not_for_caseload"
     assert not_his.json()["rule"] == "package_not_for_caseload"
-    assert (hers["caseload"], money(hers["amount"])) == ("faga", 450_000 + 2 * 10_000)
+    assert (hers["caseload"], hers["amount"]) == ("faga", str(450_000 + 2 * 10_000))
     dashboard = await service.donor.read("/dashboard")
     assert dashboard["totals"]["faga"] == 1
 

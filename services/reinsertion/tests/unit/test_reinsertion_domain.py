@@ -1,19 +1,33 @@
-"""The reinsertion rules on their own: entitlements, timetables, the ledger, who may draw, when a tranche pays."""
+"""The reinsertion rules on their own: entitlements, timetables in money, the ledger, who may draw, when a
+tranche pays."""
 
 from __future__ import annotations
 
-from datetime import date
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
-from ddr_reinsertion.domain.beneficiary import Progress, Standing, TrancheDue, caseload_of, check_payable
-from ddr_reinsertion.domain.catalogue import PackageTerms, Tranche
-from ddr_reinsertion.domain.errors import AlreadyDone, RuleViolated
+from ddr_reinsertion.domain.beneficiary import Beneficiary, Choice, caseload_of
+from ddr_reinsertion.domain.catalogue import PackageTerms
+from ddr_reinsertion.domain.events import (
+    BenefitsHoldNoted,
+    BudgetLineOpened,
+    IntegrationStatusNoted,
+    RoundPlacesTaken,
+    ScreeningOutcomeNoted,
+    VolunteerRoundOpened,
+)
 from ddr_reinsertion.domain.ledger import BudgetLine
 from ddr_reinsertion.domain.rounds import Round
+from ddr_reinsertion.domain.values import TrancheTerms
+from ddr_runtime.kernel import AlreadyDone, Recording, RuleViolated
 
 START = date(2020, 3, 1)
-FREE = Standing(barred=False, integration_active=False, holds=0)
+AT = datetime(2020, 2, 10, tzinfo=UTC)
+NOW = Recording(now=datetime(2020, 12, 1, tzinfo=UTC), window=timedelta(days=3650))
+D = Decimal
 
 
 def livestock(**overrides: object) -> PackageTerms:
@@ -24,15 +38,15 @@ def livestock(**overrides: object) -> PackageTerms:
         "title": "Small ruminants",
         "caseloads": ("ex_combatant",),
         "currency": "XOF",
-        "base_amount": 600_000,
-        "category_supplements": {"former_armed_forces": 50_000},
-        "rank_supplements": {"capitaine": 100_000},
-        "per_dependant_amount": 20_000,
+        "base_amount": D(600_000),
+        "category_supplements": {"former_armed_forces": D(50_000)},
+        "rank_supplements": {"capitaine": D(100_000)},
+        "per_dependant_amount": D(20_000),
         "max_dependants": 5,
         "tranches": (
-            Tranche(1, 50, 0),
-            Tranche(2, 30, 90, "training_attended"),
-            Tranche(3, 20, 180, "follow_up_visit"),
+            TrancheTerms(1, 0, share_percent=D(50)),
+            TrancheTerms(2, 90, share_percent=D(30), condition="training_attended"),
+            TrancheTerms(3, 180, share_percent=D(20), condition="follow_up_visit"),
         ),
         "follow_up_after_days": (90, 180),
         "effective_on": date(2020, 1, 1),
@@ -48,30 +62,43 @@ def test_the_entitlement_adds_category_rank_and_capped_dependants() -> None:
     assert terms.entitlement("combatant", "soldat", 9) == 600_000 + 5 * 20_000
 
 
-def test_decreasing_tranches_add_up_to_the_entitlement_and_fall_due_from_enrolment() -> None:
-    planned = livestock().timetable(700_001, START)
-    assert [t.amount for t in planned] == [350_000, 210_000, 140_001]
-    assert sum(t.amount for t in planned) == 700_001
+def test_decreasing_shares_add_up_to_the_entitlement_and_fall_due_from_enrolment() -> None:
+    planned = livestock().timetable(D(700_001), START)
+    assert [t.amount for t in planned] == [D(350_000), D(210_000), D(140_001)]
     assert [t.due_on for t in planned] == [START, date(2020, 5, 30), date(2020, 8, 28)]
     assert [t.condition for t in planned] == [None, "training_attended", "follow_up_visit"]
+
+
+def test_tranches_in_amounts_pay_the_amounts_and_the_supplements_with_the_first() -> None:
+    terms = livestock(
+        currency="USD",
+        base_amount=D("1500.00"),
+        per_dependant_amount=D("20.00"),
+        tranches=(
+            TrancheTerms(1, 0, D("500.00")),
+            TrancheTerms(2, 30, D("500.00")),
+            TrancheTerms(3, 60, D("500.00")),
+        ),
+        follow_up_after_days=(),
+    )
+    terms.validate()
+    plan = terms.timetable(terms.entitlement("combatant", "soldat", 1), START)
+    assert [t.amount for t in plan] == [D("520.00"), D("500.00"), D("500.00")]
 
 
 @pytest.mark.parametrize(
     "tranches",
     [
-        (Tranche(1, 60, 0), Tranche(2, 30, 90)),  # shares add to 90
-        (Tranche(1, 50, 90), Tranche(2, 50, 0)),  # due out of order
-        (Tranche(2, 100, 0),),  # not numbered from 1
+        (TrancheTerms(1, 0, share_percent=D(60)), TrancheTerms(2, 90, share_percent=D(30))),  # 90 percent
+        (TrancheTerms(1, 90, share_percent=D(50)), TrancheTerms(2, 0, share_percent=D(50))),  # out of order
+        (TrancheTerms(2, 0, share_percent=D(100)),),  # not numbered from 1
+        (TrancheTerms(1, 0, D(300_000)), TrancheTerms(2, 0, D(299_999))),  # a unit short of the base amount
+        (TrancheTerms(1, 0, D(300_000)), TrancheTerms(2, 0, share_percent=D(50))),  # mixed
     ],
 )
-def test_terms_that_cannot_be_paid_as_written_are_refused(tranches: tuple[Tranche, ...]) -> None:
+def test_terms_that_cannot_be_paid_as_written_are_refused(tranches: tuple[TrancheTerms, ...]) -> None:
     with pytest.raises(RuleViolated):
-        livestock(tranches=tranches).validate()
-
-
-def test_a_tranche_waiting_for_a_visit_needs_a_planned_visit() -> None:
-    with pytest.raises(RuleViolated, match="follow-up"):
-        livestock(follow_up_after_days=()).validate()
+        livestock(tranches=tranches, follow_up_after_days=()).validate()
 
 
 def test_associated_women_are_a_caseload_of_their_own() -> None:
@@ -80,75 +107,104 @@ def test_associated_women_are_a_caseload_of_their_own() -> None:
     assert not livestock().admits("faga")
 
 
+def line(allotted: int) -> BudgetLine:
+    return BudgetLine.open(BudgetLineOpened("wb", "World Bank", "IDA", "XOF", D(allotted), START), AT)
+
+
 def test_the_ledger_refuses_to_commit_beyond_the_allotment_or_pay_beyond_the_cash() -> None:
-    line = BudgetLine("wb", "World Bank", "XOF", allotted=1_000).receive(400)
-    line = line.commit(900, "XOF")
+    ledger = line(1_000)
+    ledger.receive(D(400), "DA-1", AT)
+    ledger.commit("c1", D(900), "XOF", AT)
     with pytest.raises(RuleViolated, match="left to commit"):
-        line.commit(101, "XOF")
-    line = line.disburse(400)
+        ledger.commit("c2", D(101), "XOF", AT)
+    ledger.disburse("c1", "d1", D(400), AT)
     with pytest.raises(RuleViolated) as refused:
-        line.disburse(1)
+        ledger.disburse("c1", "d2", D(1), AT)
     assert refused.value.rule == "insufficient_funds"
-    assert (line.uncommitted, line.cash) == (100, 0)
-    assert line.release(500).uncommitted == 600
+    assert (ledger.uncommitted, ledger.cash) == (D(100), D(0))
+    ledger.release("c1", D(500), AT)
+    assert ledger.uncommitted == 600
 
 
 def test_the_ledger_refuses_a_package_in_another_currency() -> None:
     with pytest.raises(RuleViolated) as refused:
-        BudgetLine("wb", "World Bank", "USD", allotted=1_000).commit(10, "XOF")
+        line(1_000).commit("c", D(10), "USD", AT)
     assert refused.value.rule == "currency_mismatch"
 
 
-def dues(*paid: bool) -> list[TrancheDue]:
-    conditions = [None, "training_attended", "follow_up_visit"]
-    return [TrancheDue(n + 1, 100, START, conditions[n], p) for n, p in enumerate(paid)]
+def waiting(person_id: str = "P-1") -> Beneficiary:
+    person = Beneficiary()
+    person.note_screening(
+        ScreeningOutcomeNoted(person_id, "d", "reinsertion", "Gao", "M", "combatant", "CMA", "soldat"), AT
+    )
+    return person
+
+
+def enrolled(person: Beneficiary, commitment: str = "c1") -> Beneficiary:
+    choice = Choice(livestock(), "wb", commitment, ("commerce",), "basic", "Gao", 0, START)
+    person.enrol(person.person_id, person.prepare_enrolment(choice, NOW))
+    return person
 
 
 def test_a_tranche_is_paid_once_in_order_and_after_its_condition() -> None:
-    nothing, trained = Progress(False, 0), Progress(True, 0)
+    person = enrolled(waiting())
+    person.pay(person.prepare_payment("r1", 1, "Gao", START, "d1", NOW))
     with pytest.raises(AlreadyDone):
-        check_payable("active", FREE, dues(True, False, False), 1, START, nothing)
+        person.prepare_payment("r9", 1, "Gao", START, "d9", NOW)
     with pytest.raises(RuleViolated, match="in order"):
-        check_payable("active", FREE, dues(False, False, False), 2, START, trained)
-    with pytest.raises(RuleViolated) as waiting:
-        check_payable("active", FREE, dues(True, False, False), 2, START, nothing)
-    assert waiting.value.rule == "condition_not_met"
-    assert check_payable("active", FREE, dues(True, False, False), 2, START, trained).number == 2
-    with pytest.raises(RuleViolated, match="visit 1"):
-        check_payable("active", FREE, dues(True, True, False), 3, START, trained)
-    assert check_payable("active", FREE, dues(True, True, False), 3, START, Progress(True, 1)).number == 3
+        person.prepare_payment("r3", 3, "Gao", date(2020, 9, 1), "d3", NOW)
+    with pytest.raises(RuleViolated) as untrained:
+        person.prepare_payment("r2", 2, "Gao", date(2020, 6, 1), "d2", NOW)
+    assert untrained.value.rule == "condition_not_met"
+    person.attend_training("CFP", date(2020, 4, 1), NOW)
+    assert person.prepare_payment("r2", 2, "Gao", date(2020, 6, 1), "d2", NOW).amount == 180_000
+    assert person.earlier_request("r1", 1) is not None
 
 
-def test_each_tranche_waiting_for_a_visit_waits_for_a_visit_of_its_own() -> None:
-    tranches = [
-        TrancheDue(1, 100, START, "follow_up_visit", True),
-        TrancheDue(2, 100, START, "follow_up_visit", False),
-    ]
-    with pytest.raises(RuleViolated, match="visit 2"):
-        check_payable("active", FREE, tranches, 2, START, Progress(False, 1))
-    assert check_payable("active", FREE, tranches, 2, START, Progress(False, 2)).number == 2
+def test_a_child_noted_by_screening_is_barred_and_an_active_beneficiary_leaves_with_the_rest_released() -> (
+    None
+):
+    person = enrolled(waiting())
+    person.pay(person.prepare_payment("r1", 1, "Gao", START, "d1", NOW))
+
+    release = person.note_screening(
+        ScreeningOutcomeNoted("P-1", "d2", "child_protection", "Gao", "M", "combatant", "CMA", "soldat"), AT
+    )
+
+    assert (person.stage, person.barred) == ("withdrawn", True)
+    assert release is not None
+    assert (release.commitment_id, release.amount) == ("c1", D(300_000))
+    with pytest.raises(RuleViolated) as refused:
+        person.check_may_draw()
+    assert refused.value.rule == "not_eligible"
 
 
 @pytest.mark.parametrize(
-    ("status", "standing", "rule"),
+    ("noted", "rule"),
     [
-        ("active", Standing(barred=False, integration_active=True, holds=0), "active_in_integration"),
-        ("active", Standing(barred=False, integration_active=False, holds=1), "benefits_held"),
-        ("dropped_out", FREE, "not_active"),
+        (IntegrationStatusNoted("P-1", "accepted", False, START), "active_in_integration"),
+        (BenefitsHoldNoted("P-1", "v-1", "vetting_pending"), "benefits_held"),
     ],
 )
-def test_nothing_is_paid_to_someone_integrated_held_or_gone(
-    status: str, standing: Standing, rule: str
+def test_nothing_is_paid_to_someone_integrated_or_held(
+    noted: IntegrationStatusNoted | BenefitsHoldNoted, rule: str
 ) -> None:
+    person = enrolled(waiting())
+    if isinstance(noted, IntegrationStatusNoted):
+        person.note_integration(noted, AT)
+    else:
+        person.note_hold(noted, AT)
     with pytest.raises(RuleViolated) as refused:
-        check_payable(status, standing, dues(False), 1, START, Progress(False, 0))
+        person.prepare_payment("r1", 1, "Gao", START, "d1", NOW)
     assert refused.value.rule == rule
 
 
 def test_a_round_lists_no_more_than_its_size_per_region() -> None:
-    the_round = Round("2020-roadmap", ("Gao", "Kidal"), 300)
-    the_round.check_listing("Gao", 299)
+    the_round = Round.open(VolunteerRoundOpened("2020-roadmap", "Roadmap", ("Gao", "Kidal"), 300, START), AT)
+    the_round.replay([RoundPlacesTaken("2020-roadmap", "Gao", 299, START)])
+
+    the_round.check_place("Gao", Counter())
     with pytest.raises(RuleViolated, match="300"):
-        the_round.check_listing("Gao", 300)
+        the_round.check_place("Gao", Counter({"Gao": 1}))
     with pytest.raises(RuleViolated):
-        the_round.check_listing("Mopti", 0)
+        the_round.check_place("Mopti", Counter())
