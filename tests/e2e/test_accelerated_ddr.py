@@ -7,6 +7,8 @@ pathway's figures must reconcile with what the run did.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from ddr_runtime.auth.roles import Role
@@ -45,8 +47,8 @@ async def test_the_accelerated_ddr_reconciles_from_lists_to_units_reinsertion_an
     # Gao's strength after the desertions, in thirds figures as of the date shown.
     assert result.gao["strength"]["CMA"] == result.gao["strength"]["Platform"] - len(outcome.deserters)
     # The ledger committed and paid the first tranche of every enrolled person, and never went negative.
-    assert result.ledger["disbursed"] > 0
-    assert result.ledger["committed"] >= result.ledger["disbursed"]
+    assert Decimal(result.ledger["disbursed"]) > 0
+    assert Decimal(result.ledger["committed"]) >= Decimal(result.ledger["disbursed"])
 
     # A deserter's path tells their story in order, with who decided.
     steps = [step["type"].split(".")[2] for step in result.sample_path["steps"]]
