@@ -12,10 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from ddr_reinsertion.domain import commands as c
-from ddr_reinsertion.domain.beneficiary import Beneficiary, Choice, Payment, Release
+from ddr_reinsertion.domain.beneficiary import Beneficiary, Choice, Payment
 from ddr_reinsertion.domain.catalogue import Package, PackageTerms
 from ddr_reinsertion.domain.events import BudgetLineOpened, VolunteerListed, VolunteerRoundOpened
 from ddr_reinsertion.domain.ledger import BudgetLine
@@ -24,6 +23,7 @@ from ddr_reinsertion.domain.values import PlannedTranche
 from ddr_reinsertion.service_layer.bulk import decide_items
 from ddr_reinsertion.service_layer.desk import (
     Desk,
+    Touched,
     beneficiary_stream,
     line_stream,
     package_stream,
@@ -31,7 +31,7 @@ from ddr_reinsertion.service_layer.desk import (
 )
 from ddr_runtime.eventstore.store import Causation
 from ddr_runtime.eventstore.unit import ItemOutcome, Session
-from ddr_runtime.kernel import Aggregate, AlreadyDone, Recording, UnknownRecord
+from ddr_runtime.kernel import AlreadyDone, Recording, UnknownRecord
 
 
 def new_id() -> str:
@@ -50,49 +50,6 @@ class Enrolled:
     amount: Decimal
     tranches: tuple[PlannedTranche, ...]
     visits_due: tuple[date, ...]
-
-
-class Touched:
-    """The aggregates one command decides on, each loaded once, all saved in one append."""
-
-    def __init__(self, desk: Desk, session: Session) -> None:
-        self.desk, self.session = desk, session
-        self.people: dict[str, Beneficiary] = {}
-        self.lines: dict[str, BudgetLine] = {}
-        self.packages: dict[str, Package] = {}
-
-    async def load_people(self, person_ids: Sequence[str]) -> None:
-        missing = [p for p in dict.fromkeys(person_ids) if p not in self.people]
-        if missing:
-            self.people.update(await self.desk.beneficiaries(self.session, missing))
-
-    async def person(self, person_id: str) -> Beneficiary:
-        await self.load_people([person_id])
-        return self.people[person_id]
-
-    async def line(self, line_id: str) -> BudgetLine:
-        if line_id not in self.lines:
-            self.lines[line_id] = await self.desk.line(self.session, line_id)
-        line = self.lines[line_id]
-        if line.version == 0:
-            raise UnknownRecord("budget_line", line_id)
-        return line
-
-    async def package(self, package_id: str) -> Package:
-        if package_id not in self.packages:
-            self.packages[package_id] = await self.session.load(package_stream(package_id), Package)
-        return self.packages[package_id]
-
-    async def release(self, release: Release | None, at_person: Beneficiary) -> None:
-        if release is not None:
-            line = await self.line(release.line_id)
-            line.release(release.commitment_id, release.amount, at_person.at)
-
-    async def save(self, causation: Causation, *also: tuple[Aggregate[Any], str, str]) -> None:
-        items: list[tuple[Aggregate[Any], str, str]] = list(also)
-        items += [(p, beneficiary_stream(pid), pid) for pid, p in self.people.items()]
-        items += [(line, line_stream(lid), lid) for lid, line in self.lines.items()]
-        await self.session.save_many(items, causation)
 
 
 # -- rounds ---------------------------------------------------------------------------------------------
@@ -126,10 +83,9 @@ async def list_volunteers(
 ) -> list[ItemOutcome[str]]:
     """Volunteers on a round's list, each waiting for enrolment; no region beyond its size per region."""
 
-    async def work(session: Session) -> list[ItemOutcome[str]]:
-        the_round = await session.load_existing(round_stream(round_id), Round, "round", round_id)
+    async def work(touched: Touched) -> list[ItemOutcome[str]]:
+        the_round = await touched.session.load_existing(round_stream(round_id), Round, "round", round_id)
         at = recording.moment(listed_on, after=the_round.opened_at, after_what="the round's opening")
-        touched = Touched(desk, session)
         await touched.load_people([v.person_id for v in volunteers])
         taking: Counter[str] = Counter()
         seen: set[str] = set()
@@ -151,7 +107,7 @@ async def list_volunteers(
         await touched.save(causation, (the_round, round_stream(round_id), round_id))
         return outcomes
 
-    return await desk.unit.run(work)
+    return await desk.run(work)
 
 
 # -- catalogue and budget lines -------------------------------------------------------------------------
@@ -187,13 +143,14 @@ async def open_budget_line(
 
 
 async def receive_funds(desk: Desk, cmd: c.ReceiveFunds, recording: Recording, causation: Causation) -> int:
-    async def work(session: Session) -> int:
-        line = await Touched(desk, session).line(cmd.line_id)
+    async def work(touched: Touched) -> int:
+        line = await touched.line(cmd.line_id)
         at = recording.moment(cmd.received_on, after=line.opened_at, after_what="the line's opening")
         line.receive(cmd.amount, cmd.reference, at)
-        return await session.save(line, line_stream(cmd.line_id), cmd.line_id, causation)
+        await touched.save(causation)
+        return line.version
 
-    return await desk.unit.run(work)
+    return await desk.run(work)
 
 
 # -- enrolment ------------------------------------------------------------------------------------------
@@ -235,8 +192,7 @@ async def enrol(
 ) -> list[ItemOutcome[Enrolled]]:
     """Counselling and choice for each person: enrolment, profile, package granted and funds committed."""
 
-    async def work(session: Session) -> list[ItemOutcome[Enrolled]]:
-        touched = Touched(desk, session)
+    async def work(touched: Touched) -> list[ItemOutcome[Enrolled]]:
         await touched.load_people([cmd.person_id for cmd in commands])
         seen: set[str] = set()
 
@@ -251,18 +207,17 @@ async def enrol(
         await touched.save(causation)
         return outcomes
 
-    return await desk.unit.run(work)
+    return await desk.run(work)
 
 
 async def enrol_one(desk: Desk, cmd: c.Enrol, recording: Recording, causation: Causation) -> Enrolled:
-    async def work(session: Session) -> Enrolled:
-        touched = Touched(desk, session)
+    async def work(touched: Touched) -> Enrolled:
         await touched.load_people([cmd.person_id])
         enrolled = await _enrol_one(touched, cmd, recording)
         await touched.save(causation)
         return enrolled
 
-    return await desk.unit.run(work)
+    return await desk.run(work)
 
 
 # -- disbursements --------------------------------------------------------------------------------------
@@ -300,8 +255,7 @@ async def disburse(
     """Pay tranches, each exactly once: a request id seen before answers what it paid then; a tranche
     already paid under another request is refused; the budget line's cash never goes below zero."""
 
-    async def work(session: Session) -> list[ItemOutcome[Payment]]:
-        touched = Touched(desk, session)
+    async def work(touched: Touched) -> list[ItemOutcome[Payment]]:
         await touched.load_people([cmd.person_id for cmd in commands])
         in_request: set[tuple[str, int]] = set()
         outcomes = await decide_items(
@@ -310,18 +264,17 @@ async def disburse(
         await touched.save(causation)
         return outcomes
 
-    return await desk.unit.run(work)
+    return await desk.run(work)
 
 
 async def disburse_one(desk: Desk, cmd: c.Disburse, recording: Recording, causation: Causation) -> Payment:
-    async def work(session: Session) -> Payment:
-        touched = Touched(desk, session)
+    async def work(touched: Touched) -> Payment:
         await touched.load_people([cmd.person_id])
         payment = await _pay_one(touched, cmd, recording, set())
         await touched.save(causation)
         return payment
 
-    return await desk.unit.run(work)
+    return await desk.run(work)
 
 
 # -- follow-up ------------------------------------------------------------------------------------------
@@ -343,22 +296,20 @@ async def record_training(
 async def record_visit(desk: Desk, cmd: c.RecordVisit, recording: Recording, causation: Causation) -> None:
     """A follow-up visit; ``dropped_out`` ends participation and releases the unpaid rest."""
 
-    async def work(session: Session) -> None:
-        touched = Touched(desk, session)
+    async def work(touched: Touched) -> None:
         person = await touched.person(cmd.person_id)
         await touched.release(person.visit(cmd.visit_id, cmd.outcome, cmd.visited_on, recording), person)
         await touched.save(causation)
 
-    await desk.unit.run(work)
+    await desk.run(work)
 
 
 async def end_participation(
     desk: Desk, cmd: c.EndParticipation, recording: Recording, causation: Causation
 ) -> None:
-    async def work(session: Session) -> None:
-        touched = Touched(desk, session)
+    async def work(touched: Touched) -> None:
         person = await touched.person(cmd.person_id)
         await touched.release(person.end(cmd.reason, cmd.effective_on, recording), person)
         await touched.save(causation)
 
-    await desk.unit.run(work)
+    await desk.run(work)

@@ -23,8 +23,7 @@ from ddr_reinsertion.domain.events import (
     IntegrationStatusNoted,
     ScreeningOutcomeNoted,
 )
-from ddr_reinsertion.service_layer.desk import Desk
-from ddr_reinsertion.service_layer.handlers import Touched
+from ddr_reinsertion.service_layer.desk import Desk, Touched
 from ddr_runtime.eventstore.store import Causation
 from ddr_runtime.eventstore.unit import Session
 from ddr_runtime.messaging.consumer import ReceivedEvent
