@@ -46,6 +46,7 @@ from ddr_runtime.config import Settings
 from ddr_runtime.eventstore.schema import events as events_table
 from ddr_runtime.eventstore.store import Causation, NewEvent
 from ddr_runtime.kernel import Recording
+from ddr_runtime.service import ServiceRuntime
 from ddr_testkit.upstream import UpstreamService, create_namespace_topics, new_namespace
 from tests.bench import BenchEnv, Figure, machine_info, now_iso, package_versions
 
@@ -132,17 +133,17 @@ def settings_for(env: BenchEnv, database: str, var_dir: Path, namespace: str) ->
     )
 
 
-async def waiting(desk: Desk, limit: int) -> list[str]:
-    async with desk.unit.reading() as conn:
+async def waiting(runtime: ServiceRuntime, limit: int) -> list[str]:
+    async with runtime.engine.connect() as conn:
         rows = await conn.execute(
             select(beneficiaries.c.person_id).where(beneficiaries.c.stage == "waiting").limit(limit)
         )
         return [row.person_id for row in rows]
 
 
-async def arrived(desk: Desk) -> int:
+async def arrived(runtime: ServiceRuntime) -> int:
     """How many outcomes the consumer has noted (people past stage ``none``)."""
-    async with desk.unit.reading() as conn:
+    async with runtime.engine.connect() as conn:
         query = select(func.count()).select_from(beneficiaries).where(beneficiaries.c.stage != "none")
         return int((await conn.execute(query)).scalar_one())
 
@@ -226,10 +227,11 @@ async def reinsertion_run(env: BenchEnv, size: int) -> ReinsertionRun:
         try:
             app = build_app(settings)
             desk: Desk = app.state.desk
+            runtime: ServiceRuntime = app.state.runtime
             # Untimed: the catalogue, the budget line, and the screening outcomes on Kafka.
-            await app.state.runtime.keystore.create_schema()
-            await desk.unit.store.create_schema()
-            async with desk.unit.engine.begin() as conn:
+            await runtime.keystore.create_schema()
+            await runtime.store.create_schema()
+            async with runtime.engine.begin() as conn:
                 await conn.run_sync(metadata.create_all)
             await setup(desk)
             await publish_outcomes(settings, size)
@@ -240,9 +242,9 @@ async def reinsertion_run(env: BenchEnv, size: int) -> ReinsertionRun:
                 done = 0
                 committed = disbursed = D(0)
                 while done < size:
-                    if consumed_at is None and await arrived(desk) >= size:
+                    if consumed_at is None and await arrived(runtime) >= size:
                         consumed_at = time.perf_counter()
-                    ready = await waiting(desk, BATCH)
+                    ready = await waiting(runtime, BATCH)
                     if len(ready) < min(BATCH, size - done):
                         await _pause()
                         continue
@@ -256,9 +258,9 @@ async def reinsertion_run(env: BenchEnv, size: int) -> ReinsertionRun:
                     await _pause()
                 finished = time.perf_counter()
             env.progress.remove_task(task)
-            async with desk.unit.reading() as conn:
+            async with runtime.engine.connect() as conn:
                 stored = (await conn.execute(select(func.count()).select_from(events_table))).scalar_one()
-            line = await Queries(desk.unit.engine).budget_line("wb-2019")
+            line = await Queries(runtime.engine, runtime.store).budget_line("wb-2019")
             if (line["committed"], line["disbursed"]) != (committed, disbursed):
                 raise RuntimeError(f"the ledger does not reconcile: {line} against {committed}, {disbursed}")
             on_kafka = kafka_end_offsets(env.kafka_bootstrap_servers, settings.events_topic("reinsertion"))

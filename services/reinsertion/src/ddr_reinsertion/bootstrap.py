@@ -18,6 +18,7 @@ from ddr_contracts.events import EventRegistry
 from ddr_reinsertion.adapters.projections import ReinsertionProjection
 from ddr_reinsertion.adapters.queries import Queries
 from ddr_reinsertion.adapters.tables import READ_MODEL, metadata
+from ddr_reinsertion.adapters.warm import WarmStreams
 from ddr_reinsertion.domain import events
 from ddr_reinsertion.entrypoints.api import ROUTERS
 from ddr_reinsertion.entrypoints.consumers import subscribe
@@ -57,8 +58,8 @@ def build_app(
         translation=EventMap.by_name(events, ddr_contracts.reinsertion),
         notify=runtime.relay.notify,
     )
-    desk = Desk(unit)
-    subscribe(runtime, settings, desk)
+    desk = Desk(unit, WarmStreams())
+    subscribe(runtime, settings, unit, desk)
     app = create_service_app(
         runtime,
         ROUTERS,
@@ -68,7 +69,7 @@ def build_app(
     )
     app.state.runtime = runtime
     app.state.desk = desk
-    app.state.queries = Queries(runtime.engine)
+    app.state.queries = Queries(runtime.engine, runtime.store)
     return app
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ddr_contracts.reinsertion import CounsellingProfileRecorded
 from ddr_reinsertion.adapters.tables import (
     beneficiaries,
     budget_lines,
@@ -21,6 +22,7 @@ from ddr_reinsertion.adapters.tables import (
     tranches,
     visits,
 )
+from ddr_runtime.eventstore.store import EventStore
 from ddr_runtime.kernel import UnknownRecord
 
 COUNTS = ("waiting", "active", "completed", "dropped_out", "ever_enrolled", "faga")
@@ -79,6 +81,13 @@ def _cell(row: Any, *keys: str) -> dict[str, Any]:
 @dataclass(frozen=True)
 class Queries:
     engine: AsyncEngine
+    store: EventStore
+
+    async def counselling_profile(self, person_id: str) -> dict[str, Any] | None:
+        """The latest profile, opened from the person's stream (``area_of_return`` None once erased)."""
+        history = await self.store.read_stream(f"beneficiary-{person_id}")
+        profiles = [e.event for e in history if isinstance(e.event, CounsellingProfileRecorded)]
+        return profiles[-1].model_dump(mode="json") if profiles else None
 
     async def _all(self, query: Select[Any]) -> list[Any]:
         async with self.engine.connect() as conn:

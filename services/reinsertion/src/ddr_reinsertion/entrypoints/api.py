@@ -21,7 +21,7 @@ from ddr_reinsertion.domain.catalogue import PackageTerms
 from ddr_reinsertion.domain.values import TrancheTerms
 from ddr_reinsertion.entrypoints import schemas as s
 from ddr_reinsertion.entrypoints.roles import AggregateReader, CaseReader, Finance, Officer, ProfileReader
-from ddr_reinsertion.service_layer import handlers, views
+from ddr_reinsertion.service_layer import handlers
 from ddr_reinsertion.service_layer.desk import Desk
 from ddr_reinsertion.service_layer.handlers import Enrolled
 from ddr_reinsertion.service_layer.views import ReadModel
@@ -228,9 +228,9 @@ async def beneficiary(person_id: str, principal: CaseReader, queries: Queries) -
 
 
 @people.get("/beneficiaries/{person_id}/profile")
-async def profile(person_id: str, principal: ProfileReader, queries: Queries, desk: Reinsertion) -> Response:
+async def profile(person_id: str, principal: ProfileReader, queries: Queries) -> Response:
     await check_region(principal, queries, person_id)
-    found = await views.counselling_profile(desk, person_id)
+    found = await queries.counselling_profile(person_id)
     if found is None:
         raise UnknownRecord("counselling_profile", person_id)
     return answer(found)

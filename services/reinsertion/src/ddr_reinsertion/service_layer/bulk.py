@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import TypeVar
 
-from ddr_runtime.eventstore.unit import BulkRefused, ItemOutcome, refusal
+from ddr_runtime.eventstore.ports import BulkRefused, ItemOutcome, refusal
 from ddr_runtime.kernel import DomainError
 
 I = TypeVar("I")  # noqa: E741 - an item of a bulk command

@@ -29,8 +29,7 @@ from ddr_reinsertion.service_layer.desk import (
     package_stream,
     round_stream,
 )
-from ddr_runtime.eventstore.store import Causation
-from ddr_runtime.eventstore.unit import ItemOutcome, Session
+from ddr_runtime.eventstore.ports import AggregateSession, Causation, ItemOutcome
 from ddr_runtime.kernel import AlreadyDone, Recording, UnknownRecord
 
 
@@ -58,7 +57,7 @@ class Enrolled:
 async def open_round(desk: Desk, cmd: c.OpenRound, recording: Recording, causation: Causation) -> int:
     at = recording.moment(cmd.opened_on)
 
-    async def work(session: Session) -> int:
+    async def work(session: AggregateSession) -> int:
         existing = await session.load(round_stream(cmd.round_id), Round)
         existing.check_new()
         opened = VolunteerRoundOpened(
@@ -116,7 +115,7 @@ async def list_volunteers(
 async def publish_package(desk: Desk, terms: PackageTerms, causation: Causation) -> int:
     """Publish the next version of ``terms.package_id``; its version number."""
 
-    async def work(session: Session) -> int:
+    async def work(session: AggregateSession) -> int:
         package = await session.load(package_stream(terms.package_id), Package)
         version = package.publish(terms)
         await session.save(package, package_stream(terms.package_id), terms.package_id, causation)
@@ -130,7 +129,7 @@ async def open_budget_line(
 ) -> int:
     at = recording.moment(cmd.opened_on)
 
-    async def work(session: Session) -> int:
+    async def work(session: AggregateSession) -> int:
         (await desk.line(session, cmd.line_id)).check_new()
         opened = BudgetLineOpened(
             cmd.line_id, cmd.funding_source, cmd.title, cmd.currency, cmd.allotted, cmd.opened_on
@@ -283,7 +282,7 @@ async def disburse_one(desk: Desk, cmd: c.Disburse, recording: Recording, causat
 async def record_training(
     desk: Desk, cmd: c.RecordTraining, recording: Recording, causation: Causation
 ) -> int:
-    async def work(session: Session) -> int:
+    async def work(session: AggregateSession) -> int:
         person = await session.load_existing(
             beneficiary_stream(cmd.person_id), Beneficiary, "beneficiary", cmd.person_id
         )

@@ -14,6 +14,8 @@ someone and its event arriving here (see docs/reinsertion.md).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from ddr_contracts.integration import CandidateAccepted, CandidateWithdrawn, ServiceStatusChanged
 from ddr_contracts.screening import BenefitsHeld, BenefitsReleased, ScreeningOutcomeDecided
@@ -24,9 +26,10 @@ from ddr_reinsertion.domain.events import (
     ScreeningOutcomeNoted,
 )
 from ddr_reinsertion.service_layer.desk import Desk, Touched
-from ddr_runtime.eventstore.store import Causation
-from ddr_runtime.eventstore.unit import Session
-from ddr_runtime.messaging.consumer import ReceivedEvent
+from ddr_runtime.eventstore.ports import AggregateSession, Causation
+
+Heard = tuple[Any, datetime]
+"""Another service's contract event and the business time it gave it."""
 
 SCREENING_EVENTS = frozenset(e.name for e in (ScreeningOutcomeDecided, BenefitsHeld, BenefitsReleased))
 INTEGRATION_EVENTS = frozenset(e.name for e in (CandidateAccepted, CandidateWithdrawn, ServiceStatusChanged))
@@ -50,19 +53,17 @@ class Policies:
     def __init__(self, desk: Desk) -> None:
         self.desk = desk
 
-    async def note(self, session: Session, batch: Sequence[ReceivedEvent], source: str) -> None:
+    async def note(self, session: AggregateSession, batch: Sequence[Heard], source: str) -> None:
         """The batch's facts in order, each on its person; all of them saved in one append, in the
         consumer's transaction (``session``)."""
         touched = Touched(self.desk, session)
-        await touched.load_people([r.event.person_id for r in batch if hasattr(r.event, "person_id")])
-        for received in batch:
-            await self._apply(touched, received)
+        await touched.load_people([event.person_id for event, _ in batch if hasattr(event, "person_id")])
+        for event, at in batch:
+            await self._apply(touched, event, at)
         await touched.save(Causation(actor=f"policy:{source}"))
-        self.desk.unit.notify()
 
     @staticmethod
-    async def _apply(touched: Touched, received: ReceivedEvent) -> None:
-        event, at = received.event, received.envelope.occurredat
+    async def _apply(touched: Touched, event: Any, at: datetime) -> None:
         if isinstance(event, ScreeningOutcomeDecided):
             person = await touched.person(event.person_id)
             noted = ScreeningOutcomeNoted(

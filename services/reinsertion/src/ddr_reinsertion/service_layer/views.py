@@ -1,13 +1,10 @@
-"""What the entry points read: the read model's questions (answered by an adapter the bootstrap wires in)
+"""What the entry points read (answered by an adapter the bootstrap wires in): the read model's questions,
 and the counselling profile, read from the person's own encrypted events."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any, Protocol
-
-from ddr_reinsertion.domain.events import CounsellingProfileRecorded
-from ddr_reinsertion.service_layer.desk import Desk, beneficiary_stream
 
 
 class ReadModel(Protocol):
@@ -38,10 +35,6 @@ class ReadModel(Protocol):
 
     async def dashboard(self, regions: frozenset[str]) -> dict[str, Any]: ...
 
-
-async def counselling_profile(desk: Desk, person_id: str) -> CounsellingProfileRecorded | None:
-    """The latest profile, opened from the person's stream (``area_of_return`` is None once erased)."""
-    async with desk.unit.transaction() as session:
-        history = await desk.unit.store.read_stream(beneficiary_stream(person_id), conn=session.conn)
-    profiles = [e for e, _ in desk.unit.history(history) if isinstance(e, CounsellingProfileRecorded)]
-    return profiles[-1] if profiles else None
+    async def counselling_profile(self, person_id: str) -> dict[str, Any] | None:
+        """The latest profile, opened from the person's own events (``area_of_return`` None once erased)."""
+        ...
