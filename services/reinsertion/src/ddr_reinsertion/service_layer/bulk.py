@@ -21,8 +21,9 @@ T = TypeVar("T")
 
 
 async def decide_items(
-    items: Sequence[I], decide: Callable[[I], Awaitable[T]], *, atomic: bool
+    items: Sequence[I], decide: Callable[[I], Awaitable[T]], key: Callable[[I], str], *, atomic: bool
 ) -> list[ItemOutcome[T]]:
+    """Each item decided in turn; ``key`` names what an item is about (its person) in a refusal."""
     outcomes: list[ItemOutcome[T]] = []
     for index, item in enumerate(items):
         try:
@@ -33,5 +34,7 @@ async def decide_items(
             outcomes.append(ItemOutcome(index, "recorded", result))
     if atomic and any(outcome.status == "refused" for outcome in outcomes):
         # Nothing is recorded: the valid items are answered without what they would have recorded.
-        raise BulkRefused([replace(outcome, result=None) for outcome in outcomes])
+        raise BulkRefused(
+            [replace(outcome, result=None) for outcome in outcomes], [key(item) for item in items]
+        )
     return outcomes

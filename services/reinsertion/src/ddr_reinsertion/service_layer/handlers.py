@@ -101,7 +101,7 @@ async def list_volunteers(
             taking[v.region] += 1
             return v.region
 
-        outcomes = await decide_items(volunteers, one, atomic=atomic)
+        outcomes = await decide_items(volunteers, one, lambda v: v.person_id, atomic=atomic)
         the_round.take(taking, listed_on, at)
         await touched.save(causation, (the_round, round_stream(round_id), round_id))
         return outcomes
@@ -202,7 +202,7 @@ async def enrol(
             seen.add(cmd.person_id)
             return enrolled
 
-        outcomes = await decide_items(commands, one, atomic=atomic)
+        outcomes = await decide_items(commands, one, lambda cmd: cmd.person_id, atomic=atomic)
         await touched.save(causation)
         return outcomes
 
@@ -258,7 +258,10 @@ async def disburse(
         await touched.load_people([cmd.person_id for cmd in commands])
         in_request: set[tuple[str, int]] = set()
         outcomes = await decide_items(
-            commands, lambda cmd: _pay_one(touched, cmd, recording, in_request), atomic=atomic
+            commands,
+            lambda cmd: _pay_one(touched, cmd, recording, in_request),
+            lambda cmd: cmd.person_id,
+            atomic=atomic,
         )
         await touched.save(causation)
         return outcomes

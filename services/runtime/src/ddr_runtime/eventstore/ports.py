@@ -62,12 +62,17 @@ class ItemOutcome(Generic[T]):
 
 
 class BulkRefused(DomainError):
-    """An all-or-nothing bulk command with refused items: nothing was recorded."""
+    """An all-or-nothing bulk command with refused items: nothing was recorded. ``keys``: what each item
+    names (a person, a case), in the items' order, so the answer names the item it refuses."""
 
-    def __init__(self, outcomes: Sequence[ItemOutcome[Any]]) -> None:
+    def __init__(self, outcomes: Sequence[ItemOutcome[Any]], keys: Sequence[str | None] = ()) -> None:
         refused = [o for o in outcomes if o.status == "refused"]
         super().__init__("bulk-refused", f"{len(refused)} item(s) refused; nothing was recorded")
         self.outcomes = list(outcomes)
+        self.keys = list(keys)
+
+    def key(self, index: int) -> str | None:
+        return self.keys[index] if index < len(self.keys) else None
 
 
 def refusal(index: int, error: DomainError) -> ItemOutcome[Any]:

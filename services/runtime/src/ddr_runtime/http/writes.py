@@ -229,7 +229,7 @@ def install_domain_problems(app: FastAPI) -> None:
         if isinstance(exc, BulkRefused):
             refused = [o for o in exc.outcomes if o.status == "refused"]
             errors = [FieldError(f"body.items[{o.index}]", f"{o.rule}: {o.detail}") for o in refused]
-            extensions["items"] = bulk_answer(exc.outcomes).model_dump()["items"]
+            extensions["items"] = bulk_answer(exc.outcomes, key=exc.key).model_dump()["items"]
         return problem_response(
             status=problem.status,
             title=problem.title,
