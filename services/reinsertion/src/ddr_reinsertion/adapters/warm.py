@@ -5,9 +5,13 @@ A budget line's stream grows by one event per commitment and per tranche paid (3
 replaying them from the start for every command would cost more than deciding. So the aggregates a command
 saved are kept once its transaction has committed, each at the version it was saved at. A load asks the
 store for the streams' last versions (one query for a batch): an aggregate whose stream has not moved is used
-as kept (a copy), one that moved is brought up to date with the events after its version, and anything not
-kept is replayed from the store. Only committed history is kept, so a kept version is never one that was
-rolled back.
+as kept, one that moved is brought up to date with the events after its version, and anything not kept is
+replayed from the store. Only committed history is kept, so a kept version is never one that was rolled back.
+
+A budget line is shared by every command of its offices: each load takes a copy (its state is a handful of
+amounts). A beneficiary is touched by one command at a time: a load takes it out, and the command that saves
+it puts it back once committed (copying a person's timetable and payments would cost more than it saves); a
+second command on the same person meanwhile replays the person's short stream.
 """
 
 from __future__ import annotations
@@ -18,11 +22,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
+from ddr_reinsertion.domain.ledger import BudgetLine
 from ddr_runtime.eventstore.ports import AggregateSession
 from ddr_runtime.eventstore.unit import Session
 from ddr_runtime.kernel import Aggregate
 
 A = TypeVar("A", bound=Aggregate[Any])
+
+
+def _shared(aggregate: Aggregate[Any]) -> bool:
+    return isinstance(aggregate, BudgetLine)
 
 
 @dataclass
@@ -42,13 +51,13 @@ class WarmStreams:
         heads = await session.unit.store.stream_versions(known, conn=session.conn) if known else {}
         found: dict[str, A] = {}
         for stream_id in known:
-            kept: A = self.kept[stream_id]  # type: ignore[assignment]
-            head = heads.get(stream_id, 0)
-            if head < kept.version:
+            kept = cast(A, self.kept[stream_id])
+            head, version = heads.get(stream_id, 0), kept.version
+            if head < version:
                 continue  # cannot happen to committed history; replayed whole below all the same
-            aggregate = copy.deepcopy(kept)
-            if head > kept.version:
-                tail = await session.unit.store.read_stream(stream_id, after=kept.version, conn=session.conn)
+            aggregate = copy.deepcopy(kept) if _shared(kept) else cast(A, self.kept.pop(stream_id))
+            if head > version:
+                tail = await session.unit.store.read_stream(stream_id, after=version, conn=session.conn)
                 aggregate.replay(session.unit.history(tail))
             found[stream_id] = aggregate
         missing = [stream_id for stream_id in ids if stream_id not in found]
@@ -57,9 +66,10 @@ class WarmStreams:
         return found
 
     def keep(self, stream_id: str, aggregate: Aggregate[Any]) -> None:
+        """An aggregate as committed; the caller no longer changes it."""
         if aggregate.version == 0 or aggregate.pending:
             return
-        self.kept[stream_id] = copy.deepcopy(aggregate)
+        self.kept[stream_id] = copy.deepcopy(aggregate) if _shared(aggregate) else aggregate
         self.kept.move_to_end(stream_id)
         while len(self.kept) > self.limit:
             self.kept.popitem(last=False)
