@@ -51,10 +51,11 @@ class WarmStreams:
         heads = await session.unit.store.stream_versions(known, conn=session.conn) if known else {}
         found: dict[str, A] = {}
         for stream_id in known:
-            kept = cast(A, self.kept[stream_id])
-            head, version = heads.get(stream_id, 0), kept.version
-            if head < version:
-                continue  # cannot happen to committed history; replayed whole below all the same
+            kept = cast(A | None, self.kept.get(stream_id))  # another command may have taken it meanwhile
+            head = heads.get(stream_id, 0)
+            if kept is None or head < kept.version:
+                continue  # replayed from the store below (a kept version ahead of the store cannot happen)
+            version = kept.version
             aggregate = copy.deepcopy(kept) if _shared(kept) else cast(A, self.kept.pop(stream_id))
             if head > version:
                 tail = await session.unit.store.read_stream(stream_id, after=version, conn=session.conn)
