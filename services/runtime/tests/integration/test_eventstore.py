@@ -86,6 +86,21 @@ async def test_every_append_has_its_outbox_entry_in_the_same_commit(store: Event
     assert ids == {s.envelope.id for s in stored}
 
 
+async def test_an_outbox_id_is_never_given_again_once_its_row_is_deleted(store: EventStore) -> None:
+    """The relay skips ids it is still deleting: a reused id would publish a stream's later events first."""
+    await store.append("person-1", 0, [listed("p1"), note("p1", 1)], ACTOR)
+    async with store.engine.begin() as conn:
+        published = list((await conn.execute(select(outbox.c.id))).scalars())
+        await conn.execute(outbox.delete())
+
+    await store.append("person-2", 0, [listed("p2")], ACTOR)
+
+    async with store.engine.connect() as conn:
+        fresh = list((await conn.execute(select(outbox.c.id))).scalars())
+    assert len(fresh) == 1
+    assert fresh[0] > max(published)
+
+
 async def test_global_reader_misses_nothing_while_writers_commit_out_of_order(store: EventStore) -> None:
     writers, per_writer = 8, 25
     written: set[str] = set()

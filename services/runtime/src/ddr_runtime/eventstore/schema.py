@@ -50,6 +50,9 @@ outbox = Table(
     Column("id", Position, primary_key=True, autoincrement=True),
     Column("event_id", String(36), nullable=False, unique=True),
     Column("topic", String(200), nullable=False),
+    # Never reuse an id once its row is deleted: the relay skips the ids it is still deleting, and a reused
+    # id would hide a new event behind them (SQLite otherwise restarts at max(rowid) + 1 in an empty table).
+    sqlite_autoincrement=True,
 )
 
 inbox = Table(
