@@ -279,6 +279,27 @@ async def test_redelivered_events_change_nothing(
     assert [lag for lag in lags if lag is not None] == [0.0], "consumer lag is reported, and caught up"
 
 
+async def test_two_drains_of_one_relay_at_once_publish_each_event_once(
+    writer_store: EventStore, kafka_bootstrap_servers: str, topic: str
+) -> None:
+    """A drain while the relay's own loop publishes (as a service's shutdown does) sends nothing twice."""
+    cause = Causation(actor="test")
+    for person in ("s1", "s2", "s3"):
+        await writer_store.append(
+            person, 0, [NewEvent(SampleNoteAdded(person_id=person, sequence=1), person)], cause
+        )
+    broker = make_broker(kafka_bootstrap_servers, client_id="test-relay-twice")
+    await broker.connect()
+    try:
+        relay = OutboxRelay(writer_store.engine, broker, service="writer")
+        published = await asyncio.gather(relay.drain(), relay.drain())
+    finally:
+        await broker.stop()
+
+    assert sum(published) == 3
+    assert sorted(key for _, key, _ in topic_records(kafka_bootstrap_servers, topic)) == ["s1", "s2", "s3"]
+
+
 async def test_a_poison_message_is_dead_lettered_with_its_reason_and_the_next_is_processed(
     writer_store: EventStore, reader_store: EventStore, kafka_bootstrap_servers: str, topic: str
 ) -> None:

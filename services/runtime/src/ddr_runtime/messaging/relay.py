@@ -59,6 +59,8 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._idle_seconds = idle_seconds
         self._wake = asyncio.Event()
+        # One batch at a time: a drain while the run loop publishes would read and send the same rows twice.
+        self._batch = asyncio.Lock()
         self._deleting: asyncio.Task[None] | None = None
         self._deleting_ids: list[int] = []
         self._tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer("ddr.relay")
@@ -72,8 +74,13 @@ class OutboxRelay:
 
         The acknowledged batch is deleted in the background while the next one is read and sent; the next
         read skips the rows still being deleted. No cursor: a row committed late, behind rows already
-        published, is simply the oldest row left and goes out next.
+        published, is simply the oldest row left and goes out next. Callers take turns (the run loop and a
+        drain never send the same rows at once).
         """
+        async with self._batch:
+            return await self._publish_batch()
+
+    async def _publish_batch(self) -> int:
         rows = await self._next_batch()
         if not rows:
             await self._finish_delete()
