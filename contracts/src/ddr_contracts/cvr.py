@@ -8,19 +8,26 @@ registration person id, after any merge) so ``pathway`` can show CVR participati
 nothing else of their combatant record is copied here.
 
 Amounts are decimals in the stated currency; ``budget_usd`` is the USD equivalent the caps are checked on.
+Targets are counts (of direct beneficiaries, women and ex-combatants among them): a percent is only how a
+partner may state one, turned into a count once, on submission.
 :class:`WamItemsCollected` lists weapons and ammunition collected by a project's weapons-and-ammunition-
 management component, for the registration weapons register to take into custody.
+
+:class:`PersonRegistrationNoted` and :class:`PersonMergeNoted` are what CVR learnt from the registration topic
+(a person exists; a record was merged into another), recorded in CVR's own history so that linking an
+ex-combatant participant is decided on CVR's events alone. They are CVR's bookkeeping, not steps of anyone's
+path: the person is named ``registered_person_id``, not ``person_id``, which pathway reads as a step.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
-from typing import Annotated, Literal
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from ddr_contracts.events import PERSONAL, DomainEvent, event
+from ddr_contracts.events import PERSONAL, REGISTRY, DomainEvent, event
 
 PartnerKind = Literal["ngo", "consortium"]
 CapacityRating = Literal["weak", "adequate", "strong"]
@@ -85,10 +92,16 @@ class PartnerCapacityAssessed(DomainEvent):
 
 @event
 class ProjectSubmitted(DomainEvent):
-    """A proposal submitted for review (``revision`` 0), or resubmitted after return (``revision`` > 0)."""
+    """A proposal submitted for review (``revision`` 0), or resubmitted after return (``revision`` > 0).
+
+    v2: the project's ``programme`` (one of the programme's configured values: the Community Rehabilitation
+    Programme in central Mali, the northern programme...; ``None`` on submissions recorded in v1), and its
+    targets as counts: ``ex_combatants_target`` and ``women_target`` among ``direct_beneficiaries_target``
+    (v1 had whole percents, which lose people when summed: see the upcaster).
+    """
 
     name = "ddr.cvr.ProjectSubmitted"
-    version = 1
+    version = 2
 
     project_id: str
     partner_id: str
@@ -108,10 +121,27 @@ class ProjectSubmitted(DomainEvent):
     duration_months: int
     planned_start: date
     armed_groups_active: bool
-    ex_combatant_target_percent: int
-    women_target_percent: int
+    programme: str | None
     direct_beneficiaries_target: int
+    ex_combatants_target: int
+    women_target: int
     submitted_on: date
+
+
+def share_of(count: int, percent: Decimal | int) -> int:
+    """``percent`` of ``count`` as a whole number of people, halves rounded up."""
+    return int((Decimal(count) * Decimal(percent) / 100).to_integral_value(ROUND_HALF_UP))
+
+
+@REGISTRY.upcaster(ProjectSubmitted.name, 1)
+def _targets_as_counts(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 → v2: the percents of the direct beneficiaries target become counts; the programme is unknown."""
+    upcast = dict(data)
+    target = int(upcast["direct_beneficiaries_target"])
+    upcast["ex_combatants_target"] = share_of(target, upcast.pop("ex_combatant_target_percent"))
+    upcast["women_target"] = share_of(target, upcast.pop("women_target_percent"))
+    upcast["programme"] = None
+    return upcast
 
 
 @event
@@ -317,3 +347,29 @@ class ParticipantWithdrawn(DomainEvent):
     person_id: str | None = None  # the ex-combatant's registration id, as on enrolment
     withdrawn_on: date
     reason: str
+
+
+# -- what CVR learnt from registration ----------------------------------------------------------------------
+
+
+@event
+class PersonRegistrationNoted(DomainEvent):
+    """Registration announced this person (pre-registered or registered): CVR may link an ex-combatant
+    participant to them. Subject: the person id. Recorded once per person, whatever registration repeats."""
+
+    name = "ddr.cvr.PersonRegistrationNoted"
+    version = 1
+
+    registered_person_id: str
+    noted_from: Literal["PersonPreRegistered", "PersonRegistered"]
+
+
+@event
+class PersonMergeNoted(DomainEvent):
+    """Registration merged this person's record into another's: a link to them goes to the survivor."""
+
+    name = "ddr.cvr.PersonMergeNoted"
+    version = 1
+
+    registered_person_id: str
+    into_person_id: str

@@ -1,48 +1,77 @@
-"""Composition root of the cvr service: the runtime, the service layer, the registration consumer, the app.
+"""Composition root of the cvr service: the runtime, the unit of work and its projections, the read side,
+the registration consumer's policy, the routers.
 
 ``uvicorn --factory ddr_cvr.bootstrap:create_app`` serves it with settings from the environment
-(``DDR_*``, ``DDR_CVR_*``; the programme's caps and targets from ``DDR_CVR_POLICY_*``).
+(``DDR_*``, ``DDR_CVR_*``; the programme's caps, targets and programmes from ``DDR_CVR_POLICY_*``).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from decimal import Decimal
 
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+import ddr_contracts.cvr
 from ddr_contracts.catalog import REGISTRY
 from ddr_contracts.events import EventRegistry
-from ddr_cvr.domain.policy import CvrPolicy
-from ddr_cvr.entrypoints.http_support import install_error_mapping
-from ddr_cvr.entrypoints.routers import cvr_routers
-from ddr_cvr.service_layer.people import REGISTRATION_EVENTS, on_registration_event
-from ddr_cvr.service_layer.startup import prepare
-from ddr_cvr.service_layer.unit import Cvr
+from ddr_cvr.adapters.projections import Projector
+from ddr_cvr.adapters.queries import CvrQueries
+from ddr_cvr.adapters.tables import READ_MODEL, create_read_model
+from ddr_cvr.domain import events
+from ddr_cvr.domain.policy import PROGRAMMES, CvrPolicy
+from ddr_cvr.entrypoints.consumers import REGISTRATION_EVENTS, on_registration_events
+from ddr_cvr.entrypoints.routers import ROUTERS
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings, service_settings
+from ddr_runtime.eventstore.rebuild import ReadModel, rebuild_read_model
+from ddr_runtime.eventstore.store import EventStore
+from ddr_runtime.eventstore.translation import EventMap
+from ddr_runtime.eventstore.unit import Session, UnitOfWork
 from ddr_runtime.service import build_runtime, create_service_app
 
 SERVICE = "cvr"
+log = logging.getLogger(__name__)
 
 
 class PolicySettings(BaseSettings):
-    """The programme's CVR rules as configuration (``DDR_CVR_POLICY_SINGLE_NGO_CAP_USD=100000`` ...)."""
+    """The programme's CVR rules as configuration (``DDR_CVR_POLICY_SINGLE_NGO_CAP_USD=100000`` ...;
+    ``DDR_CVR_POLICY_PROGRAMMES='{"crp": "Community Rehabilitation Programme", ...}'``)."""
 
     model_config = SettingsConfigDict(env_prefix="DDR_CVR_POLICY_", extra="ignore")
 
     single_ngo_cap_usd: Decimal = Decimal(100_000)
     consortium_cap_usd: Decimal = Decimal(300_000)
     max_duration_months: int = 12
-    ex_combatant_target_percent: int = 60
-    women_target_percent: int = 50
+    ex_combatant_target_percent: Decimal = Decimal(60)
+    women_target_percent: Decimal = Decimal(50)
     visit_due_after_days: int = 365
+    programmes: dict[str, str] = dict(PROGRAMMES)
 
     def policy(self) -> CvrPolicy:
         return CvrPolicy(**self.model_dump())
+
+
+def unit_of_work(store: EventStore, notify: Callable[[], None] = lambda: None) -> UnitOfWork:
+    """CVR's unit of work: its store, the read model's projection, its events translated by name."""
+    return UnitOfWork(
+        store,
+        projections=[Projector()],
+        translation=EventMap.by_name(events, ddr_contracts.cvr),
+        notify=notify,
+    )
+
+
+async def prepare_read_model(unit: UnitOfWork) -> None:
+    """The read model's tables, rebuilt from the store when an older version of them was found."""
+    if await create_read_model(unit.engine):
+        log.warning("the CVR read model's tables had an older shape: rebuilding them from the store")
+        await rebuild_read_model(unit, READ_MODEL)
 
 
 def build_app(
@@ -54,27 +83,35 @@ def build_app(
     token_verifier: TokenVerifier | None = None,
 ) -> FastAPI:
     runtime = build_runtime(SERVICE, registry, settings, tracer_provider=tracer_provider)
-    cvr = Cvr(store=runtime.store, policy=policy or PolicySettings().policy(), notify=runtime.relay.notify)
+    policy = policy or PolicySettings().policy()
+    unit = unit_of_work(runtime.store, notify=runtime.relay.notify)
+
+    def session_on(conn: AsyncConnection) -> Session:
+        return Session(unit, conn)
+
     runtime.consume(
         settings.events_topic("registration"),
-        name="cvr-registered-persons",
-        handler=on_registration_event,
+        name="cvr-registration-policy",
+        batch_handler=on_registration_events(session_on),
         event_names=REGISTRATION_EVENTS,
     )
-    app = create_service_app(runtime, cvr_routers(cvr), token_verifier=token_verifier)
-    install_error_mapping(app)
-    app.state.cvr = cvr
-    app.state.runtime = runtime
-
-    runtime_lifespan = app.router.lifespan_context
 
     @asynccontextmanager
-    async def lifespan(served: FastAPI) -> AsyncIterator[None]:
-        await prepare(cvr)  # read-model tables exist before the consumers deliver anything
-        async with runtime_lifespan(served):
-            yield
+    async def read_model_tables(_app: FastAPI) -> AsyncIterator[None]:
+        await prepare_read_model(unit)
+        yield
 
-    app.router.lifespan_context = lifespan
+    app = create_service_app(
+        runtime,
+        ROUTERS,
+        token_verifier=token_verifier,
+        lifespan_hooks=[read_model_tables],
+        read_model=ReadModel(unit, READ_MODEL),
+    )
+    app.state.cvr_unit = unit
+    app.state.cvr_reads = CvrQueries(runtime.store, policy)
+    app.state.cvr_policy = policy
+    app.state.runtime = runtime
     return app
 
 

@@ -1,8 +1,9 @@
 """Read-model tables of the CVR service, in its own database beside its event store.
 
-Derived from the events in the transaction that appends them. ``cvr_figures`` is the report's read model:
-dated deltas (per project and business date) of what the programme counts, so a report as of any date is
-one grouped sum over a few rows per project, never a scan of events or participants. Participants' names
+Derived from CVR's own events in the transaction that appends them, and rebuilt from them (``READ_MODEL``).
+``cvr_figures`` is the report's read model: dated deltas (per project and business date) of what the
+programme counts, so a report as of any date is one grouped sum over a few rows per project, never a scan of
+events or participants. Participants' names
 and telephones are kept only sealed under the participant's own key (``sealed``), never in clear.
 """
 
@@ -19,7 +20,9 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    inspect,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 metadata = MetaData()
@@ -58,9 +61,10 @@ projects = Table(
     Column("duration_months", Integer, nullable=False),
     Column("planned_start", Date, nullable=False),
     Column("armed_groups_active", Boolean, nullable=False),
-    Column("ex_combatant_target_percent", Integer, nullable=False),
-    Column("women_target_percent", Integer, nullable=False),
+    Column("programme", String(60), nullable=True, index=True),  # None: submitted before projects named one
     Column("direct_beneficiaries_target", Integer, nullable=False),
+    Column("ex_combatants_target", Integer, nullable=False),
+    Column("women_target", Integer, nullable=False),
     Column("revision", Integer, nullable=False),
     Column("status", String(40), nullable=False, index=True),
     Column("submitted_on", Date, nullable=False),
@@ -110,13 +114,6 @@ participants = Table(
     Column("version", Integer, nullable=False),
 )
 
-known_persons = Table(
-    "cvr_known_persons",
-    metadata,
-    Column("person_id", String(64), primary_key=True),
-    Column("merged_into", String(64), nullable=True),
-)
-
 figures = Table(
     "cvr_figures",
     metadata,
@@ -131,6 +128,9 @@ figures = Table(
     Column("participants", BigInteger, nullable=False),
     Column("participants_women", BigInteger, nullable=False),
     Column("ex_combatants", BigInteger, nullable=False),
+    Column("target_direct", BigInteger, nullable=False),
+    Column("target_women", BigInteger, nullable=False),
+    Column("target_ex_combatants", BigInteger, nullable=False),
     Index("cvr_figures_effective_on", "effective_on"),
 )
 
@@ -144,9 +144,30 @@ FIGURE_COLUMNS = (
     "participants",
     "participants_women",
     "ex_combatants",
+    "target_direct",
+    "target_women",
+    "target_ex_combatants",
 )
+READ_MODEL = (partners, projects, project_ngos, participants, figures)
+"""Every table the projections write: the read model a rebuild makes again from CVR's own events."""
 
 
-async def create_read_model(engine: AsyncEngine) -> None:
+async def create_read_model(engine: AsyncEngine) -> bool:
+    """Create the read model's tables; True when tables of an older shape were there and were dropped (the
+    read model is then empty: rebuild it from the store)."""
+
+    def create(sync_conn: Connection) -> bool:
+        existing = inspect(sync_conn)
+        stale = [
+            table
+            for table in READ_MODEL
+            if existing.has_table(table.name)
+            and {c["name"] for c in existing.get_columns(table.name)} != {c.name for c in table.columns}
+        ]
+        if stale:
+            metadata.drop_all(sync_conn, tables=list(READ_MODEL))
+        metadata.create_all(sync_conn, tables=list(READ_MODEL))
+        return bool(stale)
+
     async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
+        return await conn.run_sync(create)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
-from ddr_contracts.cvr import CapacityRating, PartnerCapacityAssessed, PartnerKind, PartnerRegistered
-from ddr_contracts.events import DomainEvent
-from ddr_cvr.domain.aggregate import Aggregate
-from ddr_cvr.domain.errors import RuleViolated
+from ddr_cvr.domain.events import PartnerCapacityAssessed, PartnerEvent, PartnerRegistered
+from ddr_cvr.domain.terms import CapacityRating, PartnerKind
+from ddr_cvr.domain.timing import latest, moment_of
+from ddr_runtime.kernel import Aggregate, Recording, RuleViolated
 
 CONSORTIUM_SIZE = (2, 3)
 
@@ -27,13 +27,14 @@ class Capacity:
     notes: str = ""
 
 
-class Partner(Aggregate):
+class Partner(Aggregate[PartnerEvent]):
     def __init__(self) -> None:
         super().__init__()
         self.partner_id = ""
         self.kind: PartnerKind = "ngo"
         self.members: tuple[str, ...] = ()
         self.lead: str | None = None
+        self.registered_at: datetime | None = None
 
     @property
     def ngo_ids(self) -> tuple[str, ...]:
@@ -41,7 +42,9 @@ class Partner(Aggregate):
         return self.members if self.kind == "consortium" else (self.partner_id,)
 
     @classmethod
-    def register_ngo(cls, partner_id: str, display_name: str, regions: tuple[str, ...], on: date) -> Partner:
+    def register_ngo(
+        cls, partner_id: str, display_name: str, regions: tuple[str, ...], on: date, recording: Recording
+    ) -> Partner:
         partner = cls()
         partner.record(
             PartnerRegistered(
@@ -50,7 +53,8 @@ class Partner(Aggregate):
                 kind="ngo",
                 regions=regions,
                 registered_on=on,
-            )
+            ),
+            at=recording.moment(on),
         )
         return partner
 
@@ -63,6 +67,7 @@ class Partner(Aggregate):
         members: list[Partner],
         regions: tuple[str, ...],
         on: date,
+        recording: Recording,
     ) -> Partner:
         ids = tuple(member.partner_id for member in members)
         low, high = CONSORTIUM_SIZE
@@ -72,6 +77,13 @@ class Partner(Aggregate):
             raise RuleViolated("consortium-members-are-ngos", "a consortium's members must be NGOs")
         if lead not in ids:
             raise RuleViolated("consortium-lead-is-member", "the lead NGO must be one of the members")
+        after, what = latest(
+            *(
+                (member.registered_at, f"the registration of its member {member.partner_id}")
+                for member in members
+            )
+        )
+        at = recording.moment(on, after=after, after_what=what)
         partner = cls()
         partner.record(
             PartnerRegistered(
@@ -82,13 +94,17 @@ class Partner(Aggregate):
                 member_partner_ids=ids,
                 regions=regions,
                 registered_on=on,
-            )
+            ),
+            at=at,
         )
         return partner
 
-    def assess_capacity(self, capacity: Capacity) -> None:
+    def assess_capacity(self, capacity: Capacity, recording: Recording) -> None:
         if capacity.staff_count < 0:
             raise RuleViolated("staff-count", "staff_count cannot be negative")
+        at = recording.moment(
+            capacity.assessed_on, after=self.registered_at, after_what="the partner's registration"
+        )
         self.record(
             PartnerCapacityAssessed(
                 partner_id=self.partner_id,
@@ -98,12 +114,14 @@ class Partner(Aggregate):
                 staff_count=capacity.staff_count,
                 assessor=capacity.assessor,
                 notes=capacity.notes,
-            )
+            ),
+            at=at,
         )
 
-    def apply(self, event: DomainEvent) -> None:
+    def apply(self, event: PartnerEvent) -> None:
         if isinstance(event, PartnerRegistered):
             self.partner_id = event.partner_id
             self.kind = event.kind
             self.members = event.member_partner_ids
             self.lead = event.lead_partner_id
+            self.registered_at = moment_of(event.registered_on, self.at)

@@ -1,56 +1,53 @@
-"""Participants of a project: enrolment (in batches), the list with names, withdrawal."""
+"""Participants of a project: enrolment in batches (answered item by item), the list with names, withdrawal."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from ddr_cvr.domain.participants import Enrolment
-from ddr_cvr.entrypoints.http_support import json_response
+from ddr_cvr.entrypoints.dependencies import Reads, Unit
+from ddr_cvr.entrypoints.roles import PARTNER_OR_OFFICER, Reader
 from ddr_cvr.entrypoints.schemas import ParticipantBatch, Withdrawal
-from ddr_cvr.service_layer import handlers, queries
-from ddr_cvr.service_layer.unit import Cvr
-from ddr_runtime.auth.dependencies import require_roles
-from ddr_runtime.auth.roles import Principal, Role
-from ddr_runtime.eventstore.store import Causation
+from ddr_cvr.service_layer import participants
+from ddr_runtime.http.writes import Atomic, BulkAnswer, Command, bulk_answer, json_response
 
-PartnerOrOfficer = Annotated[Principal, Depends(require_roles(Role.CVR_PARTNER, Role.CNDDR_OFFICER))]
-Reader = Annotated[
-    Principal,
-    Depends(require_roles(Role.CVR_PARTNER, Role.COMMITTEE_MEMBER, Role.CNDDR_OFFICER, Role.AUDITOR)),
-]
+router = APIRouter(tags=["participants"])
 
 
-def participants_router(cvr: Cvr) -> APIRouter:
-    router = APIRouter(tags=["participants"])
+@router.post(
+    "/projects/{project_id}/participants", response_model=BulkAnswer, dependencies=PARTNER_OR_OFFICER
+)
+async def enrol(
+    project_id: str, body: ParticipantBatch, command: Command, unit: Unit, atomic: Atomic = False
+) -> BulkAnswer:
+    """Each participant enrolled or refused with its rule (key: the participant id). Give participant ids to
+    make a retried batch safe; ``atomic=true`` enrols every participant or none."""
+    enrolments = [Enrolment(**p.model_dump()) for p in body.participants]
+    outcomes = await participants.enrol_participants(unit, command, project_id, enrolments, atomic=atomic)
+    return bulk_answer(
+        outcomes, key=lambda index: body.participants[index].participant_id or outcomes[index].result
+    )
 
-    @router.post("/projects/{project_id}/participants", status_code=201)
-    async def enrol(project_id: str, body: ParticipantBatch, principal: PartnerOrOfficer) -> Response:
-        await queries.check_may_edit(cvr, principal, project_id)
-        enrolments = [Enrolment(**p.model_dump()) for p in body.participants]
-        ids = await handlers.enrol_participants(cvr, project_id, enrolments, Causation(principal.subject))
-        return json_response({"project_id": project_id, "participant_ids": ids}, 201)
 
-    @router.get("/projects/{project_id}/participants")
-    async def list_participants(
-        project_id: str,
-        principal: Reader,
-        offset: Annotated[int, Query(ge=0)] = 0,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    ) -> list[dict[str, Any]]:
-        return await queries.project_participants(cvr, principal, project_id, offset, limit)
+@router.get("/projects/{project_id}/participants")
+async def list_participants(
+    project_id: str,
+    principal: Reader,
+    reads: Reads,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[dict[str, Any]]:
+    return await reads.participants(principal, project_id, offset, limit)
 
-    @router.post("/participants/{participant_id}/withdrawal")
-    async def withdraw(participant_id: str, body: Withdrawal, principal: PartnerOrOfficer) -> Response:
-        project_id = await queries.participant_project(cvr, participant_id)
-        await queries.check_may_edit(cvr, principal, project_id)
-        version = await handlers.withdraw_participant(
-            cvr, participant_id, body.withdrawn_on, body.reason, Causation(principal.subject)
-        )
-        return json_response(
-            {"participant_id": participant_id, "withdrawn_on": body.withdrawn_on}, version=version
-        )
 
-    return router
+@router.post("/participants/{participant_id}/withdrawal", dependencies=PARTNER_OR_OFFICER)
+async def withdraw(participant_id: str, body: Withdrawal, command: Command, unit: Unit) -> Response:
+    version = await participants.withdraw_participant(
+        unit, command, participant_id, body.withdrawn_on, body.reason
+    )
+    return json_response(
+        {"participant_id": participant_id, "withdrawn_on": body.withdrawn_on}, version=version
+    )

@@ -1,15 +1,18 @@
-"""Request bodies of the CVR API (responses are the queries' plain records)."""
+"""Request bodies of the CVR API (responses are the read side's plain records), and the domain commands
+they make."""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from ddr_contracts.cvr import (
+from ddr_cvr.domain import terms
+from ddr_cvr.domain.projects import ProjectDraft
+from ddr_cvr.domain.terms import (
     CapacityRating,
-    CollectedItem,
     Committee,
     CountSource,
     DecisionOutcome,
@@ -54,9 +57,22 @@ class CapacityAssessment(Body):
     notes: str = Field(default="", max_length=4000)
 
 
+Percent = Field(default=None, ge=0, le=100, max_digits=5, decimal_places=2)
+Count = Field(default=None, ge=0, le=10_000_000)
+
+
 class ProjectProposal(Body):
+    """Targets are counts among ``direct_beneficiaries_target``; a percent may be given instead of a count
+    (it is turned into one), and the programme's default percent applies when neither is."""
+
     title: str = Field(min_length=1, max_length=300)
     project_type: ProjectType
+    programme: str = Field(
+        min_length=1,
+        max_length=60,
+        pattern=r"^[a-z0-9_-]+$",
+        description="one of the programme's configured values (GET /programmes): crp, northern...",
+    )
     region: str = Field(min_length=1, max_length=100)
     cercle: str = Field(min_length=1, max_length=100)
     commune: str = Field(min_length=1, max_length=100)
@@ -68,8 +84,22 @@ class ProjectProposal(Body):
     planned_start: date
     armed_groups_active: bool
     direct_beneficiaries_target: int = Field(ge=0, le=10_000_000)
-    ex_combatant_target_percent: int | None = Field(default=None, ge=0, le=100)
-    women_target_percent: int | None = Field(default=None, ge=0, le=100)
+    ex_combatants_target: int | None = Count
+    women_target: int | None = Count
+    ex_combatant_target_percent: Decimal | None = Percent
+    women_target_percent: Decimal | None = Percent
+
+    @field_validator("ex_combatant_target_percent", "women_target_percent")
+    @classmethod
+    def _count_or_percent(cls, percent: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        count = "ex_combatants_target" if info.field_name == "ex_combatant_target_percent" else "women_target"
+        if percent is not None and info.data.get(count) is not None:
+            raise ValueError(f"give {count} or {info.field_name}, not both")
+        return percent
+
+    def draft(self) -> ProjectDraft:
+        fields = self.model_dump(exclude={"project_id", "partner_id", "submitted_on"})
+        return ProjectDraft(**fields)
 
 
 class ProjectCreate(ProjectProposal):
@@ -139,10 +169,22 @@ class HandOver(Body):
     handed_over_to: str = Name
 
 
+class CollectedItem(Body):
+    kind: Literal["weapon", "ammunition"]
+    type: str = Field(min_length=1, max_length=200)
+    calibre: str = Field(max_length=60)
+    serial: str | None = Field(default=None, max_length=100)
+    quantity: int = Field(ge=1, le=1_000_000)
+    condition: str = Field(max_length=200)
+
+
 class WamCollection(Body):
     collected_on: date
     custodian: str = Name
     items: tuple[CollectedItem, ...] = Field(min_length=1, max_length=1000)
+
+    def collected(self) -> tuple[terms.CollectedItem, ...]:
+        return tuple(terms.CollectedItem(**item.model_dump()) for item in self.items)
 
 
 class MonitoringVisit(Body):

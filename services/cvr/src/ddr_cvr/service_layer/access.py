@@ -1,16 +1,14 @@
-"""Row-level access: a CVR partner sees its own projects (a consortium member NGO also sees its consortium's)
-and acts on its own only; a caller narrowed to regions sees those regions only. What a caller may not see
+"""Who may act on what, decided on the aggregates: a CVR partner acts on its own projects only (a consortium's
+under the consortium's id), a caller narrowed to regions on those regions only. What a caller may not act on
 answers 404, as if it did not exist, so that a partner cannot probe another partner's projects."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select, true
-
-from ddr_cvr.adapters.tables import project_ngos, projects
-from ddr_cvr.domain.errors import UnknownRecord
+from ddr_cvr.domain.projects import Project
 from ddr_runtime.auth.roles import Principal, Role
+from ddr_runtime.kernel import RuleViolated, UnknownRecord
 
 
 def may_see_project(principal: Principal, partner_id: str, ngo_ids: Iterable[str], region: str) -> bool:
@@ -21,24 +19,33 @@ def may_see_project(principal: Principal, partner_id: str, ngo_ids: Iterable[str
     return True
 
 
-def may_edit_project(principal: Principal, partner_id: str) -> bool:
-    """A partner edits its own projects only (a consortium's are edited under the consortium's id)."""
-    return Role.CVR_PARTNER not in principal.roles or principal.partner == partner_id
+def check_may_act(principal: Principal, project: Project) -> None:
+    """404 for a project the caller cannot see, and for one it sees but may not change (not its own)."""
+    visible = may_see_project(principal, project.partner_id, project.ngo_ids, project.region)
+    own = Role.CVR_PARTNER not in principal.roles or principal.partner == project.partner_id
+    if not (visible and own):
+        raise UnknownRecord("project", project.project_id)
 
 
-def visible_projects(principal: Principal) -> ColumnElement[bool]:
-    conditions: list[ColumnElement[bool]] = []
-    if principal.regions:
-        conditions.append(projects.c.region.in_(sorted(principal.regions)))
+def submitting_partner(principal: Principal, requested: str | None) -> str:
+    """The partner a submission is made for: a partner submits under its own id only, an officer names it."""
     if Role.CVR_PARTNER in principal.roles:
-        member = exists(
-            select(project_ngos.c.project_id).where(
-                project_ngos.c.project_id == projects.c.project_id, project_ngos.c.ngo_id == principal.partner
+        if requested not in (None, principal.partner):
+            raise RuleViolated(
+                "own-projects-only",
+                "a partner submits projects under its own id only",
+                figures={"field": "partner_id"},
             )
+        requested = principal.partner
+    if not requested:
+        raise RuleViolated(
+            "partner-required", "partner_id names the implementing partner", figures={"field": "partner_id"}
         )
-        conditions.append(or_(projects.c.partner_id == (principal.partner or ""), member))
-    return and_(true(), *conditions)
+    return requested
 
 
-def hidden(project_id: str) -> UnknownRecord:
-    return UnknownRecord("project", project_id)
+def may_read_partner(principal: Principal, partner_id: str, member_ids: Iterable[str]) -> bool:
+    """A partner reads its own record, and a consortium's it belongs to."""
+    if Role.CVR_PARTNER not in principal.roles:
+        return True
+    return principal.partner == partner_id or principal.partner in set(member_ids)

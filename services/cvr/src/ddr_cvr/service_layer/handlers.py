@@ -1,297 +1,306 @@
-"""Command handlers: load the aggregate, let it decide, append with the expected version.
+"""Command handlers of partners and projects: load the aggregate, let it decide, save with the expected version.
 
-``expected_version`` comes from the caller's ``If-Match`` where given: a stale one raises ConcurrencyConflict
-(409). Access (a partner acts on its own projects only) is checked by the caller through ``access``.
+``expected`` is the stream version the caller read (``If-Match``), or ``None`` to decide on the latest; a
+stale one is a conflict (409). Every dated command is placed in business time by the aggregate, from the
+command's :class:`~ddr_runtime.eventstore.ports.CommandContext` (its recording time and authority).
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Sequence
+import uuid
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from ddr_contracts.cvr import CollectedItem
-from ddr_cvr.domain.errors import RuleViolated
-from ddr_cvr.domain.participants import Enrolment, Participant, participant_stream
 from ddr_cvr.domain.partners import Capacity, Partner, partner_stream
+from ddr_cvr.domain.policy import CvrPolicy
 from ddr_cvr.domain.projects import (
     Counts,
     Decision,
     Project,
     ProjectDraft,
     RiskAnalysis,
+    TechnicalAssessment,
     Visit,
     project_stream,
 )
-from ddr_cvr.service_layer.people import resolve_person
-from ddr_cvr.service_layer.unit import Cvr
-from ddr_runtime.eventstore.store import Causation
+from ddr_cvr.domain.terms import CollectedItem
+from ddr_cvr.service_layer.access import check_may_act, submitting_partner
+from ddr_runtime.eventstore.ports import AggregateSession, CommandContext, CommandRunner
+from ddr_runtime.kernel import AlreadyDone
 
 # -- partners --------------------------------------------------------------------------------------------
 
 
+async def _new_partner(session: AggregateSession, partner_id: str) -> None:
+    if (await session.load(partner_stream(partner_id), Partner)).version:
+        raise AlreadyDone(
+            "partner-exists", f"partner {partner_id} already exists", figures={"field": "partner_id"}
+        )
+
+
 async def register_ngo(
-    cvr: Cvr, partner_id: str, display_name: str, regions: tuple[str, ...], on: date, causation: Causation
+    unit: CommandRunner,
+    command: CommandContext,
+    partner_id: str,
+    display_name: str,
+    regions: tuple[str, ...],
+    on: date,
 ) -> int:
-    async with cvr.transaction() as tx:
-        if (await cvr.load(tx, partner_stream(partner_id), Partner)).version:
-            raise RuleViolated("partner-id-unique", f"partner {partner_id} already exists")
-        partner = Partner.register_ngo(partner_id, display_name, regions, on)
-        return await cvr.save(tx, partner_stream(partner_id), partner, partner_id, causation, 0)
+    async def work(session: AggregateSession) -> int:
+        await _new_partner(session, partner_id)
+        partner = Partner.register_ngo(partner_id, display_name, regions, on, command.recording)
+        return await session.save(partner, partner_stream(partner_id), partner_id, command.causation, 0)
+
+    return await unit.run(work)
 
 
 async def form_consortium(
-    cvr: Cvr,
+    unit: CommandRunner,
+    command: CommandContext,
     partner_id: str,
     display_name: str,
     lead: str,
     member_ids: Sequence[str],
     regions: tuple[str, ...],
     on: date,
-    causation: Causation,
 ) -> int:
-    async with cvr.transaction() as tx:
-        if (await cvr.load(tx, partner_stream(partner_id), Partner)).version:
-            raise RuleViolated("partner-id-unique", f"partner {partner_id} already exists")
+    async def work(session: AggregateSession) -> int:
+        await _new_partner(session, partner_id)
         members = [
-            await cvr.load_existing(tx, partner_stream(member), Partner, "partner", member)
+            await session.load_existing(partner_stream(member), Partner, "partner", member)
             for member in member_ids
         ]
-        partner = Partner.form_consortium(partner_id, display_name, lead, members, regions, on)
-        return await cvr.save(tx, partner_stream(partner_id), partner, partner_id, causation, 0)
+        partner = Partner.form_consortium(
+            partner_id, display_name, lead, members, regions, on, command.recording
+        )
+        return await session.save(partner, partner_stream(partner_id), partner_id, command.causation, 0)
+
+    return await unit.run(work)
 
 
 async def assess_capacity(
-    cvr: Cvr, partner_id: str, capacity: Capacity, expected_version: int | None, causation: Causation
+    unit: CommandRunner, command: CommandContext, partner_id: str, capacity: Capacity, expected: int | None
 ) -> int:
-    async with cvr.transaction() as tx:
-        partner = await cvr.load_existing(tx, partner_stream(partner_id), Partner, "partner", partner_id)
-        partner.assess_capacity(capacity)
-        return await cvr.save(
-            tx, partner_stream(partner_id), partner, partner_id, causation, expected_version
-        )
+    async def work(session: AggregateSession) -> int:
+        stream = partner_stream(partner_id)
+        partner = await session.load_existing(stream, Partner, "partner", partner_id)
+        partner.assess_capacity(capacity, command.recording)
+        return await session.save(partner, stream, partner_id, command.causation, expected)
+
+    return await unit.run(work)
 
 
 # -- projects --------------------------------------------------------------------------------------------
 
 
 async def submit_project(
-    cvr: Cvr, project_id: str, partner_id: str, draft: ProjectDraft, on: date, causation: Causation
+    unit: CommandRunner,
+    command: CommandContext,
+    policy: CvrPolicy,
+    project_id: str | None,
+    partner_id: str | None,
+    draft: ProjectDraft,
+    on: date,
+) -> tuple[str, int]:
+    """A new project under the caller's partner (a partner) or the named one (an officer): its id, version."""
+    partner_id = submitting_partner(command.principal, partner_id)
+    project_id = project_id or str(uuid.uuid4())
+
+    async def work(session: AggregateSession) -> int:
+        partner = await session.load_existing(partner_stream(partner_id), Partner, "partner", partner_id)
+        if (await session.load(project_stream(project_id), Project)).version:
+            raise AlreadyDone(
+                "project-exists", f"project {project_id} already exists", figures={"field": "project_id"}
+            )
+        project = Project.submit(project_id, partner, draft, policy, on, command.recording)
+        return await session.save(project, project_stream(project_id), project_id, command.causation, 0)
+
+    return project_id, await unit.run(work)
+
+
+async def change_project(
+    unit: CommandRunner,
+    command: CommandContext,
+    project_id: str,
+    expected: int | None,
+    change: Callable[[Project], None],
 ) -> int:
-    async with cvr.transaction() as tx:
-        partner = await cvr.load_existing(tx, partner_stream(partner_id), Partner, "partner", partner_id)
-        if (await cvr.load(tx, project_stream(project_id), Project)).version:
-            raise RuleViolated("project-id-unique", f"project {project_id} already exists")
-        project = Project.submit(project_id, partner, draft, cvr.policy, on)
-        return await cvr.save(tx, project_stream(project_id), project, project_id, causation, 0)
+    """Load the project, check the caller may act on it (404 if not), let it decide, save."""
+
+    async def work(session: AggregateSession) -> int:
+        stream = project_stream(project_id)
+        project = await session.load_existing(stream, Project, "project", project_id)
+        check_may_act(command.principal, project)
+        change(project)
+        return await session.save(project, stream, project_id, command.causation, expected)
+
+    return await unit.run(work)
 
 
 async def resubmit_project(
-    cvr: Cvr,
+    unit: CommandRunner,
+    command: CommandContext,
+    policy: CvrPolicy,
     project_id: str,
     draft: ProjectDraft,
     on: date,
-    expected_version: int | None,
-    causation: Causation,
+    expected: int | None,
 ) -> int:
-    async with cvr.transaction() as tx:
-        project = await _project(cvr, tx, project_id)
-        partner = await cvr.load_existing(
-            tx, partner_stream(project.partner_id), Partner, "partner", project.partner_id
-        )
-        project.resubmit(partner, draft, cvr.policy, on)
-        return await cvr.save(
-            tx, project_stream(project_id), project, project_id, causation, expected_version
-        )
+    async def work(session: AggregateSession) -> int:
+        stream = project_stream(project_id)
+        project = await session.load_existing(stream, Project, "project", project_id)
+        check_may_act(command.principal, project)
+        partner_id = project.partner_id
+        partner = await session.load_existing(partner_stream(partner_id), Partner, "partner", partner_id)
+        project.resubmit(partner, draft, policy, on, command.recording)
+        return await session.save(project, stream, project_id, command.causation, expected)
+
+    return await unit.run(work)
 
 
 async def record_technical_assessment(
-    cvr: Cvr,
+    unit: CommandRunner,
+    command: CommandContext,
     project_id: str,
-    agency: str,
-    reference: str,
-    assessed_on: date,
-    favourable: bool,
-    conditions: tuple[str, ...],
-    expected_version: int | None,
-    causation: Causation,
+    assessment: TechnicalAssessment,
+    expected: int | None,
 ) -> int:
-    async with cvr.transaction() as tx:
-        project = await _project(cvr, tx, project_id)
-        project.record_technical_assessment(agency, reference, assessed_on, favourable, conditions)
-        return await cvr.save(
-            tx, project_stream(project_id), project, project_id, causation, expected_version
-        )
+    return await change_project(
+        unit,
+        command,
+        project_id,
+        expected,
+        lambda project: project.record_technical_assessment(assessment, command.recording),
+    )
 
 
 async def attach_risk_analysis(
-    cvr: Cvr, project_id: str, analysis: RiskAnalysis, expected_version: int | None, causation: Causation
+    unit: CommandRunner,
+    command: CommandContext,
+    project_id: str,
+    analysis: RiskAnalysis,
+    expected: int | None,
 ) -> int:
-    async with cvr.transaction() as tx:
-        project = await _project(cvr, tx, project_id)
-        project.attach_risk_analysis(analysis)
-        return await cvr.save(
-            tx, project_stream(project_id), project, project_id, causation, expected_version
-        )
+    return await change_project(
+        unit,
+        command,
+        project_id,
+        expected,
+        lambda project: project.attach_risk_analysis(analysis, command.recording),
+    )
 
 
 async def decide(
-    cvr: Cvr, project_id: str, decision: Decision, expected_version: int | None, causation: Causation
+    unit: CommandRunner,
+    command: CommandContext,
+    policy: CvrPolicy,
+    project_id: str,
+    decision: Decision,
+    expected: int | None,
 ) -> int:
-    async with cvr.transaction() as tx:
-        project = await _project(cvr, tx, project_id)
-        project.decide(decision, cvr.policy)
-        return await cvr.save(
-            tx, project_stream(project_id), project, project_id, causation, expected_version
-        )
+    return await change_project(
+        unit,
+        command,
+        project_id,
+        expected,
+        lambda project: project.decide(decision, policy, command.recording),
+    )
 
 
 async def record_counts(
-    cvr: Cvr, project_id: str, counts: Counts, expected_version: int | None, causation: Causation
+    unit: CommandRunner, command: CommandContext, project_id: str, counts: Counts, expected: int | None
 ) -> int:
-    async with cvr.transaction() as tx:
-        project = await _project(cvr, tx, project_id)
-        project.record_counts(counts)
-        return await cvr.save(
-            tx, project_stream(project_id), project, project_id, causation, expected_version
-        )
+    return await change_project(
+        unit, command, project_id, expected, lambda project: project.record_counts(counts, command.recording)
+    )
 
 
 async def pay_tranche(
-    cvr: Cvr,
+    unit: CommandRunner,
+    command: CommandContext,
     project_id: str,
     amount: Decimal,
     currency: str,
     paid_on: date,
-    expected_version: int | None,
-    causation: Causation,
+    expected: int | None,
 ) -> int:
-    async with cvr.transaction() as tx:
-        project = await _project(cvr, tx, project_id)
-        project.pay_tranche(amount, currency, paid_on)
-        return await cvr.save(
-            tx, project_stream(project_id), project, project_id, causation, expected_version
-        )
+    return await change_project(
+        unit,
+        command,
+        project_id,
+        expected,
+        lambda project: project.pay_tranche(amount, currency, paid_on, command.recording),
+    )
 
 
 async def report_progress(
-    cvr: Cvr,
+    unit: CommandRunner,
+    command: CommandContext,
     project_id: str,
     reported_on: date,
     percent_complete: int,
     summary: str,
-    expected_version: int | None,
-    causation: Causation,
+    expected: int | None,
 ) -> int:
-    async with cvr.transaction() as tx:
-        project = await _project(cvr, tx, project_id)
-        project.report_progress(reported_on, percent_complete, summary)
-        return await cvr.save(
-            tx, project_stream(project_id), project, project_id, causation, expected_version
-        )
+    return await change_project(
+        unit,
+        command,
+        project_id,
+        expected,
+        lambda project: project.report_progress(reported_on, percent_complete, summary, command.recording),
+    )
 
 
 async def complete_project(
-    cvr: Cvr, project_id: str, completed_on: date, expected_version: int | None, causation: Causation
+    unit: CommandRunner, command: CommandContext, project_id: str, completed_on: date, expected: int | None
 ) -> int:
-    async with cvr.transaction() as tx:
-        project = await _project(cvr, tx, project_id)
-        project.complete(completed_on)
-        return await cvr.save(
-            tx, project_stream(project_id), project, project_id, causation, expected_version
-        )
+    return await change_project(
+        unit, command, project_id, expected, lambda project: project.complete(completed_on, command.recording)
+    )
 
 
 async def hand_over(
-    cvr: Cvr,
+    unit: CommandRunner,
+    command: CommandContext,
     project_id: str,
     handed_over_on: date,
     to: str,
-    expected_version: int | None,
-    causation: Causation,
+    expected: int | None,
 ) -> int:
-    async with cvr.transaction() as tx:
-        project = await _project(cvr, tx, project_id)
-        project.hand_over(handed_over_on, to)
-        return await cvr.save(
-            tx, project_stream(project_id), project, project_id, causation, expected_version
-        )
+    return await change_project(
+        unit,
+        command,
+        project_id,
+        expected,
+        lambda project: project.hand_over(handed_over_on, to, command.recording),
+    )
 
 
 async def collect_wam_items(
-    cvr: Cvr,
+    unit: CommandRunner,
+    command: CommandContext,
     project_id: str,
     collected_on: date,
     custodian: str,
     items: tuple[CollectedItem, ...],
-    expected_version: int | None,
-    causation: Causation,
+    expected: int | None,
 ) -> int:
-    async with cvr.transaction() as tx:
-        project = await _project(cvr, tx, project_id)
-        project.collect_wam_items(cvr.new_id(), collected_on, custodian, items)
-        return await cvr.save(
-            tx, project_stream(project_id), project, project_id, causation, expected_version
-        )
+    collection_id = str(uuid.uuid4())
+    return await change_project(
+        unit,
+        command,
+        project_id,
+        expected,
+        lambda project: project.collect_wam_items(
+            collection_id, collected_on, custodian, items, command.recording
+        ),
+    )
 
 
 async def record_visit(
-    cvr: Cvr, project_id: str, visit: Visit, expected_version: int | None, causation: Causation
+    unit: CommandRunner, command: CommandContext, project_id: str, visit: Visit, expected: int | None
 ) -> int:
-    async with cvr.transaction() as tx:
-        project = await _project(cvr, tx, project_id)
-        project.record_visit(visit)
-        return await cvr.save(
-            tx, project_stream(project_id), project, project_id, causation, expected_version
-        )
-
-
-# -- participants ----------------------------------------------------------------------------------------
-
-
-async def enrol_participants(
-    cvr: Cvr, project_id: str, enrolments: Sequence[Enrolment], causation: Causation
-) -> list[str]:
-    """Enrol many participants of one project in one transaction; their new ids, in order.
-
-    Each participant gets a stream of its own, subject = participant id (their name and telephone are
-    sealed under their own key). An ex-combatant's ``person_id`` must be a registered person: it is
-    resolved through merges to the surviving record, and refused (404) when registration never named it.
-    Ids chosen by the client make a retry safe: a participant id already enrolled refuses the whole batch
-    (409) and nothing is written twice.
-    """
-    async with cvr.transaction() as tx:
-        project = await _project(cvr, tx, project_id)
-        if not project.accepts_participants:
-            raise RuleViolated("project-open", f"the project is {project.status}: no new participants")
-        items = []
-        ids = []
-        for enrolment in enrolments:
-            resolved = enrolment
-            if enrolment.person_id is not None:
-                person = await resolve_person(tx, enrolment.person_id)
-                resolved = dataclasses.replace(enrolment, person_id=person)
-            participant_id = enrolment.participant_id or cvr.new_id()
-            participant = Participant.enrol(participant_id, project_id, project.partner_id, resolved)
-            items.append((participant_stream(participant_id), participant, participant_id))
-            ids.append(participant_id)
-        await cvr.save_new(tx, items, causation)
-        return ids
-
-
-async def withdraw_participant(
-    cvr: Cvr, participant_id: str, withdrawn_on: date, reason: str, causation: Causation
-) -> int:
-    async with cvr.transaction() as tx:
-        participant = await cvr.load_existing(
-            tx, participant_stream(participant_id), Participant, "participant", participant_id
-        )
-        participant.withdraw(withdrawn_on, reason)
-        return await cvr.save(tx, participant_stream(participant_id), participant, participant_id, causation)
-
-
-async def _project(cvr: Cvr, tx: AsyncConnection, project_id: str) -> Project:
-    return await cvr.load_existing(tx, project_stream(project_id), Project, "project", project_id)
+    return await change_project(
+        unit, command, project_id, expected, lambda project: project.record_visit(visit, command.recording)
+    )
