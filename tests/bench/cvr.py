@@ -4,16 +4,18 @@ The issue's benchmark: report generation over 5,000 projects and 2 million parti
 on the 2-core machine.
 
 Loading (timed apart, in a new PostgreSQL database of the benchmark server, keys in the same database), all of
-it through the service layer so that every figure comes from the events' own projection:
+it through the service layer and CVR's unit of work, so that every figure comes from the events' own projection;
+the loader is an officer sitting on the committees who records the programme's past (records officer, with a
+reason: business dates from 2012 to 2024):
 
-1. 100 NGOs registered (``register_ngo``);
+1. 100 NGOs registered (``handlers.register_ngo``);
 2. 5,000 projects, each submitted, cleared by the local review, regional and national appraisal committees
    and given beneficiary counts (``submit_project``, ``decide`` x3, ``record_counts``: five commands, five
    transactions, each appending to the project's stream and projecting in the same transaction);
-3. 400 named participants per project (2,000,000 in all) enrolled with ``enrol_participants`` in two batches
-   of 200 on two dates: one transaction per batch, one new stream per participant (subject: the participant,
-   whose name is sealed under a key of their own, so 2 million subject keys), one bulk insert of events, keys
-   and read-model rows.
+3. 400 named participants per project (2,000,000 in all) enrolled with ``participants.enrol_participants`` in
+   two batches of 200 on two dates: one transaction per batch, each participant decided on its own and all of
+   them started as new streams in one append (subject: the participant, whose name is sealed under a key of
+   their own, so 2 million subject keys), one bulk insert of events, keys and read-model rows.
 
 Commands run from a few concurrent workers (different projects, so no conflicts). The outbox is not drained
 to Kafka here (the registration benchmark measures the relay). Then each report of ``programme_report`` (by
@@ -41,17 +43,21 @@ from fastapi.encoders import jsonable_encoder
 from sqlalchemy import func, select
 
 from ddr_contracts.catalog import REGISTRY
-from ddr_contracts.cvr import Committee, VettingOutcome
+from ddr_cvr.adapters.queries import CvrQueries
 from ddr_cvr.adapters.tables import figures, participants
+from ddr_cvr.bootstrap import prepare_read_model, unit_of_work
+from ddr_cvr.domain.figures import ReportFilter, parse_periods
 from ddr_cvr.domain.participants import Enrolment
 from ddr_cvr.domain.policy import CvrPolicy
-from ddr_cvr.domain.projects import Counts, Decision, ProjectDraft
+from ddr_cvr.domain.projects import Counts, Decision, ProjectDraft, TechnicalAssessment
+from ddr_cvr.domain.terms import Committee, VettingOutcome
 from ddr_cvr.service_layer import handlers
-from ddr_cvr.service_layer.reports import ReportFilter, parse_periods, programme_report
-from ddr_cvr.service_layer.startup import prepare
-from ddr_cvr.service_layer.unit import Cvr
+from ddr_cvr.service_layer import participants as enrolment
+from ddr_runtime.auth.roles import Principal, Role
 from ddr_runtime.config import Settings
-from ddr_runtime.eventstore.store import Causation
+from ddr_runtime.eventstore.ports import Causation, CommandContext
+from ddr_runtime.eventstore.unit import UnitOfWork
+from ddr_runtime.kernel import BackRecording, Recording
 from ddr_runtime.service import build_runtime
 from tests.bench import BenchEnv, Figure, machine_info, now_iso, package_versions
 
@@ -63,7 +69,18 @@ WORKERS = 6
 REPEATS = 5
 TARGET_SECONDS = 1.0
 SEED = 7
-CAUSE = Causation(actor="bench")
+POLICY = CvrPolicy()
+AUTHORITY = BackRecording("records_officer", "benchmark: the programme's 2013-2023 projects")
+BENCH = Principal("bench", "bench", frozenset({Role.CNDDR_OFFICER, Role.COMMITTEE_MEMBER}))
+
+
+def command() -> CommandContext:
+    """The loader's command: an officer sitting on the committees, recording the programme's past."""
+    return CommandContext(
+        BENCH, Recording(authority=AUTHORITY), Causation(actor="bench", back_recording=AUTHORITY)
+    )
+
+
 MASTER_KEY = bytes(range(32))
 MEMBERS = ("chair", "member-2", "member-3")
 STAGES: tuple[tuple[Committee, VettingOutcome, int], ...] = (
@@ -140,11 +157,12 @@ def project_plan(count: int) -> list[dict[str, Any]]:
     return plan
 
 
-async def load_project(cvr: Cvr, item: dict[str, Any]) -> None:
+async def load_project(unit: UnitOfWork, item: dict[str, Any]) -> None:
     submitted = item["approved"] - timedelta(days=60)
     draft = ProjectDraft(
         title=f"Projet {item['id']}",
         project_type=item["type"],
+        programme="crp" if item["region"] in ("Mopti", "Ségou") else "northern",
         region=item["region"],
         cercle=item["cercle"],
         commune=item["cercle"],
@@ -156,15 +174,14 @@ async def load_project(cvr: Cvr, item: dict[str, Any]) -> None:
         armed_groups_active=False,
         direct_beneficiaries_target=item["direct"],
     )
-    await handlers.submit_project(cvr, item["id"], item["partner"], draft, submitted, CAUSE)
+    await handlers.submit_project(unit, command(), POLICY, item["id"], item["partner"], draft, submitted)
     if item["type"] in ASSESSED:
-        await handlers.record_technical_assessment(
-            cvr, item["id"], "DNH", f"TA-{item['id']}", submitted, True, (), None, CAUSE
-        )
+        assessment = TechnicalAssessment("DNH", f"TA-{item['id']}", submitted, True)
+        await handlers.record_technical_assessment(unit, command(), item["id"], assessment, None)
     for committee, vetting, days_before in STAGES:
         on = item["approved"] - timedelta(days=days_before)
         decision = Decision(committee, on, MEMBERS, "cleared", human_rights_vetting=vetting)
-        await handlers.decide(cvr, item["id"], decision, None, CAUSE)
+        await handlers.decide(unit, command(), POLICY, item["id"], decision, None)
     women = item["direct"] // 2
     counts = Counts(
         item["approved"] + timedelta(days=200),
@@ -174,10 +191,10 @@ async def load_project(cvr: Cvr, item: dict[str, Any]) -> None:
         women * 3,
         "partner_report",
     )
-    await handlers.record_counts(cvr, item["id"], counts, None, CAUSE)
+    await handlers.record_counts(unit, command(), item["id"], counts, None)
 
 
-async def enrol_batch(cvr: Cvr, item: tuple[dict[str, Any], int]) -> None:
+async def enrol_batch(unit: UnitOfWork, item: tuple[dict[str, Any], int]) -> None:
     project, batch = item
     rng = random.Random(project["seed"] + batch)
     size = PARTICIPANTS_PER_PROJECT // 2
@@ -192,7 +209,9 @@ async def enrol_batch(cvr: Cvr, item: tuple[dict[str, Any], int]) -> None:
         )
         for n in range(size)
     ]
-    await handlers.enrol_participants(cvr, project["id"], enrolments, CAUSE)
+    outcomes = await enrolment.enrol_participants(unit, command(), project["id"], enrolments)
+    if any(outcome.status != "recorded" for outcome in outcomes):
+        raise RuntimeError(f"participants of {project['id']} refused: {outcomes[0]}")
 
 
 async def run(env: BenchEnv) -> None:
@@ -211,13 +230,14 @@ async def run(env: BenchEnv) -> None:
             var_dir=Path(tmp),
         )
         runtime = build_runtime("cvr", REGISTRY, settings)
-        cvr = Cvr(store=runtime.store, policy=CvrPolicy())
+        unit = unit_of_work(runtime.store)
         try:
             await runtime.keystore.create_schema()
-            await prepare(cvr)
-            load = await load_all(env, cvr, project_plan(project_count))
-            timings = await time_reports(cvr)
-            async with cvr.engine.connect() as conn:
+            await runtime.store.create_schema()
+            await prepare_read_model(unit)
+            load = await load_all(env, unit, project_plan(project_count))
+            timings = await time_reports(CvrQueries(runtime.store, POLICY))
+            async with unit.engine.connect() as conn:
                 participant_rows = (
                     await conn.execute(select(func.count()).select_from(participants))
                 ).scalar_one()
@@ -260,17 +280,17 @@ async def run(env: BenchEnv) -> None:
     env.console.log(f"wrote {json_path} and the {NAME} section of {docs_path}")
 
 
-async def load_all(env: BenchEnv, cvr: Cvr, plan: list[dict[str, Any]]) -> dict[str, Any]:
+async def load_all(env: BenchEnv, unit: UnitOfWork, plan: list[dict[str, Any]]) -> dict[str, Any]:
     began = time.perf_counter()
     for n in range(NGOS):
-        await handlers.register_ngo(cvr, f"ngo-{n:03d}", f"ONG {n}", ("Mopti",), date(2012, 1, 1), CAUSE)
+        await handlers.register_ngo(unit, command(), f"ngo-{n:03d}", f"ONG {n}", ("Mopti",), date(2012, 1, 1))
     task = env.progress.add_task(f"{len(plan):,} projects through the workflow", total=len(plan))
-    await in_workers(plan, lambda item: load_project(cvr, item), lambda: env.progress.advance(task))
+    await in_workers(plan, lambda item: load_project(unit, item), lambda: env.progress.advance(task))
     env.progress.remove_task(task)
     projects_done = time.perf_counter()
     batches = [(item, batch) for batch in (0, 1) for item in plan]
     task = env.progress.add_task(f"{len(plan) * PARTICIPANTS_PER_PROJECT:,} participants", total=len(batches))
-    await in_workers(batches, lambda item: enrol_batch(cvr, item), lambda: env.progress.advance(task))
+    await in_workers(batches, lambda item: enrol_batch(unit, item), lambda: env.progress.advance(task))
     env.progress.remove_task(task)
     participants_done = time.perf_counter()
     participant_count = len(plan) * PARTICIPANTS_PER_PROJECT
@@ -284,7 +304,7 @@ async def load_all(env: BenchEnv, cvr: Cvr, plan: list[dict[str, Any]]) -> dict[
     }
 
 
-async def time_reports(cvr: Cvr) -> dict[str, list[float]]:
+async def time_reports(reads: CvrQueries) -> dict[str, list[float]]:
     timings: dict[str, list[float]] = {}
     for label, spec in REPORTS.items():
         periods = parse_periods(spec["periods"]) if "periods" in spec else None
@@ -292,8 +312,8 @@ async def time_reports(cvr: Cvr) -> dict[str, list[float]]:
         ms = []
         for _ in range(REPEATS):
             began = time.perf_counter()
-            answer = await programme_report(
-                cvr, spec["group_by"], spec.get("as_of", date(2024, 1, 1)), report_filter, periods
+            answer = await reads.programme_report(
+                spec["group_by"], spec.get("as_of", date(2024, 1, 1)), report_filter, periods
             )
             orjson.dumps(jsonable_encoder(answer))
             ms.append((time.perf_counter() - began) * 1000)
