@@ -135,6 +135,7 @@ class Projector:
         values: dict[str, Any] = {
             "partner_id": event.partner_id,
             "partner_kind": event.partner_kind,
+            "ngo_ids": sorted(event.ngo_ids),
             "title": event.title,
             "project_type": event.project_type,
             "programme": event.programme,

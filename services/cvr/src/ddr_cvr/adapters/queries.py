@@ -7,7 +7,6 @@ projects (a consortium member NGO also its consortium's), a caller narrowed to r
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import asdict
 from datetime import date, timedelta
 from typing import Any
@@ -45,11 +44,10 @@ def visible_projects(principal: Principal) -> ColumnElement[bool]:
     return and_(true(), *conditions)
 
 
-def _project_record(row: Any, ngo_ids: list[str]) -> Record:
+def _project_record(row: Any) -> Record:
     record = {c.name: getattr(row, c.name) for c in PROJECT_COLUMNS}
     for money in ("budget", "budget_usd", "cap_usd", "paid"):
         record[money] = record.pop(f"{money}_cents") / 100
-    record["ngo_ids"] = ngo_ids
     return record
 
 
@@ -99,16 +97,7 @@ class CvrQueries:
     # -- projects --------------------------------------------------------------------------------------
 
     async def _records(self, conn: AsyncConnection, query: Select[Any]) -> list[Record]:
-        rows = (await conn.execute(query)).all()
-        ngos: dict[str, list[str]] = defaultdict(list)
-        if rows:
-            ids = [row.project_id for row in rows]
-            found = await conn.execute(
-                select(project_ngos).where(project_ngos.c.project_id.in_(ids)).order_by(project_ngos.c.ngo_id)
-            )
-            for link in found:
-                ngos[link.project_id].append(link.ngo_id)
-        return [_project_record(row, ngos[row.project_id]) for row in rows]
+        return [_project_record(row) for row in await conn.execute(query)]
 
     async def _visible(self, conn: AsyncConnection, principal: Principal, project_id: str) -> Any:
         query = select(projects).where(projects.c.project_id == project_id, visible_projects(principal))

@@ -48,6 +48,7 @@ projects = Table(
     Column("project_id", String(64), primary_key=True),
     Column("partner_id", String(64), nullable=False, index=True),
     Column("partner_kind", String(20), nullable=False),
+    Column("ngo_ids", JSON, nullable=False),  # as in cvr_project_ngos, kept here to answer in one query
     Column("title", String(300), nullable=False),
     Column("project_type", String(60), nullable=False),
     Column("region", String(100), nullable=False),
