@@ -9,6 +9,7 @@ description and the markdown section writer.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import platform
@@ -28,6 +29,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from ddr_runtime.config import Settings
+
 __all__ = [
     "BenchEnv",
     "Figure",
@@ -37,6 +40,7 @@ __all__ = [
 ]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+MASTER_KEY = bytes(range(32))  # a throwaway key-encryption key for a benchmark's throwaway key store
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,21 @@ class BenchEnv:
         if driver is not None:
             url = url.set(drivername=f"postgresql+{driver}")
         return url.render_as_string(hide_password=False)
+
+    def service_settings(
+        self, service: str, database: str, var_dir: Path, *, topic_namespace: str = ""
+    ) -> Settings:
+        """A service's settings with its store and key store in ``database`` on the benchmark server."""
+        url = self.database_url(database, driver=None)
+        return Settings(
+            service_name=service,
+            database_url=url,
+            keystore_url=url,
+            master_key=base64.b64encode(MASTER_KEY).decode(),
+            kafka_bootstrap_servers=self.kafka_bootstrap_servers,
+            var_dir=var_dir,
+            topic_namespace=topic_namespace,
+        )
 
     async def create_database(self, prefix: str) -> str:
         """A new, empty database; its name. Dropped by :meth:`drop_databases`."""

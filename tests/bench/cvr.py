@@ -27,7 +27,6 @@ answer encoded to JSON as the API does.
 from __future__ import annotations
 
 import asyncio
-import base64
 import os
 import random
 import tempfile
@@ -54,7 +53,6 @@ from ddr_cvr.domain.terms import Committee, VettingOutcome
 from ddr_cvr.service_layer import handlers
 from ddr_cvr.service_layer import participants as enrolment
 from ddr_runtime.auth.roles import Principal, Role
-from ddr_runtime.config import Settings
 from ddr_runtime.eventstore.ports import Causation, CommandContext
 from ddr_runtime.eventstore.unit import UnitOfWork
 from ddr_runtime.kernel import BackRecording, Recording
@@ -81,7 +79,6 @@ def command() -> CommandContext:
     )
 
 
-MASTER_KEY = bytes(range(32))
 MEMBERS = ("chair", "member-2", "member-3")
 STAGES: tuple[tuple[Committee, VettingOutcome, int], ...] = (
     ("local_review", "cleared", 30),
@@ -219,16 +216,8 @@ async def run(env: BenchEnv) -> None:
     machine = machine_info()
     project_count = max(50, round(PROJECTS * env.scale))
     database = await env.create_database("cvr")
-    url = env.database_url(database, driver=None)
     with tempfile.TemporaryDirectory(prefix="ddr-bench-cvr-") as tmp:
-        settings = Settings(
-            service_name="cvr",
-            database_url=url,
-            keystore_url=url,
-            master_key=base64.b64encode(MASTER_KEY).decode(),
-            kafka_bootstrap_servers=env.kafka_bootstrap_servers,
-            var_dir=Path(tmp),
-        )
+        settings = env.service_settings("cvr", database, Path(tmp))
         runtime = build_runtime("cvr", REGISTRY, settings)
         unit = unit_of_work(runtime.store)
         try:
