@@ -1,0 +1,44 @@
+"""Identity matching for pre-registration: who on the lists is the same person under another spelling.
+
+The same combatant can appear on two movements' lists, or twice on one, as *Mohamed Ag Intalla*,
+*Muhammad Ould Intalla*, *INTALLA Mohammed* or *محمد أغ إنتالا*. This package, pure Python, turns names into
+comparable tokens, indexes people by blocking keys so that each new person is compared with a handful of
+others instead of everyone (74,000 people make 2.7 billion pairs), and scores the pairs it does compare.
+
+- :mod:`.names`: the name data, every language-specific table (spelling families, Arabic-script forms,
+  particles, articles) and nothing else.
+- :mod:`.normalise`: :func:`normalise_name`, Arabic script through :data:`ARABIC_NAMES` then ``anyascii``;
+  Latin lowercased, diacritics removed, split on anything that is not a letter; every token mapped to its
+  canonical form by :data:`NAME_VARIANTS`; and the phonetic forms (consonant skeleton, metaphone).
+- :mod:`.records`: what is compared (:class:`IdentityRecord`), what is answered (:class:`Match`), and the
+  prepared features both the scoring and the index use.
+- :mod:`.scoring`: :func:`match_score`, a Fellegi-Sunter posterior probability that two records are one
+  person: the best name similarity over every pair of spellings, worth more the rarer the name, then birth
+  year (and day, when both lists give full dates), sex and origin agreement, then the father's and mother's
+  names and the place of birth when both sides give them, with the reasons; the same biometric hash is a
+  certain duplicate.
+- :mod:`.index`: :func:`blocking_keys` (pairs of canonical tokens, of their metaphone codes and of their
+  consonant skeletons, each with the birth year and the years either side) and :class:`CandidateIndex`,
+  the incremental in-memory index the import feeds (``add``, ``remove``, ``candidates``).
+"""
+
+from ddr_registration.domain.identity.index import MAX_BLOCK_SIZE, CandidateIndex, blocking_keys
+from ddr_registration.domain.identity.names import ARABIC_NAMES, NAME_VARIANTS, PARTICLES
+from ddr_registration.domain.identity.normalise import normalise_name
+from ddr_registration.domain.identity.records import IdentityRecord, Match
+from ddr_registration.domain.identity.scoring import LIKELY_THRESHOLD, SUSPECT_THRESHOLD, match_score
+
+__all__ = [
+    "ARABIC_NAMES",
+    "LIKELY_THRESHOLD",
+    "MAX_BLOCK_SIZE",
+    "NAME_VARIANTS",
+    "PARTICLES",
+    "SUSPECT_THRESHOLD",
+    "CandidateIndex",
+    "IdentityRecord",
+    "Match",
+    "blocking_keys",
+    "match_score",
+    "normalise_name",
+]

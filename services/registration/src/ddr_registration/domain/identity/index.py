@@ -1,0 +1,228 @@
+"""The candidate index: people are compared only with those sharing a blocking key, and each comparison is
+weighted by how common the names are among the people indexed."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter
+from collections.abc import Iterable
+
+from ddr_registration.domain.identity.normalise import consonant_skeleton, metaphone
+from ddr_registration.domain.identity.records import Features, IdentityRecord, Match, Spelling, features_of
+from ddr_registration.domain.identity.scoring import (
+    DEFAULT_PARENT_TOKEN_SHARE,
+    DEFAULT_TOKEN_SHARE,
+    NAME_M,
+    SUSPECT_THRESHOLD,
+    context_bits,
+    name_bits,
+    name_similarity,
+    prior_bits,
+    score_pair,
+)
+
+__all__ = ["MAX_BLOCK_SIZE", "CandidateIndex", "blocking_keys"]
+
+MAX_BLOCK_SIZE = 400
+"""Blocks (people sharing one key) larger than this are not used to find candidates: a key that common says
+nothing (every key of a true duplicate pair is shared, so the pair is still found through its rarer keys)."""
+_TOKEN_SHARE_PRIOR = 500.0  # pseudo-people smoothing the index's token counts towards the default
+_NAME_SHARE_PRIOR = 200.0  # pseudo-people smoothing whole-name counts towards the product of token shares
+_PARENT_SHARE_PRIOR = 200.0  # pseudo-people smoothing parents' token counts towards the default
+
+
+def _name_keys(spelling: Spelling) -> set[str]:
+    tokens = sorted(set(spelling.tokens))  # "Ahmed Ag Ahmed" has one distinct token
+    keys: set[str] = set()
+    skeletons = sorted({consonant_skeleton(t) for t in tokens if len(consonant_skeleton(t)) >= 2})
+    if len(tokens) == 1:
+        keys.add(f"t:{tokens[0]}")
+        keys.add(f"m:{metaphone(tokens[0])}")
+        keys.add(f"s:{consonant_skeleton(tokens[0])}")
+    for first, second in itertools.combinations(tokens, 2):
+        keys.add(f"t:{first}|{second}")
+    codes = sorted({metaphone(t) for t in tokens})
+    for first, second in itertools.combinations(codes, 2):
+        keys.add(f"m:{first}|{second}")
+    for first, second in itertools.combinations(skeletons, 2):
+        keys.add(f"s:{first}|{second}")
+    return keys
+
+
+def _keys(features: Features) -> set[str]:
+    record = features.record
+    keys: set[str] = set()
+    if record.biometric_hash:
+        keys.add(f"b:{record.biometric_hash}")
+    name_keys: set[str] = set()
+    whole: set[str] = set()
+    for spelling in features.spellings:
+        name_keys |= _name_keys(spelling)
+        whole |= {spelling.text, f"s:{spelling.skeleton}"}
+    keys |= {f"f:{name}" for name in whole}  # the whole name, year-free: what a person of unknown year finds
+    if record.birth_year is None:
+        keys |= {f"{key}@?" for key in name_keys}
+        keys |= {f"u:{name}" for name in whole}  # ... and what finds a person of unknown year
+    else:
+        year = record.birth_year
+        keys |= {f"{key}@{y}" for key in name_keys for y in (year - 1, year, year + 1)}
+    return keys
+
+
+def _query_keys(features: Features, keys: set[str]) -> set[str]:
+    """The keys to look up for ``features``: a person of known year looks up the year-free whole name only
+    among people of unknown year (``u:``), not among every namesake of every age (``f:``)."""
+    if features.record.birth_year is None:
+        return keys
+    return {key for key in keys if not key.startswith("f:")} | {
+        f"u:{key[2:]}" for key in keys if key.startswith("f:")
+    }
+
+
+def blocking_keys(record: IdentityRecord) -> set[str]:
+    """The keys under which ``record`` is indexed; two people are compared only if one looks up a key the
+    other is indexed under.
+
+    Per spelling: each pair of canonical tokens (``t:``), of their metaphone codes (``m:``) and of their
+    consonant skeletons (``s:``, so that Latin meets Arabic script), each with the birth year and the years
+    either side (``@1990``; people born up to two years apart share a key), or ``@?`` when the year is
+    unknown; the whole sorted name and its skeleton without a year (``f:``; people of unknown year are also
+    under ``u:``, which people of known year look up instead of ``f:``); and the biometric hash (``b:``)."""
+    return _keys(features_of(record))
+
+
+class CandidateIndex:
+    """Incremental in-memory blocking index: people are compared only with those sharing a key.
+
+    ``add`` and ``remove`` keep it current as lists are imported and people leave; ``candidates`` returns the
+    suspected duplicates of a record, best first. Keys shared by more than :data:`MAX_BLOCK_SIZE` people are
+    not used for candidate search."""
+
+    def __init__(self, *, threshold: float = SUSPECT_THRESHOLD, max_block_size: int = MAX_BLOCK_SIZE) -> None:
+        self.threshold = threshold
+        self.max_block_size = max_block_size
+        self._features: dict[str, Features] = {}
+        self._keys: dict[str, set[str]] = {}
+        self._blocks: dict[str, set[str]] = {}
+        self._token_counts: Counter[str] = Counter()  # people bearing each canonical token
+        self._name_counts: Counter[str] = (
+            Counter()
+        )  # people bearing each whole name (sorted canonical tokens)
+        # people whose father's / mother's name bears each canonical token, and how many give one
+        self._parent_counts: dict[str, Counter[str]] = {"father": Counter(), "mother": Counter()}
+        self._parents_given: Counter[str] = Counter()
+        self.pairs_compared = 0
+
+    def __len__(self) -> int:
+        return len(self._features)
+
+    def __contains__(self, person_id: object) -> bool:
+        return person_id in self._features
+
+    def add(self, record: IdentityRecord) -> None:
+        """Index ``record`` (replacing any earlier version of the same person)."""
+        if record.person_id in self._features:
+            self.remove(record.person_id)
+        features = features_of(record)
+        keys = _keys(features)
+        self._features[record.person_id] = features
+        self._keys[record.person_id] = keys
+        self._token_counts.update(features.tokens)
+        self._name_counts.update({spelling.text for spelling in features.spellings})
+        self._count_parents(features, 1)
+        for key in keys:
+            self._blocks.setdefault(key, set()).add(record.person_id)
+
+    def add_all(self, records: Iterable[IdentityRecord]) -> None:
+        for record in records:
+            self.add(record)
+
+    def remove(self, person_id: str) -> None:
+        """Forget ``person_id`` (no error if unknown)."""
+        features = self._features.pop(person_id, None)
+        if features is not None:
+            self._token_counts.subtract(features.tokens)
+            self._name_counts.subtract({spelling.text for spelling in features.spellings})
+            self._count_parents(features, -1)
+        for key in self._keys.pop(person_id, ()):
+            block = self._blocks.get(key)
+            if block is not None:
+                block.discard(person_id)
+                if not block:
+                    del self._blocks[key]
+
+    def _count_parents(self, features: Features, sign: int) -> None:
+        for role, parent in (("father", features.father), ("mother", features.mother)):
+            if parent is not None:
+                self._parents_given[role] += sign
+                self._parent_counts[role].update(dict.fromkeys(set(parent.tokens), sign))
+
+    def parent_share(self, role: str, token: str) -> float:
+        """The share of indexed people giving a ``role`` ("father"/"mother") name whose parent's name bears
+        ``token``, smoothed towards the default while counts are few."""
+        given = self._parents_given[role]
+        count = self._parent_counts[role].get(token, 0)
+        return (count + _PARENT_SHARE_PRIOR * DEFAULT_PARENT_TOKEN_SHARE) / (given + _PARENT_SHARE_PRIOR)
+
+    def candidates(self, record: IdentityRecord, limit: int = 10) -> list[Match]:
+        """Indexed people (other than ``record`` itself) scoring at least the threshold, best first."""
+        features = self._features.get(record.person_id)
+        if features is None or features.record != record:
+            features = features_of(record)
+            keys = _keys(features)
+        else:
+            keys = self._keys[record.person_id]
+        keys = _query_keys(features, keys)
+        seen: set[str] = set()
+        for key in keys:
+            block = self._blocks.get(key)
+            if block is None or (len(block) > self.max_block_size and not key.startswith("b:")):
+                continue
+            seen |= block
+        seen.discard(record.person_id)
+        population = len(self._features)  # the prior: how many people a namesake could be among
+        share = self.name_share
+        parent_share = self.parent_share
+        prior = prior_bits(population)
+        needed = math.log2(self.threshold / (1.0 - self.threshold)) if 0.0 < self.threshold < 1.0 else -60.0
+        # the most a name can add: a perfect agreement on the rarest of this record's spellings
+        best_name = max(
+            (math.log2(NAME_M / max(share(s), 1e-9)) for s in features.spellings),
+            default=0.0,
+        )
+        biometric = record.biometric_hash
+        matches: list[Match] = []
+        for person_id in seen:
+            other = self._features[person_id]
+            self.pairs_compared += 1
+            if biometric and other.record.biometric_hash == biometric:
+                matches.append(Match(person_id, 1.0, True, ("same biometric hash",)))
+                continue
+            context = prior + context_bits(features, other, None, parent_share)
+            if context + best_name < needed:
+                continue  # even the best name agreement could not reach the threshold
+            similarity, sa, sb = name_similarity(features, other)
+            if sa is None or sb is None or context + name_bits(similarity, sa, sb, share) < needed:
+                continue
+            matches.append(score_pair(features, other, share, population, parent_share))
+        matches.sort(key=lambda m: (not m.certain, -m.score, m.person_id))
+        return matches[:limit]
+
+    def token_share(self, token: str) -> float:
+        """The share of indexed people bearing ``token``, smoothed towards the default while counts are few."""
+        people = len(self._features)
+        count = self._token_counts.get(token, 0)
+        return (count + _TOKEN_SHARE_PRIOR * DEFAULT_TOKEN_SHARE) / (people + _TOKEN_SHARE_PRIOR)
+
+    def name_share(self, spelling: Spelling) -> float:
+        """The share of indexed people bearing this whole name, smoothed towards the product of its tokens'
+        shares (names are not independent draws of tokens: *Ag* names go with Tamasheq fathers' names)."""
+        people = len(self._features)
+        independent = math.prod(self.token_share(t) for t in spelling.tokens)
+        count = self._name_counts.get(spelling.text, 0)
+        return (count + _NAME_SHARE_PRIOR * independent) / (people + _NAME_SHARE_PRIOR)
+
+    def block_sizes(self) -> list[int]:
+        """The size of every block (people sharing one key)."""
+        return [len(block) for block in self._blocks.values()]
