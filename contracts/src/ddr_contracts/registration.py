@@ -8,12 +8,13 @@ figures need (category, sex, birth year, region, cercle, movement, rank, armed) 
 
 from __future__ import annotations
 
+import re
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from ddr_contracts.events import PERSONAL, DomainEvent, event
+from ddr_contracts.events import PERSONAL, REGISTRY, DomainEvent, event
 
 MovementKind = Literal["movement", "coalition"]
 BirthKind = Literal["exact", "year", "unknown"]
@@ -202,19 +203,111 @@ class PersonalDataErased(DomainEvent):
 # -- identity deduplication ------------------------------------------------------------------------------
 
 
+class DuplicateReason(BaseModel):
+    """One piece of evidence for a suspected duplicate: a code and, for a similarity, its score (0..1).
+
+    Codes such as ``name_similarity``, ``birth_year_same``, ``origin_same_commune``, ``father_same`` or
+    ``biometric_same`` say how the two records compare, never what either holds: no name, date or place is
+    ever stored in a reason. Registration builds the readable text, with both names, when a case is shown to
+    someone allowed to see both people."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Annotated[str, Field(pattern=r"^[a-z][a-z_]{1,47}$")]
+    score: Annotated[float | None, Field(ge=0.0, le=1.0)] = None
+
+
 @event
 class DuplicateSuspected(DomainEvent):
-    """Subject: ``person_id``, the newer record. ``certain`` when the biometric references are the same."""
+    """Subject: ``person_id``, the newer record. ``certain`` when the biometric references are the same.
+
+    v2: ``reasons`` are codes and scores (:class:`DuplicateReason`); v1 stored sentences quoting both
+    people's normalised names, which its upcaster drops."""
 
     name = "ddr.registration.DuplicateSuspected"
-    version = 1
+    version = 2
 
     case_id: str
     person_id: str
     other_person_id: str
     score: float
     certain: bool
-    reasons: tuple[str, ...]
+    reasons: tuple[DuplicateReason, ...]
+
+
+_V1_NAMES_ALIKE = re.compile(r"^names (\d{1,3})% alike( across scripts)?\b")
+_V1_YEARS_APART = re.compile(r"^birth years (\d+) apart$")
+_V1_PHRASES = {
+    "same biometric hash": "biometric_same",
+    "different biometric hashes": "biometric_different",
+    "no comparable name": "no_comparable_name",
+    "birth year unknown": "birth_year_unknown",
+    "same birth year": "birth_year_same",
+    "same day and month of birth": "birth_day_same",
+    "different days of birth": "birth_day_different",
+    "different sexes": "sex_different",
+    "same commune": "origin_same_commune",
+    "same cercle": "origin_same_cercle",
+    "same region": "origin_same_region",
+    "different communes": "origin_different_communes",
+    "different cercles": "origin_different_cercles",
+    "different regions": "origin_different_regions",
+    "origin unknown": "origin_unknown",
+    "same place of birth": "birth_place_same",
+    "different places of birth": "birth_place_different",
+    **{
+        phrase.format(role): f"{role}_{agreement}"
+        for role in ("father", "mother")
+        for agreement, phrase in (
+            ("same", "same {}'s name"),
+            ("part", "{}'s name given in part"),
+            ("close", "{}'s names alike"),
+            ("different", "different {}s' names"),
+        )
+    },
+}
+
+
+def _v1_reason(text: str) -> list[dict[str, Any]]:
+    """A v1 sentence as codes: the fixed phrases are mapped, a name similarity keeps its percentage and loses
+    the names it quoted, anything else is dropped."""
+    alike = _V1_NAMES_ALIKE.match(text)
+    if alike:
+        found: list[dict[str, Any]] = [{"kind": "name_similarity", "score": min(int(alike[1]), 100) / 100}]
+        return found + ([{"kind": "across_scripts"}] if alike[2] else [])
+    apart = _V1_YEARS_APART.match(text)
+    if apart:
+        gap = int(apart[1])
+        return [
+            {"kind": {1: "birth_year_one_apart", 2: "birth_year_two_apart"}.get(gap, "birth_years_far_apart")}
+        ]
+    kind = _V1_PHRASES.get(text)
+    return [{"kind": kind}] if kind else []
+
+
+@REGISTRY.upcaster("ddr.registration.DuplicateSuspected", 1)
+def _duplicate_reasons_without_names(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 -> v2: the free-text reasons, which quoted both people's names, become codes; the text is dropped."""
+    reasons = [
+        code for text in data.get("reasons") or () if isinstance(text, str) for code in _v1_reason(text)
+    ]
+    return {**data, "reasons": reasons}
+
+
+@event
+class DuplicateMadeCertain(DomainEvent):
+    """Subject: ``person_id`` of the case. The two records proved one person (the same biometric reference
+    presented at registration): the case is certain, and open again if it had been judged distinct. The
+    CNDDR resolves it (a merge)."""
+
+    name = "ddr.registration.DuplicateMadeCertain"
+    version = 1
+
+    case_id: str
+    person_id: str
+    other_person_id: str
+    reasons: tuple[DuplicateReason, ...]
+    reopened: bool
 
 
 @event

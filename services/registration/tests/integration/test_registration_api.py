@@ -16,10 +16,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 from kafka import KafkaConsumer
+from sqlalchemy import select
 
 from ddr_contracts.envelope import ENCRYPTED_PREFIX
 from ddr_contracts.topics import dead_letter_topic, events_topic
 from ddr_registration.adapters.list_files import COLUMNS, write_list_file
+from ddr_registration.adapters.tables import duplicates as duplicates_table
+from ddr_registration.adapters.tables import idempotency_keys
 from ddr_registration.bootstrap import build_app
 from ddr_registration.domain.ddr_id import is_valid_ddr_id
 from ddr_registration.domain.members import BirthDate, Category, ListedMember, Sex, WeaponHandedOver
@@ -27,6 +30,7 @@ from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Role
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings
+from ddr_runtime.eventstore.schema import events as events_table
 from ddr_runtime.messaging.topics import TopicSpec, ensure_topics
 from ddr_runtime.service import ServiceRuntime
 
@@ -426,7 +430,16 @@ async def test_an_idempotency_key_replays_the_answer_and_refuses_another_body(of
     assert [m["code"] for m in (await officer.get("/movements")).json()] == ["MSA"]
 
 
-async def test_registration_issues_a_ddr_id_and_a_shared_biometric_is_a_certain_duplicate(
+async def register(api: Api, person: dict[str, Any], reference: str) -> httpx.Response:
+    current = (await api.get(f"/persons/{person['person_id']}")).json()
+    return await api.post(
+        f"/persons/{person['person_id']}/registration",
+        {"biometric_reference": reference},
+        **{"If-Match": f'"{current["version"]}"'},
+    )
+
+
+async def test_registration_issues_a_ddr_id_and_a_biometric_registered_to_another_person_issues_none(
     officer: Api, tmp_path: Path
 ) -> None:
     await movement(officer, "MNLA")
@@ -434,20 +447,16 @@ async def test_registration_issues_a_ddr_id_and_a_shared_biometric_is_a_certain_
     await officer.upload(list_file(tmp_path, people), "MNLA")
     first, second = await persons_of(officer, movement="MNLA")
 
-    answers = [
-        await officer.post(
-            f"/persons/{p['person_id']}/registration",
-            {"biometric_reference": "device-7/template-0042"},
-            **{"If-Match": f'"{p["version"]}"'},
-        )
-        for p in (first, second)
-    ]
+    registered = await register(officer, first, "device-7/template-0042")
+    again = await register(officer, second, "device-7/template-0042")
 
-    assert [a.status_code for a in answers] == [200, 200]
-    assert all(is_valid_ddr_id(a.json()["ddr_id"]) for a in answers)
-    assert answers[0].json()["ddr_id"] != answers[1].json()["ddr_id"]
-    (case,) = (await officer.get("/duplicates")).json()
-    assert case["certain"] is True
+    assert registered.status_code == 200, registered.text
+    assert is_valid_ddr_id(registered.json()["ddr_id"])
+    assert again.status_code == 409, again.text
+    assert (await officer.get(f"/persons/{second['person_id']}")).json()["ddr_id"] is None
+    (case,) = (await officer.get("/duplicates", certain="true")).json()
+    assert (case["person_id"], case["other_person_id"]) == (second["person_id"], first["person_id"])
+    assert case["reasons"] == [{"kind": "biometric_same", "score": None}]
     assert "biometric_hash" not in (await officer.get(f"/persons/{first['person_id']}")).json()
 
 
@@ -673,3 +682,194 @@ async def test_erasing_a_person_shreds_their_personal_data_everywhere_and_keeps_
     assert pre["data"]["full_name"].startswith(ENCRYPTED_PREFIX)
     (opened,) = await runtime.store.cipher.decrypt_many([(person_id, pre["data"])])
     assert opened["full_name"] is None
+
+
+# --- one person, one DDR ID ---------------------------------------------------------------------------------
+
+
+async def listed_twice(officer: Api, tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """One man on two movements' lists under two spellings: the two records and the case raised at import."""
+    await movement(officer, "HCUA")
+    await movement(officer, "MAA")
+    same = {"birth": BirthDate.year_only(1979), "commune": "Tessalit", "cercle": "Tessalit"}
+    await officer.upload(list_file(tmp_path, [member("H-7", "Alghabass Ag Intalla", **same)]), "HCUA")
+    await officer.upload(list_file(tmp_path, [member("A-3", "Alghabas Ould Intallah", **same)]), "MAA")
+    (hcua,) = await persons_of(officer, movement="HCUA")
+    (maa,) = await persons_of(officer, movement="MAA")
+    (case,) = (await officer.get("/duplicates")).json()
+    return hcua, maa, case
+
+
+async def test_a_second_row_presenting_a_registered_biometric_gets_409_naming_the_registration_and_no_ddr_id(
+    officer: Api, tmp_path: Path
+) -> None:
+    hcua, maa, named = await listed_twice(officer, tmp_path)
+    assert named["certain"] is False
+    first = await register(officer, hcua, "device-2/template-5501")
+
+    second = await register(officer, maa, "device-2/template-5501")
+
+    assert second.status_code == 409, second.text
+    problem = second.json()
+    assert problem["rule"] == "one-person-one-ddr-id"
+    assert (problem["existing_person_id"], problem["existing_ddr_id"]) == (
+        hcua["person_id"],
+        first.json()["ddr_id"],
+    )
+    assert problem["duplicate_case_id"] == named["case_id"]
+    assert (await officer.get(f"/persons/{maa['person_id']}")).json()["ddr_id"] is None
+    assert [p["ddr_id"] for p in await persons_of(officer, status="registered")] == [first.json()["ddr_id"]]
+    (case,) = (await officer.get("/duplicates", certain="true")).json()
+    assert (case["case_id"], case["status"], case["score"]) == (named["case_id"], "open", 1.0)
+    assert case["reasons"][-1] == {"kind": "biometric_same", "score": None}
+    assert len((await officer.get("/duplicates")).json()) == 1
+
+
+async def test_presenting_the_same_biometric_again_adds_nothing_and_answers_409_again(
+    officer: Api, tmp_path: Path
+) -> None:
+    hcua, maa, named = await listed_twice(officer, tmp_path)
+    await register(officer, hcua, "device-2/template-5501")
+    await register(officer, maa, "device-2/template-5501")
+    version = (await officer.get(f"/duplicates/{named['case_id']}")).json()["version"]
+
+    again = await register(officer, maa, "device-2/template-5501")
+
+    assert again.status_code == 409, again.text
+    assert (await officer.get(f"/duplicates/{named['case_id']}")).json()["version"] == version
+
+
+async def test_the_409_names_nobody_to_an_officer_who_may_not_see_the_existing_registration(
+    officer: Api, client: httpx.AsyncClient, issuer: DevelopmentTokenIssuer, tmp_path: Path
+) -> None:
+    await movement(officer, "MNLA")
+    people = [member("M-1", "Assalat Ag Habi"), member("M-2", "Ahmed Ag Habi", region="Gao", cercle="Gao")]
+    await officer.upload(list_file(tmp_path, people), "MNLA")
+    kidal = next(p for p in await persons_of(officer, movement="MNLA") if p["region"] == "Kidal")
+    gao = next(p for p in await persons_of(officer, movement="MNLA") if p["region"] == "Gao")
+    first = await register(officer, kidal, "device-9/template-0001")
+    gao_officer = Api(client, issuer.issue(subject="cnddr-gao", roles=[Role.CNDDR_OFFICER], regions=["Gao"]))
+
+    refused = await register(gao_officer, gao, "device-9/template-0001")
+
+    assert refused.status_code == 409, refused.text
+    body = refused.text
+    assert refused.json()["rule"] == "one-person-one-ddr-id"
+    for identifier in (kidal["person_id"], first.json()["ddr_id"], "existing_person_id", "duplicate_case_id"):
+        assert identifier not in body
+    assert (await officer.get(f"/persons/{gao['person_id']}")).json()["ddr_id"] is None
+
+
+async def test_duplicates_can_be_listed_certain_or_suspected_only(officer: Api, tmp_path: Path) -> None:
+    hcua, maa, named = await listed_twice(officer, tmp_path)
+    await movement(officer, "GATIA")
+    await officer.upload(
+        list_file(tmp_path, [member("G-1", "Bilal Ag Acherif"), member("G-2", "Hamma Ag Ghaly")]), "GATIA"
+    )
+    one, other = await persons_of(officer, movement="GATIA")
+    await register(officer, one, "device-4/template-1")
+    await register(officer, other, "device-4/template-1")
+
+    certain = (await officer.get("/duplicates", certain="true")).json()
+    suspected = (await officer.get("/duplicates", certain="false")).json()
+
+    assert [(c["person_id"], c["certain"]) for c in certain] == [(other["person_id"], True)]
+    assert [(c["case_id"], c["certain"]) for c in suspected] == [(named["case_id"], False)]
+    assert {hcua["person_id"], maa["person_id"]} == {named["person_id"], named["other_person_id"]}
+
+
+async def test_a_merge_of_a_certain_duplicate_keeps_the_record_holding_the_ddr_id(
+    officer: Api, tmp_path: Path
+) -> None:
+    hcua, maa, named = await listed_twice(officer, tmp_path)
+    first = await register(officer, hcua, "device-2/template-5501")
+    await register(officer, maa, "device-2/template-5501")
+    case = (await officer.get(f"/duplicates/{named['case_id']}")).json()
+
+    def merge(survivor: dict[str, Any]) -> Any:
+        return officer.post(
+            f"/duplicates/{case['case_id']}/resolution",
+            {"outcome": "merged", "surviving_person_id": survivor["person_id"]},
+            **{"If-Match": f'"{case["version"]}"'},
+        )
+
+    wrong = await merge(maa)
+    right = await merge(hcua)
+
+    assert (wrong.status_code, wrong.json()["rule"]) == (422, "registered-record-survives")
+    assert right.status_code == 200, right.text
+    survivor = (await officer.get(f"/persons/{hcua['person_id']}")).json()
+    assert (survivor["ddr_id"], survivor["status"]) == (first.json()["ddr_id"], "registered")
+    assert (await officer.get(f"/persons/{maa['person_id']}")).json()["merged_into"] == hcua["person_id"]
+
+
+# --- no name in a stored reason -----------------------------------------------------------------------------
+
+
+CANARY = ("Tiwanatine Ag Ighlasnou", "Tiwanatin Ag Ighlasnou")
+CANARY_WORDS = ("tiwanatin", "ighlasnou")
+
+
+async def canary_case(officer: Api, tmp_path: Path) -> dict[str, Any]:
+    """The case raised for one man listed by two movements under canary names."""
+    await movement(officer, "HCUA")
+    await movement(officer, "MAA")
+    same = {"birth": BirthDate.year_only(1983), "commune": "Aguelhok", "cercle": "Tessalit"}
+    await officer.upload(list_file(tmp_path, [member("H-1", CANARY[0], **same)]), "HCUA")
+    await officer.upload(list_file(tmp_path, [member("A-1", CANARY[1], **same)]), "MAA")
+    (case,) = (await officer.get("/duplicates")).json()
+    return dict(case)
+
+
+async def test_no_name_is_stored_in_a_duplicate_case_its_event_its_read_model_row_or_its_kafka_message(
+    app: FastAPI, officer: Api, tmp_path: Path
+) -> None:
+    case = await canary_case(officer, tmp_path)
+    resolved = await officer.post(
+        f"/duplicates/{case['case_id']}/resolution",
+        {"outcome": "distinct"},
+        **{"If-Match": f'"{case["version"]}"', "Idempotency-Key": "resolve-canary"},
+    )
+    assert resolved.status_code == 200, resolved.text
+    runtime: ServiceRuntime = app.state.runtime
+    await runtime.relay.drain()
+
+    async with runtime.store.engine.connect() as conn:
+        stored = (
+            await conn.execute(
+                select(events_table.c.payload).where(events_table.c.stream_id.like("duplicate-%"))
+            )
+        ).all()
+        rows = (await conn.execute(select(duplicates_table))).all()
+        answers = (await conn.execute(select(idempotency_keys))).all()
+    published = [
+        r for r in _all_records(runtime.settings.kafka_bootstrap_servers) if case["case_id"].encode() in r
+    ]
+
+    assert len(stored) == 2
+    assert len(rows) == 1
+    assert {json.loads(r)["type"] for r in published} >= {"ddr.registration.DuplicateSuspected.v2"}
+    seen = [
+        *(bytes(row.payload).decode() for row in stored),
+        *(json.dumps([*row._mapping.values()], default=str) for row in rows),
+        *(json.dumps([*row._mapping.values()], default=str) for row in answers),
+        *(r.decode() for r in published),
+    ]
+    for text in seen:
+        for word in CANARY_WORDS:
+            assert word not in text.casefold()
+    assert "name_similarity" in {reason["kind"] for reason in rows[0].reasons}
+
+
+async def test_a_duplicate_case_is_explained_with_both_names_to_a_reader_who_may_see_both(
+    officer: Api, client: httpx.AsyncClient, issuer: DevelopmentTokenIssuer, tmp_path: Path
+) -> None:
+    case = await canary_case(officer, tmp_path)
+    auditor = Api(client, issuer.issue(subject="auditor-1", roles=[Role.AUDITOR]))
+
+    named = [line for line in case["explanation"] if line.startswith("names")]
+    assert len(named) == 1
+    assert CANARY[0] in named[0]
+    assert CANARY[1] in named[0]
+    assert (await auditor.get(f"/duplicates/{case['case_id']}")).json()["explanation"] == case["explanation"]
+    assert (await liaison(client, issuer, "HCUA").get(f"/duplicates/{case['case_id']}")).status_code == 404

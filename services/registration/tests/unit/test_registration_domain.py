@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from ddr_contracts.registration import (
+    DuplicateMadeCertain,
     PersonDetailsCorrected,
     PersonPreRegistered,
     WeaponSerialDuplicateFlagged,
@@ -14,6 +15,7 @@ from ddr_contracts.registration import (
 from ddr_registration.domain.ddr_id import ALPHABET, is_valid_ddr_id, new_ddr_id
 from ddr_registration.domain.duplicates import DuplicateCase
 from ddr_registration.domain.errors import RuleViolated
+from ddr_registration.domain.identity import Reason
 from ddr_registration.domain.lists import CertifiedList, list_id_of
 from ddr_registration.domain.members import BirthDate, Category, ListedMember, Sex
 from ddr_registration.domain.movements import Movement
@@ -111,13 +113,62 @@ def test_a_merged_record_refuses_corrections() -> None:
 
 
 def test_a_merge_keeps_the_survivor_one_of_the_pair() -> None:
-    case = DuplicateCase.suspect("c-1", "p-1", "p-2", score=0.9, certain=False, reasons=("name",))
+    case = DuplicateCase.suspect("c-1", "p-1", "p-2", score=0.9, certain=False, reasons=NAMES_ALIKE)
     with pytest.raises(RuleViolated):
         case.resolve("merged", "p-3")
     case.resolve("merged", "p-2")
     assert case.absorbed_person_id == "p-1"
     with pytest.raises(RuleViolated):
         case.resolve("distinct", None)
+
+
+NAMES_ALIKE = (Reason("name_similarity", 0.92), Reason("birth_year_same"))
+SAME_BIOMETRIC = (Reason("biometric_same"),)
+
+
+def case_on_file(case_id: str, other: str, *outcome: str) -> DuplicateCase:
+    """A case of p-1 and ``other`` as a later command finds it: suspected on names, then resolved if told."""
+    suspected = DuplicateCase.suspect(case_id, "p-1", other, score=0.7, certain=False, reasons=NAMES_ALIKE)
+    if outcome:
+        suspected.resolve(outcome[0], other if outcome[0] == "merged" else None)  # type: ignore[arg-type]
+    found = DuplicateCase()
+    found.replay(suspected.pending)
+    return found
+
+
+def test_a_suspected_duplicate_is_made_certain_by_a_shared_biometric() -> None:
+    case = case_on_file("c-1", "p-2")
+
+    assert case.make_certain(SAME_BIOMETRIC)
+
+    (event,) = case.pending
+    assert isinstance(event, DuplicateMadeCertain)
+    assert (event.reopened, [r.kind for r in event.reasons]) == (False, ["biometric_same"])
+    assert (case.certain, case.outcome) == (True, None)
+
+
+def test_a_duplicate_judged_distinct_is_reopened_when_a_biometric_proves_it() -> None:
+    case = case_on_file("c-1", "p-2", "distinct")
+
+    assert case.make_certain(SAME_BIOMETRIC)
+
+    (event,) = case.pending
+    assert isinstance(event, DuplicateMadeCertain)
+    assert event.reopened
+    assert case.outcome is None
+    case.resolve("merged", "p-2")  # the CNDDR can now merge them
+
+
+def test_a_case_already_certain_or_merged_is_not_made_certain_again() -> None:
+    certain = DuplicateCase()
+    certain.replay(
+        DuplicateCase.suspect("c-1", "p-1", "p-2", score=1.0, certain=True, reasons=SAME_BIOMETRIC).pending
+    )
+    merged = case_on_file("c-2", "p-3", "merged")
+
+    assert not certain.make_certain(SAME_BIOMETRIC)
+    assert not merged.make_certain(SAME_BIOMETRIC)
+    assert certain.pending == merged.pending == []
 
 
 def test_a_list_version_is_endorsed_only_after_the_movement_certified_it() -> None:

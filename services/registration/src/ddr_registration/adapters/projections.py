@@ -13,6 +13,7 @@ from ddr_contracts.events import DomainEvent
 from ddr_contracts.registration import (
     CoalitionJoined,
     CoalitionLeft,
+    DuplicateMadeCertain,
     DuplicateResolved,
     DuplicateSuspected,
     ListVersionCertified,
@@ -132,6 +133,8 @@ class Projector:
                 )
             case DuplicateSuspected():
                 await self._duplicate_suspected(conn, event, version)
+            case DuplicateMadeCertain():
+                await self._duplicate_made_certain(conn, event, version)
             case DuplicateResolved():
                 await conn.execute(
                     update(duplicates)
@@ -246,8 +249,27 @@ class Projector:
                 other_movement=movement_of.get(event.other_person_id, ""),
                 score=event.score,
                 certain=event.certain,
-                reasons=list(event.reasons),
+                reasons=[reason.model_dump() for reason in event.reasons],
                 status="open",
+                version=version,
+            )
+        )
+
+    async def _duplicate_made_certain(
+        self, conn: AsyncConnection, event: DuplicateMadeCertain, version: int
+    ) -> None:
+        row = (
+            await conn.execute(select(duplicates.c.reasons).where(duplicates.c.case_id == event.case_id))
+        ).one()
+        await conn.execute(
+            update(duplicates)
+            .where(duplicates.c.case_id == event.case_id)
+            .values(
+                certain=True,
+                score=1.0,
+                reasons=[*row.reasons, *(reason.model_dump() for reason in event.reasons)],
+                status="open",
+                surviving_person_id=None,
                 version=version,
             )
         )

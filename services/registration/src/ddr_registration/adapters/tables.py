@@ -117,8 +117,9 @@ persons = Table(
     Column("armed", Boolean, nullable=False),
     Column("status", String(20), nullable=False),  # pre-registered, registered, merged
     Column("ddr_id", String(20), nullable=True, unique=True),
-    # A keyed hash (HMAC) of the enrolment device's template reference: equal hashes are one person.
-    Column("biometric_hash", String(64), nullable=True, index=True),
+    # A keyed hash (HMAC) of the enrolment device's template reference: equal hashes are one person, so one
+    # registration (two requests racing with one biometric: the second commit fails, and is answered 409).
+    Column("biometric_hash", String(64), nullable=True, unique=True),
     Column("merged_into", String(36), nullable=True),
     Column("sealed_identity", JSON, nullable=False),
     Column("version", Integer, nullable=False),

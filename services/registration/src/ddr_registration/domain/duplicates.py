@@ -1,11 +1,21 @@
-"""A suspected duplicate identity: raised by the dedup policy, resolved by a person (merge or distinct)."""
+"""A suspected duplicate identity: raised by the dedup policy, made certain by a shared biometric, resolved by
+a person (merge or distinct). Its reasons are codes and scores: no name or other value of either record."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from ddr_contracts.events import DomainEvent
-from ddr_contracts.registration import DuplicateOutcome, DuplicateResolved, DuplicateSuspected
+from ddr_contracts.registration import (
+    DuplicateMadeCertain,
+    DuplicateOutcome,
+    DuplicateReason,
+    DuplicateResolved,
+    DuplicateSuspected,
+)
 from ddr_registration.domain.aggregate import Aggregate
 from ddr_registration.domain.errors import RuleViolated
+from ddr_registration.domain.identity import Reason
 
 
 def duplicate_stream(case_id: str) -> str:
@@ -18,6 +28,7 @@ class DuplicateCase(Aggregate):
         self.case_id = ""
         self.person_id = ""
         self.other_person_id = ""
+        self.certain = False
         self.outcome: DuplicateOutcome | None = None
         self.survivor: str | None = None
 
@@ -30,7 +41,7 @@ class DuplicateCase(Aggregate):
         *,
         score: float,
         certain: bool,
-        reasons: tuple[str, ...],
+        reasons: Iterable[Reason],
     ) -> DuplicateCase:
         if person_id == other_person_id:
             raise RuleViolated("duplicate-of-another", "a record cannot duplicate itself")
@@ -42,10 +53,26 @@ class DuplicateCase(Aggregate):
                 other_person_id=other_person_id,
                 score=score,
                 certain=certain,
-                reasons=reasons,
+                reasons=_codes(reasons),
             )
         )
         return case
+
+    def make_certain(self, reasons: Iterable[Reason]) -> bool:
+        """The two records proved one person: the case becomes certain (open again if judged distinct).
+        False, recording nothing, when it already is certain and open, or was merged."""
+        if self.outcome == "merged" or (self.certain and self.outcome is None):
+            return False
+        self.record(
+            DuplicateMadeCertain(
+                case_id=self.case_id,
+                person_id=self.person_id,
+                other_person_id=self.other_person_id,
+                reasons=_codes(reasons),
+                reopened=self.outcome is not None,
+            )
+        )
+        return True
 
     def resolve(self, outcome: DuplicateOutcome, surviving_person_id: str | None) -> None:
         if self.outcome is not None:
@@ -77,5 +104,12 @@ class DuplicateCase(Aggregate):
                 event.person_id,
                 event.other_person_id,
             )
+            self.certain = event.certain
+        elif isinstance(event, DuplicateMadeCertain):
+            self.certain, self.outcome, self.survivor = True, None, None
         elif isinstance(event, DuplicateResolved):
             self.outcome, self.survivor = event.outcome, event.surviving_person_id
+
+
+def _codes(reasons: Iterable[Reason]) -> tuple[DuplicateReason, ...]:
+    return tuple(DuplicateReason(kind=r.kind, score=r.score) for r in reasons)

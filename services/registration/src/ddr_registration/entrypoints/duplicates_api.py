@@ -32,10 +32,13 @@ def duplicates_router(reg: Registration, keys: IdempotencyStore) -> APIRouter:
     async def duplicate_queue(
         principal: Reader,
         status: Literal["open", "merged", "distinct"] | None = "open",
+        certain: bool | None = None,
         offset: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> list[dict[str, Any]]:
-        return await queries.list_duplicates(reg, principal, status, offset, limit)
+        """The queue, with each case's reasons as codes and, for the caller who may see both people, as
+        sentences quoting their names. ``certain=true``: only cases proved by a shared biometric."""
+        return await queries.list_duplicates(reg, principal, status, offset, limit, certain=certain)
 
     @router.get("/{case_id}")
     async def get_duplicate(case_id: str, principal: Reader) -> Response:
@@ -62,7 +65,9 @@ def duplicates_router(reg: Registration, keys: IdempotencyStore) -> APIRouter:
                 version,
                 Causation(actor=principal.subject),
             )
-            return json_response(await queries.get_duplicate(reg, principal, case_id), version=new_version)
+            # Stored as the idempotent answer: the case without its explanation, which quotes names.
+            case = await queries.get_duplicate(reg, principal, case_id, explain=False)
+            return json_response(case, version=new_version)
 
         return await idempotent(keys, principal, key, request, f"{version}\n{body.model_dump_json()}", run)
 

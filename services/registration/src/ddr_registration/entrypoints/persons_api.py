@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
+from ddr_registration.domain.errors import AlreadyRegistered
 from ddr_registration.domain.persons import Correction
 from ddr_registration.entrypoints.http_support import (
     ExpectedVersion,
@@ -16,11 +17,13 @@ from ddr_registration.entrypoints.http_support import (
 )
 from ddr_registration.entrypoints.schemas import Erasure, PersonCorrection, PersonRegistration
 from ddr_registration.service_layer import handlers, queries
+from ddr_registration.service_layer.access import may_see_person
 from ddr_registration.service_layer.unit import Registration
 from ddr_runtime.auth.dependencies import require_roles
 from ddr_runtime.auth.roles import Principal, Role
 from ddr_runtime.eventstore.store import Causation
 from ddr_runtime.http.idempotency import IdempotencyStore
+from ddr_runtime.http.problems import Conflict
 
 Officer = Annotated[Principal, Depends(require_roles(Role.CNDDR_OFFICER))]
 Reader = Annotated[
@@ -112,14 +115,37 @@ def persons_router(reg: Registration, keys: IdempotencyStore) -> APIRouter:
         request: Request,
         key: IdempotencyKey = None,
     ) -> Response:
+        """Issue a DDR ID. A biometric already registered to another record gets 409 and issues none: the
+        pair's duplicate case is made certain for the CNDDR, and the answer names the existing registration
+        only to a caller allowed to see it."""
+
         async def run() -> Any:
             await queries.get_person(reg, principal, person_id)
-            done = await handlers.register_person(
-                reg, person_id, body.biometric_reference, version, Causation(actor=principal.subject)
-            )
+            try:
+                done = await handlers.register_person(
+                    reg, person_id, body.biometric_reference, version, Causation(actor=principal.subject)
+                )
+            except AlreadyRegistered as found:
+                raise already_registered(principal, found) from None
             answer = {"person_id": person_id, "ddr_id": done.ddr_id, "duplicate_cases": done.duplicate_cases}
             return json_response(answer, version=done.version)
 
         return await idempotent(keys, principal, key, request, f"{version}\n{body.model_dump_json()}", run)
 
     return router
+
+
+def already_registered(principal: Principal, found: AlreadyRegistered) -> Conflict:
+    """409 for a biometric registered to another record: its person id, DDR ID and the duplicate case for a
+    caller who may see that record (movement, children, region), nothing that identifies it for others."""
+    extensions: dict[str, str] = {"rule": found.rule}
+    if may_see_person(principal, found.movement, found.category) and principal.covers_region(found.region):
+        extensions |= {
+            "existing_person_id": found.person_id,
+            "existing_ddr_id": found.ddr_id,
+            "duplicate_case_id": found.case_id,
+        }
+    detail = (
+        "this biometric reference is already registered: no second DDR ID; the CNDDR resolves the duplicate"
+    )
+    return Conflict(detail, extensions=extensions)

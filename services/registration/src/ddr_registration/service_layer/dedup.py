@@ -1,13 +1,16 @@
 """Identity deduplication across every list and registration.
 
 The same biometric hash is a certain duplicate; otherwise the matching engine's candidates above its
-threshold are suspected. Each suspicion is a ``DuplicateSuspected`` event; a person resolves it.
+threshold are suspected. Each suspicion is a ``DuplicateSuspected`` event; a person resolves it. A pair
+already on file is not raised again, but a suspicion that turns certain (the same biometric) upgrades its
+case (``DuplicateMadeCertain``). Reasons are codes and scores: no name is ever stored in a case.
 The engine's index lives in memory: it is built from the read model (names decrypted through the
 runtime's cipher) and catches up with people another process pre-registered before each use.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -16,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ddr_registration.adapters.tables import duplicates, persons
 from ddr_registration.domain.duplicates import DuplicateCase, duplicate_stream
-from ddr_registration.domain.identity import IdentityRecord
+from ddr_registration.domain.identity import IdentityRecord, Reason
 from ddr_registration.service_layer.unit import Registration
 from ddr_runtime.eventstore.store import Causation
 
@@ -88,14 +91,18 @@ async def suspect_duplicates(
     *,
     new_person: bool = False,
 ) -> list[str]:
-    """Raise a suspected duplicate for each candidate not already paired with ``record``; the case ids.
+    """Raise a suspected duplicate for each candidate not already paired with ``record``, and make a pair on
+    file certain when the candidate is certain; the ids of the cases raised or upgraded.
 
     ``new_person``: ``record`` is someone just recorded in this transaction and not yet in the index, so no
     pair with them can be on file and none is looked up.
     """
     raised: list[str] = []
     for match in reg.index.candidates(record):
-        if not new_person and await _pair_known(tx, record.person_id, match.person_id):
+        known = None if new_person else await _case_of_pair(tx, record.person_id, match.person_id)
+        if known is not None:
+            if match.certain and await _make_certain(reg, tx, known, match.reasons, causation):
+                raised.append(known)
             continue
         case_id = reg.new_id()
         case = DuplicateCase.suspect(
@@ -111,9 +118,67 @@ async def suspect_duplicates(
     return raised
 
 
-async def _pair_known(tx: AsyncConnection, a: str, b: str) -> bool:
+@dataclass(frozen=True)
+class Holder:
+    """The standing record a biometric reference is registered to, and what access to it depends on."""
+
+    person_id: str
+    ddr_id: str
+    movement: str
+    category: str
+    region: str
+
+
+async def biometric_holder(tx: AsyncConnection, biometric_hash: str, person_id: str) -> Holder | None:
+    """Who else holds this biometric (a merged record answers with the record it was merged into)."""
+    row = (
+        await tx.execute(
+            select(persons).where(
+                persons.c.biometric_hash == biometric_hash, persons.c.person_id != person_id
+            )
+        )
+    ).first()
+    seen: set[str] = set()
+    while row is not None and row.merged_into is not None and row.person_id not in seen:
+        seen.add(row.person_id)
+        row = (await tx.execute(select(persons).where(persons.c.person_id == row.merged_into))).first()
+    if row is None or row.ddr_id is None:
+        return None
+    return Holder(row.person_id, row.ddr_id, row.movement, row.category, row.region)
+
+
+async def certain_duplicate(
+    reg: Registration, tx: AsyncConnection, person_id: str, holder_id: str, causation: Causation
+) -> str:
+    """Record that ``person_id`` is ``holder_id`` (the same biometric): the pair's case made certain, or a
+    certain case raised if none is on file; the case id."""
+    reasons = (Reason("biometric_same"),)
+    known = await _case_of_pair(tx, person_id, holder_id)
+    if known is not None:
+        await _make_certain(reg, tx, known, reasons, causation)
+        return known
+    case_id = reg.new_id()
+    case = DuplicateCase.suspect(case_id, person_id, holder_id, score=1.0, certain=True, reasons=reasons)
+    await reg.save(tx, duplicate_stream(case_id), case, person_id, causation)
+    return case_id
+
+
+async def _make_certain(
+    reg: Registration, tx: AsyncConnection, case_id: str, reasons: tuple[Reason, ...], causation: Causation
+) -> bool:
+    case = await reg.load_existing(tx, duplicate_stream(case_id), DuplicateCase, "duplicate", case_id)
+    if not case.make_certain(reasons):
+        return False
+    await reg.save(tx, duplicate_stream(case_id), case, case.person_id, causation)
+    return True
+
+
+async def _case_of_pair(tx: AsyncConnection, a: str, b: str) -> str | None:
+    """The pair's case on file, if any (a pair is raised once)."""
     pair = or_(
         (duplicates.c.person_id == a) & (duplicates.c.other_person_id == b),
         (duplicates.c.person_id == b) & (duplicates.c.other_person_id == a),
     )
-    return (await tx.execute(select(duplicates.c.case_id).where(pair).limit(1))).first() is not None
+    query = select(duplicates.c.case_id).where(pair).limit(1)
+    found = (await tx.execute(query)).first()
+    return found.case_id if found is not None else None

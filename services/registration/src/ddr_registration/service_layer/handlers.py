@@ -16,12 +16,18 @@ from ddr_contracts.registration import DuplicateOutcome, EndorsingBody, Movement
 from ddr_registration.adapters.tables import persons, weapons
 from ddr_registration.domain.ddr_id import new_ddr_id
 from ddr_registration.domain.duplicates import DuplicateCase, duplicate_stream
-from ddr_registration.domain.errors import RuleViolated
+from ddr_registration.domain.errors import AlreadyRegistered, RuleViolated
 from ddr_registration.domain.lists import CertifiedList, list_stream
 from ddr_registration.domain.movements import Movement, movement_stream
 from ddr_registration.domain.persons import Correction, Person, person_stream
 from ddr_registration.domain.weapons import HandOver, Weapon, normalise_serial, weapon_stream
-from ddr_registration.service_layer.dedup import catch_up_index, reindex_person, suspect_duplicates
+from ddr_registration.service_layer.dedup import (
+    biometric_holder,
+    catch_up_index,
+    certain_duplicate,
+    reindex_person,
+    suspect_duplicates,
+)
 from ddr_registration.service_layer.unit import Registration
 from ddr_runtime.eventstore.store import Causation
 
@@ -100,13 +106,31 @@ async def register_person(
     expected_version: int,
     causation: Causation,
 ) -> Registered:
-    """Record the biometric enrolment (as a keyed hash) and issue a DDR ID; flag a shared biometric."""
+    """Record the biometric enrolment (as a keyed hash) and issue a DDR ID. A biometric already registered to
+    another record issues none: the pair's duplicate case is made certain (or raised certain) and committed,
+    then :class:`AlreadyRegistered` names the existing registration."""
     async with reg.transaction() as tx:
         person = await reg.load_existing(tx, person_stream(person_id), Person, "person", person_id)
         ddr_id = await _unused_ddr_id(tx)
-        person.register(ddr_id, reg.hasher.digest(template_reference))
-        version = await reg.save(tx, person_stream(person_id), person, person_id, causation, expected_version)
-        cases = await _recheck_duplicates(reg, tx, person_id, causation)
+        biometric_hash = reg.hasher.digest(template_reference)
+        person.register(ddr_id, biometric_hash)  # the person's own rules first (merged, erased, registered)
+        holder = await biometric_holder(tx, biometric_hash, person_id)
+        if holder is not None:
+            case_id = await certain_duplicate(reg, tx, person_id, holder.person_id, causation)
+        else:
+            version = await reg.save(
+                tx, person_stream(person_id), person, person_id, causation, expected_version
+            )
+            cases = await _recheck_duplicates(reg, tx, person_id, causation)
+    if holder is not None:
+        raise AlreadyRegistered(
+            holder.person_id,
+            holder.ddr_id,
+            case_id,
+            movement=holder.movement,
+            category=holder.category,
+            region=holder.region,
+        )
     return Registered(version, ddr_id, cases)
 
 
@@ -187,6 +211,8 @@ async def resolve_duplicate(
             survivor = await reg.load_existing(
                 tx, person_stream(case.survivor), Person, "person", case.survivor
             )
+            if absorbed.ddr_id is not None and survivor.ddr_id is None:
+                raise RuleViolated("registered-record-survives", "the record holding the DDR ID must survive")
             absorbed.merge_into(case.survivor, case_id)
             survivor.absorb(absorbed_id, case_id)
             await reg.save(tx, person_stream(absorbed_id), absorbed, absorbed_id, causation)

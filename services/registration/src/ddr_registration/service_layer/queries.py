@@ -6,6 +6,7 @@ liaison cannot even learn that another movement's person is on file.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Row, Select, and_, or_, select
@@ -21,6 +22,7 @@ from ddr_registration.adapters.tables import (
     persons,
     weapons,
 )
+from ddr_registration.domain import identity
 from ddr_registration.domain.errors import UnknownRecord
 from ddr_registration.domain.lists import list_stream
 from ddr_registration.domain.persons import person_stream
@@ -243,10 +245,15 @@ async def person_history(reg: Registration, principal: Principal, person_id: str
 
 
 def _visible_duplicates(principal: Principal) -> Select[Any]:
-    """Cases where the caller may see both people (a liaison: both of their movement, neither a child)."""
+    """Cases where the caller may see both people (a liaison: both of their movement, neither a child), with
+    both people's sealed identities, from which the reasons' text is built."""
     one, other = persons.alias("one"), persons.alias("other")
     return (
-        select(duplicates)
+        select(
+            duplicates,
+            one.c.sealed_identity.label("identity"),
+            other.c.sealed_identity.label("other_identity"),
+        )
         .join(one, one.c.person_id == duplicates.c.person_id)
         .join(other, other.c.person_id == duplicates.c.other_person_id)
         .where(visible_persons(principal, one), visible_persons(principal, other))
@@ -254,23 +261,75 @@ def _visible_duplicates(principal: Principal) -> Select[Any]:
 
 
 async def list_duplicates(
-    reg: Registration, principal: Principal, status: str | None, offset: int, limit: int
+    reg: Registration,
+    principal: Principal,
+    status: str | None,
+    offset: int,
+    limit: int,
+    *,
+    certain: bool | None = None,
 ) -> list[dict[str, Any]]:
     query = _visible_duplicates(principal).order_by(duplicates.c.case_id)
     if status is not None:
         query = query.where(duplicates.c.status == status)
+    if certain is not None:
+        query = query.where(duplicates.c.certain == certain)
     async with reg.engine.connect() as conn:
         rows = (await conn.execute(query.offset(offset).limit(limit))).all()
-    return [_plain(row) for row in rows]
+    return await _duplicate_cases(reg, rows, explain=True)
 
 
-async def get_duplicate(reg: Registration, principal: Principal, case_id: str) -> dict[str, Any]:
+async def get_duplicate(
+    reg: Registration, principal: Principal, case_id: str, *, explain: bool = True
+) -> dict[str, Any]:
+    """One case the caller may see; ``explain``: with its reasons as sentences quoting both people's names
+    (leave it out of anything that is stored, such as an idempotent answer)."""
     query = _visible_duplicates(principal).where(duplicates.c.case_id == case_id)
     async with reg.engine.connect() as conn:
         row = (await conn.execute(query)).first()
     if row is None:
         raise UnknownRecord("duplicate", case_id)
-    return _plain(row)
+    (case,) = await _duplicate_cases(reg, [row], explain=explain)
+    return case
+
+
+async def _duplicate_cases(
+    reg: Registration, rows: Sequence[Row[Any]], *, explain: bool
+) -> list[dict[str, Any]]:
+    """Cases as the API shows them: the stored reason codes and, with ``explain``, the same reasons as
+    sentences, names quoted from both people's records (opened here, for this answer only)."""
+    cases = []
+    opened: list[dict[str, Any]] = []
+    if explain:
+        opened = await reg.store.cipher.decrypt_many(
+            [(row.person_id, row.identity) for row in rows]
+            + [(row.other_person_id, row.other_identity) for row in rows]
+        )
+    for k, row in enumerate(rows):
+        case = _plain(row, "identity", "other_identity")
+        reasons = reason_codes(row.reasons)
+        case["reasons"] = [{"kind": r.kind, "score": r.score} for r in reasons]
+        if explain:
+            first, second = opened[k], opened[len(rows) + k]
+            case["explanation"] = identity.explain(reasons, _name(first), _name(second))
+        cases.append(case)
+    return cases
+
+
+def reason_codes(stored: Any) -> list[identity.Reason]:
+    """The reasons of a read-model row as codes; anything else (a sentence stored by an older version) is
+    left out, never shown."""
+    found = []
+    for item in stored or ():
+        if isinstance(item, dict) and item.get("kind") in identity.REASON_KINDS:
+            score = item.get("score")
+            found.append(identity.Reason(item["kind"], float(score) if score is not None else None))
+    return found
+
+
+def _name(opened: dict[str, Any]) -> str | None:
+    name = opened.get("full_name") or opened.get("full_name_arabic")
+    return str(name) if name else None
 
 
 # -- weapons ---------------------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ others instead of everyone (74,000 people make 2.7 billion pairs), and scores th
 - :mod:`.normalise`: :func:`normalise_name`, Arabic script through :data:`ARABIC_NAMES` then ``anyascii``;
   Latin lowercased, diacritics removed, split on anything that is not a letter; every token mapped to its
   canonical form by :data:`NAME_VARIANTS`; and the phonetic forms (consonant skeleton, metaphone).
+- :mod:`.reasons`: why a pair was flagged, as codes and scores that name nobody (:class:`Reason`), and the
+  readable text built from them for a reader allowed to see both people (:func:`explain`).
 - :mod:`.records`: what is compared (:class:`IdentityRecord`), what is answered (:class:`Match`), and the
   prepared features both the scoring and the index use.
 - :mod:`.scoring`: :func:`match_score`, a Fellegi-Sunter posterior probability that two records are one
@@ -25,6 +27,8 @@ others instead of everyone (74,000 people make 2.7 billion pairs), and scores th
 from ddr_registration.domain.identity.index import MAX_BLOCK_SIZE, CandidateIndex, blocking_keys
 from ddr_registration.domain.identity.names import ARABIC_NAMES, NAME_VARIANTS, PARTICLES
 from ddr_registration.domain.identity.normalise import normalise_name
+from ddr_registration.domain.identity.reasons import KINDS as REASON_KINDS
+from ddr_registration.domain.identity.reasons import Reason, explain
 from ddr_registration.domain.identity.records import IdentityRecord, Match
 from ddr_registration.domain.identity.scoring import LIKELY_THRESHOLD, SUSPECT_THRESHOLD, match_score
 
@@ -34,11 +38,14 @@ __all__ = [
     "MAX_BLOCK_SIZE",
     "NAME_VARIANTS",
     "PARTICLES",
+    "REASON_KINDS",
     "SUSPECT_THRESHOLD",
     "CandidateIndex",
     "IdentityRecord",
     "Match",
+    "Reason",
     "blocking_keys",
+    "explain",
     "match_score",
     "normalise_name",
 ]

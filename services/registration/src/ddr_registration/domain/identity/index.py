@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from ddr_registration.domain.identity.normalise import consonant_skeleton, metaphone
+from ddr_registration.domain.identity.reasons import Reason
 from ddr_registration.domain.identity.records import Features, IdentityRecord, Match, Spelling, features_of
 from ddr_registration.domain.identity.scoring import (
     DEFAULT_PARENT_TOKEN_SHARE,
@@ -197,7 +198,7 @@ class CandidateIndex:
             other = self._features[person_id]
             self.pairs_compared += 1
             if biometric and other.record.biometric_hash == biometric:
-                matches.append(Match(person_id, 1.0, True, ("same biometric hash",)))
+                matches.append(Match(person_id, 1.0, True, (Reason("biometric_same"),)))
                 continue
             context = prior + context_bits(features, other, None, parent_share)
             if context + best_name < needed:

@@ -8,6 +8,7 @@ from datetime import date
 
 from ddr_registration.domain.identity.names import PARTICLES
 from ddr_registration.domain.identity.normalise import consonant_skeleton, fold, has_arabic, normalise_name
+from ddr_registration.domain.identity.reasons import Reason
 
 __all__ = ["Features", "IdentityRecord", "Match", "Spelling", "features_of", "place_key", "spelling_of"]
 
@@ -48,7 +49,7 @@ class Match:
     person_id: str
     score: float
     certain: bool
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from rapidfuzz import fuzz
 
+from ddr_registration.domain.identity.reasons import Reason
 from ddr_registration.domain.identity.records import Features, IdentityRecord, Match, Spelling, features_of
 
 __all__ = [
@@ -127,33 +128,33 @@ ParentShare = Callable[[str, str], float]
 def context_bits(
     a: Features,
     b: Features,
-    reasons: list[str] | None = None,
+    reasons: list[Reason] | None = None,
     parent_share: ParentShare = _default_parent_share,
 ) -> float:
     """Evidence from everything but the name: birth year and date, sex, origin, biometric hashes (bits)."""
     ra, rb = a.record, b.record
     bits = 0.0
-    notes: list[str] = []
+    notes: list[Reason] = []
     if ra.birth_year is None or rb.birth_year is None:
         bits += _YEAR_UNKNOWN_BITS
-        notes.append("birth year unknown")
+        notes.append(Reason("birth_year_unknown"))
     else:
         gap = abs(ra.birth_year - rb.birth_year)
         bits += _YEAR_BITS.get(gap, _YEAR_FAR_BITS)
-        notes.append("same birth year" if gap == 0 else f"birth years {gap} apart")
+        notes.append(Reason(_YEAR_KINDS.get(gap, "birth_years_far_apart")))
         if ra.birth_date is not None and rb.birth_date is not None and gap <= 1:
             same_day = (ra.birth_date.month, ra.birth_date.day) == (rb.birth_date.month, rb.birth_date.day)
             bits += _SAME_DAY_BITS if same_day else _OTHER_DAY_BITS
-            notes.append("same day and month of birth" if same_day else "different days of birth")
+            notes.append(Reason("birth_day_same" if same_day else "birth_day_different"))
     if ra.sex and rb.sex and ra.sex != rb.sex:
         bits += _OTHER_SEX_BITS
-        notes.append("different sexes")
+        notes.append(Reason("sex_different"))
     origin = _origin(a.origin, b.origin)
     bits += _ORIGIN_BITS[origin]
-    notes.append(origin)
+    notes.append(Reason("origin_" + origin.replace(" ", "_").removeprefix("origin_")))
     if ra.biometric_hash and rb.biometric_hash:  # the same hash is handled before: these differ
         bits += _BIOMETRIC_MISMATCH_BITS
-        notes.append("different biometric hashes")
+        notes.append(Reason("biometric_different"))
     bits += _family_bits(a, b, notes, parent_share)
     if reasons is not None:
         reasons.extend(notes)
@@ -176,12 +177,7 @@ def _parent_agreement(a: Spelling | None, b: Spelling | None) -> str | None:
     return "different"
 
 
-_PARENT_NOTES = {
-    "same": "same {}'s name",
-    "part": "{}'s name given in part",
-    "close": "{}'s names alike",
-    "different": "different {}s' names",
-}
+_YEAR_KINDS = {0: "birth_year_same", 1: "birth_year_one_apart", 2: "birth_year_two_apart"}
 
 
 def _news(role: str, parent: Spelling, a: Features, b: Features, parent_share: ParentShare) -> set[str]:
@@ -212,7 +208,7 @@ def _parent_bits(role: str, agreement: str, news: set[str], parent_share: Parent
     return bits - _PARENT_PART_PENALTY if agreement == "part" else bits
 
 
-def _family_bits(a: Features, b: Features, notes: list[str], parent_share: ParentShare) -> float:
+def _family_bits(a: Features, b: Features, notes: list[Reason], parent_share: ParentShare) -> float:
     """Evidence from the father's and mother's names and the place of birth (bits; 0 when missing)."""
     bits = 0.0
     for role, pa, pb in (("father", a.father, b.father), ("mother", a.mother, b.mother)):
@@ -221,11 +217,11 @@ def _family_bits(a: Features, b: Features, notes: list[str], parent_share: Paren
             shorter = pa if len(set(pa.tokens)) <= len(set(pb.tokens)) else pb
             news = _news(role, shorter, a, b, parent_share)
             bits += _parent_bits(role, agreement, news, parent_share)
-            notes.append(_PARENT_NOTES[agreement].format(role))
+            notes.append(Reason(f"{role}_{agreement}"))
     if a.birth_place and b.birth_place:
         same = a.birth_place == b.birth_place
         bits += _BIRTH_PLACE_BITS["same" if same else "different"]
-        notes.append("same place of birth" if same else "different places of birth")
+        notes.append(Reason("birth_place_same" if same else "birth_place_different"))
     return bits
 
 
@@ -243,16 +239,17 @@ def score_pair(
 ) -> Match:
     ra, rb = a.record, b.record
     if ra.biometric_hash and ra.biometric_hash == rb.biometric_hash:
-        return Match(rb.person_id, 1.0, True, ("same biometric hash",))
+        return Match(rb.person_id, 1.0, True, (Reason("biometric_same"),))
     similarity, sa, sb = name_similarity(a, b)
-    reasons: list[str] = []
+    reasons: list[Reason] = []
     bits = prior_bits(population)
     if sa is not None and sb is not None:
-        script = " across scripts" if sa.arabic != sb.arabic else ""
-        reasons.append(f"names {similarity:.0%} alike{script} ({sa.text} / {sb.text})")
+        reasons.append(Reason("name_similarity", round(similarity, 2)))
+        if sa.arabic != sb.arabic:
+            reasons.append(Reason("across_scripts"))
         bits += name_bits(similarity, sa, sb, share)
     else:
-        reasons.append("no comparable name")
+        reasons.append(Reason("no_comparable_name"))
     bits += context_bits(a, b, reasons, parent_share)
     return Match(rb.person_id, round(_probability(bits), 4), False, tuple(reasons))
 
