@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ddr_registration.adapters.tables import duplicates, persons
@@ -50,7 +50,12 @@ def _date(value: Any) -> date | None:
 
 
 async def catch_up_index(reg: Registration, conn: AsyncConnection) -> None:
-    """Add to the index every person recorded since it last looked (by this process or another)."""
+    """Add to the index every person recorded since it last looked (by this process or another). A new index
+    also learns how many repeats the lists held (the cases on file more likely one person than two): the
+    prior odds of a pair depend on it."""
+    if reg.index_high_water == 0:
+        found = select(func.count()).select_from(duplicates).where(duplicates.c.score >= 0.5)
+        reg.index.duplicates_found = int((await conn.execute(found)).scalar_one())
     while True:
         rows = (
             await conn.execute(

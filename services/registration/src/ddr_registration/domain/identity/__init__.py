@@ -7,21 +7,23 @@ others instead of everyone (74,000 people make 2.7 billion pairs), and scores th
 
 - :mod:`.names`: the name data, every language-specific table (spelling families, Arabic-script forms,
   particles, articles) and nothing else.
-- :mod:`.normalise`: :func:`normalise_name`, Arabic script through :data:`ARABIC_NAMES` then ``anyascii``;
-  Latin lowercased, diacritics removed, split on anything that is not a letter; every token mapped to its
-  canonical form by :data:`NAME_VARIANTS`; and the phonetic forms (consonant skeleton, metaphone).
+- :mod:`.normalise`: :func:`normalise_name`, Arabic script folded and looked up in :data:`ARABIC_NAMES`,
+  Latin folded; every token mapped to its canonical form by :data:`NAME_VARIANTS`, or, for a spelling no
+  table lists, through its transliteration key; and the phonetic forms (consonant skeleton, metaphone).
 - :mod:`.reasons`: why a pair was flagged, as codes and scores that name nobody (:class:`Reason`), and the
   readable text built from them for a reader allowed to see both people (:func:`explain`).
 - :mod:`.records`: what is compared (:class:`IdentityRecord`), what is answered (:class:`Match`), and the
   prepared features both the scoring and the index use.
-- :mod:`.scoring`: :func:`match_score`, a Fellegi-Sunter posterior probability that two records are one
-  person: the best name similarity over every pair of spellings, worth more the rarer the name, then birth
-  year (and day, when both lists give full dates), sex and origin agreement, then the father's and mother's
-  names and the place of birth when both sides give them, with the reasons; the same biometric hash is a
-  certain duplicate.
+- :mod:`.comparison`: two written names compared token by token within their roles (given name, the
+  father's name after *Ag* / *Ould*, the family name): which tokens agree, which clearly differ.
+- :mod:`.scoring`: :func:`match_score`, a Fellegi-Sunter posterior probability with three hypotheses (one
+  person, two unrelated people, two relatives listed side by side): names worth more the rarer they are, birth
+  year and day, sex, origin (worth more the fewer people come from there), parents' names and place of birth;
+  the same biometric hash is a certain duplicate.
 - :mod:`.index`: :func:`blocking_keys` (pairs of canonical tokens, of their metaphone codes and of their
-  consonant skeletons, each with the birth year and the years either side) and :class:`CandidateIndex`,
-  the incremental in-memory index the import feeds (``add``, ``remove``, ``candidates``).
+  consonant skeletons, and single tokens within a cercle, each with the birth year and the years either
+  side) and :class:`CandidateIndex`, the incremental in-memory index the import feeds (``add``, ``remove``,
+  ``candidates``), which counts how common names, places and repeats are among the people it holds.
 """
 
 from ddr_registration.domain.identity.index import MAX_BLOCK_SIZE, CandidateIndex, blocking_keys

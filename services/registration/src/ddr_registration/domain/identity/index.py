@@ -13,13 +13,18 @@ from ddr_registration.domain.identity.reasons import Reason
 from ddr_registration.domain.identity.records import Features, IdentityRecord, Match, Spelling, features_of
 from ddr_registration.domain.identity.scoring import (
     DEFAULT_PARENT_TOKEN_SHARE,
+    DEFAULT_PLACE_SHARE,
     DEFAULT_TOKEN_SHARE,
-    NAME_M,
+    DUPLICATE_SHARE,
+    FAMILY_MAX_BITS,
     SUSPECT_THRESHOLD,
-    context_bits,
-    name_bits,
-    name_similarity,
-    prior_bits,
+    Shares,
+    best_name_bits,
+    context_evidence,
+    family_evidence,
+    name_evidence,
+    place_keys,
+    posterior,
     score_pair,
 )
 
@@ -31,12 +36,16 @@ nothing (every key of a true duplicate pair is shared, so the pair is still foun
 _TOKEN_SHARE_PRIOR = 500.0  # pseudo-people smoothing the index's token counts towards the default
 _NAME_SHARE_PRIOR = 200.0  # pseudo-people smoothing whole-name counts towards the product of token shares
 _PARENT_SHARE_PRIOR = 200.0  # pseudo-people smoothing parents' token counts towards the default
+_PLACE_SHARE_PRIOR = 200.0  # pseudo-people smoothing cercle and commune counts towards the default
+_DUPLICATE_SHARE_PRIOR = 500.0  # pseudo-people smoothing the duplicates found towards the default: one small
+# list's worth, after which a programme's own lists speak as loud as the default
 
 
 def _name_keys(spelling: Spelling) -> set[str]:
     tokens = sorted(set(spelling.tokens))  # "Ahmed Ag Ahmed" has one distinct token
     keys: set[str] = set()
-    skeletons = sorted({consonant_skeleton(t) for t in tokens if len(consonant_skeleton(t)) >= 2})
+    # a list, not a set: two tokens of one skeleton (Hamdi / Hamoud: md, md) still make a pair key
+    skeletons = sorted(consonant_skeleton(t) for t in tokens if len(consonant_skeleton(t)) >= 2)
     if len(tokens) == 1:
         keys.add(f"t:{tokens[0]}")
         keys.add(f"m:{metaphone(tokens[0])}")
@@ -62,6 +71,9 @@ def _keys(features: Features) -> set[str]:
         name_keys |= _name_keys(spelling)
         whole |= {spelling.text, f"s:{spelling.skeleton}"}
     keys |= {f"f:{name}" for name in whole}  # the whole name, year-free: what a person of unknown year finds
+    region, cercle, _ = features.origin
+    if cercle:  # one token and the cercle: finds a name whose other token is spelt as no table knows
+        name_keys |= {f"o:{token}#{region}/{cercle}" for token in features.tokens}
     if record.birth_year is None:
         keys |= {f"{key}@?" for key in name_keys}
         keys |= {f"u:{name}" for name in whole}  # ... and what finds a person of unknown year
@@ -86,7 +98,8 @@ def blocking_keys(record: IdentityRecord) -> set[str]:
     other is indexed under.
 
     Per spelling: each pair of canonical tokens (``t:``), of their metaphone codes (``m:``) and of their
-    consonant skeletons (``s:``, so that Latin meets Arabic script), each with the birth year and the years
+    consonant skeletons (``s:``, so that Latin meets Arabic script), and each token with the cercle (``o:``),
+    each with the birth year and the years
     either side (``@1990``; people born up to two years apart share a key), or ``@?`` when the year is
     unknown; the whole sorted name and its skeleton without a year (``f:``; people of unknown year are also
     under ``u:``, which people of known year look up instead of ``f:``); and the biometric hash (``b:``)."""
@@ -113,7 +126,9 @@ class CandidateIndex:
         # people whose father's / mother's name bears each canonical token, and how many give one
         self._parent_counts: dict[str, Counter[str]] = {"father": Counter(), "mother": Counter()}
         self._parents_given: Counter[str] = Counter()
+        self._places: Counter[tuple[str, ...]] = Counter()  # people of each cercle and commune
         self.pairs_compared = 0
+        self.duplicates_found = 0  # people who, when added, had a candidate scoring 0.5 or more
 
     def __len__(self) -> int:
         return len(self._features)
@@ -132,6 +147,7 @@ class CandidateIndex:
         self._token_counts.update(features.tokens)
         self._name_counts.update({spelling.text for spelling in features.spellings})
         self._count_parents(features, 1)
+        self._places.update(place_keys(features))
         for key in keys:
             self._blocks.setdefault(key, set()).add(record.person_id)
 
@@ -146,6 +162,7 @@ class CandidateIndex:
             self._token_counts.subtract(features.tokens)
             self._name_counts.subtract({spelling.text for spelling in features.spellings})
             self._count_parents(features, -1)
+            self._places.subtract(place_keys(features))
         for key in self._keys.pop(person_id, ()):
             block = self._blocks.get(key)
             if block is not None:
@@ -182,16 +199,18 @@ class CandidateIndex:
                 continue
             seen |= block
         seen.discard(record.person_id)
-        population = len(self._features)  # the prior: how many people a namesake could be among
-        share = self.name_share
-        parent_share = self.parent_share
-        prior = prior_bits(population)
-        needed = math.log2(self.threshold / (1.0 - self.threshold)) if 0.0 < self.threshold < 1.0 else -60.0
-        # the most a name can add: a perfect agreement on the rarest of this record's spellings
-        best_name = max(
-            (math.log2(NAME_M / max(share(s), 1e-9)) for s in features.spellings),
-            default=0.0,
+        # the prior: how many people a namesake could be among
+        shares = Shares(
+            self.name_share,
+            self.token_share,
+            self.parent_share,
+            len(self._features),
+            self.place_share,
+            self.duplicate_share(),
         )
+        prior = shares.prior
+        needed = math.log2(self.threshold / (1.0 - self.threshold)) if 0.0 < self.threshold < 1.0 else -60.0
+        best_name = best_name_bits(features, shares)
         biometric = record.biometric_hash
         matches: list[Match] = []
         for person_id in seen:
@@ -200,15 +219,36 @@ class CandidateIndex:
             if biometric and other.record.biometric_hash == biometric:
                 matches.append(Match(person_id, 1.0, True, (Reason("biometric_same"),)))
                 continue
-            context = prior + context_bits(features, other, None, parent_share)
-            if context + best_name < needed:
-                continue  # even the best name agreement could not reach the threshold
-            similarity, sa, sb = name_similarity(features, other)
-            if sa is None or sb is None or context + name_bits(similarity, sa, sb, share) < needed:
+            # Weighed in steps, each bounded by the most the rest could add, so most pairs are left early.
+            context = context_evidence(features, other, shares, explained=False)
+            if prior + context.match + FAMILY_MAX_BITS + best_name < needed:
                 continue
-            matches.append(score_pair(features, other, share, population, parent_share))
+            family_evidence(features, other, context, shares)
+            if prior + context.match + best_name < needed:
+                continue  # even the best name agreement could not reach the threshold
+            names = name_evidence(features, other, shares)
+            if posterior(prior, context.match + names.match, context.kin + names.kin) < self.threshold:
+                continue
+            matches.append(score_pair(features, other, shares))
         matches.sort(key=lambda m: (not m.certain, -m.score, m.person_id))
+        if record.person_id not in self._features and any(m.score >= 0.5 for m in matches):
+            self.duplicates_found += 1
         return matches[:limit]
+
+    def duplicate_share(self) -> float:
+        """The share of people repeating someone: the default, moved towards what this index has found (each
+        person added with a candidate more likely one person than two), as its counts grow. The prior odds of
+        one pair depend on it: a list full of repeats makes each namesake likelier one."""
+        people = len(self._features)
+        found = self.duplicates_found + _DUPLICATE_SHARE_PRIOR * DUPLICATE_SHARE
+        return found / (people + _DUPLICATE_SHARE_PRIOR)
+
+    def place_share(self, place: tuple[str, ...]) -> float:
+        """The share of indexed people of this cercle or commune (:func:`place_keys`), smoothed towards the
+        default while counts are few: a commune most of a list comes from says little."""
+        people = len(self._features)
+        default = DEFAULT_PLACE_SHARE[place[0]]
+        return (self._places.get(place, 0) + _PLACE_SHARE_PRIOR * default) / (people + _PLACE_SHARE_PRIOR)
 
     def token_share(self, token: str) -> float:
         """The share of indexed people bearing ``token``, smoothed towards the default while counts are few."""

@@ -14,6 +14,7 @@ __all__ = [
     "ARABIC_NAMES",
     "ARTICLES",
     "DAUGHTER_OF",
+    "NAME_PREFIXES",
     "NAME_VARIANTS",
     "PARTICLES",
     "SON_OF",
@@ -54,9 +55,21 @@ NAME_VARIANTS: Mapping[str, tuple[str, ...]] = {
         "mohd",
         "med",
     ),
-    "ahmed": ("ahmed", "ahmad", "ahmet", "ahmat", "ahmadou", "ahamadou"),
-    # Fulfulde/Songhai forms, kept apart from Ahmed: lists write them as names of their own
-    "hamadoun": ("hamadoun", "hamadou", "amadou", "amadu", "hamadi"),
+    # Ahmad, and its West African forms: Ahmadou, Amadou, Hamadou, Hamadoun (Fulfulde, Songhai) are the name an
+    # Arabic-script list writes أحمد
+    "ahmed": (
+        "ahmed",
+        "ahmad",
+        "ahmet",
+        "ahmat",
+        "ahmadou",
+        "ahamadou",
+        "hamadoun",
+        "hamadou",
+        "amadou",
+        "amadu",
+        "hamadi",
+    ),
     "hamed": ("hamed", "hamid", "hamide"),  # Arabic Hamid (حامد), not Ahmed
     "mahmoud": ("mahmoud", "mahmud", "mahamoud", "mahmoudou", "mahamoudou", "mamoud", "mamoudou"),
     "moctar": ("moctar", "mokhtar", "mukhtar", "mouctar", "mouktar", "elmoctar", "almoctar", "almokhtar"),
@@ -91,7 +104,20 @@ NAME_VARIANTS: Mapping[str, tuple[str, ...]] = {
     "bady": ("bady", "badi"),
     "mataly": ("mataly", "matali"),
     "oumar": ("oumar", "omar", "umar", "omer", "oumarou", "oumer"),
-    "ousmane": ("ousmane", "othman", "othmane", "uthman", "osman", "usman", "ousman", "usmane", "osmane"),
+    "ousmane": (
+        "ousmane",
+        "othman",
+        "othmane",
+        "uthman",
+        "osman",
+        "usman",
+        "ousman",
+        "usmane",
+        "osmane",
+        "ethmane",  # Hassaniya
+        "otmane",
+        "outhmane",
+    ),
     "aboubacar": (
         "aboubacar",
         "aboubakar",
@@ -115,9 +141,20 @@ NAME_VARIANTS: Mapping[str, tuple[str, ...]] = {
         "souleiman",
         "suleyman",
     ),
-    "moussa": ("moussa", "musa", "mousa", "mussa"),
+    "moussa": ("moussa", "musa", "mousa", "mussa", "mossa", "mosa"),  # Mossa: the Tamasheq form
     "youssouf": ("youssouf", "yusuf", "youssef", "yousouf", "youcef", "yousef", "youssoufa"),
-    "hassane": ("hassane", "hassan", "hasan", "alhassane", "elhassane", "alhassan", "hassana"),
+    # al-Hasan: Alassane is the Songhai and Fulfulde form, the h of the article's word elided
+    "hassane": (
+        "hassane",
+        "hassan",
+        "hasan",
+        "alhassane",
+        "elhassane",
+        "alhassan",
+        "hassana",
+        "alassane",
+        "alasane",
+    ),
     "alhousseini": (
         "alhousseini",
         "alhousseyni",
@@ -131,7 +168,7 @@ NAME_VARIANTS: Mapping[str, tuple[str, ...]] = {
         "hussain",
         "alhousseiny",
     ),
-    "ali": ("ali", "aly", "aliou", "alou"),
+    "ali": ("ali", "aly", "aliou", "alou", "ely", "elly"),  # Ely: the Hassaniya form
     "abdoulaye": (
         "abdoulaye",
         "abdallah",
@@ -230,7 +267,6 @@ NAME_VARIANTS: Mapping[str, tuple[str, ...]] = {
     "alghabass": ("alghabass", "alghabas", "algabass"),
     "iyad": ("iyad", "iyade", "eyad"),
     "rhissa": ("rhissa", "ghissa", "rissa"),
-    "mossa": ("mossa", "mosa"),
     "intahmadou": ("intahmadou", "intahmadu"),
     "aghaly": ("aghaly", "aghali", "arhaly"),
     "inawelen": ("inawelen", "inaouelen"),
@@ -255,8 +291,7 @@ NAME_VARIANTS: Mapping[str, tuple[str, ...]] = {
     "hamaha": ("hamaha", "hamaa"),
     "bouya": ("bouya", "boya"),
     "khalil": ("khalil", "elkhalil"),
-    "habib": ("habib", "habibou"),
-    "ely": ("ely", "elly"),
+    "habib": ("habib", "habibou", "lahbib", "lehbib"),  # Lahbib: al-Habib, the article contracted (Hassaniya)
     "salem": ("salem", "salim"),
     "taleb": ("taleb", "talib"),
     "hamdi": ("hamdi", "hamdy"),
@@ -269,11 +304,10 @@ NAME_VARIANTS: Mapping[str, tuple[str, ...]] = {
     "daouda": ("daouda", "dawda", "daoud"),
     "yacouba": ("yacouba", "yakouba", "yacoub"),
     "almoustapha": ("almoustapha", "moustapha", "mustafa"),
-    "mahamane": ("mahamane", "mahaman"),
+    "mahamane": ("mahamane", "mahaman", "mahmane"),
     "adama": ("adama", "adamou"),
     "halidou": ("halidou", "khalidou"),
     "sekou": ("sekou", "seckou"),
-    "alassane": ("alassane", "alasane"),
     "hassimi": ("hassimi", "hassimy"),
     "garba": ("garba", "garbah"),
     "abdou": ("abdou", "abdu"),
@@ -468,7 +502,7 @@ ARABIC_NAMES: Mapping[str, str] = {
     "الغباس": "alghabass",
     "إياد": "iyad",
     "غيسى": "rhissa",
-    "موسا": "mossa",
+    "موسا": "moussa",  # the final alif for alif maqsura, as West African Arabic often writes it
     "إنتاهمادو": "intahmadou",
     "أغالي": "aghaly",
     "إناولن": "inawelen",
@@ -494,7 +528,7 @@ ARABIC_NAMES: Mapping[str, str] = {
     "بويا": "bouya",
     "الخليل": "khalil",
     "حبيب": "habib",
-    "اعلي": "ely",
+    "اعلي": "ali",
     "سالم": "salem",
     "الطالب": "taleb",
     "حمدي": "hamdi",
@@ -546,5 +580,25 @@ ARTICLES: frozenset[str] = frozenset({"al", "el", "el-", "al-"})
 """Arabic articles written apart (*El Hadj*, *Al Housseini*): joined to the next word when the table knows the
 join, dropped otherwise."""
 
-ABD_PREFIXES: frozenset[str] = frozenset({"abd", "abdel", "abdal", "abdul", "abdoul", "abdelal"})
-"""*Abd el-…* ("servant of") written apart (*Abdoul Karim*): joined into one ``abdel…`` token."""
+NAME_PREFIXES: frozenset[str] = frozenset({"sidi", "moulaye", "cheikh", "elhadj"})
+"""Canonical tokens that open a compound name with the next one (*Sidi Ahmed*, *Moulaye Ali*, *Cheikh
+Mohamed*, *El Hadj Oumar*): they belong to the name that follows them."""
+
+ABD_PREFIXES: frozenset[str] = frozenset(
+    {
+        "abd",
+        "abdel",
+        "abdal",
+        "abdul",
+        "abdoul",
+        "abdelal",
+        "abdus",
+        "abdous",
+        "abdur",
+        "abdour",
+        "abder",
+        "abdes",
+    }
+)
+"""*Abd el-…* ("servant of") written apart (*Abdoul Karim*; *Abdus Salam*, *Abdur Rahman*: the article
+assimilated): joined into one ``abdel…`` token."""

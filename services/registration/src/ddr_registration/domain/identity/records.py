@@ -3,11 +3,19 @@ prepared form both the scoring and the index work on (:class:`Features`: every s
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
-from ddr_registration.domain.identity.names import PARTICLES
-from ddr_registration.domain.identity.normalise import consonant_skeleton, fold, has_arabic, normalise_name
+from ddr_registration.domain.identity.names import NAME_PREFIXES, PARTICLES
+from ddr_registration.domain.identity.normalise import (
+    consonant_skeleton,
+    fold,
+    has_arabic,
+    normalise_name,
+    parse_name,
+)
 from ddr_registration.domain.identity.reasons import Reason
 
 __all__ = ["Features", "IdentityRecord", "Match", "Spelling", "features_of", "place_key", "spelling_of"]
@@ -54,10 +62,20 @@ class Match:
 
 @dataclass(frozen=True)
 class Spelling:
+    """One way a name is written, as canonical tokens; ``given`` and ``surname`` when the writing tells which
+    is which (a filiation particle: *Mohamed Ag Intalla*, *AG INTALLA Mohamed*; or capitals)."""
+
     arabic: bool
     tokens: tuple[str, ...]  # canonical content tokens (particles removed), sorted
     text: str  # " ".join(tokens)
     skeleton: str  # " ".join(sorted skeletons)
+    given: tuple[str, ...] = ()
+    surname: tuple[str, ...] = ()  # the father's given name after Ag / Ould, or the family name
+    patronymic: bool = False  # the surname is a father's name (it followed a particle)
+
+    @property
+    def roles(self) -> bool:
+        return bool(self.given) and bool(self.surname)
 
 
 @dataclass(frozen=True)
@@ -72,6 +90,7 @@ class Features:
     tokens: frozenset[str] = frozenset()  # every canonical token of every spelling
 
 
+@lru_cache(maxsize=100_000)
 def place_key(value: str | None) -> str | None:
     if value is None:
         return None
@@ -79,16 +98,61 @@ def place_key(value: str | None) -> str | None:
     return folded or None
 
 
+@lru_cache(maxsize=200_000)
 def spelling_of(name: str) -> Spelling | None:
-    content = tuple(sorted(t for t in normalise_name(name) if t not in PARTICLES))
+    tokens, upper = parse_name(name)
+    content = tuple(sorted(t for t in tokens if t not in PARTICLES))
     if not content:
         return None
+    given, surname, patronymic = _roles(tokens, upper)
     return Spelling(
         arabic=has_arabic(name),
         tokens=content,
         text=" ".join(content),
         skeleton=" ".join(sorted(consonant_skeleton(t) for t in content)),
+        given=given,
+        surname=surname,
+        patronymic=patronymic,
     )
+
+
+def _roles(tokens: tuple[str, ...], upper: tuple[bool, ...]) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
+    """(given names, surname, whether the surname is a father's name), or empty when the writing is silent.
+
+    A particle says it: what follows *Ag* / *Ould* / *Mint* is the father's name (*Mohamed Ag Intalla*), also
+    when it comes first (*Ag Intalla Mohamed*, with the capitals or one word each side to tell where it ends).
+    Without one, capitals in a mixed-case name mark the family name (*MAIGA Moussa*)."""
+    particles = [i for i, token in enumerate(tokens) if token in PARTICLES]
+
+    def content(part: Iterable[str]) -> tuple[str, ...]:
+        return tuple(t for t in part if t not in PARTICLES)
+
+    if particles:
+        k = particles[0]
+        if 0 < k < len(tokens) - 1:
+            return content(tokens[:k]), content(tokens[k + 1 :]), True
+        after, capitals = tokens[1:], upper[1:]
+        if k == 0 and any(capitals) and not all(capitals):
+            surname = content(t for t, capital in zip(after, capitals, strict=True) if capital)
+            return (
+                content(t for t, capital in zip(after, capitals, strict=True) if not capital),
+                surname,
+                True,
+            )
+        named = content(after)
+        if k == 0 and len(named) == 2:
+            father, given = named
+            return (given,), (father,), True
+        if k == 0 and len(named) == 3:  # a prefix binds to the next name: Ould Mohamed Sidi Ahmed
+            if named[1] in NAME_PREFIXES:
+                return named[1:], named[:1], True
+            if named[0] in NAME_PREFIXES:
+                return named[2:], named[:2], True
+        return (), (), False
+    if any(upper) and not all(upper):
+        surname = tuple(t for t, capital in zip(tokens, upper, strict=True) if capital)
+        return tuple(t for t, capital in zip(tokens, upper, strict=True) if not capital), surname, False
+    return (), (), False
 
 
 def features_of(record: IdentityRecord) -> Features:
