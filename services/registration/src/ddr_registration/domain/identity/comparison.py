@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from ddr_registration.domain.identity.normalise import (
     KNOWN_NAMES,
@@ -39,6 +39,13 @@ _ACROSS_SCRIPTS_PENALTY = 0.05  # consonant skeletons say less than full spellin
 _SKELETON_MIN = 3  # consonants the same skeleton needs to stand for one name
 _SKELETON_SAME = 0.92  # the same telling skeleton: one name (Mbarek / Mubarak; إناولن / Inawelen)
 _SKELETON_WEAK = 0.84  # a skeleton shared with other names, or too short to tell: in doubt
+_AMBIGUOUS = 0.84
+_AMBIGUITY = 3.0  # points of similarity within which two known names are as near a spelling
+_KEY_FAMILIES: dict[str, set[str]] = {}
+for _family in KNOWN_NAMES:
+    for _key in family_keys(_family):
+        _KEY_FAMILIES.setdefault(_key, set()).add(_family)
+_ALL_KEYS = sorted(_KEY_FAMILIES)
 
 
 @lru_cache(maxsize=500_000)
@@ -59,9 +66,23 @@ def token_similarity(x: str, y: str, across_scripts: bool = False) -> float:
     keys_x = family_keys(x) if known_x else {translit_key(x)}
     keys_y = family_keys(y) if known_y else {translit_key(y)}
     best = max(fuzz.ratio(a, b) for a in keys_x for b in keys_y) / 100
+    if known_x != known_y and best >= AGREE and _between_names(y if known_x else x):
+        best = _AMBIGUOUS  # a spelling as near another known name: it tells neither (Amid: Ahmed or Hamid)
     if telling or _contracted_article(skeletons_x, skeletons_y, x, y):
         best = max(best, _SKELETON_SAME)  # vowels are what spellings vary most: Mbarek / Mubarak
     return best
+
+
+@lru_cache(maxsize=100_000)
+def _between_names(token: str) -> bool:
+    """Whether an unknown spelling is about as near two known names (within :data:`_AMBIGUITY` points)."""
+    found = process.extract(translit_key(token), _ALL_KEYS, scorer=fuzz.ratio, limit=12)
+    best: dict[str, float] = {}
+    for key, score, _ in found:
+        for family in _KEY_FAMILIES[key]:
+            best[family] = max(best.get(family, 0.0), score)
+    ranked = sorted(best.values(), reverse=True)
+    return len(ranked) > 1 and ranked[0] >= 100 * AGREE and ranked[0] - ranked[1] <= _AMBIGUITY
 
 
 def _tells(skeleton: str, x: str, y: str) -> bool:
@@ -87,6 +108,11 @@ class _Aligned:
     @property
     def differs(self) -> bool:
         return any(sim < DIFFER for _, _, sim in self.pairs)
+
+    @property
+    def close(self) -> bool:
+        """No token clearly differs, but one is only alike (*Hamid* / *Ahmed*, written *Amid*)."""
+        return not self.differs and any(sim < AGREE for _, _, sim in self.pairs)
 
     @property
     def agrees(self) -> bool:
@@ -127,12 +153,14 @@ class NameComparison:
     given_differs: bool | None = None
     surname_differs: bool | None = None
     swapped: bool = False
+    close: bool = False  # no token differs, but the given name (or, roles untold, a token) is only alike
 
 
 @lru_cache(maxsize=500_000)
 def compare_names(a: Spelling, b: Spelling) -> NameComparison:
     across = a.arabic != b.arabic
     groups: tuple[_Aligned, ...]
+    close: bool
     given_differs: bool | None
     surname_differs: bool | None
     if a.roles and b.roles:
@@ -147,10 +175,12 @@ def compare_names(a: Spelling, b: Spelling) -> NameComparison:
         )
         groups = (given, surname)
         given_differs, surname_differs = given.differs, surname.differs
+        close = given.close
     else:
         groups = (_align(a.tokens, b.tokens, across),)
         given_differs = surname_differs = None
         swapped = False
+        close = groups[0].close
     pairs = [pair for group in groups for pair in group.pairs]
     extra = sum(group.extra for group in groups)
     agreeing = tuple(sorted(x for x, _, sim in pairs if sim >= AGREE))
@@ -165,4 +195,5 @@ def compare_names(a: Spelling, b: Spelling) -> NameComparison:
         given_differs=given_differs,
         surname_differs=surname_differs,
         swapped=swapped,
+        close=close,
     )

@@ -77,6 +77,9 @@ _S_EXTRA_TOKEN = 0.5
 # name and never a given name (but for a namesake cousin or a half-brother)
 _S_ROLES = {(False, False): 0.03, (True, False): 0.9, (False, True): 0.03, (True, True): 0.04}
 _S_UNKNOWN_ROLES = {0: 0.03, 1: 0.5}  # by differing tokens, when the writing does not tell roles
+# Given names only alike (no token clearly different): relatives' names are often of one root (Hamid and
+# Ahmed, Hassane and Housseini), so this is likelier in brothers than in one person's two listings
+_S_CLOSE = {True: 0.3, False: 0.2}  # roles told / untold
 _S_SWAPPED = 0.01
 
 # --- birth: (match bits, kin bits); kin = match - log2(m / s), s the relatives' chance of the same outcome ---
@@ -201,6 +204,8 @@ def _name_bits(comparison: NameComparison, a: Spelling, b: Spelling, shares: Sha
     else:
         m = NAME_M if not comparison.differing else _M_DIFFERENT_TOKEN**comparison.differing
         s = _S_ROLES[(comparison.given_differs, bool(comparison.surname_differs))]
+    if comparison.close and not comparison.swapped and not comparison.surname_differs:
+        s = _S_CLOSE[comparison.given_differs is not None]
     m *= _M_EXTRA_TOKEN**comparison.extra
     s *= _S_EXTRA_TOKEN**comparison.extra
     doubt = _BITS_PER_POINT * comparison.doubtful
@@ -256,7 +261,7 @@ def _birth(a: IdentityRecord, b: IdentityRecord, evidence: Evidence) -> None:
     day_a, day_b = _exact_day(a.birth_date), _exact_day(b.birth_date)
     kinds = {0: "birth_year_same", 1: "birth_year_one_apart", 2: "birth_year_two_apart"}
     year = _YEAR.get(gap, _YEAR_FAR)
-    if day_a is None and day_b is None:
+    if day_a is None and day_b is None:  # neither gives a real date: ages guessed
         year = _YEAR_ESTIMATED.get(gap, year)
     evidence.add(kinds.get(gap, "birth_years_far_apart"), year)
     if gap <= 1 and day_a is not None and day_b is not None:
