@@ -22,6 +22,7 @@ EndorsingBody = Literal["CTS", "CNDDR"]
 DuplicateOutcome = Literal["merged", "distinct"]
 ItemKind = Literal["weapon", "ammunition"]
 ErasureReason = Literal["data_subject_request", "legal_obligation", "retention_expired", "protection_risk"]
+ListRowStatus = Literal["pre-registered", "already-listed", "rejected"]
 
 
 class DeclaredWeapon(BaseModel):
@@ -87,6 +88,35 @@ class ListVersionSubmitted(DomainEvent):
     rows_total: int
     rows_accepted: int
     rows_rejected: int
+
+
+class ListRow(BaseModel):
+    """One line of an imported list file and what became of it: the person it pre-registered, the person
+    already listed under its reference, or, refused, the column at fault (one entry per fault)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    line: int
+    status: ListRowStatus
+    movement_ref: str | None = None
+    person_id: str | None = None
+    column: str | None = None
+
+
+@event
+class ListRowsChecked(DomainEvent):
+    """Subject: the list id. The rows of one imported version, a chunk at a time, each with its status: the
+    list's row report. ``reasons`` are the refused rows' reasons, in their order: each quotes the value at
+    fault for the uploader to fix, so they are sealed under the list's key."""
+
+    name = "ddr.registration.ListRowsChecked"
+    version = 1
+
+    list_id: str
+    movement: str
+    list_version: int
+    rows: tuple[ListRow, ...]
+    reasons: Annotated[tuple[str | None, ...] | None, PERSONAL]
 
 
 @event

@@ -7,19 +7,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
-from ddr_contracts.topics import dead_letter_topic, events_topic
 from ddr_registration.adapters.list_files import COLUMNS, write_list_file
-from ddr_registration.bootstrap import build_app
+from ddr_registration.bootstrap import build_app, lists_app
 from ddr_registration.domain.members import BirthDate, Category, ListedMember, Sex
-from ddr_registration.entrypoints.cli import lists_app
 from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Role
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings
-from ddr_runtime.messaging.topics import TopicSpec, ensure_topics
+from ddr_testkit.services import running, service_settings
 
 pytestmark = [pytest.mark.postgres, pytest.mark.kafka]
 
@@ -40,14 +37,33 @@ def listed(ref: str, name: str) -> ListedMember:
     )
 
 
-def register_movement(settings: Settings, code: str) -> None:
-    issuer = DevelopmentTokenIssuer(Ed25519PrivateKey.generate(), issuer="t", audience="t")
-    app = build_app(settings, token_verifier=TokenVerifier(issuer.public_key_pem, issuer="t", audience="t"))
+@pytest.fixture
+def service_env(
+    fresh_postgres_database: str,
+    kafka_bootstrap_servers: str,
+    namespace: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Settings:
+    """The environment the command reads its settings from, and the same settings for the service."""
+    monkeypatch.setenv("DDR_REGISTRATION_DATABASE_URL", fresh_postgres_database)
+    monkeypatch.setenv("DDR_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("DDR_TOPIC_NAMESPACE", namespace)
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap_servers)
+    return service_settings(
+        "registration", fresh_postgres_database, kafka_bootstrap_servers, namespace, tmp_path / "var"
+    )
+
+
+def register_movement(
+    settings: Settings, issuer: DevelopmentTokenIssuer, verifier: TokenVerifier, code: str
+) -> None:
+    app = build_app(settings, token_verifier=verifier)
     token = issuer.issue(subject="officer", roles=[Role.CNDDR_OFFICER])
 
     async def run() -> None:
         async with (
-            app.router.lifespan_context(app),
+            running(app),
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://r") as client,
         ):
             answer = await client.post(
@@ -60,30 +76,10 @@ def register_movement(settings: Settings, code: str) -> None:
     asyncio.run(run())
 
 
-@pytest.fixture
-def service_env(
-    fresh_postgres_database: str,
-    kafka_bootstrap_servers: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Settings:
-    topic = events_topic("registration")
-    ensure_topics(
-        kafka_bootstrap_servers, [TopicSpec(topic, 3, {}), TopicSpec(dead_letter_topic(topic), 1, {})]
-    )
-    monkeypatch.setenv("DDR_REGISTRATION_DATABASE_URL", fresh_postgres_database)
-    monkeypatch.setenv("DDR_VAR_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap_servers)
-    return Settings(
-        service_name="registration",
-        database_url=fresh_postgres_database,
-        var_dir=tmp_path / "var",
-        kafka_bootstrap_servers=kafka_bootstrap_servers,
-    )
-
-
-def test_the_command_imports_a_list_and_ends_with_the_report(service_env: Settings, tmp_path: Path) -> None:
-    register_movement(service_env, "CMFPR2")
+def test_the_command_imports_a_list_and_ends_with_the_report(
+    service_env: Settings, issuer: DevelopmentTokenIssuer, token_verifier: TokenVerifier, tmp_path: Path
+) -> None:
+    register_movement(service_env, issuer, token_verifier, "CMFPR2")
     path = tmp_path / "cmfpr2.csv"
     write_list_file(path, [listed("C-1", "Boubacar Maïga"), listed("C-2", "Hamidou Cissé")])
 
@@ -98,9 +94,9 @@ def test_the_command_imports_a_list_and_ends_with_the_report(service_env: Settin
 
 
 def test_the_command_rejects_a_file_with_a_bad_row_whole_when_asked(
-    service_env: Settings, tmp_path: Path
+    service_env: Settings, issuer: DevelopmentTokenIssuer, token_verifier: TokenVerifier, tmp_path: Path
 ) -> None:
-    register_movement(service_env, "CMFPR3")
+    register_movement(service_env, issuer, token_verifier, "CMFPR3")
     path = tmp_path / "bad.csv"
     bad = ["C-9", "Hamadoun Traoré", "", "M", "l'an passé", "combatant", "Mopti", "Mopti", "", "", "non"]
     path.write_text(",".join(COLUMNS) + "\n" + ",".join([*bad, "", "", "", ""]) + "\n", encoding="utf-8")

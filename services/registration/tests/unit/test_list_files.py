@@ -16,13 +16,19 @@ from ddr_registration.adapters.list_files import (
     COLUMNS,
     REQUIRED_COLUMNS,
     ListFileError,
-    ParsedRow,
-    RowError,
     file_sha256,
     read_list_file,
     write_list_file,
 )
-from ddr_registration.domain.members import BirthDate, Category, ListedMember, Sex, WeaponHandedOver
+from ddr_registration.domain.members import (
+    BirthDate,
+    Category,
+    ListedMember,
+    ParsedRow,
+    RowError,
+    Sex,
+    WeaponHandedOver,
+)
 from ddr_registration.simulate.caseload import generate_caseload
 
 TODAY = date(2026, 11, 27)

@@ -6,21 +6,21 @@ from datetime import date
 
 import pytest
 
-from ddr_contracts.registration import (
+from ddr_registration.domain.ddr_id import ALPHABET, is_valid_ddr_id, new_ddr_id
+from ddr_registration.domain.duplicates import DuplicateCase
+from ddr_registration.domain.events import (
     DuplicateMadeCertain,
     PersonDetailsCorrected,
     PersonPreRegistered,
     WeaponSerialDuplicateFlagged,
 )
-from ddr_registration.domain.ddr_id import ALPHABET, is_valid_ddr_id, new_ddr_id
-from ddr_registration.domain.duplicates import DuplicateCase
-from ddr_registration.domain.errors import RuleViolated
 from ddr_registration.domain.identity import Reason
 from ddr_registration.domain.lists import CertifiedList, list_id_of
 from ddr_registration.domain.members import BirthDate, Category, ListedMember, Sex
 from ddr_registration.domain.movements import Movement
 from ddr_registration.domain.persons import Correction, Person
 from ddr_registration.domain.weapons import HandOver, Weapon, normalise_serial
+from ddr_runtime.kernel import AlreadyDone, RuleViolated
 
 
 def member(**overrides: object) -> ListedMember:
@@ -44,7 +44,7 @@ def member(**overrides: object) -> ListedMember:
 def stored(person: Person) -> Person:
     """The person as a later command finds it: pending events stored."""
     again = Person()
-    again.replay([*person.pending])
+    again.replay([change.event for change in person.pending])
     return again
 
 
@@ -67,7 +67,8 @@ def test_ddr_ids_are_random_not_sequential() -> None:
 
 def test_a_woman_is_pre_registered_as_an_individual_with_her_own_record() -> None:
     person = Person.pre_register("p-1", "list-1", 1, "MNLA", member())
-    (event,) = person.pending
+    (change,) = person.pending
+    event = change.event
     assert isinstance(event, PersonPreRegistered)
     assert (event.person_id, event.sex, event.category, event.birth_year) == (
         "p-1",
@@ -90,7 +91,8 @@ def test_a_correction_records_only_the_details_it_changes_with_its_reason() -> N
     person.correct(
         Correction(birth_kind="exact", birth_date=date(1990, 3, 1), birth_year=1990), "birth certificate"
     )
-    (event,) = person.pending
+    (change,) = person.pending
+    event = change.event
     assert isinstance(event, PersonDetailsCorrected)
     assert event.corrected_fields == ("birth_kind", "birth_date", "birth_year")
     assert event.reason == "birth certificate"
@@ -100,8 +102,9 @@ def test_a_correction_records_only_the_details_it_changes_with_its_reason() -> N
 def test_a_person_is_registered_once() -> None:
     person = stored(Person.pre_register("p-1", "list-1", 1, "MNLA", member()))
     person.register("DDR-X", "hash")
-    with pytest.raises(RuleViolated):
+    with pytest.raises(AlreadyDone) as refused:
         person.register("DDR-Y", "hash")
+    assert refused.value.rule == "registered-once"
 
 
 def test_a_merged_record_refuses_corrections() -> None:
@@ -132,7 +135,7 @@ def case_on_file(case_id: str, other: str, *outcome: str) -> DuplicateCase:
     if outcome:
         suspected.resolve(outcome[0], other if outcome[0] == "merged" else None)  # type: ignore[arg-type]
     found = DuplicateCase()
-    found.replay(suspected.pending)
+    found.replay([change.event for change in suspected.pending])
     return found
 
 
@@ -141,7 +144,8 @@ def test_a_suspected_duplicate_is_made_certain_by_a_shared_biometric() -> None:
 
     assert case.make_certain(SAME_BIOMETRIC)
 
-    (event,) = case.pending
+    (change,) = case.pending
+    event = change.event
     assert isinstance(event, DuplicateMadeCertain)
     assert (event.reopened, [r.kind for r in event.reasons]) == (False, ["biometric_same"])
     assert (case.certain, case.outcome) == (True, None)
@@ -152,7 +156,8 @@ def test_a_duplicate_judged_distinct_is_reopened_when_a_biometric_proves_it() ->
 
     assert case.make_certain(SAME_BIOMETRIC)
 
-    (event,) = case.pending
+    (change,) = case.pending
+    event = change.event
     assert isinstance(event, DuplicateMadeCertain)
     assert event.reopened
     assert case.outcome is None
@@ -162,7 +167,10 @@ def test_a_duplicate_judged_distinct_is_reopened_when_a_biometric_proves_it() ->
 def test_a_case_already_certain_or_merged_is_not_made_certain_again() -> None:
     certain = DuplicateCase()
     certain.replay(
-        DuplicateCase.suspect("c-1", "p-1", "p-2", score=1.0, certain=True, reasons=SAME_BIOMETRIC).pending
+        change.event
+        for change in DuplicateCase.suspect(
+            "c-1", "p-1", "p-2", score=1.0, certain=True, reasons=SAME_BIOMETRIC
+        ).pending
     )
     merged = case_on_file("c-2", "p-3", "merged")
 
@@ -180,8 +188,9 @@ def test_a_list_version_is_endorsed_only_after_the_movement_certified_it() -> No
     certified.certify(1)
     certified.endorse(1, "CTS")
     certified.endorse(1, "CNDDR")
-    with pytest.raises(RuleViolated):
+    with pytest.raises(AlreadyDone) as again:
         certified.endorse(1, "CTS")
+    assert again.value.rule == "endorsed-once"
 
 
 def test_a_superseded_list_version_stays_but_cannot_be_certified() -> None:
@@ -213,7 +222,7 @@ def item(serial: str | None = "AK-1234") -> HandOver:
 
 def test_a_serial_already_handed_over_is_flagged() -> None:
     weapon = Weapon.hand_over("w-2", "p-1", "MNLA", item("ak 1234"), "R-2", ("w-1",))
-    flags = [e for e in weapon.pending if isinstance(e, WeaponSerialDuplicateFlagged)]
+    flags = [c.event for c in weapon.pending if isinstance(c.event, WeaponSerialDuplicateFlagged)]
     assert [f.earlier_weapon_ids for f in flags] == [("w-1",)]
     assert normalise_serial("ak 1234") == normalise_serial("AK-1234")
 

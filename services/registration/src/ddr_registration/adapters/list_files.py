@@ -15,7 +15,6 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
@@ -23,7 +22,16 @@ from typing import IO, Any, Final
 
 from openpyxl import Workbook, load_workbook
 
-from ddr_registration.domain.members import BirthDate, Category, ListedMember, Sex, WeaponHandedOver
+from ddr_registration.domain.members import (
+    BirthDate,
+    Category,
+    ListedMember,
+    ParsedRow,
+    RowError,
+    Sex,
+    WeaponHandedOver,
+)
+from ddr_runtime.kernel import RuleViolated
 
 COLUMNS: Final = (
     "movement_ref",
@@ -128,23 +136,12 @@ _EARLIEST_BIRTH_YEAR: Final = 1900
 _LONGEST_TEXT: Final = 200
 
 
-class ListFileError(Exception):
-    """The file as a whole cannot be read as a list (unknown format, missing column, bad encoding)."""
+class ListFileError(RuleViolated):
+    """The file as a whole cannot be read as a list (unknown format, missing column, bad encoding): refused
+    like any rule (422), with a message that names columns and formats, never a cell's value."""
 
-
-@dataclass(frozen=True, slots=True)
-class ParsedRow:
-    line: int
-    member: ListedMember
-
-
-@dataclass(frozen=True, slots=True)
-class RowError:
-    """One faulty cell (or a faulty row, column ``"row"``); a row with several faults yields several."""
-
-    line: int
-    column: str
-    reason: str
+    def __init__(self, detail: str) -> None:
+        super().__init__("unreadable-list-file", detail)
 
 
 class _RowInvalid(Exception):
@@ -173,6 +170,16 @@ def read_list_file(path: Path, *, today: date | None = None) -> Iterator[ParsedR
         if all(cell is None or cell == "" for cell in cells):
             continue
         yield from _parse_row(line, cells, positions, header_width, bound)
+
+
+class ListFileReader:
+    """List files as the service layer reads them (its ``ListFiles``)."""
+
+    def read(self, path: Path) -> Iterator[ParsedRow | RowError]:
+        return read_list_file(path)
+
+    def sha256(self, path: Path) -> str:
+        return file_sha256(path)
 
 
 def file_sha256(path: Path) -> str:

@@ -1,8 +1,10 @@
 """Read-model tables of the registration service, in its own database beside its event store.
 
-They are derived from the events (written in the same transaction as the append) and hold only what
-queries and row-level access need. Personal details are never copied in clear: a person's names, exact
-date of birth and commune sit in ``sealed_identity``, encrypted under that person's key.
+They are projections of the service's own events (written in the transaction that appends them, and
+rebuilt from the store while the service serves), and hold only what queries and row-level access need.
+Surrogate keys are avoided, so a rebuilt table equals the live one row for row. Personal details are never
+copied in clear: a person's names, exact date of birth and commune sit in ``sealed_identity`` as the event
+sealed them, under that person's key.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from sqlalchemy import (
     Date,
     DateTime,
     Float,
-    Index,
     Integer,
     MetaData,
     String,
@@ -22,8 +23,6 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
-
-from ddr_runtime.http.idempotency import idempotency_table
 
 metadata = MetaData()
 
@@ -39,10 +38,9 @@ movements = Table(
 coalition_memberships = Table(
     "reg_coalition_memberships",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("movement", String(40), nullable=False, index=True),
-    Column("coalition", String(40), nullable=False, index=True),
-    Column("since", Date, nullable=False),
+    Column("movement", String(40), primary_key=True),
+    Column("coalition", String(40), primary_key=True, index=True),
+    Column("since", Date, primary_key=True),
     Column("until", Date, nullable=True),
 )
 
@@ -71,21 +69,33 @@ list_versions = Table(
     Column("submitted_at", DateTime(timezone=True), nullable=False),
 )
 
-# One row per line of an imported file: its status, or the column and reason it was refused for.
+# One row per line of an imported file (a refused line: one per fault): its status, or the column at fault.
 list_rows = Table(
     "reg_list_rows",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("list_id", String(36), nullable=False),
-    Column("list_version", Integer, nullable=False),
-    Column("line", Integer, nullable=False),
+    Column("list_id", String(36), primary_key=True),
+    Column("list_version", Integer, primary_key=True),
+    Column("line", Integer, primary_key=True),
+    Column("position", Integer, primary_key=True),  # the fault's rank on its line (0 for a line without)
     Column("status", String(20), nullable=False),  # pre-registered, already-listed, rejected
     Column("movement_ref", String(100), nullable=True),
     Column("person_id", String(36), nullable=True),
     Column("column_name", String(100), nullable=True),
-    # The parser's reason quotes the faulty value, which may be personal: sealed under the list's key.
-    Column("sealed_reason", JSON, nullable=True),
-    Index("ix_reg_list_rows_version", "list_id", "list_version", "line"),
+    Column("chunk", Integer, nullable=False),  # the report event it came in (its version on its stream)
+    Column(
+        "reason_index", Integer, nullable=True
+    ),  # a refused row: its reason's place in the chunk's reasons
+)
+
+# The reasons of a chunk of refused rows, as the event sealed them under the list's key (they quote the
+# values at fault, which may be personal).
+list_reasons = Table(
+    "reg_list_reasons",
+    metadata,
+    Column("list_id", String(36), primary_key=True),
+    Column("list_version", Integer, primary_key=True),
+    Column("chunk", Integer, primary_key=True),
+    Column("sealed_reasons", JSON, nullable=False),
 )
 
 # Idempotent re-import: a file (by SHA-256) is imported once per movement.
@@ -162,7 +172,8 @@ weapons = Table(
     Column("version", Integer, nullable=False),
 )
 
-idempotency_keys = idempotency_table("reg_idempotency_keys", metadata)
+READ_MODEL = tuple(metadata.sorted_tables)
+"""Every table of the read model: all are projections of the service's own events, all rebuilt."""
 
 
 async def create_read_model(engine: AsyncEngine) -> None:

@@ -4,25 +4,35 @@ a person (merge or distinct). Its reasons are codes and scores: no name or other
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from ddr_contracts.events import DomainEvent
-from ddr_contracts.registration import (
+from ddr_registration.domain.events import (
+    DuplicateEvent,
     DuplicateMadeCertain,
-    DuplicateOutcome,
-    DuplicateReason,
     DuplicateResolved,
     DuplicateSuspected,
 )
-from ddr_registration.domain.aggregate import Aggregate
-from ddr_registration.domain.errors import RuleViolated
 from ddr_registration.domain.identity import Reason
+from ddr_registration.domain.values import DuplicateOutcome, DuplicateReason
+from ddr_runtime.kernel import Aggregate, RuleViolated
+
+
+@dataclass(frozen=True)
+class Holder:
+    """The standing record a biometric reference is registered to, and what access to it depends on."""
+
+    person_id: str
+    ddr_id: str
+    movement: str
+    category: str
+    region: str
 
 
 def duplicate_stream(case_id: str) -> str:
     return f"duplicate-{case_id}"
 
 
-class DuplicateCase(Aggregate):
+class DuplicateCase(Aggregate[DuplicateEvent]):
     def __init__(self) -> None:
         super().__init__()
         self.case_id = ""
@@ -97,7 +107,7 @@ class DuplicateCase(Aggregate):
         """Of a merge: the record that is not the survivor."""
         return self.other_person_id if self.survivor == self.person_id else self.person_id
 
-    def apply(self, event: DomainEvent) -> None:
+    def apply(self, event: DuplicateEvent) -> None:
         if isinstance(event, DuplicateSuspected):
             self.case_id, self.person_id, self.other_person_id = (
                 event.case_id,

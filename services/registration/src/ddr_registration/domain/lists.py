@@ -6,17 +6,18 @@ Each version supersedes the previous one, which stays readable. Being on a list 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ddr_contracts.events import DomainEvent
-from ddr_contracts.registration import (
-    EndorsingBody,
+from ddr_registration.domain.events import (
+    ListEvent,
+    ListRowsChecked,
     ListVersionCertified,
     ListVersionEndorsed,
     ListVersionSubmitted,
 )
-from ddr_registration.domain.aggregate import Aggregate
-from ddr_registration.domain.errors import RuleViolated
+from ddr_registration.domain.values import EndorsingBody, ListRow
+from ddr_runtime.kernel import Aggregate, AlreadyDone, RuleViolated
 
 _LISTS = uuid.UUID("6f1d7c2e-9a51-4c0e-8f3b-2d6a4e8b9c10")
 
@@ -30,6 +31,11 @@ def list_stream(list_id: str) -> str:
     return f"list-{list_id}"
 
 
+def list_report_stream(list_id: str, number: int) -> str:
+    """The row-by-row report of one imported version, apart from the list so the list loads light."""
+    return f"list-report-{list_id}-v{number}"
+
+
 @dataclass
 class ListVersion:
     number: int
@@ -38,7 +44,7 @@ class ListVersion:
     endorsed_by: set[str] = field(default_factory=set)
 
 
-class CertifiedList(Aggregate):
+class CertifiedList(Aggregate[ListEvent]):
     def __init__(self) -> None:
         super().__init__()
         self.list_id = ""
@@ -71,7 +77,7 @@ class CertifiedList(Aggregate):
     def certify(self, number: int) -> None:
         version = self._current(number)
         if version.certified:
-            raise RuleViolated("certified-once", f"version {number} is already certified")
+            raise AlreadyDone("certified-once", f"version {number} is already certified")
         self.record(ListVersionCertified(list_id=self.list_id, movement=self.movement, list_version=number))
 
     def endorse(self, number: int, body: EndorsingBody) -> None:
@@ -79,7 +85,7 @@ class CertifiedList(Aggregate):
         if not version.certified:
             raise RuleViolated("certify-before-endorsing", "the movement must certify a version first")
         if body in version.endorsed_by:
-            raise RuleViolated("endorsed-once", f"the {body} already endorsed version {number}")
+            raise AlreadyDone("endorsed-once", f"the {body} already endorsed version {number}")
         self.record(
             ListVersionEndorsed(list_id=self.list_id, movement=self.movement, list_version=number, body=body)
         )
@@ -91,7 +97,7 @@ class CertifiedList(Aggregate):
             raise RuleViolated("version-superseded", f"version {number} is superseded by {self.latest}")
         return self.versions[number]
 
-    def apply(self, event: DomainEvent) -> None:
+    def apply(self, event: ListEvent) -> None:
         if isinstance(event, ListVersionSubmitted):
             self.list_id, self.movement = event.list_id, event.movement
             self.versions[event.list_version] = ListVersion(event.list_version, event.file_sha256)
@@ -99,3 +105,32 @@ class CertifiedList(Aggregate):
             self.versions[event.list_version].certified = True
         elif isinstance(event, ListVersionEndorsed):
             self.versions[event.list_version].endorsed_by.add(event.body)
+
+
+class ListReport(Aggregate[ListRowsChecked]):
+    """The row-by-row report of one imported version: what each line of the file became."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows = 0
+
+    def check(
+        self, list_id: str, movement: str, number: int, rows: Sequence[ListRow], reasons: Sequence[str]
+    ) -> None:
+        """Record a chunk of rows; ``reasons`` are the refused rows', in their order (they quote the values
+        at fault, so the contract seals them)."""
+        if sum(row.status == "rejected" for row in rows) != len(reasons):
+            raise ValueError("each refused row has its reason, and only those")
+        if rows:
+            self.record(
+                ListRowsChecked(
+                    list_id=list_id,
+                    movement=movement,
+                    list_version=number,
+                    rows=tuple(rows),
+                    reasons=tuple(reasons) or None,
+                )
+            )
+
+    def apply(self, event: ListRowsChecked) -> None:
+        self.rows += len(event.rows)

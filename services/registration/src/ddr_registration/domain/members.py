@@ -131,3 +131,23 @@ class ListedMember:
             raise ValueError("a member listed as unarmed cannot hand over a weapon")
         if self.category is Category.ASSOCIATED_WOMAN and self.sex is not Sex.F:
             raise ValueError("the associated_woman category is for women")
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedRow:
+    """A line of a list file read as a member."""
+
+    line: int
+    member: ListedMember
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """One faulty cell of a list file (or a faulty row, column ``"row"``); a row with several faults has several.
+
+    The reason quotes the offending value (the person fixing the file needs it): personal data, shown to the
+    uploader, never logged."""
+
+    line: int
+    column: str
+    reason: str

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from ddr_contracts.events import DomainEvent
-from ddr_contracts.registration import CoalitionJoined, CoalitionLeft, MovementKind, MovementRegistered
-from ddr_registration.domain.aggregate import Aggregate
-from ddr_registration.domain.errors import RuleViolated
+from ddr_registration.domain.events import CoalitionJoined, CoalitionLeft, MovementEvent, MovementRegistered
+from ddr_registration.domain.values import MovementKind
+from ddr_runtime.kernel import Aggregate, AlreadyDone, RuleViolated
 
 
 def movement_stream(code: str) -> str:
     return f"movement-{code}"
 
 
-class Movement(Aggregate):
+class Movement(Aggregate[MovementEvent]):
     def __init__(self) -> None:
         super().__init__()
         self.code = ""
@@ -40,7 +39,7 @@ class Movement(Aggregate):
         if self.kind != "movement":
             raise RuleViolated("coalitions-hold-movements", "a coalition cannot join another coalition")
         if coalition.code in self.coalitions:
-            raise RuleViolated("already-member", f"{self.code} is already a member of {coalition.code}")
+            raise AlreadyDone("already-member", f"{self.code} is already a member of {coalition.code}")
         self.record(CoalitionJoined(movement=self.code, coalition=coalition.code, since=since))
 
     def leave(self, coalition_code: str, until: date) -> None:
@@ -51,7 +50,7 @@ class Movement(Aggregate):
             raise RuleViolated("leave-after-joining", "a membership cannot end before it began")
         self.record(CoalitionLeft(movement=self.code, coalition=coalition_code, until=until))
 
-    def apply(self, event: DomainEvent) -> None:
+    def apply(self, event: MovementEvent) -> None:
         if isinstance(event, MovementRegistered):
             self.code, self.display_name, self.kind = event.code, event.display_name, event.kind
         elif isinstance(event, CoalitionJoined):

@@ -8,22 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import date
-from typing import get_args
+from typing import cast, get_args
 
-from ddr_contracts.events import DomainEvent
-from ddr_contracts.registration import (
-    DeclaredWeapon,
-    ErasureReason,
+from ddr_registration.domain.events import (
     PersonAbsorbed,
     PersonalDataErased,
     PersonDetailsCorrected,
+    PersonEvent,
     PersonMergedInto,
     PersonPreRegistered,
     PersonRegistered,
 )
-from ddr_registration.domain.aggregate import Aggregate
-from ddr_registration.domain.errors import RuleViolated
 from ddr_registration.domain.members import Category, ListedMember, Sex
+from ddr_registration.domain.values import DeclaredWeapon, ErasureReason
+from ddr_runtime.kernel import Aggregate, AlreadyDone, RuleViolated
 
 BIRTH_KINDS = ("exact", "year", "unknown")
 ERASURE_REASONS: frozenset[str] = frozenset(get_args(ErasureReason))
@@ -57,7 +55,7 @@ class Correction:
         return tuple(f.name for f in fields(self) if getattr(self, f.name) is not None)
 
 
-class Person(Aggregate):
+class Person(Aggregate[PersonEvent]):
     def __init__(self) -> None:
         super().__init__()
         self.person_id = ""
@@ -108,7 +106,7 @@ class Person(Aggregate):
     def register(self, ddr_id: str, biometric_hash: str) -> None:
         self._still_standing()
         if self.ddr_id is not None:
-            raise RuleViolated("registered-once", "this person is already registered")
+            raise AlreadyDone("registered-once", "this person is already registered")
         self.record(PersonRegistered(person_id=self.person_id, ddr_id=ddr_id, biometric_hash=biometric_hash))
 
     def correct(self, correction: Correction, reason: str) -> None:
@@ -143,7 +141,7 @@ class Person(Aggregate):
     def erase(self, reason_code: str, authority: str) -> None:
         """Destroy the person's personal data; the record stays, closed, for the figures and the audit."""
         if self.erased:
-            raise RuleViolated("erased-once", "this person's personal data is already erased")
+            raise AlreadyDone("erased-once", "this person's personal data is already erased")
         if reason_code not in ERASURE_REASONS:
             raise RuleViolated("erasure-reason", f"the reason is one of {', '.join(sorted(ERASURE_REASONS))}")
         if not authority.strip():
@@ -151,7 +149,7 @@ class Person(Aggregate):
         self.record(
             PersonalDataErased(
                 person_id=self.person_id,
-                reason_code=reason_code,  # checked against ERASURE_REASONS above
+                reason_code=cast(ErasureReason, reason_code),  # checked against ERASURE_REASONS above
                 authority=authority,
             )
         )
@@ -162,7 +160,7 @@ class Person(Aggregate):
         if self.erased:
             raise RuleViolated("erased-record-is-closed", "this person's personal data was erased")
 
-    def apply(self, event: DomainEvent) -> None:
+    def apply(self, event: PersonEvent) -> None:
         if isinstance(event, PersonPreRegistered):
             self.person_id, self.movement = event.person_id, event.movement
             self.category, self.sex = event.category, event.sex

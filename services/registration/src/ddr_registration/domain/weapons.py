@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ddr_contracts.events import DomainEvent
-from ddr_contracts.registration import (
-    ItemKind,
+from ddr_registration.domain.events import (
     WeaponCustodyTransferred,
+    WeaponEvent,
     WeaponHandedOver,
     WeaponSerialDuplicateFlagged,
 )
-from ddr_registration.domain.aggregate import Aggregate
-from ddr_registration.domain.errors import RuleViolated
+from ddr_registration.domain.values import ItemKind
+from ddr_runtime.kernel import Aggregate, RuleViolated
 
 
 def weapon_stream(weapon_id: str) -> str:
@@ -36,7 +35,7 @@ class HandOver:
     custodian: str
 
 
-class Weapon(Aggregate):
+class Weapon(Aggregate[WeaponEvent]):
     def __init__(self) -> None:
         super().__init__()
         self.weapon_id = ""
@@ -106,7 +105,7 @@ class Weapon(Aggregate):
             )
         )
 
-    def apply(self, event: DomainEvent) -> None:
+    def apply(self, event: WeaponEvent) -> None:
         if isinstance(event, WeaponHandedOver):
             self.weapon_id, self.person_id, self.custodian = event.weapon_id, event.person_id, event.custodian
         elif isinstance(event, WeaponSerialDuplicateFlagged):

@@ -6,7 +6,13 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ddr_contracts.registration import DuplicateOutcome, EndorsingBody, ErasureReason, ItemKind, MovementKind
+from ddr_registration.domain.values import (
+    DuplicateOutcome,
+    EndorsingBody,
+    ErasureReason,
+    ItemKind,
+    MovementKind,
+)
 
 
 class Body(BaseModel):

@@ -4,91 +4,77 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from ddr_registration.domain.weapons import HandOver, normalise_serial
-from ddr_registration.entrypoints.http_support import (
-    ExpectedVersion,
-    IdempotencyKey,
-    idempotent,
-    json_response,
-)
+from ddr_registration.domain.weapons import HandOver
+from ddr_registration.entrypoints.dependencies import Desk, Reads
+from ddr_registration.entrypoints.roles import WeaponReader, WeaponRecorder
 from ddr_registration.entrypoints.schemas import CustodyTransfer, WeaponHandOver
-from ddr_registration.service_layer import handlers, queries
-from ddr_registration.service_layer.unit import Registration
-from ddr_runtime.auth.dependencies import require_roles
-from ddr_runtime.auth.roles import Principal, Role
-from ddr_runtime.eventstore.store import Causation
-from ddr_runtime.http.idempotency import IdempotencyStore
+from ddr_registration.service_layer import handlers
+from ddr_runtime.http.writes import Command, ExpectedVersion, json_response
 
-Recorder = Annotated[Principal, Depends(require_roles(Role.CNDDR_OFFICER, Role.CTS_OFFICER))]
-Reader = Annotated[
-    Principal,
-    Depends(require_roles(Role.CNDDR_OFFICER, Role.CTS_OFFICER, Role.AUDITOR, Role.MOVEMENT_LIAISON)),
-]
+router = APIRouter(prefix="/weapons", tags=["weapons"])
 
 
-def weapons_router(reg: Registration, keys: IdempotencyStore) -> APIRouter:
-    router = APIRouter(prefix="/weapons", tags=["weapons"])
+@router.post("", status_code=201)
+async def hand_over(
+    body: WeaponHandOver, principal: WeaponRecorder, command: Command, desk: Desk, reads: Reads
+) -> Response:
+    """Record a weapon or lot handed over; the answer carries the receipt (given to everyone, eligible
+    or not) and whether the serial was already handed over."""
+    await reads.get_person(principal, body.person_id)
+    item = HandOver(**body.model_dump(exclude={"person_id"}))
+    done = await handlers.hand_over_weapon(desk, body.person_id, item, command.causation)
+    return json_response(
+        await reads.get_weapon(principal, done.weapon_id),
+        201,
+        version=done.version,
+        location=f"/weapons/{done.weapon_id}",
+    )
 
-    @router.post("", status_code=201)
-    async def hand_over(
-        body: WeaponHandOver, principal: Recorder, request: Request, key: IdempotencyKey = None
-    ) -> Response:
-        """Record a weapon or lot handed over; the answer carries the receipt (given to everyone, eligible
-        or not) and whether the serial was already handed over."""
 
-        async def run() -> Any:
-            await queries.get_person(reg, principal, body.person_id)
-            item = HandOver(**body.model_dump(exclude={"person_id"}))
-            done = await handlers.hand_over_weapon(
-                reg, body.person_id, item, Causation(actor=principal.subject)
-            )
-            return json_response(await queries.get_weapon(reg, principal, done.weapon_id), 201, done.version)
+@router.get("")
+async def list_weapons(
+    principal: WeaponReader,
+    reads: Reads,
+    serial: str | None = None,
+    person_id: str | None = None,
+    flagged: bool | None = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[dict[str, Any]]:
+    return await reads.list_weapons(
+        principal, serial=serial, person_id=person_id, flagged=flagged, offset=offset, limit=limit
+    )
 
-        return await idempotent(keys, principal, key, request, body.model_dump_json(), run)
 
-    @router.get("")
-    async def list_weapons(
-        principal: Reader,
-        serial: str | None = None,
-        person_id: str | None = None,
-        flagged: bool | None = None,
-        offset: Annotated[int, Query(ge=0)] = 0,
-        limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    ) -> list[dict[str, Any]]:
-        return await queries.list_weapons(
-            reg,
-            principal,
-            serial_key=normalise_serial(serial) if serial else None,
-            person_id=person_id,
-            flagged=flagged,
-            offset=offset,
-            limit=limit,
-        )
+@router.get("/{weapon_id}")
+async def get_weapon(weapon_id: str, principal: WeaponReader, reads: Reads) -> Response:
+    weapon = await reads.get_weapon(principal, weapon_id)
+    return json_response(weapon, version=weapon["version"])
 
-    @router.get("/{weapon_id}")
-    async def get_weapon(weapon_id: str, principal: Reader) -> Response:
-        weapon = await queries.get_weapon(reg, principal, weapon_id)
-        return json_response(weapon, version=weapon["version"])
 
-    @router.post("/{weapon_id}/custody-transfers")
-    async def transfer_custody(
-        weapon_id: str, body: CustodyTransfer, principal: Recorder, version: ExpectedVersion
-    ) -> Response:
-        """A custody transfer, signed by the side releasing the weapon and the side receiving it."""
-        await queries.get_weapon(reg, principal, weapon_id)
-        new_version = await handlers.transfer_custody(
-            reg,
-            weapon_id,
-            body.from_custodian,
-            body.to_custodian,
-            body.released_by,
-            body.received_by,
-            version,
-            Causation(actor=principal.subject),
-        )
-        return json_response(await queries.get_weapon(reg, principal, weapon_id), version=new_version)
-
-    return router
+@router.post("/{weapon_id}/custody-transfers")
+async def transfer_custody(
+    weapon_id: str,
+    body: CustodyTransfer,
+    principal: WeaponRecorder,
+    command: Command,
+    version: ExpectedVersion,
+    desk: Desk,
+    reads: Reads,
+) -> Response:
+    """A custody transfer, signed by the side releasing the weapon and the side receiving it."""
+    await reads.get_weapon(principal, weapon_id)
+    new_version = await handlers.transfer_custody(
+        desk,
+        weapon_id,
+        body.from_custodian,
+        body.to_custodian,
+        body.released_by,
+        body.received_by,
+        version,
+        command.causation,
+    )
+    return json_response(await reads.get_weapon(principal, weapon_id), version=new_version)
