@@ -178,7 +178,9 @@ class PersonPreRegistered(DomainEvent):
 
 @event
 class PersonRegistered(DomainEvent):
-    """Biometric enrolment done outside the platform; only a keyed hash of its template reference is kept."""
+    """Biometric enrolment done outside the platform; only a keyed hash of its template reference is kept.
+    ``site``: where the person registered (Timbuktu, Gao, Kidal...); absent on registrations recorded before
+    the site was kept. The business time (``occurredat``) is when they registered."""
 
     name = "ddr.registration.PersonRegistered"
     version = 1
@@ -186,6 +188,7 @@ class PersonRegistered(DomainEvent):
     person_id: str
     ddr_id: str
     biometric_hash: Annotated[str | None, PERSONAL]
+    site: str | None = None
 
 
 @event

@@ -26,6 +26,7 @@ from ddr_registration.adapters.tables import READ_MODEL, create_read_model
 from ddr_registration.domain import events
 from ddr_registration.entrypoints import (
     duplicates_api,
+    figures_api,
     lists_api,
     movements_api,
     persons_api,
@@ -50,6 +51,7 @@ ROUTERS = (
     persons_api.router,
     duplicates_api.router,
     weapons_api.router,
+    figures_api.router,
 )
 TRANSLATION = EventMap.by_name(events, ddr_contracts.registration)
 

@@ -18,14 +18,17 @@ def liaison(caller: Caller, movement: str) -> Api:
     return caller(Role.MOVEMENT_LIAISON, subject=f"liaison-{movement}", movement=movement)
 
 
-async def upload(api: Api, path: Path, movement: str, **params: Any) -> httpx.Response:
-    """POST a list file to ``/lists`` for ``movement``."""
+async def upload(
+    api: Api, path: Path, movement: str, *, reason: str | None = None, **params: Any
+) -> httpx.Response:
+    """POST a list file to ``/lists`` for ``movement`` (``reason``: a Back-Recording-Reason)."""
+    headers = {**api.headers, **({"Back-Recording-Reason": reason} if reason else {})}
     with path.open("rb") as handle:
         return await api.client.post(
             "/lists",
             params={"movement": movement, **params},
             files={"file": (path.name, handle.read(), "application/octet-stream")},
-            headers=api.headers,
+            headers=headers,
         )
 
 

@@ -39,13 +39,20 @@ async def main_scenarios(officer: Api, caller: Caller, tmp_path: Path) -> None:
     await movement(officer, "CMA", kind="coalition")
     for code in ("MNLA", "HCUA"):
         await movement(officer, code)
-    joined = await officer.post(
-        "/movements/MNLA/coalitions", {"coalition": "CMA", "since": "2014-10-28"}, if_match='"1"'
+    historian = caller(Role.CNDDR_OFFICER, Role.RECORDS_OFFICER, subject="records-1")
+    reason = "coalition memberships of the 2015 agreement"
+    await historian.ok(
+        "/movements/MNLA/coalitions",
+        {"coalition": "CMA", "since": "2014-10-28"},
+        if_match='"1"',
+        back_recording_reason=reason,
     )
-    assert joined.status_code == 200, joined.text
-    assert (
-        await officer.post("/movements/MNLA/coalitions/CMA/end", {"until": "2023-02-01"}, if_match='"2"')
-    ).status_code == 200
+    await historian.ok(
+        "/movements/MNLA/coalitions/CMA/end",
+        {"until": "2023-02-01"},
+        if_match='"2"',
+        back_recording_reason=reason,
+    )
     same = {"birth": BirthDate.year_only(1979), "commune": "Tessalit", "cercle": "Tessalit"}
     mnla = list_file(
         tmp_path,
@@ -79,7 +86,7 @@ async def main_scenarios(officer: Api, caller: Caller, tmp_path: Path) -> None:
         )
         await officer.ok(
             f"/persons/{person['person_id']}/registration",
-            {"biometric_reference": f"device-1/template-{n}"},
+            {"biometric_reference": f"device-1/template-{n}", "site": ("Gao", "Kidal")[n % 2]},
             if_match=f'"{corrected["version"]}"',
         )
         weapon = await officer.ok(

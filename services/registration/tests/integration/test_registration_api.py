@@ -312,7 +312,7 @@ async def register(api: Api, person: dict[str, Any], reference: str) -> httpx.Re
     current = (await api.get(f"/persons/{person['person_id']}")).json()
     return await api.post(
         f"/persons/{person['person_id']}/registration",
-        {"biometric_reference": reference},
+        {"biometric_reference": reference, "site": "Kidal"},
         **{"If-Match": f'"{current["version"]}"'},
     )
 
@@ -375,7 +375,7 @@ async def test_every_state_change_reaches_the_topic_in_order_per_person_with_per
     )
     registered = await officer.post(
         f"/persons/{person_id}/registration",
-        {"biometric_reference": "device-3/template-991"},
+        {"biometric_reference": "device-3/template-991", "site": "Kidal"},
         **{"If-Match": f'"{corrected.json()["version"]}"'},
     )
     assert registered.status_code == 200, registered.text
@@ -475,18 +475,20 @@ async def test_a_new_list_version_supersedes_the_old_which_stays_readable(
     assert len(await persons_of(officer, movement="HCUA")) == 2
 
 
-async def test_a_movement_joins_and_leaves_a_coalition_over_time(officer: Api) -> None:
+async def test_a_movement_joins_and_leaves_a_coalition_over_time(officer: Api, caller: Caller) -> None:
     await movement(officer, "CMA", kind="coalition")
     await movement(officer, "MAA-CMA")
+    historian = caller(Role.CNDDR_OFFICER, Role.RECORDS_OFFICER, subject="records-1")
+    reason = {"back_recording_reason": "coalition memberships of the 2015 agreement"}
 
-    joined = await officer.post(
-        "/movements/MAA-CMA/coalitions", {"coalition": "CMA", "since": "2014-06-01"}, **{"If-Match": '"1"'}
+    joined = await historian.post(
+        "/movements/MAA-CMA/coalitions", {"coalition": "CMA", "since": "2014-06-01"}, if_match='"1"', **reason
     )
-    left = await officer.post(
-        "/movements/MAA-CMA/coalitions/CMA/end", {"until": "2023-02-01"}, **{"If-Match": '"2"'}
+    left = await historian.post(
+        "/movements/MAA-CMA/coalitions/CMA/end", {"until": "2023-02-01"}, if_match='"2"', **reason
     )
-    into_a_movement = await officer.post(
-        "/movements/CMA/coalitions", {"coalition": "MAA-CMA", "since": "2014-06-01"}, **{"If-Match": '"1"'}
+    into_a_movement = await historian.post(
+        "/movements/CMA/coalitions", {"coalition": "MAA-CMA", "since": "2014-06-01"}, if_match='"1"', **reason
     )
 
     assert (joined.status_code, left.status_code, into_a_movement.status_code) == (200, 200, 422)
@@ -505,7 +507,7 @@ async def test_erasing_a_person_shreds_their_personal_data_everywhere_and_keeps_
     person_id = fatouma["person_id"]
     registered = await officer.post(
         f"/persons/{person_id}/registration",
-        {"biometric_reference": "device-1/template-7"},
+        {"biometric_reference": "device-1/template-7", "site": "Kidal"},
         **{"If-Match": f'"{fatouma["version"]}"'},
     )
     assert registered.status_code == 200, registered.text

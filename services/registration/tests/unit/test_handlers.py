@@ -31,13 +31,16 @@ from ddr_registration.domain.values import DuplicateReason
 from ddr_registration.domain.weapons import HandOver, weapon_stream
 from ddr_registration.service_layer import handlers
 from ddr_registration.service_layer.desk import RegistrationDesk
+from ddr_registration.service_layer.handlers import Enrolment
 from ddr_runtime.eventstore.errors import ConcurrencyConflict
 from ddr_runtime.eventstore.store import Causation
 from ddr_runtime.eventstore.unit import Session
-from ddr_runtime.kernel import AlreadyDone, RuleViolated, UnknownRecord
+from ddr_runtime.kernel import AlreadyDone, BackRecording, Recording, RuleViolated, UnknownRecord
 from ddr_testkit.fakes import FakeUnitOfWork
 
 CAUSE = Causation(actor="officer-1")
+
+HISTORY = Recording(authority=BackRecording("records_officer", "migrated from the 2018 registers"))
 
 
 class FakeLookups:
@@ -148,10 +151,10 @@ async def test_a_movement_joins_a_coalition_at_the_version_it_was_read(
     )
     unit.given(movement_stream("HCUA"), MovementRegistered(code="HCUA", display_name="HCUA", kind="movement"))
 
-    version = await handlers.join_coalition(desk, "HCUA", "CMA", date(2014, 10, 28), 1, CAUSE)
+    version = await handlers.join_coalition(desk, "HCUA", "CMA", date(2014, 10, 28), 1, CAUSE, HISTORY)
     unit.retries = 0
     with pytest.raises(ConcurrencyConflict):
-        await handlers.join_coalition(desk, "HCUA", "PF", date(2015, 1, 1), 1, CAUSE)
+        await handlers.join_coalition(desk, "HCUA", "PF", date(2015, 1, 1), 1, CAUSE, HISTORY)
 
     assert version == 2
     assert unit.events() == [CoalitionJoined(movement="HCUA", coalition="CMA", since=date(2014, 10, 28))]
@@ -173,11 +176,10 @@ async def test_a_list_version_is_certified_then_endorsed(
         ),
     )
 
-    early = handlers.endorse_list(desk, "list-1", 1, "CTS", 1, CAUSE)
     with pytest.raises(RuleViolated) as refused:
-        await early
-    certified = await handlers.certify_list(desk, "list-1", 1, 1, CAUSE)
-    endorsed = await handlers.endorse_list(desk, "list-1", 1, "CTS", certified, CAUSE)
+        await handlers.endorse_list(desk, "list-1", 1, "CTS", 1, CAUSE, Recording())
+    certified = await handlers.certify_list(desk, "list-1", 1, 1, CAUSE, Recording())
+    endorsed = await handlers.endorse_list(desk, "list-1", 1, "CTS", certified, CAUSE, Recording())
 
     assert refused.value.rule == "certify-before-endorsing"
     assert (certified, endorsed) == (2, 3)
@@ -188,12 +190,19 @@ async def test_registration_issues_a_ddr_id_and_keeps_only_the_keyed_hash(
 ) -> None:
     unit.given(person_stream("p-1"), pre_registered("p-1"))
 
-    done = await handlers.register_person(desk, "p-1", "device-7/template-42", 1, CAUSE)
+    done = await handlers.register_person(
+        desk, "p-1", Enrolment("device-7/template-42", "Gao"), 1, CAUSE, Recording()
+    )
 
     (event,) = unit.events(person_stream("p-1"))
     assert isinstance(event, PersonRegistered)
     assert is_valid_ddr_id(done.ddr_id)
-    assert (event.ddr_id, event.biometric_hash, done.version) == (done.ddr_id, "hash:device-7/template-42", 2)
+    assert (event.ddr_id, event.biometric_hash, event.site) == (
+        done.ddr_id,
+        "hash:device-7/template-42",
+        "Gao",
+    )
+    assert done.version == 2
 
 
 async def test_a_biometric_registered_to_another_record_issues_no_ddr_id_and_raises_a_certain_case(
@@ -204,7 +213,9 @@ async def test_a_biometric_registered_to_another_record_issues_no_ddr_id_and_rai
     lookups.holders["hash:device-7/template-42"] = holder
 
     with pytest.raises(handlers.AlreadyRegistered) as refused:
-        await handlers.register_person(desk, "p-2", "device-7/template-42", 1, CAUSE)
+        await handlers.register_person(
+            desk, "p-2", Enrolment("device-7/template-42", "Gao"), 1, CAUSE, Recording()
+        )
 
     assert (refused.value.rule, refused.value.holder) == ("one-person-one-ddr-id", holder)
     assert unit.events(person_stream("p-2")) == []
@@ -216,7 +227,9 @@ async def test_a_biometric_registered_to_another_record_issues_no_ddr_id_and_rai
 
 async def test_registering_someone_never_listed_is_an_unknown_record(desk: RegistrationDesk) -> None:
     with pytest.raises(UnknownRecord) as unknown:
-        await handlers.register_person(desk, "p-9", "device-7/template-42", 1, CAUSE)
+        await handlers.register_person(
+            desk, "p-9", Enrolment("device-7/template-42", "Gao"), 1, CAUSE, Recording()
+        )
 
     assert unknown.value.rule == "unknown-person"
 
@@ -233,7 +246,9 @@ async def test_a_correction_changes_the_named_details_and_looks_again_for_duplic
         lookups.identities[person_id] = record
     desk.index.add(lookups.identities["p-2"])
 
-    await handlers.correct_person(desk, "p-1", Correction(full_name="Oumar Ould Sidy"), "ID card", 1, CAUSE)
+    await handlers.correct_person(
+        desk, "p-1", Correction(full_name="Oumar Ould Sidy"), "ID card", 1, CAUSE, Recording()
+    )
 
     corrected, suspected = unit.events()
     assert isinstance(corrected, PersonDetailsCorrected)
@@ -276,7 +291,7 @@ async def test_a_hand_over_of_a_serial_already_handed_over_is_recorded_and_flagg
     lookups.serials["PK77812"] = ("w-0",)
     item = HandOver("weapon", "PKM", "7.62x54R", "pk-778 12", 1, "usable", "T-1", "CTS Kidal")
 
-    done = await handlers.hand_over_weapon(desk, "p-1", item, CAUSE)
+    done = await handlers.hand_over_weapon(desk, "p-1", item, CAUSE, Recording())
 
     handed, flagged = unit.events(weapon_stream(done.weapon_id))
     assert isinstance(handed, WeaponHandedOver)

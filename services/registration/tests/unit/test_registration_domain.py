@@ -20,7 +20,9 @@ from ddr_registration.domain.members import BirthDate, Category, ListedMember, S
 from ddr_registration.domain.movements import Movement
 from ddr_registration.domain.persons import Correction, Person
 from ddr_registration.domain.weapons import HandOver, Weapon, normalise_serial
-from ddr_runtime.kernel import AlreadyDone, RuleViolated
+from ddr_runtime.kernel import AlreadyDone, BackRecording, Recording, RuleViolated
+
+HISTORY = Recording(authority=BackRecording("records_officer", "migrated from the 2018 registers"))
 
 
 def member(**overrides: object) -> ListedMember:
@@ -101,9 +103,9 @@ def test_a_correction_records_only_the_details_it_changes_with_its_reason() -> N
 
 def test_a_person_is_registered_once() -> None:
     person = stored(Person.pre_register("p-1", "list-1", 1, "MNLA", member()))
-    person.register("DDR-X", "hash")
+    person.register("DDR-X", "hash", "Gao")
     with pytest.raises(AlreadyDone) as refused:
-        person.register("DDR-Y", "hash")
+        person.register("DDR-Y", "hash", "Gao")
     assert refused.value.rule == "registered-once"
 
 
@@ -208,11 +210,12 @@ def test_only_a_coalition_takes_members_and_membership_ends_after_it_began() -> 
     hcua = Movement.register("HCUA", "Haut conseil pour l'unité de l'Azawad", "movement")
     cma = Movement.register("CMA", "Coordination des mouvements de l'Azawad", "coalition")
     with pytest.raises(RuleViolated):
-        mnla.join(hcua, date(2014, 10, 28))
-    mnla.join(cma, date(2014, 10, 28))
-    with pytest.raises(RuleViolated):
-        mnla.leave("CMA", date(2013, 1, 1))
-    mnla.leave("CMA", date(2024, 1, 1))
+        mnla.join(hcua, date(2014, 10, 28), recording=HISTORY)
+    mnla.join(cma, date(2014, 10, 28), recording=HISTORY)
+    with pytest.raises(RuleViolated) as early:
+        mnla.leave("CMA", date(2013, 1, 1), recording=HISTORY)
+    mnla.leave("CMA", date(2024, 1, 1), recording=HISTORY)
+    assert early.value.rule == "occurred-before-dependency"
     assert mnla.coalitions == {}
 
 

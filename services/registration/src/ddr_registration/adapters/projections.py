@@ -120,6 +120,8 @@ async def _project_one(conn: AsyncConnection, item: Saved) -> None:
                 status="registered",
                 ddr_id=event.ddr_id,
                 biometric_hash=event.biometric_hash,
+                registered_at=item.envelope.occurredat,
+                site=event.site,
             )
         case PersonDetailsCorrected():
             await _person_corrected(conn, item, event)
@@ -256,6 +258,7 @@ def _pre_registered_row(item: Saved) -> dict[str, Any]:
         "rank": event.rank,
         "armed": event.armed,
         "status": "pre-registered",
+        "listed_at": item.envelope.occurredat,
         "sealed_identity": {name: item.sealed.get(name) for name in IDENTITY_FIELDS},
         "version": item.version,
     }

@@ -8,7 +8,7 @@ liaison cannot even learn that another movement's person is on file.
 from __future__ import annotations
 
 from collections.abc import Container, Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Row, Select, and_, distinct, func, or_, select
@@ -37,7 +37,7 @@ from ddr_runtime.auth.roles import Principal, Role
 from ddr_runtime.crypto.cipher import PersonalDataCipher
 from ddr_runtime.eventstore.store import EventStore, RecordedEvent
 from ddr_runtime.eventstore.unit import Session
-from ddr_runtime.kernel import UnknownRecord
+from ddr_runtime.kernel import UnknownRecord, start_of_day
 
 NAME_SCAN_LIMIT = 5000
 REASON_READERS = (Role.CNDDR_OFFICER, Role.MOVEMENT_LIAISON, Role.AUDITOR)
@@ -299,6 +299,36 @@ class RegistrationViews:
             cases.append(case)
         return cases
 
+    # -- figures -----------------------------------------------------------------------------------------
+
+    async def figures(self, principal: Principal, as_of: date) -> Record:
+        """People listed and registered by the end of ``as_of`` (business dates), registrations counted by
+        site, movement, sex and category; merged records count once, under the record that stands."""
+        end = start_of_day(as_of + timedelta(days=1))
+        standing = [persons.c.status != "merged"]
+        if Role.MOVEMENT_LIAISON in principal.roles:
+            standing.append(persons.c.movement == (principal.movement or ""))
+        registered = and_(*standing, persons.c.registered_at < end)
+        async with self.engine.connect() as conn:
+            listed = await conn.scalar(
+                select(func.count()).select_from(persons).where(*standing, persons.c.listed_at < end)
+            )
+            counts = {
+                name: await _count_by(conn, column, registered)
+                for name, column in (
+                    ("by_site", func.coalesce(persons.c.site, "unknown")),
+                    ("by_movement", persons.c.movement),
+                    ("by_sex", persons.c.sex),
+                    ("by_category", persons.c.category),
+                )
+            }
+        return {
+            "as_of": as_of,
+            "listed": int(listed or 0),
+            "registered": sum(counts["by_site"].values()),
+            "registered_by": counts,
+        }
+
     # -- weapons -----------------------------------------------------------------------------------------
 
     async def list_weapons(
@@ -376,6 +406,11 @@ def reason_codes(stored: Any) -> list[identity.Reason]:
 def _name(opened: dict[str, Any]) -> str | None:
     name = opened.get("full_name") or opened.get("full_name_arabic")
     return str(name) if name else None
+
+
+async def _count_by(conn: AsyncConnection, column: Any, where: Any) -> dict[str, int]:
+    rows = await conn.execute(select(column, func.count()).where(where).group_by(column).order_by(column))
+    return {str(key): int(count) for key, count in rows.all()}
 
 
 def _visible_duplicates(principal: Principal) -> Select[Any]:

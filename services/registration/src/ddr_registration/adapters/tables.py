@@ -126,6 +126,9 @@ persons = Table(
     Column("rank", String(100), nullable=False),
     Column("armed", Boolean, nullable=False),
     Column("status", String(20), nullable=False),  # pre-registered, registered, merged
+    Column("listed_at", DateTime(timezone=True), nullable=False),  # business time of the pre-registration
+    Column("registered_at", DateTime(timezone=True), nullable=True),  # business time of the registration
+    Column("site", String(100), nullable=True, index=True),  # where they registered
     Column("ddr_id", String(20), nullable=True, unique=True),
     # A keyed hash (HMAC) of the enrolment device's template reference: equal hashes are one person, so one
     # registration (two requests racing with one biometric: the second commit fails, and is answered 409).

@@ -117,6 +117,7 @@ class PersonRegistered:
     person_id: str
     ddr_id: str
     biometric_hash: str | None = None
+    site: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

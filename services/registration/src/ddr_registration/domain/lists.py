@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from ddr_registration.domain.events import (
     ListEvent,
@@ -17,7 +18,7 @@ from ddr_registration.domain.events import (
     ListVersionSubmitted,
 )
 from ddr_registration.domain.values import EndorsingBody, ListRow
-from ddr_runtime.kernel import Aggregate, AlreadyDone, RuleViolated
+from ddr_runtime.kernel import Aggregate, AlreadyDone, Recording, RuleViolated
 
 _LISTS = uuid.UUID("6f1d7c2e-9a51-4c0e-8f3b-2d6a4e8b9c10")
 
@@ -40,8 +41,13 @@ def list_report_stream(list_id: str, number: int) -> str:
 class ListVersion:
     number: int
     file_sha256: str
-    certified: bool = False
+    submitted_at: datetime | None = None
+    certified_at: datetime | None = None
     endorsed_by: set[str] = field(default_factory=set)
+
+    @property
+    def certified(self) -> bool:
+        return self.certified_at is not None
 
 
 class CertifiedList(Aggregate[ListEvent]):
@@ -56,8 +62,17 @@ class CertifiedList(Aggregate[ListEvent]):
         return max(self.versions, default=0)
 
     def submit_version(
-        self, list_id: str, movement: str, file_sha256: str, *, total: int, accepted: int, rejected: int
+        self,
+        list_id: str,
+        movement: str,
+        file_sha256: str,
+        *,
+        total: int,
+        accepted: int,
+        rejected: int,
+        at: datetime | None = None,
     ) -> int:
+        """The next version, submitted at ``at`` (business time, checked by the import for the whole file)."""
         if self.movement and movement != self.movement:
             raise RuleViolated("list-belongs-to-movement", "a list takes versions from its own movement only")
         number = self.latest + 1
@@ -70,24 +85,45 @@ class CertifiedList(Aggregate[ListEvent]):
                 rows_total=total,
                 rows_accepted=accepted,
                 rows_rejected=rejected,
-            )
+            ),
+            at=at,
         )
         return number
 
-    def certify(self, number: int) -> None:
+    def certify(
+        self, number: int, *, recording: Recording | None = None, on: date | datetime | None = None
+    ) -> None:
+        """The movement certifies a version on ``on``: never before it was submitted."""
         version = self._current(number)
         if version.certified:
             raise AlreadyDone("certified-once", f"version {number} is already certified")
-        self.record(ListVersionCertified(list_id=self.list_id, movement=self.movement, list_version=number))
+        at = (recording or Recording()).moment(
+            on, after=version.submitted_at, after_what=f"the submission of version {number}"
+        )
+        self.record(
+            ListVersionCertified(list_id=self.list_id, movement=self.movement, list_version=number), at=at
+        )
 
-    def endorse(self, number: int, body: EndorsingBody) -> None:
+    def endorse(
+        self,
+        number: int,
+        body: EndorsingBody,
+        *,
+        recording: Recording | None = None,
+        on: date | datetime | None = None,
+    ) -> None:
+        """The CTS or the CNDDR endorses a certified version on ``on``: never before its certification."""
         version = self._current(number)
         if not version.certified:
             raise RuleViolated("certify-before-endorsing", "the movement must certify a version first")
         if body in version.endorsed_by:
             raise AlreadyDone("endorsed-once", f"the {body} already endorsed version {number}")
+        at = (recording or Recording()).moment(
+            on, after=version.certified_at, after_what=f"the certification of version {number}"
+        )
         self.record(
-            ListVersionEndorsed(list_id=self.list_id, movement=self.movement, list_version=number, body=body)
+            ListVersionEndorsed(list_id=self.list_id, movement=self.movement, list_version=number, body=body),
+            at=at,
         )
 
     def _current(self, number: int) -> ListVersion:
@@ -100,9 +136,9 @@ class CertifiedList(Aggregate[ListEvent]):
     def apply(self, event: ListEvent) -> None:
         if isinstance(event, ListVersionSubmitted):
             self.list_id, self.movement = event.list_id, event.movement
-            self.versions[event.list_version] = ListVersion(event.list_version, event.file_sha256)
+            self.versions[event.list_version] = ListVersion(event.list_version, event.file_sha256, self.at)
         elif isinstance(event, ListVersionCertified):
-            self.versions[event.list_version].certified = True
+            self.versions[event.list_version].certified_at = self.at
         elif isinstance(event, ListVersionEndorsed):
             self.versions[event.list_version].endorsed_by.add(event.body)
 
@@ -115,7 +151,13 @@ class ListReport(Aggregate[ListRowsChecked]):
         self.rows = 0
 
     def check(
-        self, list_id: str, movement: str, number: int, rows: Sequence[ListRow], reasons: Sequence[str]
+        self,
+        list_id: str,
+        movement: str,
+        number: int,
+        rows: Sequence[ListRow],
+        reasons: Sequence[str],
+        at: datetime | None = None,
     ) -> None:
         """Record a chunk of rows; ``reasons`` are the refused rows', in their order (they quote the values
         at fault, so the contract seals them)."""
@@ -129,7 +171,8 @@ class ListReport(Aggregate[ListRowsChecked]):
                     list_version=number,
                     rows=tuple(rows),
                     reasons=tuple(reasons) or None,
-                )
+                ),
+                at=at,
             )
 
     def apply(self, event: ListRowsChecked) -> None:

@@ -7,7 +7,7 @@ record keeps its history, reachable from the surviving one.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import date, datetime
 from typing import cast, get_args
 
 from ddr_registration.domain.events import (
@@ -21,7 +21,10 @@ from ddr_registration.domain.events import (
 )
 from ddr_registration.domain.members import Category, ListedMember, Sex
 from ddr_registration.domain.values import DeclaredWeapon, ErasureReason
-from ddr_runtime.kernel import Aggregate, AlreadyDone, RuleViolated
+from ddr_runtime.kernel import Aggregate, AlreadyDone, Recording, RuleViolated
+
+When = date | datetime | None
+"""When a fact happened, as the caller says: a day, an instant, or ``None`` for now."""
 
 BIRTH_KINDS = ("exact", "year", "unknown")
 ERASURE_REASONS: frozenset[str] = frozenset(get_args(ErasureReason))
@@ -63,14 +66,24 @@ class Person(Aggregate[PersonEvent]):
         self.category = ""
         self.sex = ""
         self.ddr_id: str | None = None
+        self.site: str | None = None
+        self.listed_at: datetime | None = None
+        self.registered_at: datetime | None = None
         self.merged_into: str | None = None
         self.absorbed: list[str] = []
         self.erased = False
 
     @classmethod
     def pre_register(
-        cls, person_id: str, list_id: str, list_version: int, movement: str, member: ListedMember
+        cls,
+        person_id: str,
+        list_id: str,
+        list_version: int,
+        movement: str,
+        member: ListedMember,
+        at: datetime | None = None,
     ) -> Person:
+        """Pre-register a listed member; ``at``: when the list version was submitted (business time)."""
         _check_category_and_sex(str(member.category), str(member.sex))
         person = cls()
         person.record(
@@ -99,17 +112,47 @@ class Person(Aggregate[PersonEvent]):
                     DeclaredWeapon(type=w.kind, calibre=w.calibre, serial=w.serial, condition=w.condition)
                     for w in member.weapons
                 ),
-            )
+            ),
+            at=at,
         )
         return person
 
-    def register(self, ddr_id: str, biometric_hash: str) -> None:
+    def register(
+        self,
+        ddr_id: str,
+        biometric_hash: str,
+        site: str,
+        *,
+        recording: Recording | None = None,
+        on: When = None,
+    ) -> None:
+        """Biometric registration at ``site``, on the day (or at the instant) ``on``: never before the person
+        was listed, nor in the future."""
         self._still_standing()
         if self.ddr_id is not None:
             raise AlreadyDone("registered-once", "this person is already registered")
-        self.record(PersonRegistered(person_id=self.person_id, ddr_id=ddr_id, biometric_hash=biometric_hash))
+        if not site.strip():
+            raise RuleViolated("registration-site", "a registration names the site where it was done")
+        at = (recording or Recording()).moment(on, after=self.listed_at, after_what="the listing")
+        self.record(
+            PersonRegistered(
+                person_id=self.person_id, ddr_id=ddr_id, biometric_hash=biometric_hash, site=site.strip()
+            ),
+            at=at,
+        )
 
-    def correct(self, correction: Correction, reason: str) -> None:
+    def receiving_moment(self, recording: Recording | None = None, on: When = None) -> datetime:
+        """When something this person hands over is received: never before their registration (before their
+        listing, for someone not registered yet), nor in the future."""
+        recording = recording or Recording()
+        if self.registered_at is not None:
+            return recording.moment(on, after=self.registered_at, after_what="the registration")
+        return recording.moment(on, after=self.listed_at, after_what="the listing")
+
+    def correct(
+        self, correction: Correction, reason: str, *, recording: Recording | None = None, on: When = None
+    ) -> None:
+        """Correct personal details, decided on ``on``: never before the person was listed."""
         self._still_standing()
         if not reason.strip():
             raise RuleViolated("correction-needs-reason", "a correction needs a reason")
@@ -119,13 +162,15 @@ class Person(Aggregate[PersonEvent]):
         if correction.birth_kind is not None and correction.birth_kind not in BIRTH_KINDS:
             raise RuleViolated("birth-kind", "the date of birth is exact, year-only or unknown")
         _check_category_and_sex(correction.category or self.category, correction.sex or self.sex)
+        at = (recording or Recording()).moment(on, after=self.listed_at, after_what="the listing")
         self.record(
             PersonDetailsCorrected(
                 person_id=self.person_id,
                 corrected_fields=changed,
                 reason=reason,
                 **{name: getattr(correction, name) for name in changed},
-            )
+            ),
+            at=at,
         )
 
     def merge_into(self, survivor_id: str, case_id: str) -> None:
@@ -164,8 +209,9 @@ class Person(Aggregate[PersonEvent]):
         if isinstance(event, PersonPreRegistered):
             self.person_id, self.movement = event.person_id, event.movement
             self.category, self.sex = event.category, event.sex
+            self.listed_at = self.at
         elif isinstance(event, PersonRegistered):
-            self.ddr_id = event.ddr_id
+            self.ddr_id, self.site, self.registered_at = event.ddr_id, event.site, self.at
         elif isinstance(event, PersonDetailsCorrected):
             self.category = event.category or self.category
             self.sex = event.sex or self.sex

@@ -11,6 +11,7 @@ import asyncio
 import getpass
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -22,7 +23,7 @@ from rich.table import Table
 from ddr_registration.service_layer.desk import RegistrationDesk
 from ddr_registration.service_layer.importing import ImportReport, import_list
 from ddr_runtime.eventstore.store import Causation
-from ddr_runtime.kernel import DomainError
+from ddr_runtime.kernel import BACK_RECORDING_ROLE, BackRecording, DomainError, Recording
 
 console = Console(stderr=True)
 SHOWN_PROBLEMS = 50
@@ -49,11 +50,26 @@ def lists_cli(open_desk: DeskOpener) -> typer.Typer:
             bool, typer.Option("--reject-whole", help="Refuse the whole file if any row is bad.")
         ] = False,
         actor: Annotated[str | None, typer.Option(help="Who imports (default: the OS user).")] = None,
+        on: Annotated[
+            datetime | None,
+            typer.Option(formats=["%Y-%m-%d"], help="When the movement submitted the list (default: today)."),
+        ] = None,
+        reason: Annotated[
+            str | None,
+            typer.Option(
+                "--back-recording-reason",
+                help="Why a list older than the back-recording window is recorded now (kept in its events).",
+            ),
+        ] = None,
     ) -> None:
-        """Import FILE as the next version of MOVEMENT's list; re-importing the same file changes nothing."""
-        causation = Causation(actor=actor or f"cli:{getpass.getuser()}")
+        """Import FILE as the next version of MOVEMENT's list; re-importing the same file changes nothing.
+
+        The command writes to the store directly, as whoever holds its credentials: with a reason it records
+        history older than the window with the records officer's authority."""
+        causation, recording = _recording(actor, reason)
+        day = on.date() if on is not None else None
         try:
-            report = asyncio.run(_import(open_desk, file, movement, reject_whole, causation))
+            report = asyncio.run(_import(open_desk, file, movement, reject_whole, causation, recording, day))
         except DomainError as refused:
             console.print(f"[red]refused:[/red] {refused.detail}")
             raise typer.Exit(2) from None
@@ -64,8 +80,20 @@ def lists_cli(open_desk: DeskOpener) -> typer.Typer:
     return app
 
 
+def _recording(actor: str | None, reason: str | None) -> tuple[Causation, Recording]:
+    authority = BackRecording(BACK_RECORDING_ROLE, reason.strip()) if reason and reason.strip() else None
+    causation = Causation(actor=actor or f"cli:{getpass.getuser()}", back_recording=authority)
+    return causation, Recording(authority=authority)
+
+
 async def _import(
-    open_desk: DeskOpener, file: Path, movement: str, reject_whole: bool, causation: Causation
+    open_desk: DeskOpener,
+    file: Path,
+    movement: str,
+    reject_whole: bool,
+    causation: Causation,
+    recording: Recording,
+    on: date | None,
 ) -> ImportReport:
     async with open_desk() as desk:
         with Progress(
@@ -84,6 +112,8 @@ async def _import(
                 causation,
                 reject_whole=reject_whole,
                 progress=lambda rows: bar.update(task, completed=rows),
+                recording=recording,
+                on=on,
             )
 
 

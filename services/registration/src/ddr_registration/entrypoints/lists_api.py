@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,7 +19,7 @@ from ddr_registration.entrypoints.roles import (
     ListReader,
     ListSubmitter,
 )
-from ddr_registration.entrypoints.schemas import Endorsement
+from ddr_registration.entrypoints.schemas import Dated, Endorsement
 from ddr_registration.service_layer import handlers
 from ddr_registration.service_layer.importing import import_list
 from ddr_runtime.http.problems import BadRequest, DomainRuleViolated, Forbidden
@@ -37,6 +38,12 @@ async def upload_list(
     command: Command,
     desk: Desk,
     reject_whole: bool = False,
+    on: Annotated[
+        date | datetime | None,
+        Query(
+            description="When the movement submitted the list (its members are pre-registered then); now if left out"
+        ),
+    ] = None,
 ) -> Response:
     """Import a CSV or XLSX list as the movement's next list version; each row gets its status.
 
@@ -52,7 +59,15 @@ async def upload_list(
         with path.open("wb") as target:
             while chunk := await file.read(UPLOAD_CHUNK):
                 target.write(chunk)
-        report = await import_list(desk, path, movement, command.causation, reject_whole=reject_whole)
+        report = await import_list(
+            desk,
+            path,
+            movement,
+            command.causation,
+            reject_whole=reject_whole,
+            recording=command.recording,
+            on=on,
+        )
     body = dataclasses.asdict(report)
     if report.status == "rejected":
         raise DomainRuleViolated(
@@ -101,9 +116,13 @@ async def certify(
     version: ExpectedVersion,
     desk: Desk,
     reads: Reads,
+    body: Dated | None = None,
 ) -> Response:
     await reads.get_list(principal, list_id)  # 404 for another movement's list
-    new_version = await handlers.certify_list(desk, list_id, number, version, command.causation)
+    on = body.on if body is not None else None
+    new_version = await handlers.certify_list(
+        desk, list_id, number, version, command.causation, command.recording, on
+    )
     return json_response(await reads.get_list(principal, list_id), version=new_version)
 
 
@@ -120,5 +139,7 @@ async def endorse(
 ) -> Response:
     if not principal.has_role(ENDORSING_ROLE[body.body]):
         raise Forbidden(f"only a {body.body} officer endorses for the {body.body}")
-    new_version = await handlers.endorse_list(desk, list_id, number, body.body, version, command.causation)
+    new_version = await handlers.endorse_list(
+        desk, list_id, number, body.body, version, command.causation, command.recording, body.on
+    )
     return json_response(await reads.get_list(principal, list_id), version=new_version)

@@ -49,8 +49,10 @@ async def join_coalition(
     desk: Desk,
     reads: Reads,
 ) -> Response:
+    """Membership from ``since``: a date older than the back-recording window needs the records officer's
+    role and a Back-Recording-Reason."""
     new_version = await handlers.join_coalition(
-        desk, code, body.coalition, body.since, version, command.causation
+        desk, code, body.coalition, body.since, version, command.causation, command.recording
     )
     return json_response(await reads.get_movement(code), version=new_version)
 
@@ -67,6 +69,6 @@ async def leave_coalition(
     reads: Reads,
 ) -> Response:
     new_version = await handlers.leave_coalition(
-        desk, code, coalition, body.until, version, command.causation
+        desk, code, coalition, body.until, version, command.causation, command.recording
     )
     return json_response(await reads.get_movement(code), version=new_version)

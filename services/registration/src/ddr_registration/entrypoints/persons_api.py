@@ -12,6 +12,7 @@ from ddr_registration.entrypoints.dependencies import Desk, Reads
 from ddr_registration.entrypoints.roles import Officer, PersonReader
 from ddr_registration.entrypoints.schemas import Erasure, PersonCorrection, PersonRegistration
 from ddr_registration.service_layer import handlers
+from ddr_registration.service_layer.handlers import Enrolment
 from ddr_registration.service_layer.ports import Views
 from ddr_runtime.auth.roles import Principal
 from ddr_runtime.http.problems import Conflict
@@ -69,9 +70,9 @@ async def correct_person(
     reads: Reads,
 ) -> Response:
     await reads.get_person(principal, person_id)
-    correction = Correction(**body.model_dump(exclude={"reason"}))
+    correction = Correction(**body.model_dump(exclude={"reason", "on"}))
     new_version = await handlers.correct_person(
-        desk, person_id, correction, body.reason, version, command.causation
+        desk, person_id, correction, body.reason, version, command.causation, command.recording, body.on
     )
     return json_response(await reads.get_person(principal, person_id), version=new_version)
 
@@ -107,13 +108,15 @@ async def register_person(
     desk: Desk,
     reads: Reads,
 ) -> Response:
-    """Issue a DDR ID. A biometric already registered to another record gets 409 and issues none: the pair's
-    duplicate case is made certain for the CNDDR, and the answer names the existing registration only to a
-    caller allowed to see it."""
+    """Biometric registration at a site, on a day: the person gets a DDR ID (never before they were listed).
+    A biometric already registered to another record gets 409 and issues none: the pair's duplicate case is
+    made certain for the CNDDR, and the answer names the existing registration only to a caller allowed to
+    see it."""
     await reads.get_person(principal, person_id)
+    enrolment = Enrolment(body.biometric_reference, body.site, body.on)
     try:
         done = await handlers.register_person(
-            desk, person_id, body.biometric_reference, version, command.causation
+            desk, person_id, enrolment, version, command.causation, command.recording
         )
     except handlers.AlreadyRegistered as found:
         raise await already_registered(principal, reads, found) from None

@@ -35,6 +35,14 @@ PERSON_READERS = (
 DUPLICATE_READERS = (Role.CNDDR_OFFICER, Role.AUDITOR, Role.MOVEMENT_LIAISON)
 WEAPON_RECORDERS = (Role.CNDDR_OFFICER, Role.CTS_OFFICER)
 WEAPON_READERS = (Role.CNDDR_OFFICER, Role.CTS_OFFICER, Role.AUDITOR, Role.MOVEMENT_LIAISON)
+FIGURE_READERS = (
+    Role.CNDDR_OFFICER,
+    Role.CTS_OFFICER,
+    Role.NIC_OFFICER,
+    Role.AUDITOR,
+    Role.DONOR,
+    Role.MOVEMENT_LIAISON,
+)
 ENDORSING_ROLE = {"CTS": Role.CTS_OFFICER, "CNDDR": Role.CNDDR_OFFICER}
 """Each endorsing body and the role that endorses for it."""
 
@@ -48,3 +56,4 @@ PersonReader = Annotated[Principal, Depends(require_roles(*PERSON_READERS))]
 DuplicateReader = Annotated[Principal, Depends(require_roles(*DUPLICATE_READERS))]
 WeaponRecorder = Annotated[Principal, Depends(require_roles(*WEAPON_RECORDERS))]
 WeaponReader = Annotated[Principal, Depends(require_roles(*WEAPON_READERS))]
+FigureReader = Annotated[Principal, Depends(require_roles(*FIGURE_READERS))]

@@ -1,8 +1,15 @@
-"""Request bodies of the commissions' API (responses are the queries' plain records)."""
+"""Request bodies of the commissions' API (responses are the queries' plain records).
+
+A command that records something done on a given day takes ``on``: the day (``2018-11-06``) or the instant
+(``2018-11-06T09:30:00Z``) it happened, now when left out. It is never in the future nor before the fact it
+depends on; older than the back-recording window it needs the ``records_officer`` role and the
+``Back-Recording-Reason`` header.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,6 +26,18 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+On = Annotated[
+    date | datetime | None,
+    Field(description="When it happened: a day or an instant (UTC if no offset); now when left out"),
+]
+
+
+class Dated(Body):
+    """A command with nothing to say but when it happened (a certification, say)."""
+
+    on: On = None
+
+
 class MovementCreate(Body):
     code: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")
     display_name: str = Field(min_length=1, max_length=200)
@@ -26,6 +45,8 @@ class MovementCreate(Body):
 
 
 class CoalitionJoin(Body):
+    """Membership from ``since`` (the business date of the fact)."""
+
     coalition: str = Field(min_length=1, max_length=40)
     since: date
 
@@ -36,10 +57,12 @@ class CoalitionLeave(Body):
 
 class Endorsement(Body):
     body: EndorsingBody
+    on: On = None
 
 
 class PersonCorrection(Body):
     reason: str = Field(min_length=1, max_length=2000)
+    on: On = None
     full_name: str | None = Field(default=None, min_length=1, max_length=200)
     full_name_arabic: str | None = Field(default=None, min_length=1, max_length=200)
     category: str | None = None
@@ -61,6 +84,13 @@ class PersonRegistration(Body):
     """The enrolment device's template reference: hashed with the service's key, never stored as sent."""
 
     biometric_reference: str = Field(min_length=8, max_length=500)
+    site: str = Field(
+        min_length=2,
+        max_length=100,
+        pattern=r"^[^\W\d_][\w .'()-]*$",
+        description="Where the person registered: Timbuktu, Gao, Kidal...",
+    )
+    on: On = None
 
 
 class Erasure(Body):
@@ -85,6 +115,7 @@ class WeaponHandOver(Body):
     condition: str = Field(min_length=1, max_length=40)
     tag: str = Field(min_length=1, max_length=100)
     custodian: str = Field(min_length=1, max_length=200)
+    on: On = None
 
 
 class CustodyTransfer(Body):
@@ -92,3 +123,4 @@ class CustodyTransfer(Body):
     to_custodian: str = Field(min_length=1, max_length=200)
     released_by: str = Field(min_length=1, max_length=200)
     received_by: str = Field(min_length=1, max_length=200)
+    on: On = None

@@ -24,8 +24,10 @@ async def hand_over(
     """Record a weapon or lot handed over; the answer carries the receipt (given to everyone, eligible
     or not) and whether the serial was already handed over."""
     await reads.get_person(principal, body.person_id)
-    item = HandOver(**body.model_dump(exclude={"person_id"}))
-    done = await handlers.hand_over_weapon(desk, body.person_id, item, command.causation)
+    item = HandOver(**body.model_dump(exclude={"person_id", "on"}))
+    done = await handlers.hand_over_weapon(
+        desk, body.person_id, item, command.causation, command.recording, body.on
+    )
     return json_response(
         await reads.get_weapon(principal, done.weapon_id),
         201,
@@ -76,5 +78,7 @@ async def transfer_custody(
         body.received_by,
         version,
         command.causation,
+        command.recording,
+        body.on,
     )
     return json_response(await reads.get_weapon(principal, weapon_id), version=new_version)

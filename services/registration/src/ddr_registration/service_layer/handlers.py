@@ -2,7 +2,8 @@
 
 ``expected_version`` comes from the caller's ``If-Match``: a stale one raises ConcurrencyConflict (409). Each
 handler runs in the runtime's unit of work, which decides again on fresh state when a stream it did not pin
-moved meanwhile.
+moved meanwhile. A command that records something done on a given day takes that day (``on``) and the
+``recording`` it is recorded under; the aggregate checks it against the business time of what it depends on.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from ddr_registration.domain.ddr_id import new_ddr_id
 from ddr_registration.domain.duplicates import DuplicateCase, Holder, duplicate_stream
 from ddr_registration.domain.lists import CertifiedList, list_stream
 from ddr_registration.domain.movements import Movement, movement_stream
-from ddr_registration.domain.persons import Correction, Person, person_stream
+from ddr_registration.domain.persons import Correction, Person, When, person_stream
 from ddr_registration.domain.values import DuplicateOutcome, EndorsingBody, MovementKind
 from ddr_registration.domain.weapons import HandOver, Weapon, normalise_serial, weapon_stream
 from ddr_registration.service_layer.dedup import (
@@ -26,7 +27,7 @@ from ddr_registration.service_layer.dedup import (
     suspect_duplicates,
 )
 from ddr_registration.service_layer.desk import RegistrationDesk
-from ddr_runtime.kernel import AlreadyDone, RuleViolated
+from ddr_runtime.kernel import AlreadyDone, Recording, RuleViolated
 
 if TYPE_CHECKING:
     from ddr_runtime.eventstore.store import Causation
@@ -48,23 +49,35 @@ async def register_movement(
 
 
 async def join_coalition(
-    reg: RegistrationDesk, code: str, coalition: str, since: date, expected_version: int, causation: Causation
+    reg: RegistrationDesk,
+    code: str,
+    coalition: str,
+    since: date,
+    expected_version: int,
+    causation: Causation,
+    recording: Recording,
 ) -> int:
     async def work(session: Session) -> int:
         movement = await session.load_existing(movement_stream(code), Movement, "movement", code)
         group = await session.load_existing(movement_stream(coalition), Movement, "movement", coalition)
-        movement.join(group, since)
+        movement.join(group, since, recording=recording)
         return await session.save(movement, movement_stream(code), code, causation, expected_version)
 
     return await reg.unit.run(work)
 
 
 async def leave_coalition(
-    reg: RegistrationDesk, code: str, coalition: str, until: date, expected_version: int, causation: Causation
+    reg: RegistrationDesk,
+    code: str,
+    coalition: str,
+    until: date,
+    expected_version: int,
+    causation: Causation,
+    recording: Recording,
 ) -> int:
     async def work(session: Session) -> int:
         movement = await session.load_existing(movement_stream(code), Movement, "movement", code)
-        movement.leave(coalition, until)
+        movement.leave(coalition, until, recording=recording)
         return await session.save(movement, movement_stream(code), code, causation, expected_version)
 
     return await reg.unit.run(work)
@@ -74,11 +87,17 @@ async def leave_coalition(
 
 
 async def certify_list(
-    reg: RegistrationDesk, list_id: str, number: int, expected_version: int, causation: Causation
+    reg: RegistrationDesk,
+    list_id: str,
+    number: int,
+    expected_version: int,
+    causation: Causation,
+    recording: Recording,
+    on: When = None,
 ) -> int:
     async def work(session: Session) -> int:
         certified = await session.load_existing(list_stream(list_id), CertifiedList, "list", list_id)
-        certified.certify(number)
+        certified.certify(number, recording=recording, on=on)
         return await session.save(certified, list_stream(list_id), list_id, causation, expected_version)
 
     return await reg.unit.run(work)
@@ -91,10 +110,12 @@ async def endorse_list(
     body: EndorsingBody,
     expected_version: int,
     causation: Causation,
+    recording: Recording,
+    on: When = None,
 ) -> int:
     async def work(session: Session) -> int:
         certified = await session.load_existing(list_stream(list_id), CertifiedList, "list", list_id)
-        certified.endorse(number, body)
+        certified.endorse(number, body, recording=recording, on=on)
         return await session.save(certified, list_stream(list_id), list_id, causation, expected_version)
 
     return await reg.unit.run(work)
@@ -110,22 +131,33 @@ class Registered:
     duplicate_cases: list[str]
 
 
+@dataclass(frozen=True)
+class Enrolment:
+    """A biometric registration as the field records it: the device's template reference, the site, the day."""
+
+    template_reference: str
+    site: str
+    on: When = None
+
+
 async def register_person(
     reg: RegistrationDesk,
     person_id: str,
-    template_reference: str,
+    enrolment: Enrolment,
     expected_version: int | None,
     causation: Causation,
+    recording: Recording,
 ) -> Registered:
-    """Record the biometric enrolment (as a keyed hash) and issue a DDR ID. A biometric already registered to
-    another record issues none: the pair's duplicate case is made certain (or raised certain) and committed,
-    then :class:`AlreadyRegistered` names the existing registration."""
+    """Record the biometric enrolment (as a keyed hash) at its site and issue a DDR ID. A biometric already
+    registered to another record issues none: the pair's duplicate case is made certain (or raised certain)
+    and committed, then :class:`AlreadyRegistered` names the existing registration."""
 
     async def work(session: Session) -> Registered | tuple[Holder, str]:
         person = await session.load_existing(person_stream(person_id), Person, "person", person_id)
         ddr_id = await _unused_ddr_id(reg, session)
-        biometric_hash = reg.hasher.digest(template_reference)
-        person.register(ddr_id, biometric_hash)  # the person's own rules first (merged, erased, registered)
+        biometric_hash = reg.hasher.digest(enrolment.template_reference)
+        # the person's own rules first (merged, erased, registered, business time)
+        person.register(ddr_id, biometric_hash, enrolment.site, recording=recording, on=enrolment.on)
         holder = await reg.lookups.biometric_holder(session, biometric_hash, person_id)
         if holder is not None:
             return holder, await certain_duplicate(reg, session, person_id, holder.person_id, causation)
@@ -165,10 +197,12 @@ async def correct_person(
     reason: str,
     expected_version: int,
     causation: Causation,
+    recording: Recording,
+    on: When = None,
 ) -> int:
     async def work(session: Session) -> int:
         person = await session.load_existing(person_stream(person_id), Person, "person", person_id)
-        person.correct(correction, reason)
+        person.correct(correction, reason, recording=recording, on=on)
         version = await session.save(person, person_stream(person_id), person_id, causation, expected_version)
         await _recheck_duplicates(reg, session, person_id, causation)
         return version
@@ -259,20 +293,27 @@ class HandedOver:
 
 
 async def hand_over_weapon(
-    reg: RegistrationDesk, person_id: str, item: HandOver, causation: Causation
+    reg: RegistrationDesk,
+    person_id: str,
+    item: HandOver,
+    causation: Causation,
+    recording: Recording,
+    on: When = None,
 ) -> HandedOver:
-    """Record a weapon or lot handed over and give its receipt, whether or not the person is eligible."""
+    """Record a weapon or lot handed over and give its receipt, whether or not the person is eligible; it is
+    received on ``on``, never before the person's registration."""
 
     async def work(session: Session) -> HandedOver:
         person = await session.load_existing(person_stream(person_id), Person, "person", person_id)
         if person.merged_into is not None:
             raise RuleViolated("merged-record-is-closed", "hand over under the surviving record")
+        at = person.receiving_moment(recording, on)
         earlier: tuple[str, ...] = ()
         if item.serial:
             earlier = await reg.lookups.weapons_with_serial(session, normalise_serial(item.serial))
         weapon_id = reg.new_id()
         receipt = f"RCPT-{secrets.token_hex(5).upper()}"
-        weapon = Weapon.hand_over(weapon_id, person_id, person.movement, item, receipt, earlier)
+        weapon = Weapon.hand_over(weapon_id, person_id, person.movement, item, receipt, earlier, at)
         version = await session.save(weapon, weapon_stream(weapon_id), person_id, causation, 0)
         return HandedOver(weapon_id, receipt, weapon.flagged, version)
 
@@ -288,10 +329,12 @@ async def transfer_custody(
     received_by: str,
     expected_version: int,
     causation: Causation,
+    recording: Recording,
+    on: When = None,
 ) -> int:
     async def work(session: Session) -> int:
         weapon = await session.load_existing(weapon_stream(weapon_id), Weapon, "weapon", weapon_id)
-        weapon.transfer(from_custodian, to_custodian, released_by, received_by)
+        weapon.transfer(from_custodian, to_custodian, released_by, received_by, recording=recording, on=on)
         return await session.save(
             weapon, weapon_stream(weapon_id), weapon.person_id, causation, expected_version
         )

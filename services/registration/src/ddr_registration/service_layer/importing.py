@@ -14,6 +14,7 @@ import asyncio
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -27,12 +28,12 @@ from ddr_registration.domain.lists import (
 )
 from ddr_registration.domain.members import ListedMember, ParsedRow, RowError
 from ddr_registration.domain.movements import Movement, movement_stream
-from ddr_registration.domain.persons import Person, person_stream
+from ddr_registration.domain.persons import Person, When, person_stream
 from ddr_registration.domain.values import ListRow, ListRowStatus
 from ddr_registration.service_layer.dedup import catch_up_index, suspect_duplicates
 from ddr_registration.service_layer.desk import RegistrationDesk
 from ddr_registration.service_layer.ports import ImportedVersion
-from ddr_runtime.kernel import RuleViolated, UnknownRecord
+from ddr_runtime.kernel import Recording, RuleViolated, UnknownRecord
 
 if TYPE_CHECKING:
     from ddr_runtime.eventstore.store import Causation
@@ -94,7 +95,12 @@ async def import_list(
     *,
     reject_whole: bool = False,
     progress: Progress | None = None,
+    recording: Recording | None = None,
+    on: When = None,
 ) -> ImportReport:
+    """Import the file as the movement's next list version, submitted on ``on`` (business time: when the
+    movement submitted it; its members are pre-registered then)."""
+    at = (recording or Recording()).moment(on)
     sha = await asyncio.to_thread(reg.files.sha256, path)
     report = ImportReport(list_id=list_id_of(movement), movement=movement, file_sha256=sha)
     async with reg.unit.transaction() as session:
@@ -117,8 +123,8 @@ async def import_list(
             rows_report = ListReport()
             chunks = _chunks(reg.files.read(path))
             while chunk := await _next_chunk(chunks):
-                checked = await _import_chunk(reg, session, report, number, chunk, causation, added)
-                rows_report.check(report.list_id, movement, number, checked.rows, checked.reasons)
+                checked = await _import_chunk(reg, session, report, (number, at), chunk, causation, added)
+                rows_report.check(report.list_id, movement, number, checked.rows, checked.reasons, at)
                 stream = list_report_stream(report.list_id, number)
                 await session.save(rows_report, stream, report.list_id, causation)
                 if progress is not None:
@@ -126,7 +132,7 @@ async def import_list(
             accepted = report.rows_pre_registered + report.rows_already_listed
             certified.submit_version(
                 report.list_id, movement, sha, total=report.rows_total, accepted=accepted,
-                rejected=report.rows_rejected,
+                rejected=report.rows_rejected, at=at,
             )  # fmt: skip
             await session.save(certified, list_stream(report.list_id), report.list_id, causation)
             report.list_version = number
@@ -150,7 +156,7 @@ async def _import_chunk(
     reg: RegistrationDesk,
     session: Session,
     report: ImportReport,
-    number: int,
+    version: tuple[int, datetime],
     chunk: Chunk,
     causation: Causation,
     added: list[str],
@@ -162,6 +168,7 @@ async def _import_chunk(
     looked for after the chunk's people are stored, still in file order (each person against everyone before
     them), so a suspicion's read-model row finds both people.
     """
+    number, at = version
     parsed = [row for row in chunk if isinstance(row, ParsedRow)]
     new_ids = {row.line: reg.new_id() for row in parsed}
     await reg.unit.store.cipher.keystore.keys_for_writing([*new_ids.values(), report.list_id])
@@ -180,7 +187,7 @@ async def _import_chunk(
             continue
         person_id = new_ids[row.line]
         try:
-            person = Person.pre_register(person_id, report.list_id, number, report.movement, member)
+            person = Person.pre_register(person_id, report.list_id, number, report.movement, member, at)
         except RuleViolated as refused:
             _refuse(report, checked, RowError(row.line, refused.rule, refused.detail))
             continue

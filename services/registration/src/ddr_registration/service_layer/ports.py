@@ -8,6 +8,7 @@ the commissions' reads go through :class:`Views`, with row-level access applied 
 from __future__ import annotations
 
 from collections.abc import Container, Iterator, Sequence
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -144,3 +145,7 @@ class Views(Protocol):
     ) -> list[Record]: ...
 
     async def get_weapon(self, principal: Principal, weapon_id: str) -> Record: ...
+
+    async def figures(self, principal: Principal, as_of: date) -> Record:
+        """People listed and registered by the end of ``as_of``, registrations by site, movement, sex, category."""
+        ...
