@@ -1,17 +1,22 @@
-"""``ddr lists import``: the command line import, on the service's PostgreSQL store."""
+"""``ddr lists import`` (the command line import, on the service's PostgreSQL store), ``ddr movements``
+(through the service's API) and ``ddr simulate``, as the README uses them."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from ddr_registration.adapters.list_files import COLUMNS, write_list_file
-from ddr_registration.bootstrap import build_app, lists_app
+from ddr_registration.bootstrap import build_app, lists_app, simulate_app
 from ddr_registration.domain.members import BirthDate, Category, ListedMember, Sex
+from ddr_registration.entrypoints import movements_cli
 from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Role
 from ddr_runtime.auth.tokens import TokenVerifier
@@ -116,3 +121,74 @@ def test_the_command_refuses_an_unknown_movement(service_env: Settings, tmp_path
 
     assert result.exit_code == 2, result.output
     assert "no movement NOPE" in result.output
+
+
+@pytest.fixture
+def served(
+    service_env: Settings, token_verifier: TokenVerifier, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[TestClient]:
+    """The registration service serving on the command's store; ``ddr movements`` calls reach it."""
+    with TestClient(build_app(service_env, token_verifier=token_verifier)) as client:
+
+        def as_caller(_service: str, _url: str | None, token: str) -> contextlib.nullcontext[TestClient]:
+            client.headers["Authorization"] = f"Bearer {token}"
+            return contextlib.nullcontext(client)
+
+        monkeypatch.setattr(movements_cli, "api_client", as_caller)
+        yield client
+
+
+def officer_token(issuer: DevelopmentTokenIssuer, *roles: Role) -> list[str]:
+    return ["--token", issuer.issue(subject="cnddr-cli", roles=[Role.CNDDR_OFFICER, *roles])]
+
+
+def test_movements_are_added_joined_to_a_coalition_since_a_day_and_listed_through_the_api(
+    served: TestClient, issuer: DevelopmentTokenIssuer
+) -> None:
+    token = officer_token(issuer)
+    runner = CliRunner()
+
+    added = [
+        runner.invoke(movements_cli.movements_app, [*command, *token])
+        for command in (
+            ["add", "CMA", "--coalition", "--name", "Coordination des mouvements de l'Azawad"],
+            ["add", "HCUA"],
+        )
+    ]
+    late = runner.invoke(
+        movements_cli.movements_app, ["join", "HCUA", "--coalition", "CMA", "--since", "2014-10-28", *token]
+    )
+    joined = runner.invoke(
+        movements_cli.movements_app,
+        ["join", "HCUA", "--coalition", "CMA", "--since", "2014-10-28",
+         "--back-recording-reason", "the 2015 agreement's memberships", *officer_token(issuer, Role.RECORDS_OFFICER)],
+    )  # fmt: skip
+    listed = runner.invoke(movements_cli.movements_app, ["list", *token])
+
+    assert [result.exit_code for result in added] == [0, 0], [result.output for result in added]
+    assert late.exit_code == 1
+    assert "only the records_officer role may record it" in late.output
+    assert joined.exit_code == 0, joined.output
+    assert "CMA (2014-10-28)" in listed.output
+    hcua = served.get("/movements/HCUA", headers={"Authorization": f"Bearer {token[1]}"}).json()
+    assert hcua["memberships"] == [
+        {"movement": "HCUA", "coalition": "CMA", "since": "2014-10-28", "until": None}
+    ]
+
+
+def test_the_readme_sequence_imports_a_simulated_list_once_its_movement_is_added(
+    served: TestClient, issuer: DevelopmentTokenIssuer, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    lists = tmp_path / "var" / "lists"
+
+    simulated = runner.invoke(simulate_app, ["caseload", "--out", str(lists)])
+    before = runner.invoke(lists_app, ["import", str(lists / "CMFPR.csv"), "--movement", "CMFPR"])
+    added = runner.invoke(movements_cli.movements_app, ["add", "CMFPR", *officer_token(issuer)])
+    imported = runner.invoke(lists_app, ["import", str(lists / "CMFPR.csv"), "--movement", "CMFPR"])
+
+    assert simulated.exit_code == 0, simulated.output
+    assert (before.exit_code, "no movement CMFPR" in before.output) == (2, True)
+    assert added.exit_code == 0, added.output
+    assert imported.exit_code == 0, imported.output
+    assert "list import accepted" in imported.output

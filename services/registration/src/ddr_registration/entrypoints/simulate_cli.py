@@ -21,6 +21,8 @@ from ddr_registration.simulate.places import MOVEMENT_CODES
 
 console = Console(stderr=True)
 _PROGRESS_STEP = 1_000
+DEFAULT_SIZE = 2_300
+DEFAULT_SEED = 2018
 
 
 class ListWriter(AbstractContextManager["ListWriter"], Protocol):
@@ -49,14 +51,21 @@ def simulate_cli(open_writer: WriterOpener) -> typer.Typer:
 
 def _caseload_command(open_writer: WriterOpener) -> Callable[..., None]:
     def caseload(
-        size: Annotated[int, typer.Option(min=1, help="Rows in all, injected duplicates included.")],
-        seed: Annotated[int, typer.Option(help="The same seed gives the same rows, byte for byte.")],
         out: Annotated[
             Path,
             typer.Option(
                 help="A .csv or .xlsx file with --movement; otherwise a directory, one file per movement."
             ),
         ],
+        size: Annotated[
+            int,
+            typer.Option(
+                min=1, help="Rows in all, injected duplicates included (2,300: the accelerated DDR)."
+            ),
+        ] = DEFAULT_SIZE,
+        seed: Annotated[
+            int, typer.Option(help="The same seed gives the same rows, byte for byte.")
+        ] = DEFAULT_SEED,
         truth: Annotated[
             Path | None,
             typer.Option(help="Write the ground truth here (JSON): duplicates, children, serials."),
