@@ -23,6 +23,7 @@ DuplicateOutcome = Literal["merged", "distinct"]
 ItemKind = Literal["weapon", "ammunition"]
 ErasureReason = Literal["data_subject_request", "legal_obligation", "retention_expired", "protection_risk"]
 ListRowStatus = Literal["pre-registered", "already-listed", "rejected"]
+SerialStatus = Literal["present", "absent", "filed_off", "illegible"]
 
 
 class DeclaredWeapon(BaseModel):
@@ -384,7 +385,11 @@ class PersonAbsorbed(DomainEvent):
 
 @event
 class WeaponHandedOver(DomainEvent):
-    """Subject: the person who handed it over. Everyone gets a receipt, eligible or not (usable on appeal)."""
+    """Subject: the person who handed it over. Everyone gets a receipt, eligible or not (usable on appeal).
+
+    ``serial_status``: ``present``, or why a weapon has no serial (``absent``, ``filed_off``, ``illegible``);
+    ``programme_mark``: the programme's own mark given to a weapon without a readable serial (IDDRS 4.10).
+    Both absent on ammunition and on hand-overs recorded before they were kept."""
 
     name = "ddr.registration.WeaponHandedOver"
     version = 1
@@ -401,6 +406,36 @@ class WeaponHandedOver(DomainEvent):
     tag: str
     receipt_number: str
     custodian: str
+    serial_status: SerialStatus | None = None
+    programme_mark: str | None = None
+
+
+@event
+class WeaponFlaggedForTracing(DomainEvent):
+    """Subject: the person who handed it over. A weapon received without a readable serial, under the
+    programme's mark, is to be traced (its origin and history established from its other features)."""
+
+    name = "ddr.registration.WeaponFlaggedForTracing"
+    version = 1
+
+    weapon_id: str
+    person_id: str
+    serial_status: SerialStatus
+    programme_mark: str
+
+
+@event
+class ProgrammeMarkIssued(DomainEvent):
+    """Subject: the person whose weapon is marked. The programme's marks are issued in sequence on one stream
+    (``programme-marks``), so no mark is ever given twice."""
+
+    name = "ddr.registration.ProgrammeMarkIssued"
+    version = 1
+
+    mark: str
+    sequence: int
+    weapon_id: str
+    person_id: str
 
 
 @event

@@ -49,6 +49,7 @@ ROUTERS = (
     movements_api.router,
     lists_api.router,
     persons_api.router,
+    persons_api.registrations,
     duplicates_api.router,
     weapons_api.router,
     figures_api.router,

@@ -12,6 +12,8 @@ from ddr_registration.domain.events import (
     DuplicateMadeCertain,
     PersonDetailsCorrected,
     PersonPreRegistered,
+    WeaponFlaggedForTracing,
+    WeaponHandedOver,
     WeaponSerialDuplicateFlagged,
 )
 from ddr_registration.domain.identity import Reason
@@ -19,7 +21,7 @@ from ddr_registration.domain.lists import CertifiedList, list_id_of
 from ddr_registration.domain.members import BirthDate, Category, ListedMember, Sex
 from ddr_registration.domain.movements import Movement
 from ddr_registration.domain.persons import Correction, Person
-from ddr_registration.domain.weapons import HandOver, Weapon, normalise_serial
+from ddr_registration.domain.weapons import HandOver, MarkRegister, Weapon, normalise_serial
 from ddr_runtime.kernel import AlreadyDone, BackRecording, Recording, RuleViolated
 
 HISTORY = Recording(authority=BackRecording("records_officer", "migrated from the 2018 registers"))
@@ -230,9 +232,50 @@ def test_a_serial_already_handed_over_is_flagged() -> None:
     assert normalise_serial("ak 1234") == normalise_serial("AK-1234")
 
 
-def test_a_weapon_without_a_serial_is_refused() -> None:
-    with pytest.raises(RuleViolated):
-        Weapon.hand_over("w-1", "p-1", "MNLA", item(None), "R-1", ())
+def test_a_weapon_without_a_serial_is_received_under_the_programmes_mark_and_flagged_for_tracing() -> None:
+    filed_off = HandOver("weapon", "AK-47", "7.62x39", None, 1, "worn", "TAG-1", "CTS depot Gao", "filed_off")
+    mark = MarkRegister().issue("w-1", "p-1")
+
+    weapon = Weapon.hand_over("w-1", "p-1", "MNLA", filed_off, "R-1", (), programme_mark=mark)
+
+    handed, traced = (change.event for change in weapon.pending)
+    assert isinstance(handed, WeaponHandedOver)
+    assert (handed.serial, handed.serial_status, handed.programme_mark) == (
+        None,
+        "filed_off",
+        "ML-DDR-000001",
+    )
+    assert traced == WeaponFlaggedForTracing(
+        weapon_id="w-1", person_id="p-1", serial_status="filed_off", programme_mark="ML-DDR-000001"
+    )
+
+
+def test_a_weapon_without_a_serial_or_a_reason_is_recorded_as_having_none() -> None:
+    assert item(None).checked_serial_status() == "absent"
+    assert item("AK-1234").checked_serial_status() == "present"
+
+
+def test_a_serial_given_for_a_weapon_said_to_have_none_is_refused() -> None:
+    contradiction = HandOver("weapon", "AK-47", "7.62x39", "AK-1", 1, "worn", "TAG-1", "CTS Gao", "filed_off")
+
+    with pytest.raises(RuleViolated) as refused:
+        contradiction.checked_serial_status()
+
+    assert refused.value.rule == "serial-status"
+
+
+def test_programme_marks_are_issued_in_sequence() -> None:
+    marks = MarkRegister()
+    marks.replay([change.event for change in _issued(3).pending])
+
+    assert marks.issue("w-4", "p-4") == "ML-DDR-000004"
+
+
+def _issued(count: int) -> MarkRegister:
+    marks = MarkRegister()
+    for n in range(1, count + 1):
+        marks.issue(f"w-{n}", f"p-{n}")
+    return marks
 
 
 def test_a_custody_transfer_needs_both_signatures_and_the_current_holder() -> None:

@@ -31,6 +31,7 @@ from ddr_contracts.registration import (
     PersonPreRegistered,
     PersonRegistered,
     WeaponCustodyTransferred,
+    WeaponFlaggedForTracing,
     WeaponHandedOver,
     WeaponSerialDuplicateFlagged,
 )
@@ -151,9 +152,11 @@ async def _project_one(conn: AsyncConnection, item: Saved) -> None:
                 .values(status=event.outcome, surviving_person_id=event.surviving_person_id, version=version)
             )
         case WeaponHandedOver():
-            await _weapon_handed_over(conn, event, version)
+            await _weapon_handed_over(conn, item, event)
         case WeaponSerialDuplicateFlagged():
             await _weapon(conn, event.weapon_id, version, flagged=True)
+        case WeaponFlaggedForTracing():
+            await _weapon(conn, event.weapon_id, version, needs_tracing=True)
         case WeaponCustodyTransferred():
             await _weapon(conn, event.weapon_id, version, custodian=event.to_custodian)
 
@@ -324,7 +327,7 @@ async def _duplicate_made_certain(conn: AsyncConnection, event: DuplicateMadeCer
     )
 
 
-async def _weapon_handed_over(conn: AsyncConnection, event: WeaponHandedOver, version: int) -> None:
+async def _weapon_handed_over(conn: AsyncConnection, item: Saved, event: WeaponHandedOver) -> None:
     await conn.execute(
         insert(weapons).values(
             weapon_id=event.weapon_id,
@@ -341,7 +344,11 @@ async def _weapon_handed_over(conn: AsyncConnection, event: WeaponHandedOver, ve
             receipt_number=event.receipt_number,
             custodian=event.custodian,
             flagged=False,
-            version=version,
+            serial_status=event.serial_status,
+            programme_mark=event.programme_mark,
+            needs_tracing=False,
+            received_at=item.envelope.occurredat,
+            version=item.version,
         )
     )
 

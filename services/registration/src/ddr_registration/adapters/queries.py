@@ -340,6 +340,7 @@ class RegistrationViews:
         flagged: bool | None,
         offset: int,
         limit: int,
+        needs_tracing: bool | None = None,
     ) -> list[Record]:
         query = (
             select(weapons)
@@ -353,6 +354,8 @@ class RegistrationViews:
             query = query.where(weapons.c.person_id == person_id)
         if flagged is not None:
             query = query.where(weapons.c.flagged == flagged)
+        if needs_tracing is not None:
+            query = query.where(weapons.c.needs_tracing == needs_tracing)
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query.offset(offset).limit(limit))).all()
         return [_plain(row, "serial_key") for row in rows]

@@ -171,7 +171,11 @@ weapons = Table(
     Column("tag", String(100), nullable=False),
     Column("receipt_number", String(40), nullable=False, unique=True),
     Column("custodian", String(200), nullable=False),
-    Column("flagged", Boolean, nullable=False),
+    Column("flagged", Boolean, nullable=False),  # its serial was handed over before
+    Column("serial_status", String(20), nullable=True),  # present, absent, filed_off, illegible
+    Column("programme_mark", String(40), nullable=True, unique=True),  # IDDRS 4.10, when no readable serial
+    Column("needs_tracing", Boolean, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
     Column("version", Integer, nullable=False),
 )
 

@@ -20,6 +20,7 @@ from ddr_registration.domain.values import (
     ItemKind,
     ListRow,
     MovementKind,
+    SerialStatus,
 )
 
 # -- movements -------------------------------------------------------------------------------------------
@@ -211,6 +212,24 @@ class WeaponHandedOver:
     tag: str
     receipt_number: str
     custodian: str
+    serial_status: SerialStatus | None = None
+    programme_mark: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class WeaponFlaggedForTracing:
+    weapon_id: str
+    person_id: str
+    serial_status: SerialStatus
+    programme_mark: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProgrammeMarkIssued:
+    mark: str
+    sequence: int
+    weapon_id: str
+    person_id: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -242,4 +261,6 @@ PersonEvent = (
     | PersonAbsorbed
 )
 DuplicateEvent = DuplicateSuspected | DuplicateMadeCertain | DuplicateResolved
-WeaponEvent = WeaponHandedOver | WeaponSerialDuplicateFlagged | WeaponCustodyTransferred
+WeaponEvent = (
+    WeaponHandedOver | WeaponSerialDuplicateFlagged | WeaponFlaggedForTracing | WeaponCustodyTransferred
+)

@@ -16,6 +16,7 @@ DuplicateOutcome = Literal["merged", "distinct"]
 ItemKind = Literal["weapon", "ammunition"]
 ErasureReason = Literal["data_subject_request", "legal_obligation", "retention_expired", "protection_risk"]
 ListRowStatus = Literal["pre-registered", "already-listed", "rejected"]
+SerialStatus = Literal["present", "absent", "filed_off", "illegible"]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -4,22 +4,30 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query
 from starlette.responses import Response
 
 from ddr_registration.domain.persons import Correction
+from ddr_registration.entrypoints.bulk import for_visible_people
 from ddr_registration.entrypoints.dependencies import Desk, Reads
 from ddr_registration.entrypoints.roles import Officer, PersonReader
-from ddr_registration.entrypoints.schemas import Erasure, PersonCorrection, PersonRegistration
+from ddr_registration.entrypoints.schemas import (
+    Erasure,
+    PersonCorrection,
+    PersonRegistration,
+    PersonToRegister,
+)
 from ddr_registration.service_layer import handlers
 from ddr_registration.service_layer.handlers import Enrolment
 from ddr_registration.service_layer.ports import Views
 from ddr_runtime.auth.roles import Principal
+from ddr_runtime.eventstore.unit import ItemOutcome
 from ddr_runtime.http.problems import Conflict
-from ddr_runtime.http.writes import Command, ExpectedVersion, json_response
+from ddr_runtime.http.writes import Atomic, BulkAnswer, Command, ExpectedVersion, bulk_answer, json_response
 from ddr_runtime.kernel import UnknownRecord
 
 router = APIRouter(prefix="/persons", tags=["persons"])
+registrations = APIRouter(prefix="/registrations", tags=["persons"])
 
 
 @router.get("")
@@ -122,6 +130,45 @@ async def register_person(
         raise await already_registered(principal, reads, found) from None
     answer = {"person_id": person_id, "ddr_id": done.ddr_id, "duplicate_cases": done.duplicate_cases}
     return json_response(answer, version=done.version)
+
+
+@registrations.post("/bulk", response_model=BulkAnswer)
+async def register_many(
+    body: Annotated[list[PersonToRegister], Body(min_length=1, max_length=1000)],
+    principal: Officer,
+    command: Command,
+    desk: Desk,
+    reads: Reads,
+    atomic: Atomic = False,
+) -> BulkAnswer:
+    """Many registrations at once (a site's day). Each is recorded or refused on its own, answered with its
+    index, person and rule; sending the same batch again registers nobody twice (``registered-once``).
+    ``atomic=true``: all or none."""
+
+    async def run(shown: list[int]) -> list[ItemOutcome[Any]]:
+        items = [
+            (
+                body[i].person_id,
+                Enrolment(body[i].biometric_reference, body[i].site, body[i].on),
+                body[i].version,
+            )
+            for i in shown
+        ]
+        return list(
+            await handlers.register_people(desk, items, command.causation, command.recording, atomic=atomic)
+        )
+
+    people = [item.person_id for item in body]
+    outcomes = await for_visible_people(reads, principal, people, run, atomic=atomic)
+    return bulk_answer(
+        outcomes,
+        key=lambda index: body[index].person_id,
+        result=lambda done: {
+            "ddr_id": done.ddr_id,
+            "version": done.version,
+            "duplicate_cases": done.duplicate_cases,
+        },
+    )
 
 
 async def already_registered(

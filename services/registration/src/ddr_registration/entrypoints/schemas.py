@@ -19,6 +19,7 @@ from ddr_registration.domain.values import (
     ErasureReason,
     ItemKind,
     MovementKind,
+    SerialStatus,
 )
 
 
@@ -106,11 +107,16 @@ class DuplicateResolution(Body):
 
 
 class WeaponHandOver(Body):
+    """A weapon or lot handed over. A weapon without a readable serial is received all the same: say why
+    (``serial_status``: ``absent``, ``filed_off``, ``illegible``; ``absent`` when left out); it gets the
+    programme's mark and is flagged for tracing."""
+
     person_id: str
     kind: ItemKind = "weapon"
     type: str = Field(min_length=1, max_length=100)
     calibre: str = Field(min_length=1, max_length=40)
     serial: str | None = Field(default=None, max_length=100)
+    serial_status: SerialStatus | None = None
     quantity: int = Field(default=1, ge=1)
     condition: str = Field(min_length=1, max_length=40)
     tag: str = Field(min_length=1, max_length=100)
@@ -124,3 +130,10 @@ class CustodyTransfer(Body):
     released_by: str = Field(min_length=1, max_length=200)
     received_by: str = Field(min_length=1, max_length=200)
     on: On = None
+
+
+class PersonToRegister(PersonRegistration):
+    """An item of a bulk registration: whom, and the version of their record read (the latest if left out)."""
+
+    person_id: str = Field(min_length=1, max_length=36)
+    version: int | None = Field(default=None, ge=1)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query
 from starlette.responses import Response
 
 from ddr_registration.domain.weapons import HandOver
+from ddr_registration.entrypoints.bulk import for_visible_people
 from ddr_registration.entrypoints.dependencies import Desk, Reads
 from ddr_registration.entrypoints.roles import WeaponReader, WeaponRecorder
 from ddr_registration.entrypoints.schemas import CustodyTransfer, WeaponHandOver
 from ddr_registration.service_layer import handlers
-from ddr_runtime.http.writes import Command, ExpectedVersion, json_response
+from ddr_runtime.eventstore.unit import ItemOutcome
+from ddr_runtime.http.writes import Atomic, BulkAnswer, Command, ExpectedVersion, bulk_answer, json_response
 
 router = APIRouter(prefix="/weapons", tags=["weapons"])
 
@@ -24,9 +27,8 @@ async def hand_over(
     """Record a weapon or lot handed over; the answer carries the receipt (given to everyone, eligible
     or not) and whether the serial was already handed over."""
     await reads.get_person(principal, body.person_id)
-    item = HandOver(**body.model_dump(exclude={"person_id", "on"}))
     done = await handlers.hand_over_weapon(
-        desk, body.person_id, item, command.causation, command.recording, body.on
+        desk, body.person_id, _item(body), command.causation, command.recording, body.on
     )
     return json_response(
         await reads.get_weapon(principal, done.weapon_id),
@@ -36,6 +38,34 @@ async def hand_over(
     )
 
 
+@router.post("/bulk", response_model=BulkAnswer)
+async def hand_over_many(
+    body: Annotated[list[WeaponHandOver], Body(min_length=1, max_length=1000)],
+    principal: WeaponRecorder,
+    command: Command,
+    desk: Desk,
+    reads: Reads,
+    atomic: Atomic = False,
+) -> BulkAnswer:
+    """Many hand-overs at once (a collection point's day). Each is recorded or refused on its own, answered
+    with its index, person and rule; sending the same batch again records nothing twice (each is known by
+    its person and tag). ``atomic=true``: all or none."""
+
+    async def run(shown: list[int]) -> list[ItemOutcome[Any]]:
+        items = [(body[i].person_id, _item(body[i]), body[i].on) for i in shown]
+        return list(
+            await handlers.hand_over_weapons(desk, items, command.causation, command.recording, atomic=atomic)
+        )
+
+    people = [item.person_id for item in body]
+    outcomes = await for_visible_people(reads, principal, people, run, atomic=atomic)
+    return bulk_answer(outcomes, key=lambda index: body[index].person_id, result=dataclasses.asdict)
+
+
+def _item(body: WeaponHandOver) -> HandOver:
+    return HandOver(**body.model_dump(exclude={"person_id", "on"}))
+
+
 @router.get("")
 async def list_weapons(
     principal: WeaponReader,
@@ -43,11 +73,20 @@ async def list_weapons(
     serial: str | None = None,
     person_id: str | None = None,
     flagged: bool | None = None,
+    needs_tracing: bool | None = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict[str, Any]]:
+    """The register; ``flagged``: serials handed over before; ``needs_tracing``: weapons received without a
+    readable serial, under the programme's mark."""
     return await reads.list_weapons(
-        principal, serial=serial, person_id=person_id, flagged=flagged, offset=offset, limit=limit
+        principal,
+        serial=serial,
+        person_id=person_id,
+        flagged=flagged,
+        offset=offset,
+        limit=limit,
+        needs_tracing=needs_tracing,
     )
 
 

@@ -9,6 +9,7 @@ moved meanwhile. A command that records something done on a given day takes that
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -19,7 +20,16 @@ from ddr_registration.domain.lists import CertifiedList, list_stream
 from ddr_registration.domain.movements import Movement, movement_stream
 from ddr_registration.domain.persons import Correction, Person, When, person_stream
 from ddr_registration.domain.values import DuplicateOutcome, EndorsingBody, MovementKind
-from ddr_registration.domain.weapons import HandOver, Weapon, normalise_serial, weapon_stream
+from ddr_registration.domain.weapons import (
+    MARKS_STREAM,
+    UNREADABLE,
+    HandOver,
+    MarkRegister,
+    Weapon,
+    normalise_serial,
+    weapon_id_of,
+    weapon_stream,
+)
 from ddr_registration.service_layer.dedup import (
     catch_up_index,
     certain_duplicate,
@@ -27,6 +37,7 @@ from ddr_registration.service_layer.dedup import (
     suspect_duplicates,
 )
 from ddr_registration.service_layer.desk import RegistrationDesk
+from ddr_runtime.eventstore.ports import ItemOutcome
 from ddr_runtime.kernel import AlreadyDone, Recording, RuleViolated
 
 if TYPE_CHECKING:
@@ -151,25 +162,14 @@ async def register_person(
     """Record the biometric enrolment (as a keyed hash) at its site and issue a DDR ID. A biometric already
     registered to another record issues none: the pair's duplicate case is made certain (or raised certain)
     and committed, then :class:`AlreadyRegistered` names the existing registration."""
-
-    async def work(session: Session) -> Registered | tuple[Holder, str]:
-        person = await session.load_existing(person_stream(person_id), Person, "person", person_id)
-        ddr_id = await _unused_ddr_id(reg, session)
-        biometric_hash = reg.hasher.digest(enrolment.template_reference)
-        # the person's own rules first (merged, erased, registered, business time)
-        person.register(ddr_id, biometric_hash, enrolment.site, recording=recording, on=enrolment.on)
-        holder = await reg.lookups.biometric_holder(session, biometric_hash, person_id)
-        if holder is not None:
-            return holder, await certain_duplicate(reg, session, person_id, holder.person_id, causation)
-        version = await session.save(person, person_stream(person_id), person_id, causation, expected_version)
-        cases = await _recheck_duplicates(reg, session, person_id, causation)
-        return Registered(version, ddr_id, cases)
-
-    done = await reg.unit.run(work)
-    if isinstance(done, Registered):
-        return done
-    holder, case_id = done
-    raise AlreadyRegistered(holder, case_id)
+    done = await reg.unit.run(
+        lambda session: _register(
+            reg, session, (person_id, enrolment, expected_version), causation, recording
+        )
+    )
+    if isinstance(done, AlreadyRegistered):
+        raise done
+    return done
 
 
 class AlreadyRegistered(AlreadyDone):
@@ -181,6 +181,67 @@ class AlreadyRegistered(AlreadyDone):
     def __init__(self, holder: Holder, case_id: str) -> None:
         super().__init__("one-person-one-ddr-id", "this biometric reference is already registered")
         self.holder, self.case_id = holder, case_id
+
+
+BulkEnrolment = tuple[str, Enrolment, int | None]
+"""An item of a bulk registration: the person, their enrolment, and the version read (``None``: the latest)."""
+
+
+async def register_people(
+    reg: RegistrationDesk,
+    items: Sequence[BulkEnrolment],
+    causation: Causation,
+    recording: Recording,
+    *,
+    atomic: bool = False,
+) -> list[ItemOutcome[Registered]]:
+    """Many registrations (a site's day): each recorded or refused on its own, or all or none (``atomic``).
+
+    An item presenting a biometric already registered to another record is refused (``one-person-one-ddr-id``,
+    naming nobody); item by item, its certain duplicate case is still recorded for the CNDDR."""
+
+    async def one(session: Session, item: BulkEnrolment) -> Registered | AlreadyRegistered:
+        done = await _register(reg, session, item, causation, recording)
+        if atomic and isinstance(done, AlreadyRegistered):
+            raise done
+        return done
+
+    outcomes = await reg.unit.run_items(items, one, atomic=atomic)
+    return [_refused_if_shared(outcome) for outcome in outcomes]
+
+
+def _refused_if_shared(outcome: ItemOutcome[Registered | AlreadyRegistered]) -> ItemOutcome[Registered]:
+    """An item that met a biometric registered to another record, as refused (its certain case stays)."""
+    done = outcome.result
+    if isinstance(done, AlreadyRegistered):
+        return ItemOutcome(outcome.index, "refused", rule=done.rule, detail=done.detail)
+    return ItemOutcome(
+        outcome.index, outcome.status, done, outcome.rule, outcome.detail, outcome.figures, outcome.not_found
+    )
+
+
+async def _register(
+    reg: RegistrationDesk, session: Session, item: BulkEnrolment, causation: Causation, recording: Recording
+) -> Registered | AlreadyRegistered:
+    person_id, enrolment, expected_version = item
+    person = await session.load_existing(person_stream(person_id), Person, "person", person_id)
+    if expected_version is not None and person.version != expected_version:
+        raise AlreadyDone(
+            "stale-version",
+            "the person's record changed since it was read",
+            figures={"read_version": expected_version, "current_version": person.version},
+        )
+    ddr_id = await _unused_ddr_id(reg, session)
+    biometric_hash = reg.hasher.digest(enrolment.template_reference)
+    # the person's own rules first (merged, erased, registered, business time)
+    person.register(ddr_id, biometric_hash, enrolment.site, recording=recording, on=enrolment.on)
+    holder = await reg.lookups.biometric_holder(session, biometric_hash, person_id)
+    if holder is not None:
+        case_id = await certain_duplicate(reg, session, person_id, holder.person_id, causation)
+        return AlreadyRegistered(holder, case_id)
+    version = await session.save(person, person_stream(person_id), person_id, causation, expected_version)
+    cases = await _recheck_duplicates(reg, session, person_id, causation)
+    return Registered(version, ddr_id, cases)
 
 
 async def _unused_ddr_id(reg: RegistrationDesk, session: Session) -> str:
@@ -289,7 +350,12 @@ class HandedOver:
     weapon_id: str
     receipt_number: str
     flagged: bool
+    programme_mark: str | None
     version: int
+
+
+BulkHandOver = tuple[str, HandOver, When]
+"""An item of a bulk hand-over: the person, what they hand over, and when."""
 
 
 async def hand_over_weapon(
@@ -301,23 +367,55 @@ async def hand_over_weapon(
     on: When = None,
 ) -> HandedOver:
     """Record a weapon or lot handed over and give its receipt, whether or not the person is eligible; it is
-    received on ``on``, never before the person's registration."""
+    received on ``on``, never before the person's registration. A weapon without a readable serial is
+    received too, under the programme's next mark, and flagged for tracing."""
+    return await reg.unit.run(
+        lambda session: _hand_over(reg, session, (person_id, item, on), causation, recording)
+    )
 
-    async def work(session: Session) -> HandedOver:
-        person = await session.load_existing(person_stream(person_id), Person, "person", person_id)
-        if person.merged_into is not None:
-            raise RuleViolated("merged-record-is-closed", "hand over under the surviving record")
-        at = person.receiving_moment(recording, on)
-        earlier: tuple[str, ...] = ()
-        if item.serial:
-            earlier = await reg.lookups.weapons_with_serial(session, normalise_serial(item.serial))
-        weapon_id = reg.new_id()
-        receipt = f"RCPT-{secrets.token_hex(5).upper()}"
-        weapon = Weapon.hand_over(weapon_id, person_id, person.movement, item, receipt, earlier, at)
-        version = await session.save(weapon, weapon_stream(weapon_id), person_id, causation, 0)
-        return HandedOver(weapon_id, receipt, weapon.flagged, version)
 
-    return await reg.unit.run(work)
+async def hand_over_weapons(
+    reg: RegistrationDesk,
+    items: Sequence[BulkHandOver],
+    causation: Causation,
+    recording: Recording,
+    *,
+    atomic: bool = False,
+) -> list[ItemOutcome[HandedOver]]:
+    """Many hand-overs (a collection point's day): each recorded or refused on its own, or all or none. The
+    same hand-over sent again (same person, same tag) is answered ``weapon-already-recorded``."""
+    return await reg.unit.run_items(
+        items, lambda session, item: _hand_over(reg, session, item, causation, recording), atomic=atomic
+    )
+
+
+async def _hand_over(
+    reg: RegistrationDesk, session: Session, handed: BulkHandOver, causation: Causation, recording: Recording
+) -> HandedOver:
+    person_id, item, on = handed
+    person = await session.load_existing(person_stream(person_id), Person, "person", person_id)
+    if person.merged_into is not None:
+        raise RuleViolated("merged-record-is-closed", "hand over under the surviving record")
+    at = person.receiving_moment(recording, on)
+    weapon_id = weapon_id_of(person_id, item.tag)
+    if (await session.load(weapon_stream(weapon_id), Weapon)).version:
+        raise AlreadyDone(
+            "weapon-already-recorded",
+            "this person's hand-over under this tag is already recorded",
+            figures={"weapon_id": weapon_id},
+        )
+    mark = None
+    if item.checked_serial_status() in UNREADABLE:
+        marks = await session.load(MARKS_STREAM, MarkRegister)
+        mark = marks.issue(weapon_id, person_id, at)
+        await session.save(marks, MARKS_STREAM, person_id, causation)
+    earlier: tuple[str, ...] = ()
+    if item.serial:
+        earlier = await reg.lookups.weapons_with_serial(session, normalise_serial(item.serial))
+    receipt = f"RCPT-{secrets.token_hex(5).upper()}"
+    weapon = Weapon.hand_over(weapon_id, person_id, person.movement, item, receipt, earlier, at, mark)
+    version = await session.save(weapon, weapon_stream(weapon_id), person_id, causation, 0)
+    return HandedOver(weapon_id, receipt, weapon.flagged, mark, version)
 
 
 async def transfer_custody(

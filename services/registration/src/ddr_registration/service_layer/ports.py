@@ -142,6 +142,7 @@ class Views(Protocol):
         flagged: bool | None,
         offset: int,
         limit: int,
+        needs_tracing: bool | None = None,
     ) -> list[Record]: ...
 
     async def get_weapon(self, principal: Principal, weapon_id: str) -> Record: ...
