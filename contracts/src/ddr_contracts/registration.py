@@ -89,11 +89,46 @@ class ListVersionSubmitted(DomainEvent):
     rows_total: int
     rows_accepted: int
     rows_rejected: int
+    # The import mapping profile the file was read with, and the columns nobody reads (absent before kept).
+    profile: str | None = None
+    profile_version: int | None = None
+    unknown_columns: tuple[str, ...] = ()
+
+
+@event
+class ImportProfilePublished(DomainEvent):
+    """Subject: the movement's code. A version of one of its import mapping profiles: how its list files are
+    laid out (each source column's field) and the values it writes for ours (``CBT`` for ``combatant``)."""
+
+    name = "ddr.registration.ImportProfilePublished"
+    version = 1
+
+    movement: str
+    profile: str
+    profile_version: int
+    columns: dict[str, str]
+    values: dict[str, dict[str, str]]
+
+
+class DeclaredRow(BaseModel):
+    """A row of a list, any movement's, that declared a weapon serial."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    serial: str
+    list_id: str
+    movement: str
+    list_version: int
+    line: int
 
 
 class ListRow(BaseModel):
     """One line of an imported list file and what became of it: the person it pre-registered, the person
-    already listed under its reference, or, refused, the column at fault (one entry per fault)."""
+    already listed under its reference, or, refused, the column at fault (one entry per fault).
+
+    A pre-registered row keeps the weapon ``serials`` it declared and the earlier rows that declared one of
+    them for someone else (``repeats``, whoever's list they are in); ``flags`` name what to look at
+    (``document-recent``: an identity document issued days before the list; ``serial-repeated``)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -102,6 +137,9 @@ class ListRow(BaseModel):
     movement_ref: str | None = None
     person_id: str | None = None
     column: str | None = None
+    serials: tuple[str, ...] = ()
+    repeats: tuple[DeclaredRow, ...] = ()
+    flags: tuple[str, ...] = ()
 
 
 @event
@@ -175,6 +213,9 @@ class PersonPreRegistered(DomainEvent):
     father_name: Annotated[str | None, PERSONAL]
     mother_name: Annotated[str | None, PERSONAL]
     birth_place: Annotated[str | None, PERSONAL]
+    # The identity document the list gives (absent on lists imported before they were read).
+    document_type: str | None = None
+    document_issued: date | None = None
 
 
 @event
@@ -190,6 +231,20 @@ class PersonRegistered(DomainEvent):
     ddr_id: str
     biometric_hash: Annotated[str | None, PERSONAL]
     site: str | None = None
+
+
+@event
+class IdentityDocumentFlagged(DomainEvent):
+    """At registration: the identity document the person's list gives was issued within days of it (or after
+    it), so it is not relied on for age (IDDRS 5.20: documents issued "a few days prior to the registration")."""
+
+    name = "ddr.registration.IdentityDocumentFlagged"
+    version = 1
+
+    person_id: str
+    document_type: str | None
+    document_issued: date
+    days_before_registration: int
 
 
 @event

@@ -68,6 +68,18 @@ async def main_scenarios(officer: Api, caller: Caller, tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert (await upload(officer, bad, "HCUA")).json()["rows_rejected"] == 1
+    await movement(officer, "GATIA")
+    profile = {"name": "gatia", "columns": {"origin_region": "region", "origin_cercle": "cercle"},
+               "values": {"category": {"CBT": "combatant"}}}  # fmt: skip
+    await officer.ok("/movements/GATIA/import-profiles", profile, status=201)
+    gatia = tmp_path / "gatia.csv"
+    gatia.write_text(
+        "matricule,nom,sexe,naissance,categorie,origin_region,origin_cercle,arme,type_arme,numero_serie,"
+        "document_issued,remarques\n"
+        "G-1,Moussa Ag Acharatoumane,M,1975,CBT,Ménaka,Ménaka,oui,AK-47,SN-M-1,2010-01-01,chef\n",
+        encoding="utf-8",
+    )
+    assert (await upload(officer, gatia, "GATIA", profile="gatia")).json()["serial_repeats"]
     path = f"/lists/{report['list_id']}"
     await liaison(caller, "MNLA").ok(f"{path}/versions/1/certification", if_match='"1"')
     await officer.ok(f"{path}/versions/1/endorsements", {"body": "CNDDR"}, if_match='"2"')
@@ -91,7 +103,7 @@ async def main_scenarios(officer: Api, caller: Caller, tmp_path: Path) -> None:
         )
         weapon = await officer.ok(
             "/weapons",
-            {"person_id": person["person_id"], "type": "AK-47", "calibre": "7.62x39", "serial": "AK 1",
+            {"person_id": person["person_id"], "type": "AK-47", "calibre": "7.62x39", "serial": "AK 1" if n else None,
              "condition": "bon", "tag": f"T-{n}", "custodian": "CTS Kidal"},
             status=201,
         )  # fmt: skip

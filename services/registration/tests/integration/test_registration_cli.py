@@ -192,3 +192,33 @@ def test_the_readme_sequence_imports_a_simulated_list_once_its_movement_is_added
     assert added.exit_code == 0, added.output
     assert imported.exit_code == 0, imported.output
     assert "list import accepted" in imported.output
+
+
+def test_the_command_reads_a_list_through_the_movements_profile_and_names_the_columns_not_read(
+    served: TestClient, issuer: DevelopmentTokenIssuer, tmp_path: Path
+) -> None:
+    headers = {"Authorization": f"Bearer {issuer.issue(subject='officer', roles=[Role.CNDDR_OFFICER])}"}
+    assert served.post(
+        "/movements", json={"code": "GATIA", "display_name": "GATIA"}, headers=headers
+    ).is_success
+    profile = {"name": "gatia-2018", "columns": {"origin_region": "region", "origin_cercle": "cercle"},
+               "values": {"category": {"CBT": "combatant"}}}  # fmt: skip
+    assert served.post("/movements/GATIA/import-profiles", json=profile, headers=headers).status_code == 201
+    path = tmp_path / "gatia.csv"
+    path.write_text(
+        "matricule,family_name,given_names,sexe,naissance,categorie,origin_region,origin_cercle,arme,remarques\n"
+        "G-1,Acharatoumane,Moussa,M,1975,CBT,Ménaka,Ménaka,non,chef\n",
+        encoding="utf-8",
+    )
+
+    without = CliRunner().invoke(lists_app, ["import", str(path), "--movement", "GATIA"])
+    result = CliRunner().invoke(
+        lists_app, ["import", str(path), "--movement", "GATIA", "--profile", "gatia-2018"]
+    )
+
+    assert without.exit_code == 2
+    assert "lacks the required column(s): region, cercle" in without.output
+    assert result.exit_code == 0, result.output
+    assert "list import accepted" in result.output
+    assert "gatia-2018 v1" in result.output
+    assert "remarques" in result.output

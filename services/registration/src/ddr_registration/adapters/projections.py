@@ -19,6 +19,8 @@ from ddr_contracts.registration import (
     DuplicateMadeCertain,
     DuplicateResolved,
     DuplicateSuspected,
+    IdentityDocumentFlagged,
+    ImportProfilePublished,
     ListRowsChecked,
     ListVersionCertified,
     ListVersionEndorsed,
@@ -37,7 +39,9 @@ from ddr_contracts.registration import (
 )
 from ddr_registration.adapters.tables import (
     coalition_memberships,
+    declared_serials,
     duplicates,
+    import_profiles,
     list_imports,
     list_reasons,
     list_rows,
@@ -45,6 +49,7 @@ from ddr_registration.adapters.tables import (
     lists,
     movements,
     persons,
+    serial_repeats,
     weapons,
 )
 from ddr_registration.domain.weapons import normalise_serial
@@ -58,6 +63,16 @@ IDENTITY_FIELDS = (
     "father_name",
     "mother_name",
     "birth_place",
+)
+MovementEvents = MovementRegistered | CoalitionJoined | CoalitionLeft | ImportProfilePublished
+ListEvents = ListVersionSubmitted | ListRowsChecked | ListVersionCertified | ListVersionEndorsed
+PersonEvents = (
+    PersonRegistered
+    | IdentityDocumentFlagged
+    | PersonDetailsCorrected
+    | PersonMergedInto
+    | PersonAbsorbed
+    | PersonalDataErased
 )
 PLAIN_CORRECTIONS = ("category", "sex", "birth_kind", "birth_year", "region", "cercle", "rank", "armed")
 
@@ -78,6 +93,15 @@ class RegistrationProjection:
 
 
 async def _project_one(conn: AsyncConnection, item: Saved) -> None:
+    if isinstance(item.event, MovementEvents | ListEvents):
+        await _movements_and_lists(conn, item)
+    elif isinstance(item.event, PersonEvents):
+        await _persons(conn, item)
+    else:
+        await _duplicates_and_weapons(conn, item)
+
+
+async def _movements_and_lists(conn: AsyncConnection, item: Saved) -> None:
     event, version = item.event, item.version
     match event:
         case MovementRegistered():
@@ -104,6 +128,17 @@ async def _project_one(conn: AsyncConnection, item: Saved) -> None:
                 .values(until=event.until)
             )
             await _movement_version(conn, event.movement, version)
+        case ImportProfilePublished():
+            await conn.execute(
+                insert(import_profiles).values(
+                    movement=event.movement,
+                    profile=event.profile,
+                    profile_version=event.profile_version,
+                    columns=event.columns,
+                    value_maps=event.values,
+                    published_at=item.envelope.occurredat,
+                )
+            )
         case ListVersionSubmitted():
             await _list_submitted(conn, item, event)
         case ListRowsChecked():
@@ -113,6 +148,11 @@ async def _project_one(conn: AsyncConnection, item: Saved) -> None:
         case ListVersionEndorsed():
             column = "endorsed_cts" if event.body == "CTS" else "endorsed_cnddr"
             await _list_version(conn, event.list_id, event.list_version, version, **{column: True})
+
+
+async def _persons(conn: AsyncConnection, item: Saved) -> None:
+    event, version = item.event, item.version
+    match event:
         case PersonRegistered():
             await _person(
                 conn,
@@ -124,6 +164,8 @@ async def _project_one(conn: AsyncConnection, item: Saved) -> None:
                 registered_at=item.envelope.occurredat,
                 site=event.site,
             )
+        case IdentityDocumentFlagged():
+            await _person(conn, event.person_id, version, document_flagged=True)
         case PersonDetailsCorrected():
             await _person_corrected(conn, item, event)
         case PersonMergedInto():
@@ -141,6 +183,11 @@ async def _project_one(conn: AsyncConnection, item: Saved) -> None:
                 movement_ref=f"erased:{event.person_id}",
                 sealed_identity=dict.fromkeys(IDENTITY_FIELDS),
             )
+
+
+async def _duplicates_and_weapons(conn: AsyncConnection, item: Saved) -> None:
+    event, version = item.event, item.version
+    match event:
         case DuplicateSuspected():
             await _duplicate_suspected(conn, event, version)
         case DuplicateMadeCertain():
@@ -175,6 +222,9 @@ async def _list_submitted(conn: AsyncConnection, item: Saved, event: ListVersion
             rows_total=event.rows_total,
             rows_accepted=event.rows_accepted,
             rows_rejected=event.rows_rejected,
+            profile=event.profile,
+            profile_version=event.profile_version,
+            unknown_columns=list(event.unknown_columns),
             certified=False,
             endorsed_cts=False,
             endorsed_cnddr=False,
@@ -214,16 +264,48 @@ async def _rows_checked(conn: AsyncConnection, item: Saved, event: ListRowsCheck
                 "column_name": row.column,
                 "chunk": item.version,
                 "reason_index": refused if row.status == "rejected" else None,
+                "flags": list(row.flags),
             }
         )
         refused += row.status == "rejected"
     if rows:
         await conn.execute(insert(list_rows), rows)
+    await _declared(conn, event)
     sealed = item.sealed.get("reasons")
     if refused and sealed is not None:
         await conn.execute(
             insert(list_reasons).values(**key, chunk=item.version, sealed_reasons={"reasons": sealed})
         )
+
+
+async def _declared(conn: AsyncConnection, event: ListRowsChecked) -> None:
+    """The serials each row declared, and each repeat from both rows' sides."""
+    declared: dict[tuple[str, int], dict[str, Any]] = {}
+    repeats: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in event.rows:
+        for serial in row.serials:
+            declared.setdefault(
+                (normalise_serial(serial), row.line),
+                {"serial_key": normalise_serial(serial), "list_id": event.list_id,
+                 "list_version": event.list_version, "line": row.line, "serial": serial,
+                 "movement": event.movement, "person_id": row.person_id or ""},
+            )  # fmt: skip
+        for other in row.repeats:
+            this = (event.list_id, event.list_version, row.line, event.movement)
+            that = (other.list_id, other.list_version, other.line, other.movement)
+            for (list_id, version, line, _), (o_list, o_version, o_line, o_movement) in (
+                (this, that),
+                (that, this),
+            ):
+                repeats[(list_id, version, line, o_list, o_version, o_line)] = {
+                    "list_id": list_id, "list_version": version, "line": line, "other_list_id": o_list,
+                    "other_list_version": o_version, "other_line": o_line, "serial": other.serial,
+                    "other_movement": o_movement,
+                }  # fmt: skip
+    if declared:
+        await conn.execute(insert(declared_serials), list(declared.values()))
+    if repeats:
+        await conn.execute(insert(serial_repeats), list(repeats.values()))
 
 
 async def _list_version(
@@ -262,6 +344,9 @@ def _pre_registered_row(item: Saved) -> dict[str, Any]:
         "armed": event.armed,
         "status": "pre-registered",
         "listed_at": item.envelope.occurredat,
+        "document_type": event.document_type,
+        "document_issued": event.document_issued,
+        "document_flagged": False,
         "sealed_identity": {name: item.sealed.get(name) for name in IDENTITY_FIELDS},
         "version": item.version,
     }

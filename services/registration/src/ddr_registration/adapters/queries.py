@@ -17,7 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from ddr_registration.adapters.access import may_see_movement, may_see_person, visible_persons
 from ddr_registration.adapters.tables import (
     coalition_memberships,
+    declared_serials,
     duplicates,
+    import_profiles,
     list_imports,
     list_reasons,
     list_rows,
@@ -25,6 +27,7 @@ from ddr_registration.adapters.tables import (
     lists,
     movements,
     persons,
+    serial_repeats,
     weapons,
 )
 from ddr_registration.domain import identity
@@ -32,6 +35,7 @@ from ddr_registration.domain.duplicates import Holder
 from ddr_registration.domain.identity import IdentityRecord
 from ddr_registration.domain.lists import list_stream
 from ddr_registration.domain.persons import person_stream
+from ddr_registration.domain.values import DeclaredRow
 from ddr_registration.domain.weapons import normalise_serial
 from ddr_runtime.auth.roles import Principal, Role
 from ddr_runtime.crypto.cipher import PersonalDataCipher
@@ -134,6 +138,7 @@ class RegistrationViews:
             reasons = (
                 await self._reasons(conn, list_id, number, rows) if principal.has_any(*REASON_READERS) else {}
             )
+            repeats = await _repeats_of(conn, principal, list_id, number, [row.line for row in rows])
         report = []
         for row in rows:
             hidden = row.person_id is not None and not may_see_person(
@@ -147,6 +152,8 @@ class RegistrationViews:
                     "person_id": None if hidden else row.person_id,
                     "column": row.column_name,
                     "reason": reasons.get((row.chunk, row.reason_index)),
+                    "flags": list(row.flags),
+                    "serial_declared_also": repeats.get(row.line, []) if row.position == 0 else [],
                 }
             )
         return report
@@ -299,6 +306,66 @@ class RegistrationViews:
             cases.append(case)
         return cases
 
+    async def reconciliation(self, principal: Principal, person_id: str) -> Record:
+        """The weapons the person's lists declared against those they handed over (their merged records'
+        too): declared but not handed over, handed over but not declared, and those without a serial."""
+        await self.get_person(principal, person_id)
+        async with self.engine.connect() as conn:
+            people = await _with_absorbed(conn, person_id)
+            declared = (
+                await conn.execute(
+                    select(declared_serials)
+                    .where(declared_serials.c.person_id.in_(people))
+                    .order_by(declared_serials.c.list_id, declared_serials.c.line)
+                )
+            ).all()
+            handed = (
+                await conn.execute(
+                    select(weapons).where(weapons.c.person_id.in_(people)).order_by(weapons.c.received_at)
+                )
+            ).all()
+        declared_keys = {row.serial_key for row in declared}
+        handed_keys = {row.serial_key for row in handed if row.serial_key}
+        return {
+            "person_id": person_id,
+            "declared": [_plain(row, "serial_key", "person_id", "movement") for row in declared],
+            "handed_over": [
+                {
+                    k: getattr(row, k)
+                    for k in ("weapon_id", "kind", "type", "serial", "serial_status", "programme_mark")
+                }
+                for row in handed
+            ],
+            "declared_not_handed_over": sorted(
+                {row.serial for row in declared if row.serial_key not in handed_keys}
+            ),
+            "handed_over_not_declared": sorted(
+                row.serial for row in handed if row.serial_key and row.serial_key not in declared_keys
+            ),
+            "handed_over_without_serial": [row.programme_mark for row in handed if row.programme_mark],
+        }
+
+    # -- import profiles ---------------------------------------------------------------------------------
+
+    async def import_profiles(
+        self, principal: Principal, movement: str, name: str | None = None
+    ) -> list[Record]:
+        """The movement's import profiles, every version (of one profile, with ``name``)."""
+        if not may_see_movement(principal, movement):
+            raise UnknownRecord("movement", movement)
+        query = select(import_profiles).where(import_profiles.c.movement == movement)
+        if name is not None:
+            query = query.where(import_profiles.c.profile == name)
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    query.order_by(import_profiles.c.profile, import_profiles.c.profile_version)
+                )
+            ).all()
+        if name is not None and not rows:
+            raise UnknownRecord("import_profile", name)
+        return [{**_plain(row, "value_maps"), "values": row.value_maps} for row in rows]
+
     # -- figures -----------------------------------------------------------------------------------------
 
     async def figures(self, principal: Principal, as_of: date) -> Record:
@@ -371,6 +438,41 @@ class RegistrationViews:
         if row is None or not may_see_person(principal, row.movement, row.category):
             raise UnknownRecord("weapon", weapon_id)
         return _plain(row, "serial_key", "category")
+
+
+async def _repeats_of(
+    conn: AsyncConnection, principal: Principal, list_id: str, number: int, lines: Sequence[int]
+) -> dict[int, list[Record]]:
+    """For each line, the other rows that declared one of its serials for someone else. Another movement's
+    row is named to a movement liaison only as such (that movement's lists are not theirs to read)."""
+    rows = (
+        await conn.execute(
+            select(serial_repeats)
+            .where(
+                serial_repeats.c.list_id == list_id,
+                serial_repeats.c.list_version == number,
+                serial_repeats.c.line.in_(sorted(set(lines))),
+            )
+            .order_by(serial_repeats.c.line, serial_repeats.c.other_list_id, serial_repeats.c.other_line)
+        )
+    ).all()
+    found: dict[int, list[Record]] = {}
+    for row in rows:
+        other: Record = {"serial": row.serial, "movement": row.other_movement}
+        if may_see_movement(principal, row.other_movement):
+            other.update(list_id=row.other_list_id, list_version=row.other_list_version, line=row.other_line)
+        found.setdefault(row.line, []).append(other)
+    return found
+
+
+async def _with_absorbed(conn: AsyncConnection, person_id: str) -> list[str]:
+    """The person and every record merged into theirs, however deep."""
+    people, frontier = [person_id], [person_id]
+    while frontier:
+        found = await conn.execute(select(persons.c.person_id).where(persons.c.merged_into.in_(frontier)))
+        frontier = [row.person_id for row in found if row.person_id not in people]
+        people.extend(frontier)
+    return people
 
 
 async def _movement(conn: AsyncConnection, row: Row[Any]) -> Record:
@@ -501,6 +603,31 @@ class RegistrationLookups:
         if row.status == "merged" or not identity.get("full_name"):
             return None
         return identity_record(row, identity)
+
+    async def declared_serials(
+        self, session: Session, serial_keys: Sequence[str]
+    ) -> dict[str, list[DeclaredRow]]:
+        found: dict[str, list[DeclaredRow]] = {}
+        keys = sorted(set(serial_keys))
+        for start in range(0, len(keys), 500):
+            rows = await session.conn.execute(
+                select(declared_serials)
+                .where(declared_serials.c.serial_key.in_(keys[start : start + 500]))
+                .order_by(
+                    declared_serials.c.list_id, declared_serials.c.list_version, declared_serials.c.line
+                )
+            )
+            for row in rows:
+                found.setdefault(row.serial_key, []).append(
+                    DeclaredRow(
+                        serial=row.serial,
+                        list_id=row.list_id,
+                        movement=row.movement,
+                        list_version=row.list_version,
+                        line=row.line,
+                    )
+                )
+        return found
 
     async def case_of_pair(self, session: Session, a: str, b: str) -> str | None:
         pair = or_(

@@ -63,6 +63,9 @@ list_versions = Table(
     Column("rows_total", Integer, nullable=False),
     Column("rows_accepted", Integer, nullable=False),
     Column("rows_rejected", Integer, nullable=False),
+    Column("profile", String(60), nullable=True),
+    Column("profile_version", Integer, nullable=True),
+    Column("unknown_columns", JSON, nullable=False),
     Column("certified", Boolean, nullable=False, default=False),
     Column("endorsed_cts", Boolean, nullable=False, default=False),
     Column("endorsed_cnddr", Boolean, nullable=False, default=False),
@@ -82,9 +85,49 @@ list_rows = Table(
     Column("person_id", String(36), nullable=True),
     Column("column_name", String(100), nullable=True),
     Column("chunk", Integer, nullable=False),  # the report event it came in (its version on its stream)
-    Column(
-        "reason_index", Integer, nullable=True
-    ),  # a refused row: its reason's place in the chunk's reasons
+    # A refused row: its reason's place in the chunk's reasons.
+    Column("reason_index", Integer, nullable=True),
+    Column("flags", JSON, nullable=False),  # document-recent, serial-repeated
+)
+
+# Every weapon serial a list declared, by row: what an import compares a new list's serials with.
+declared_serials = Table(
+    "reg_declared_serials",
+    metadata,
+    Column("serial_key", String(100), primary_key=True),
+    Column("list_id", String(36), primary_key=True),
+    Column("list_version", Integer, primary_key=True),
+    Column("line", Integer, primary_key=True),
+    Column("serial", String(100), nullable=False),
+    Column("movement", String(40), nullable=False),
+    Column("person_id", String(36), nullable=False, index=True),
+)
+
+# A serial declared on two rows for different people, kept from each row's side (so both lists' reports
+# name the other row).
+serial_repeats = Table(
+    "reg_serial_repeats",
+    metadata,
+    Column("list_id", String(36), primary_key=True),
+    Column("list_version", Integer, primary_key=True),
+    Column("line", Integer, primary_key=True),
+    Column("other_list_id", String(36), primary_key=True),
+    Column("other_list_version", Integer, primary_key=True),
+    Column("other_line", Integer, primary_key=True),
+    Column("serial", String(100), nullable=False),
+    Column("other_movement", String(40), nullable=False),
+)
+
+# Import mapping profiles, every version.
+import_profiles = Table(
+    "reg_import_profiles",
+    metadata,
+    Column("movement", String(40), primary_key=True),
+    Column("profile", String(60), primary_key=True),
+    Column("profile_version", Integer, primary_key=True),
+    Column("columns", JSON, nullable=False),
+    Column("value_maps", JSON, nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=False),
 )
 
 # The reasons of a chunk of refused rows, as the event sealed them under the list's key (they quote the
@@ -129,6 +172,9 @@ persons = Table(
     Column("listed_at", DateTime(timezone=True), nullable=False),  # business time of the pre-registration
     Column("registered_at", DateTime(timezone=True), nullable=True),  # business time of the registration
     Column("site", String(100), nullable=True, index=True),  # where they registered
+    Column("document_type", String(100), nullable=True),
+    Column("document_issued", Date, nullable=True),
+    Column("document_flagged", Boolean, nullable=False),  # issued days before registration, or after it
     Column("ddr_id", String(20), nullable=True, unique=True),
     # A keyed hash (HMAC) of the enrolment device's template reference: equal hashes are one person, so one
     # registration (two requests racing with one biometric: the second commit fails, and is answered 409).

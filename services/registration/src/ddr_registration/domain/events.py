@@ -59,6 +59,18 @@ class ListVersionSubmitted:
     rows_total: int
     rows_accepted: int
     rows_rejected: int
+    profile: str | None = None
+    profile_version: int | None = None
+    unknown_columns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImportProfilePublished:
+    movement: str
+    profile: str
+    profile_version: int
+    columns: dict[str, str]
+    values: dict[str, dict[str, str]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,6 +123,8 @@ class PersonPreRegistered:
     father_name: str | None = None
     mother_name: str | None = None
     birth_place: str | None = None
+    document_type: str | None = None
+    document_issued: date | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -119,6 +133,14 @@ class PersonRegistered:
     ddr_id: str
     biometric_hash: str | None = None
     site: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class IdentityDocumentFlagged:
+    person_id: str
+    document_type: str | None
+    document_issued: date
+    days_before_registration: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -255,6 +277,7 @@ ListEvent = ListVersionSubmitted | ListVersionCertified | ListVersionEndorsed
 PersonEvent = (
     PersonPreRegistered
     | PersonRegistered
+    | IdentityDocumentFlagged
     | PersonDetailsCorrected
     | PersonalDataErased
     | PersonMergedInto

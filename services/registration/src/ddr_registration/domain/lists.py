@@ -71,6 +71,8 @@ class CertifiedList(Aggregate[ListEvent]):
         accepted: int,
         rejected: int,
         at: datetime | None = None,
+        profile: tuple[str, int | None] | None = None,
+        unknown_columns: tuple[str, ...] = (),
     ) -> int:
         """The next version, submitted at ``at`` (business time, checked by the import for the whole file)."""
         if self.movement and movement != self.movement:
@@ -85,6 +87,9 @@ class CertifiedList(Aggregate[ListEvent]):
                 rows_total=total,
                 rows_accepted=accepted,
                 rows_rejected=rejected,
+                profile=profile[0] if profile else None,
+                profile_version=profile[1] if profile else None,
+                unknown_columns=unknown_columns,
             ),
             at=at,
         )

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import cast, get_args
 
 from ddr_registration.domain.events import (
+    IdentityDocumentFlagged,
     PersonAbsorbed,
     PersonalDataErased,
     PersonDetailsCorrected,
@@ -19,7 +20,7 @@ from ddr_registration.domain.events import (
     PersonPreRegistered,
     PersonRegistered,
 )
-from ddr_registration.domain.members import Category, ListedMember, Sex
+from ddr_registration.domain.members import Category, ListedMember, Sex, document_days_before
 from ddr_registration.domain.values import DeclaredWeapon, ErasureReason
 from ddr_runtime.kernel import Aggregate, AlreadyDone, Recording, RuleViolated
 
@@ -69,6 +70,7 @@ class Person(Aggregate[PersonEvent]):
         self.site: str | None = None
         self.listed_at: datetime | None = None
         self.registered_at: datetime | None = None
+        self.document: tuple[str | None, date] | None = None  # the identity document the list gives
         self.merged_into: str | None = None
         self.absorbed: list[str] = []
         self.erased = False
@@ -108,6 +110,8 @@ class Person(Aggregate[PersonEvent]):
                 father_name=member.father_name,
                 mother_name=member.mother_name,
                 birth_place=member.birth_place,
+                document_type=member.document_type,
+                document_issued=member.document_issued,
                 declared_weapons=tuple(
                     DeclaredWeapon(type=w.kind, calibre=w.calibre, serial=w.serial, condition=w.condition)
                     for w in member.weapons
@@ -140,6 +144,17 @@ class Person(Aggregate[PersonEvent]):
             ),
             at=at,
         )
+        days = document_days_before(self.document[1], at.date()) if self.document else None
+        if self.document is not None and days is not None:
+            self.record(
+                IdentityDocumentFlagged(
+                    person_id=self.person_id,
+                    document_type=self.document[0],
+                    document_issued=self.document[1],
+                    days_before_registration=days,
+                ),
+                at=at,
+            )
 
     def receiving_moment(self, recording: Recording | None = None, on: When = None) -> datetime:
         """When something this person hands over is received: never before their registration (before their
@@ -210,6 +225,8 @@ class Person(Aggregate[PersonEvent]):
             self.person_id, self.movement = event.person_id, event.movement
             self.category, self.sex = event.category, event.sex
             self.listed_at = self.at
+            if event.document_issued is not None:
+                self.document = (event.document_type, event.document_issued)
         elif isinstance(event, PersonRegistered):
             self.ddr_id, self.site, self.registered_at = event.ddr_id, event.site, self.at
         elif isinstance(event, PersonDetailsCorrected):

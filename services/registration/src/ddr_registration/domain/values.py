@@ -6,7 +6,7 @@ contract (``ddr_contracts.registration``), so the unit of work translates one in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 MovementKind = Literal["movement", "coalition"]
@@ -30,15 +30,42 @@ class DeclaredWeapon:
 
 
 @dataclass(frozen=True, kw_only=True)
+class DeclaredRow:
+    """A row of a list, any movement's, that declared a weapon serial."""
+
+    serial: str
+    list_id: str
+    movement: str
+    list_version: int
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class ListRow:
     """One line of an imported list file and what became of it: the person it pre-registered, the person
-    already listed under its reference, or, refused, the column at fault (one entry per fault)."""
+    already listed under its reference, or, refused, the column at fault (one entry per fault).
+
+    A pre-registered row keeps the weapon ``serials`` it declared and the earlier rows that declared one of
+    them for someone else (``repeats``, whoever's list they are in); ``flags`` name what to look at
+    (``document-recent``: an identity document issued days before the list; ``serial-repeated``)."""
 
     line: int
     status: ListRowStatus
     movement_ref: str | None = None
     person_id: str | None = None
     column: str | None = None
+    serials: tuple[str, ...] = ()
+    repeats: tuple[DeclaredRow, ...] = ()
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ColumnMapping:
+    """How a movement lays its list out: each source column's field, and per field the values it writes for
+    ours (``CBT`` for ``combatant``). Columns and values are matched without case, accents or punctuation."""
+
+    columns: dict[str, str] = field(default_factory=dict)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -21,7 +21,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from ddr_registration.service_layer.desk import RegistrationDesk
-from ddr_registration.service_layer.importing import ImportReport, import_list
+from ddr_registration.service_layer.importing import ImportReport, ProfileChoice, import_list
 from ddr_runtime.eventstore.store import Causation
 from ddr_runtime.kernel import BACK_RECORDING_ROLE, BackRecording, DomainError, Recording
 
@@ -61,6 +61,12 @@ def lists_cli(open_desk: DeskOpener) -> typer.Typer:
                 help="Why a list older than the back-recording window is recorded now (kept in its events).",
             ),
         ] = None,
+        profile: Annotated[
+            str | None, typer.Option(help="The movement's import profile the file is laid out by.")
+        ] = None,
+        profile_version: Annotated[
+            int | None, typer.Option(help="Its version (default: the latest).")
+        ] = None,
     ) -> None:
         """Import FILE as the next version of MOVEMENT's list; re-importing the same file changes nothing.
 
@@ -69,7 +75,10 @@ def lists_cli(open_desk: DeskOpener) -> typer.Typer:
         causation, recording = _recording(actor, reason)
         day = on.date() if on is not None else None
         try:
-            report = asyncio.run(_import(open_desk, file, movement, reject_whole, causation, recording, day))
+            choice = ProfileChoice(profile, profile_version) if profile else None
+            report = asyncio.run(
+                _import(open_desk, file, movement, reject_whole, causation, recording, day, choice)
+            )
         except DomainError as refused:
             console.print(f"[red]refused:[/red] {refused.detail}")
             raise typer.Exit(2) from None
@@ -94,6 +103,7 @@ async def _import(
     causation: Causation,
     recording: Recording,
     on: date | None,
+    profile: ProfileChoice | None,
 ) -> ImportReport:
     async with open_desk() as desk:
         with Progress(
@@ -114,6 +124,7 @@ async def _import(
                 progress=lambda rows: bar.update(task, completed=rows),
                 recording=recording,
                 on=on,
+                profile=profile,
             )
 
 
@@ -129,6 +140,10 @@ def _print_report(report: ImportReport) -> None:
         ("already listed", report.rows_already_listed),
         ("rejected", report.rows_rejected),
         ("suspected duplicates", report.duplicates_suspected),
+        ("profile", f"{report.profile} v{report.profile_version}" if report.profile else "-"),
+        ("columns not read", ", ".join(report.unknown_columns) or "-"),
+        ("serials declared before", len(report.serial_repeats)),
+        ("documents issued days before", len(report.documents_recent)),
     ):
         summary.add_row(label, str(value))
     out.print(summary)

@@ -21,7 +21,8 @@ from ddr_registration.entrypoints.roles import (
 )
 from ddr_registration.entrypoints.schemas import Dated, Endorsement
 from ddr_registration.service_layer import handlers
-from ddr_registration.service_layer.importing import import_list
+from ddr_registration.service_layer.importing import ProfileChoice, import_list
+from ddr_runtime.auth.roles import Principal
 from ddr_runtime.http.problems import BadRequest, DomainRuleViolated, Forbidden
 from ddr_runtime.http.writes import Command, ExpectedVersion, json_response
 
@@ -44,11 +45,18 @@ async def upload_list(
             description="When the movement submitted the list (its members are pre-registered then); now if left out"
         ),
     ] = None,
+    profile: Annotated[
+        str | None, Query(max_length=60, description="The movement's import profile to read the file with")
+    ] = None,
+    profile_version: Annotated[
+        int | None, Query(ge=1, description="Its version (the latest if left out)")
+    ] = None,
 ) -> Response:
     """Import a CSV or XLSX list as the movement's next list version; each row gets its status.
 
-    201 with the report; 200 if this file was already imported (nothing changes); 422 with the report
-    when ``reject_whole`` and a row is bad (nothing is written)."""
+    201 with the report (columns nothing read, serials declared before on any list, identity documents issued
+    days before); 200 if this file was already imported (nothing changes); 422 with the report when
+    ``reject_whole`` and a row is bad (nothing is written)."""
     if not principal.covers_movement(movement):
         raise Forbidden("a movement liaison submits their own movement's list only")
     suffix = Path(file.filename or "").suffix.lower()
@@ -67,8 +75,9 @@ async def upload_list(
             reject_whole=reject_whole,
             recording=command.recording,
             on=on,
+            profile=ProfileChoice(profile, profile_version) if profile else None,
         )
-    body = dataclasses.asdict(report)
+    body = _as_seen_by(principal, dataclasses.asdict(report))
     if report.status == "rejected":
         raise DomainRuleViolated(
             "list-file-has-bad-rows",
@@ -77,6 +86,19 @@ async def upload_list(
         )
     location = f"/lists/{report.list_id}/versions/{report.list_version}/report"
     return json_response(body, 201 if report.status == "accepted" else 200, location=location)
+
+
+def _as_seen_by(principal: Principal, report: dict[str, Any]) -> dict[str, Any]:
+    """The report, with another movement's rows that declared the same serial named only by their movement
+    for a movement liaison (another movement's lists are not theirs to read)."""
+    for repeat in report["serial_repeats"]:
+        repeat["declared_also"] = [
+            row
+            if principal.covers_movement(row["movement"])
+            else {"serial": row["serial"], "movement": row["movement"]}
+            for row in repeat["declared_also"]
+        ]
+    return report
 
 
 @router.get("")

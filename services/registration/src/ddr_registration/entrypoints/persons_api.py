@@ -10,7 +10,7 @@ from starlette.responses import Response
 from ddr_registration.domain.persons import Correction
 from ddr_registration.entrypoints.bulk import for_visible_people
 from ddr_registration.entrypoints.dependencies import Desk, Reads
-from ddr_registration.entrypoints.roles import Officer, PersonReader
+from ddr_registration.entrypoints.roles import Officer, PersonReader, WeaponReader
 from ddr_registration.entrypoints.schemas import (
     Erasure,
     PersonCorrection,
@@ -65,6 +65,13 @@ async def get_person(person_id: str, principal: PersonReader, reads: Reads) -> R
 @router.get("/{person_id}/history")
 async def person_history(person_id: str, principal: PersonReader, reads: Reads) -> list[dict[str, Any]]:
     return await reads.person_history(principal, person_id)
+
+
+@router.get("/{person_id}/weapons/reconciliation")
+async def weapons_reconciliation(person_id: str, principal: WeaponReader, reads: Reads) -> dict[str, Any]:
+    """The weapons the person's lists declared against those they handed over: declared but not handed over,
+    handed over but not declared (by serial), and those received without a serial under the programme's mark."""
+    return await reads.reconciliation(principal, person_id)
 
 
 @router.post("/{person_id}/corrections")

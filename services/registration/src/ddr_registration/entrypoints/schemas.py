@@ -137,3 +137,13 @@ class PersonToRegister(PersonRegistration):
 
     person_id: str = Field(min_length=1, max_length=36)
     version: int | None = Field(default=None, ge=1)
+
+
+class ImportProfileCreate(Body):
+    """A version of a movement's import profile: each of its columns (as its files name them) and the field
+    it holds (one of a list's fields, or ``family_name`` / ``given_names``), and per field the values it
+    writes for ours. Publishing a name again makes its next version."""
+
+    name: str = Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    columns: dict[str, str] = Field(min_length=1, max_length=100)
+    values: dict[str, dict[str, str]] = Field(default_factory=dict, max_length=40)

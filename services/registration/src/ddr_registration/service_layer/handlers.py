@@ -19,7 +19,8 @@ from ddr_registration.domain.duplicates import DuplicateCase, Holder, duplicate_
 from ddr_registration.domain.lists import CertifiedList, list_stream
 from ddr_registration.domain.movements import Movement, movement_stream
 from ddr_registration.domain.persons import Correction, Person, When, person_stream
-from ddr_registration.domain.values import DuplicateOutcome, EndorsingBody, MovementKind
+from ddr_registration.domain.profiles import ImportProfile, profile_stream
+from ddr_registration.domain.values import ColumnMapping, DuplicateOutcome, EndorsingBody, MovementKind
 from ddr_registration.domain.weapons import (
     MARKS_STREAM,
     UNREADABLE,
@@ -90,6 +91,25 @@ async def leave_coalition(
         movement = await session.load_existing(movement_stream(code), Movement, "movement", code)
         movement.leave(coalition, until, recording=recording)
         return await session.save(movement, movement_stream(code), code, causation, expected_version)
+
+    return await reg.unit.run(work)
+
+
+async def publish_import_profile(
+    reg: RegistrationDesk,
+    movement: str,
+    name: str,
+    mapping: ColumnMapping,
+    causation: Causation,
+) -> int:
+    """The next version of one of the movement's import profiles; its number."""
+
+    async def work(session: Session) -> int:
+        await session.load_existing(movement_stream(movement), Movement, "movement", movement)
+        profile = await session.load(profile_stream(movement, name), ImportProfile)
+        number = profile.publish(movement, name, mapping.columns, mapping.values)
+        await session.save(profile, profile_stream(movement, name), movement, causation)
+        return number
 
     return await reg.unit.run(work)
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ddr_registration.domain.duplicates import Holder
 from ddr_registration.domain.identity import IdentityRecord
 from ddr_registration.domain.members import ParsedRow, RowError
+from ddr_registration.domain.values import ColumnMapping, DeclaredRow
 
 if TYPE_CHECKING:
     from ddr_runtime.auth.roles import Principal
@@ -32,9 +33,13 @@ class Hasher(Protocol):
 class ListFiles(Protocol):
     """Movement list files (CSV or XLSX), read a row at a time."""
 
-    def read(self, path: Path) -> Iterator[ParsedRow | RowError]:
+    def read(self, path: Path, mapping: ColumnMapping | None = None) -> Iterator[ParsedRow | RowError]:
         """Each data row, in file order, as a member or one error per fault (a file that cannot be read at
-        all raises a refusal, ``unreadable-list-file``)."""
+        all raises a refusal, ``unreadable-list-file``); ``mapping``: the movement's layout, if not ours."""
+        ...
+
+    def unknown_columns(self, path: Path, mapping: ColumnMapping | None = None) -> tuple[str, ...]:
+        """The columns of the file that nothing reads."""
         ...
 
     def sha256(self, path: Path) -> str: ...
@@ -77,6 +82,12 @@ class Lookups(Protocol):
 
     async def biometric_holder(self, session: Session, biometric_hash: str, person_id: str) -> Holder | None:
         """Who else holds this biometric (a merged record answers with the record it was merged into)."""
+        ...
+
+    async def declared_serials(
+        self, session: Session, serial_keys: Sequence[str]
+    ) -> dict[str, list[DeclaredRow]]:
+        """The rows of any list that declared each of these serials (normalised), in list order."""
         ...
 
 
@@ -146,6 +157,16 @@ class Views(Protocol):
     ) -> list[Record]: ...
 
     async def get_weapon(self, principal: Principal, weapon_id: str) -> Record: ...
+
+    async def reconciliation(self, principal: Principal, person_id: str) -> Record:
+        """The weapons the person's lists declared against those they handed over."""
+        ...
+
+    async def import_profiles(
+        self, principal: Principal, movement: str, name: str | None = None
+    ) -> list[Record]:
+        """The movement's import profiles, every version (of one profile, with ``name``)."""
+        ...
 
     async def figures(self, principal: Principal, as_of: date) -> Record:
         """People listed and registered by the end of ``as_of``, registrations by site, movement, sex, category."""
