@@ -69,26 +69,30 @@ async def _on_integrity_error(request: Request, _exc: Exception) -> Response:
     )
 
 
-def build_desk(runtime: ServiceRuntime, biometric_key: bytes | None = None) -> RegistrationDesk:
-    """The command side on the runtime's store: its unit of work, projections, look-ups and biometric key."""
-    settings = runtime.settings
-    key = biometric_key or biometric_secret(settings.var_dir, production=settings.environment == "production")
-    unit = UnitOfWork(
+def build_unit(runtime: ServiceRuntime) -> UnitOfWork:
+    """The runtime's unit of work on the service's store, with its projection and its events' translation."""
+    return UnitOfWork(
         runtime.store,
         projections=[RegistrationProjection()],
         translation=TRANSLATION,
         notify=runtime.relay.notify,
     )
-    return RegistrationDesk(
-        unit, RegistrationLookups(runtime.store.cipher), BiometricHasher(key), ListFileReader()
-    )
 
 
-async def prepare(desk: RegistrationDesk) -> None:
+def build_desk(
+    runtime: ServiceRuntime, unit: UnitOfWork, biometric_key: bytes | None = None
+) -> RegistrationDesk:
+    """The command side on ``unit``: its look-ups, biometric key, list files and personal-data keys."""
+    settings = runtime.settings
+    key = biometric_key or biometric_secret(settings.var_dir, production=settings.environment == "production")
+    lookups = RegistrationLookups(runtime.store.cipher)
+    return RegistrationDesk(unit, lookups, BiometricHasher(key), ListFileReader(), runtime.keystore)
+
+
+async def prepare(desk: RegistrationDesk, unit: UnitOfWork) -> None:
     """Create the read model if needed and build the identity index from it (names decrypted)."""
-    await create_read_model(desk.unit.engine)
-    async with desk.unit.transaction() as session:
-        await catch_up_index(desk, session)
+    await create_read_model(unit.engine)
+    await unit.run(lambda session: catch_up_index(desk, session))
 
 
 def build_app(
@@ -100,11 +104,12 @@ def build_app(
     biometric_key: bytes | None = None,
 ) -> FastAPI:
     runtime = build_runtime(SERVICE, registry, settings, tracer_provider=tracer_provider)
-    desk = build_desk(runtime, biometric_key)
+    unit = build_unit(runtime)
+    desk = build_desk(runtime, unit, biometric_key)
 
     @asynccontextmanager
     async def read_model_and_index(_app: FastAPI) -> AsyncIterator[None]:
-        await prepare(desk)
+        await prepare(desk, unit)
         yield
 
     app = create_service_app(
@@ -112,7 +117,7 @@ def build_app(
         ROUTERS,
         token_verifier=token_verifier,
         lifespan_hooks=[read_model_and_index],
-        read_model=ReadModel(desk.unit, READ_MODEL),
+        read_model=ReadModel(unit, READ_MODEL),
     )
     app.add_exception_handler(IntegrityError, _on_integrity_error)
     app.state.registration = desk
@@ -131,11 +136,12 @@ async def standalone_desk() -> AsyncIterator[RegistrationDesk]:
     """The command side on the store the environment names, outside the serving process (``ddr lists``):
     its events reach Kafka through the outbox, published by the service's relay."""
     runtime = build_runtime(SERVICE, REGISTRY, service_settings(SERVICE))
-    desk = build_desk(runtime)
+    unit = build_unit(runtime)
+    desk = build_desk(runtime, unit)
     try:
         await runtime.keystore.create_schema()
         await runtime.store.create_schema()
-        await prepare(desk)
+        await prepare(desk, unit)
         yield desk
     finally:
         await runtime.engine.dispose()

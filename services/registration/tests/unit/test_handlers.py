@@ -84,6 +84,19 @@ class Hasher:
         return f"hash:{template_reference}"
 
 
+class Keys:
+    """Personal-data keys, as a test watches them."""
+
+    def __init__(self) -> None:
+        self.erased: list[str] = []
+
+    async def keys_for_writing(self, subjects: Sequence[str]) -> None:
+        return None
+
+    async def erase(self, subject: str) -> None:
+        self.erased.append(subject)
+
+
 class NoFiles:
     def read(self, path: object) -> object:
         raise AssertionError("no file is read here")
@@ -105,7 +118,7 @@ def lookups() -> FakeLookups:
 @pytest.fixture
 def desk(unit: FakeUnitOfWork, lookups: FakeLookups) -> RegistrationDesk:
     ids = iter(f"id-{n}" for n in range(1, 100))
-    return RegistrationDesk(unit, lookups, Hasher(), NoFiles(), new_id=lambda: next(ids))  # type: ignore[arg-type]
+    return RegistrationDesk(unit, lookups, Hasher(), NoFiles(), Keys(), new_id=lambda: next(ids))  # type: ignore[arg-type]
 
 
 def pre_registered(person_id: str, name: str = "Ibrahim Ag Assaleh") -> PersonPreRegistered:
@@ -299,3 +312,15 @@ async def test_a_hand_over_of_a_serial_already_handed_over_is_recorded_and_flagg
         weapon_id=done.weapon_id, person_id="p-1", serial="pk-778 12", earlier_weapon_ids=("w-0",)
     )
     assert done.flagged
+
+
+async def test_an_erasure_is_recorded_and_the_persons_key_destroyed(
+    desk: RegistrationDesk, unit: FakeUnitOfWork
+) -> None:
+    unit.given(person_stream("p-1"), pre_registered("p-1"))
+
+    await handlers.erase_person(desk, "p-1", "data_subject_request", "CNDDR decision 12/2024", 1, CAUSE)
+
+    assert [type(event).__name__ for event in unit.events(person_stream("p-1"))] == ["PersonalDataErased"]
+    assert isinstance(desk.keys, Keys)
+    assert desk.keys.erased == ["p-1"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Container, Sequence
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Row, Select, and_, distinct, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -39,6 +39,7 @@ from ddr_registration.domain.values import DeclaredRow
 from ddr_registration.domain.weapons import normalise_serial
 from ddr_runtime.auth.roles import Principal, Role
 from ddr_runtime.crypto.cipher import PersonalDataCipher
+from ddr_runtime.eventstore.ports import AggregateSession
 from ddr_runtime.eventstore.store import EventStore, RecordedEvent
 from ddr_runtime.eventstore.unit import Session
 from ddr_runtime.kernel import UnknownRecord, start_of_day
@@ -540,20 +541,20 @@ class RegistrationLookups:
     def __init__(self, cipher: PersonalDataCipher) -> None:
         self.cipher = cipher
 
-    async def ddr_id_taken(self, session: Session, ddr_id: str) -> bool:
-        taken = await session.conn.execute(select(persons.c.person_id).where(persons.c.ddr_id == ddr_id))
+    async def ddr_id_taken(self, session: AggregateSession, ddr_id: str) -> bool:
+        taken = await _conn(session).execute(select(persons.c.person_id).where(persons.c.ddr_id == ddr_id))
         return taken.first() is not None
 
-    async def weapons_with_serial(self, session: Session, serial_key: str) -> tuple[str, ...]:
-        rows = await session.conn.execute(
+    async def weapons_with_serial(self, session: AggregateSession, serial_key: str) -> tuple[str, ...]:
+        rows = await _conn(session).execute(
             select(weapons.c.weapon_id).where(weapons.c.serial_key == serial_key)
         )
         return tuple(row.weapon_id for row in rows)
 
-    async def listed(self, session: Session, movement: str, refs: Sequence[str]) -> dict[str, str]:
+    async def listed(self, session: AggregateSession, movement: str, refs: Sequence[str]) -> dict[str, str]:
         if not refs:
             return {}
-        found = await session.conn.execute(
+        found = await _conn(session).execute(
             select(persons.c.movement_ref, persons.c.person_id).where(
                 persons.c.movement == movement, persons.c.movement_ref.in_(set(refs))
             )
@@ -561,9 +562,9 @@ class RegistrationLookups:
         return {row.movement_ref: row.person_id for row in found}
 
     async def earlier_import(
-        self, session: Session, file_sha256: str, movement: str
+        self, session: AggregateSession, file_sha256: str, movement: str
     ) -> tuple[int, dict[str, int]] | None:
-        found = await session.conn.execute(
+        found = await _conn(session).execute(
             select(list_imports.c.list_id, list_imports.c.list_version).where(
                 list_imports.c.file_sha256 == file_sha256, list_imports.c.movement == movement
             )
@@ -571,7 +572,7 @@ class RegistrationLookups:
         done = found.first()
         if done is None:
             return None
-        counted = await session.conn.execute(
+        counted = await _conn(session).execute(
             select(list_rows.c.status, func.count(distinct(list_rows.c.line)))
             .where(list_rows.c.list_id == done.list_id, list_rows.c.list_version == done.list_version)
             .group_by(list_rows.c.status)
@@ -579,10 +580,10 @@ class RegistrationLookups:
         return done.list_version, {str(row[0]): int(row[1]) for row in counted}
 
     async def people_after(
-        self, session: Session, seen: int, limit: int, indexed: Container[str]
+        self, session: AggregateSession, seen: int, limit: int, indexed: Container[str]
     ) -> tuple[list[IdentityRecord], int | None]:
         rows = (
-            await session.conn.execute(
+            await _conn(session).execute(
                 select(persons).where(persons.c.seq > seen).order_by(persons.c.seq).limit(limit)
             )
         ).all()
@@ -597,20 +598,20 @@ class RegistrationLookups:
         ]
         return records, int(rows[-1].seq)
 
-    async def identity_of(self, session: Session, person_id: str) -> IdentityRecord | None:
-        row = (await session.conn.execute(select(persons).where(persons.c.person_id == person_id))).one()
+    async def identity_of(self, session: AggregateSession, person_id: str) -> IdentityRecord | None:
+        row = (await _conn(session).execute(select(persons).where(persons.c.person_id == person_id))).one()
         identity = await self.cipher.decrypt(person_id, row.sealed_identity)
         if row.status == "merged" or not identity.get("full_name"):
             return None
         return identity_record(row, identity)
 
     async def declared_serials(
-        self, session: Session, serial_keys: Sequence[str]
+        self, session: AggregateSession, serial_keys: Sequence[str]
     ) -> dict[str, list[DeclaredRow]]:
         found: dict[str, list[DeclaredRow]] = {}
         keys = sorted(set(serial_keys))
         for start in range(0, len(keys), 500):
-            rows = await session.conn.execute(
+            rows = await _conn(session).execute(
                 select(declared_serials)
                 .where(declared_serials.c.serial_key.in_(keys[start : start + 500]))
                 .order_by(
@@ -629,28 +630,34 @@ class RegistrationLookups:
                 )
         return found
 
-    async def case_of_pair(self, session: Session, a: str, b: str) -> str | None:
+    async def case_of_pair(self, session: AggregateSession, a: str, b: str) -> str | None:
         pair = or_(
             (duplicates.c.person_id == a) & (duplicates.c.other_person_id == b),
             (duplicates.c.person_id == b) & (duplicates.c.other_person_id == a),
         )
-        found = (await session.conn.execute(select(duplicates.c.case_id).where(pair).limit(1))).first()
+        found = (await _conn(session).execute(select(duplicates.c.case_id).where(pair).limit(1))).first()
         return found.case_id if found is not None else None
 
-    async def biometric_holder(self, session: Session, biometric_hash: str, person_id: str) -> Holder | None:
+    async def biometric_holder(
+        self, session: AggregateSession, biometric_hash: str, person_id: str
+    ) -> Holder | None:
         query = select(persons).where(
             persons.c.biometric_hash == biometric_hash, persons.c.person_id != person_id
         )
-        row = (await session.conn.execute(query)).first()
+        conn = _conn(session)
+        row = (await conn.execute(query)).first()
         seen: set[str] = set()
         while row is not None and row.merged_into is not None and row.person_id not in seen:
             seen.add(row.person_id)
-            row = (
-                await session.conn.execute(select(persons).where(persons.c.person_id == row.merged_into))
-            ).first()
+            row = (await conn.execute(select(persons).where(persons.c.person_id == row.merged_into))).first()
         if row is None or row.ddr_id is None:
             return None
         return Holder(row.person_id, row.ddr_id, row.movement, row.category, row.region)
+
+
+def _conn(session: AggregateSession) -> AsyncConnection:
+    """The connection of the command's transaction (the runtime's session, which the ports leave out)."""
+    return cast(Session, session).conn
 
 
 def identity_record(row: Any, identity: dict[str, Any]) -> IdentityRecord:

@@ -10,20 +10,15 @@ runtime's cipher) and catches up with people another process pre-registered befo
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ddr_registration.domain.duplicates import DuplicateCase, duplicate_stream
 from ddr_registration.domain.identity import IdentityRecord, Reason
 from ddr_registration.service_layer.desk import RegistrationDesk
-
-if TYPE_CHECKING:
-    from ddr_runtime.eventstore.store import Causation
-    from ddr_runtime.eventstore.unit import Session
+from ddr_runtime.eventstore.ports import AggregateSession, Causation
 
 BATCH = 1000
 
 
-async def catch_up_index(reg: RegistrationDesk, session: Session) -> None:
+async def catch_up_index(reg: RegistrationDesk, session: AggregateSession) -> None:
     """Add to the index every person recorded since it last looked (by this process or another)."""
     while True:
         # People this process indexed itself (an import just committed) are not opened again.
@@ -35,7 +30,9 @@ async def catch_up_index(reg: RegistrationDesk, session: Session) -> None:
         reg.index_high_water = reached
 
 
-async def reindex_person(reg: RegistrationDesk, session: Session, person_id: str) -> IdentityRecord | None:
+async def reindex_person(
+    reg: RegistrationDesk, session: AggregateSession, person_id: str
+) -> IdentityRecord | None:
     """Refresh one person's entry after a change (correction, registration); None once merged or erased."""
     record = await reg.lookups.identity_of(session, person_id)
     if record is None:
@@ -47,7 +44,7 @@ async def reindex_person(reg: RegistrationDesk, session: Session, person_id: str
 
 async def suspect_duplicates(
     reg: RegistrationDesk,
-    session: Session,
+    session: AggregateSession,
     record: IdentityRecord,
     causation: Causation,
     *,
@@ -83,7 +80,7 @@ async def suspect_duplicates(
 
 
 async def certain_duplicate(
-    reg: RegistrationDesk, session: Session, person_id: str, holder_id: str, causation: Causation
+    reg: RegistrationDesk, session: AggregateSession, person_id: str, holder_id: str, causation: Causation
 ) -> str:
     """Record that ``person_id`` is ``holder_id`` (the same biometric): the pair's case made certain, or a
     certain case raised if none is on file; the case id."""
@@ -99,7 +96,7 @@ async def certain_duplicate(
 
 
 async def _make_certain(
-    session: Session, case_id: str, reasons: tuple[Reason, ...], causation: Causation
+    session: AggregateSession, case_id: str, reasons: tuple[Reason, ...], causation: Causation
 ) -> bool:
     case = await session.load_existing(duplicate_stream(case_id), DuplicateCase, "duplicate", case_id)
     if not case.make_certain(reasons):

@@ -12,7 +12,6 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
 
 from ddr_registration.domain.ddr_id import new_ddr_id
 from ddr_registration.domain.duplicates import DuplicateCase, Holder, duplicate_stream
@@ -38,12 +37,8 @@ from ddr_registration.service_layer.dedup import (
     suspect_duplicates,
 )
 from ddr_registration.service_layer.desk import RegistrationDesk
-from ddr_runtime.eventstore.ports import ItemOutcome
+from ddr_runtime.eventstore.ports import AggregateSession, Causation, ItemOutcome
 from ddr_runtime.kernel import AlreadyDone, Recording, RuleViolated
-
-if TYPE_CHECKING:
-    from ddr_runtime.eventstore.store import Causation
-    from ddr_runtime.eventstore.unit import Session
 
 # -- movements -------------------------------------------------------------------------------------------
 
@@ -51,7 +46,7 @@ if TYPE_CHECKING:
 async def register_movement(
     reg: RegistrationDesk, code: str, display_name: str, kind: MovementKind, causation: Causation
 ) -> int:
-    async def work(session: Session) -> int:
+    async def work(session: AggregateSession) -> int:
         if (await session.load(movement_stream(code), Movement)).version:
             raise AlreadyDone("movement-code-unique", f"movement {code} already exists")
         movement = Movement.register(code, display_name, kind)
@@ -69,7 +64,7 @@ async def join_coalition(
     causation: Causation,
     recording: Recording,
 ) -> int:
-    async def work(session: Session) -> int:
+    async def work(session: AggregateSession) -> int:
         movement = await session.load_existing(movement_stream(code), Movement, "movement", code)
         group = await session.load_existing(movement_stream(coalition), Movement, "movement", coalition)
         movement.join(group, since, recording=recording)
@@ -87,7 +82,7 @@ async def leave_coalition(
     causation: Causation,
     recording: Recording,
 ) -> int:
-    async def work(session: Session) -> int:
+    async def work(session: AggregateSession) -> int:
         movement = await session.load_existing(movement_stream(code), Movement, "movement", code)
         movement.leave(coalition, until, recording=recording)
         return await session.save(movement, movement_stream(code), code, causation, expected_version)
@@ -104,7 +99,7 @@ async def publish_import_profile(
 ) -> int:
     """The next version of one of the movement's import profiles; its number."""
 
-    async def work(session: Session) -> int:
+    async def work(session: AggregateSession) -> int:
         await session.load_existing(movement_stream(movement), Movement, "movement", movement)
         profile = await session.load(profile_stream(movement, name), ImportProfile)
         number = profile.publish(movement, name, mapping.columns, mapping.values)
@@ -126,7 +121,7 @@ async def certify_list(
     recording: Recording,
     on: When = None,
 ) -> int:
-    async def work(session: Session) -> int:
+    async def work(session: AggregateSession) -> int:
         certified = await session.load_existing(list_stream(list_id), CertifiedList, "list", list_id)
         certified.certify(number, recording=recording, on=on)
         return await session.save(certified, list_stream(list_id), list_id, causation, expected_version)
@@ -144,7 +139,7 @@ async def endorse_list(
     recording: Recording,
     on: When = None,
 ) -> int:
-    async def work(session: Session) -> int:
+    async def work(session: AggregateSession) -> int:
         certified = await session.load_existing(list_stream(list_id), CertifiedList, "list", list_id)
         certified.endorse(number, body, recording=recording, on=on)
         return await session.save(certified, list_stream(list_id), list_id, causation, expected_version)
@@ -220,7 +215,7 @@ async def register_people(
     An item presenting a biometric already registered to another record is refused (``one-person-one-ddr-id``,
     naming nobody); item by item, its certain duplicate case is still recorded for the CNDDR."""
 
-    async def one(session: Session, item: BulkEnrolment) -> Registered | AlreadyRegistered:
+    async def one(session: AggregateSession, item: BulkEnrolment) -> Registered | AlreadyRegistered:
         done = await _register(reg, session, item, causation, recording)
         if atomic and isinstance(done, AlreadyRegistered):
             raise done
@@ -241,7 +236,11 @@ def _refused_if_shared(outcome: ItemOutcome[Registered | AlreadyRegistered]) -> 
 
 
 async def _register(
-    reg: RegistrationDesk, session: Session, item: BulkEnrolment, causation: Causation, recording: Recording
+    reg: RegistrationDesk,
+    session: AggregateSession,
+    item: BulkEnrolment,
+    causation: Causation,
+    recording: Recording,
 ) -> Registered | AlreadyRegistered:
     person_id, enrolment, expected_version = item
     person = await session.load_existing(person_stream(person_id), Person, "person", person_id)
@@ -264,7 +263,7 @@ async def _register(
     return Registered(version, ddr_id, cases)
 
 
-async def _unused_ddr_id(reg: RegistrationDesk, session: Session) -> str:
+async def _unused_ddr_id(reg: RegistrationDesk, session: AggregateSession) -> str:
     while True:
         candidate = new_ddr_id()
         if not await reg.lookups.ddr_id_taken(session, candidate):
@@ -281,7 +280,7 @@ async def correct_person(
     recording: Recording,
     on: When = None,
 ) -> int:
-    async def work(session: Session) -> int:
+    async def work(session: AggregateSession) -> int:
         person = await session.load_existing(person_stream(person_id), Person, "person", person_id)
         person.correct(correction, reason, recording=recording, on=on)
         version = await session.save(person, person_stream(person_id), person_id, causation, expected_version)
@@ -303,11 +302,11 @@ async def erase_person(
     both happen or neither does (the key store's erasure is idempotent: a retry after a failed commit ends the
     job). Every personal field of every event about them, on every topic and in every backup, reads ``None``."""
 
-    async def work(session: Session) -> int:
+    async def work(session: AggregateSession) -> int:
         person = await session.load_existing(person_stream(person_id), Person, "person", person_id)
         person.erase(reason_code, authority)
         version = await session.save(person, person_stream(person_id), person_id, causation, expected_version)
-        await reg.unit.store.cipher.keystore.erase(person_id)
+        await reg.keys.erase(person_id)
         return version
 
     version = await reg.unit.run(work)
@@ -316,7 +315,7 @@ async def erase_person(
 
 
 async def _recheck_duplicates(
-    reg: RegistrationDesk, session: Session, person_id: str, causation: Causation
+    reg: RegistrationDesk, session: AggregateSession, person_id: str, causation: Causation
 ) -> list[str]:
     """After a person's identity changed: refresh the index and flag any new suspected duplicate."""
     await catch_up_index(reg, session)
@@ -337,7 +336,7 @@ async def resolve_duplicate(
 ) -> int:
     """Distinct, or a merge: the absorbed record points to the survivor, whose history takes in both."""
 
-    async def work(session: Session) -> tuple[int, str | None]:
+    async def work(session: AggregateSession) -> tuple[int, str | None]:
         case = await session.load_existing(duplicate_stream(case_id), DuplicateCase, "duplicate", case_id)
         case.resolve(outcome, surviving_person_id)
         version = await session.save(
@@ -410,7 +409,11 @@ async def hand_over_weapons(
 
 
 async def _hand_over(
-    reg: RegistrationDesk, session: Session, handed: BulkHandOver, causation: Causation, recording: Recording
+    reg: RegistrationDesk,
+    session: AggregateSession,
+    handed: BulkHandOver,
+    causation: Causation,
+    recording: Recording,
 ) -> HandedOver:
     person_id, item, on = handed
     person = await session.load_existing(person_stream(person_id), Person, "person", person_id)
@@ -450,7 +453,7 @@ async def transfer_custody(
     recording: Recording,
     on: When = None,
 ) -> int:
-    async def work(session: Session) -> int:
+    async def work(session: AggregateSession) -> int:
         weapon = await session.load_existing(weapon_stream(weapon_id), Weapon, "weapon", weapon_id)
         weapon.transfer(from_custodian, to_custodian, released_by, received_by, recording=recording, on=on)
         return await session.save(

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from ddr_registration.domain.identity import IdentityRecord
 from ddr_registration.domain.lists import (
@@ -40,11 +40,8 @@ from ddr_registration.domain.weapons import normalise_serial
 from ddr_registration.service_layer.dedup import catch_up_index, suspect_duplicates
 from ddr_registration.service_layer.desk import RegistrationDesk
 from ddr_registration.service_layer.ports import ImportedVersion
+from ddr_runtime.eventstore.ports import AggregateSession, Causation
 from ddr_runtime.kernel import Recording, RuleViolated, UnknownRecord
-
-if TYPE_CHECKING:
-    from ddr_runtime.eventstore.store import Causation
-    from ddr_runtime.eventstore.unit import Session
 
 CHUNK_ROWS = 500
 Progress = Callable[[int], None]
@@ -111,6 +108,18 @@ class _Import:
     declared: dict[str, DeclaredRow] = field(default_factory=dict)  # serial key -> first row in this file
 
 
+def _fresh(report: ImportReport) -> ImportReport:
+    """The report as the rows' pass starts it (decided again from scratch if the pass is retried)."""
+    return ImportReport(
+        list_id=report.list_id,
+        movement=report.movement,
+        file_sha256=report.file_sha256,
+        profile=report.profile,
+        profile_version=report.profile_version,
+        unknown_columns=list(report.unknown_columns),
+    )
+
+
 def _chunks(rows: Iterator[ParsedRow | RowError]) -> Iterator[Chunk]:
     """About ``CHUNK_ROWS`` entries at a time, never splitting the faults of one line between two chunks."""
     lines = (list(entries) for _, entries in itertools.groupby(rows, key=lambda row: row.line))
@@ -146,32 +155,38 @@ async def import_list(
     at = (recording or Recording()).moment(on)
     sha = await asyncio.to_thread(reg.files.sha256, path)
     report = ImportReport(list_id=list_id_of(movement), movement=movement, file_sha256=sha)
-    async with reg.unit.transaction() as session:
+
+    async def check(session: AggregateSession) -> tuple[ImportedVersion | None, ColumnMapping | None]:
         done = await reg.lookups.earlier_import(session, sha, movement)
         if done is not None:
-            return _already_imported(report, done)
+            return done, None
         if (await session.load(movement_stream(movement), Movement)).version == 0:
             raise UnknownRecord("movement", movement)
-        mapping = await _mapping(session, report, profile)
+        return None, await _mapping(session, report, profile)
+
+    done, mapping = await reg.unit.run(check)
+    if done is not None:
+        return _already_imported(report, done)
     report.unknown_columns = list(await asyncio.to_thread(reg.files.unknown_columns, path, mapping))
     if reject_whole and await _has_bad_rows(reg, path, mapping, report, progress):
         report.status = "rejected"
         return report
-    report.problems.clear()
-    report.rows_total = report.rows_rejected = 0
-    work = _Import(reg, report, 0, at, causation)
-    try:
-        async with reg.unit.transaction() as session:
+
+    async def rows(session: AggregateSession) -> ImportReport:
+        work = _Import(reg, _fresh(report), 0, at, causation)
+        try:
             await _import_rows(work, session, reg.files.read(path, mapping), progress)
-    except BaseException:
-        for person_id in work.added:  # the transaction rolled back: so must the in-memory index
-            reg.index.remove(person_id)
-        raise
-    return report
+        except BaseException:
+            for person_id in work.added:  # the transaction rolls back: so must the in-memory index
+                reg.index.remove(person_id)
+            raise
+        return work.report
+
+    return await reg.unit.run(rows)
 
 
 async def _mapping(
-    session: Session, report: ImportReport, profile: ProfileChoice | None
+    session: AggregateSession, report: ImportReport, profile: ProfileChoice | None
 ) -> ColumnMapping | None:
     if profile is None:
         return None
@@ -184,7 +199,7 @@ async def _mapping(
 
 
 async def _import_rows(
-    work: _Import, session: Session, rows: Iterator[ParsedRow | RowError], progress: Progress | None
+    work: _Import, session: AggregateSession, rows: Iterator[ParsedRow | RowError], progress: Progress | None
 ) -> None:
     reg, report = work.reg, work.report
     await catch_up_index(reg, session)
@@ -226,7 +241,7 @@ class _Checked:
     refused_lines: set[int] = field(default_factory=set)  # a line's faults all come in one chunk
 
 
-async def _import_chunk(work: _Import, session: Session, chunk: Chunk) -> _Checked:
+async def _import_chunk(work: _Import, session: AggregateSession, chunk: Chunk) -> _Checked:
     """One chunk: rows checked in file order, then written in bulk, then matched against the index.
 
     Round trips per chunk, not per row: one for the personal-data keys, one for the references already
@@ -237,7 +252,7 @@ async def _import_chunk(work: _Import, session: Session, chunk: Chunk) -> _Check
     reg, report = work.reg, work.report
     parsed = [row for row in chunk if isinstance(row, ParsedRow)]
     new_ids = {row.line: reg.new_id() for row in parsed}
-    await reg.unit.store.cipher.keystore.keys_for_writing([*new_ids.values(), report.list_id])
+    await reg.keys.keys_for_writing([*new_ids.values(), report.list_id])
     known = await reg.lookups.listed(session, report.movement, [row.member.movement_ref for row in parsed])
     earlier = await reg.lookups.declared_serials(
         session, [key for row in parsed for key in _serial_keys(row.member)]

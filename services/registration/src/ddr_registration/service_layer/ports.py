@@ -10,18 +10,28 @@ from __future__ import annotations
 from collections.abc import Container, Iterator, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from ddr_registration.domain.duplicates import Holder
 from ddr_registration.domain.identity import IdentityRecord
 from ddr_registration.domain.members import ParsedRow, RowError
 from ddr_registration.domain.values import ColumnMapping, DeclaredRow
-
-if TYPE_CHECKING:
-    from ddr_runtime.auth.roles import Principal
-    from ddr_runtime.eventstore.unit import Session
+from ddr_runtime.auth.roles import Principal
+from ddr_runtime.eventstore.ports import AggregateSession
 
 Record = dict[str, Any]
+
+
+class Keys(Protocol):
+    """The personal-data keys of the subjects a command writes about (each person's own key)."""
+
+    async def keys_for_writing(self, subjects: Sequence[str]) -> Any:
+        """Make sure each subject has a key, in one round trip (before many are sealed at once)."""
+        ...
+
+    async def erase(self, subject: str) -> None:
+        """Destroy the subject's key: every personal field sealed under it reads ``None`` from then on."""
+        ...
 
 
 class Hasher(Protocol):
@@ -56,36 +66,38 @@ name), and the point reached (``None``: nobody new)."""
 class Lookups(Protocol):
     """Facts of the read model a command decides on, read in the command's own transaction."""
 
-    async def ddr_id_taken(self, session: Session, ddr_id: str) -> bool: ...
+    async def ddr_id_taken(self, session: AggregateSession, ddr_id: str) -> bool: ...
 
-    async def weapons_with_serial(self, session: Session, serial_key: str) -> tuple[str, ...]: ...
+    async def weapons_with_serial(self, session: AggregateSession, serial_key: str) -> tuple[str, ...]: ...
 
-    async def listed(self, session: Session, movement: str, refs: Sequence[str]) -> dict[str, str]:
+    async def listed(self, session: AggregateSession, movement: str, refs: Sequence[str]) -> dict[str, str]:
         """The person already recorded for each of the movement's ``refs`` that is known."""
         ...
 
     async def earlier_import(
-        self, session: Session, file_sha256: str, movement: str
+        self, session: AggregateSession, file_sha256: str, movement: str
     ) -> ImportedVersion | None: ...
 
     async def people_after(
-        self, session: Session, seen: int, limit: int, indexed: Container[str]
+        self, session: AggregateSession, seen: int, limit: int, indexed: Container[str]
     ) -> IndexedPeople:
         """Up to ``limit`` people recorded after point ``seen``; those in ``indexed`` are not opened again."""
         ...
 
-    async def identity_of(self, session: Session, person_id: str) -> IdentityRecord | None:
+    async def identity_of(self, session: AggregateSession, person_id: str) -> IdentityRecord | None:
         """The person's identity for matching; ``None`` once merged or erased."""
         ...
 
-    async def case_of_pair(self, session: Session, a: str, b: str) -> str | None: ...
+    async def case_of_pair(self, session: AggregateSession, a: str, b: str) -> str | None: ...
 
-    async def biometric_holder(self, session: Session, biometric_hash: str, person_id: str) -> Holder | None:
+    async def biometric_holder(
+        self, session: AggregateSession, biometric_hash: str, person_id: str
+    ) -> Holder | None:
         """Who else holds this biometric (a merged record answers with the record it was merged into)."""
         ...
 
     async def declared_serials(
-        self, session: Session, serial_keys: Sequence[str]
+        self, session: AggregateSession, serial_keys: Sequence[str]
     ) -> dict[str, list[DeclaredRow]]:
         """The rows of any list that declared each of these serials (normalised), in list order."""
         ...
