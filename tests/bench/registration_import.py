@@ -36,12 +36,10 @@ import psutil
 
 from ddr_contracts.catalog import REGISTRY
 from ddr_contracts.topics import events_topic
-from ddr_registration.adapters.biometrics import BiometricHasher
 from ddr_registration.adapters.list_files import ListFileWriter
+from ddr_registration.bootstrap import build_desk, build_unit, prepare
 from ddr_registration.service_layer.handlers import register_movement
 from ddr_registration.service_layer.importing import ImportReport, import_list
-from ddr_registration.service_layer.startup import prepare
-from ddr_registration.service_layer.unit import Registration
 from ddr_registration.simulate.caseload import generate_caseload
 from ddr_runtime.config import Settings
 from ddr_runtime.eventstore.store import Causation
@@ -158,10 +156,12 @@ async def import_run(env: BenchEnv, size: int) -> ImportRun:
         lists = await asyncio.to_thread(write_lists, size, folder)
         database = await env.create_database("import")
         runtime = build_runtime(SERVICE, REGISTRY, settings_for(env, database, folder))
-        reg = Registration(store=runtime.store, hasher=BiometricHasher(BIOMETRIC_KEY))
+        unit = build_unit(runtime)
+        reg = build_desk(runtime, unit, BIOMETRIC_KEY)
         try:
             await runtime.keystore.create_schema()
-            await prepare(reg)
+            await runtime.store.create_schema()
+            await prepare(reg, unit)
             for movement, _path, _rows in lists:
                 await register_movement(reg, movement, movement, "movement", CAUSE)
             await runtime.broker.connect()

@@ -30,6 +30,7 @@ COALITIONS: dict[str, tuple[str, ...]] = {
     "Platform": ("GATIA", "CMFPR", "CPA", "MAA-Platform"),
 }
 COALITION_SINCE = date(2014, 6, 1)
+REGISTRATION_SITES = ("Gao", "Timbuktu", "Kidal")
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ async def bounded(items: Iterable[T], work: Callable[[T], Awaitable[None]], limi
 
 async def movements_and_coalitions(platform: Platform) -> None:
     officer = platform.party("cnddr-officer", Role.CNDDR_OFFICER)
+    historian = platform.party("cnddr-records", Role.CNDDR_OFFICER, Role.RECORDS_OFFICER)
     existing = {m["code"] for m in await officer.get("registration", "/movements")}
     for coalition, members in COALITIONS.items():
         if coalition not in existing:
@@ -91,11 +93,16 @@ async def movements_and_coalitions(platform: Platform) -> None:
             if movement in existing:
                 continue
             await officer.post("registration", "/movements", {"code": movement, "display_name": movement})
-            await officer.change(
+            # Membership since 2014 is history recorded late: a records officer records it, with a reason.
+            await historian.call(
                 "registration",
-                f"/movements/{movement}",
+                "POST",
                 f"/movements/{movement}/coalitions",
-                {"coalition": coalition, "since": COALITION_SINCE.isoformat()},
+                json={"coalition": coalition, "since": COALITION_SINCE.isoformat()},
+                headers={
+                    "If-Match": await historian.etag("registration", f"/movements/{movement}"),
+                    "Back-Recording-Reason": "coalition memberships as agreed before the programme",
+                },
             )
 
 
@@ -186,7 +193,10 @@ async def register_biometrically(
             "registration",
             f"/persons/{person_id}",
             f"/persons/{person_id}/registration",
-            {"biometric_reference": f"bio-{person_id}"},
+            {
+                "biometric_reference": f"bio-{person_id}",
+                "site": REGISTRATION_SITES[done % len(REGISTRATION_SITES)],
+            },
         )
         if person.get("category") != "child":
             await officer.post(

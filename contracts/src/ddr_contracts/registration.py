@@ -8,12 +8,13 @@ figures need (category, sex, birth year, region, cercle, movement, rank, armed) 
 
 from __future__ import annotations
 
+import re
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from ddr_contracts.events import PERSONAL, DomainEvent, event
+from ddr_contracts.events import PERSONAL, REGISTRY, DomainEvent, event
 
 MovementKind = Literal["movement", "coalition"]
 BirthKind = Literal["exact", "year", "unknown"]
@@ -21,6 +22,8 @@ EndorsingBody = Literal["CTS", "CNDDR"]
 DuplicateOutcome = Literal["merged", "distinct"]
 ItemKind = Literal["weapon", "ammunition"]
 ErasureReason = Literal["data_subject_request", "legal_obligation", "retention_expired", "protection_risk"]
+ListRowStatus = Literal["pre-registered", "already-listed", "rejected"]
+SerialStatus = Literal["present", "absent", "filed_off", "illegible"]
 
 
 class DeclaredWeapon(BaseModel):
@@ -86,6 +89,73 @@ class ListVersionSubmitted(DomainEvent):
     rows_total: int
     rows_accepted: int
     rows_rejected: int
+    # The import mapping profile the file was read with, and the columns nobody reads (absent before kept).
+    profile: str | None = None
+    profile_version: int | None = None
+    unknown_columns: tuple[str, ...] = ()
+
+
+@event
+class ImportProfilePublished(DomainEvent):
+    """Subject: the movement's code. A version of one of its import mapping profiles: how its list files are
+    laid out (each source column's field) and the values it writes for ours (``CBT`` for ``combatant``)."""
+
+    name = "ddr.registration.ImportProfilePublished"
+    version = 1
+
+    movement: str
+    profile: str
+    profile_version: int
+    columns: dict[str, str]
+    values: dict[str, dict[str, str]]
+
+
+class DeclaredRow(BaseModel):
+    """A row of a list, any movement's, that declared a weapon serial."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    serial: str
+    list_id: str
+    movement: str
+    list_version: int
+    line: int
+
+
+class ListRow(BaseModel):
+    """One line of an imported list file and what became of it: the person it pre-registered, the person
+    already listed under its reference, or, refused, the column at fault (one entry per fault).
+
+    A pre-registered row keeps the weapon ``serials`` it declared and the earlier rows that declared one of
+    them for someone else (``repeats``, whoever's list they are in); ``flags`` name what to look at
+    (``document-recent``: an identity document issued days before the list; ``serial-repeated``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    line: int
+    status: ListRowStatus
+    movement_ref: str | None = None
+    person_id: str | None = None
+    column: str | None = None
+    serials: tuple[str, ...] = ()
+    repeats: tuple[DeclaredRow, ...] = ()
+    flags: tuple[str, ...] = ()
+
+
+@event
+class ListRowsChecked(DomainEvent):
+    """Subject: the list id. The rows of one imported version, a chunk at a time, each with its status: the
+    list's row report. ``reasons`` are the refused rows' reasons, in their order: each quotes the value at
+    fault for the uploader to fix, so they are sealed under the list's key."""
+
+    name = "ddr.registration.ListRowsChecked"
+    version = 1
+
+    list_id: str
+    movement: str
+    list_version: int
+    rows: tuple[ListRow, ...]
+    reasons: Annotated[tuple[str | None, ...] | None, PERSONAL]
 
 
 @event
@@ -143,11 +213,16 @@ class PersonPreRegistered(DomainEvent):
     father_name: Annotated[str | None, PERSONAL]
     mother_name: Annotated[str | None, PERSONAL]
     birth_place: Annotated[str | None, PERSONAL]
+    # The identity document the list gives (absent on lists imported before they were read).
+    document_type: str | None = None
+    document_issued: date | None = None
 
 
 @event
 class PersonRegistered(DomainEvent):
-    """Biometric enrolment done outside the platform; only a keyed hash of its template reference is kept."""
+    """Biometric enrolment done outside the platform; only a keyed hash of its template reference is kept.
+    ``site``: where the person registered (Timbuktu, Gao, Kidal...); absent on registrations recorded before
+    the site was kept. The business time (``occurredat``) is when they registered."""
 
     name = "ddr.registration.PersonRegistered"
     version = 1
@@ -155,6 +230,21 @@ class PersonRegistered(DomainEvent):
     person_id: str
     ddr_id: str
     biometric_hash: Annotated[str | None, PERSONAL]
+    site: str | None = None
+
+
+@event
+class IdentityDocumentFlagged(DomainEvent):
+    """At registration: the identity document the person's list gives was issued within days of it (or after
+    it), so it is not relied on for age (IDDRS 5.20: documents issued "a few days prior to the registration")."""
+
+    name = "ddr.registration.IdentityDocumentFlagged"
+    version = 1
+
+    person_id: str
+    document_type: str | None
+    document_issued: date
+    days_before_registration: int
 
 
 @event
@@ -202,19 +292,111 @@ class PersonalDataErased(DomainEvent):
 # -- identity deduplication ------------------------------------------------------------------------------
 
 
+class DuplicateReason(BaseModel):
+    """One piece of evidence for a suspected duplicate: a code and, for a similarity, its score (0..1).
+
+    Codes such as ``name_similarity``, ``birth_year_same``, ``origin_same_commune``, ``father_same`` or
+    ``biometric_same`` say how the two records compare, never what either holds: no name, date or place is
+    ever stored in a reason. Registration builds the readable text, with both names, when a case is shown to
+    someone allowed to see both people."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Annotated[str, Field(pattern=r"^[a-z][a-z_]{1,47}$")]
+    score: Annotated[float | None, Field(ge=0.0, le=1.0)] = None
+
+
 @event
 class DuplicateSuspected(DomainEvent):
-    """Subject: ``person_id``, the newer record. ``certain`` when the biometric references are the same."""
+    """Subject: ``person_id``, the newer record. ``certain`` when the biometric references are the same.
+
+    v2: ``reasons`` are codes and scores (:class:`DuplicateReason`); v1 stored sentences quoting both
+    people's normalised names, which its upcaster drops."""
 
     name = "ddr.registration.DuplicateSuspected"
-    version = 1
+    version = 2
 
     case_id: str
     person_id: str
     other_person_id: str
     score: float
     certain: bool
-    reasons: tuple[str, ...]
+    reasons: tuple[DuplicateReason, ...]
+
+
+_V1_NAMES_ALIKE = re.compile(r"^names (\d{1,3})% alike( across scripts)?\b")
+_V1_YEARS_APART = re.compile(r"^birth years (\d+) apart$")
+_V1_PHRASES = {
+    "same biometric hash": "biometric_same",
+    "different biometric hashes": "biometric_different",
+    "no comparable name": "no_comparable_name",
+    "birth year unknown": "birth_year_unknown",
+    "same birth year": "birth_year_same",
+    "same day and month of birth": "birth_day_same",
+    "different days of birth": "birth_day_different",
+    "different sexes": "sex_different",
+    "same commune": "origin_same_commune",
+    "same cercle": "origin_same_cercle",
+    "same region": "origin_same_region",
+    "different communes": "origin_different_communes",
+    "different cercles": "origin_different_cercles",
+    "different regions": "origin_different_regions",
+    "origin unknown": "origin_unknown",
+    "same place of birth": "birth_place_same",
+    "different places of birth": "birth_place_different",
+    **{
+        phrase.format(role): f"{role}_{agreement}"
+        for role in ("father", "mother")
+        for agreement, phrase in (
+            ("same", "same {}'s name"),
+            ("part", "{}'s name given in part"),
+            ("close", "{}'s names alike"),
+            ("different", "different {}s' names"),
+        )
+    },
+}
+
+
+def _v1_reason(text: str) -> list[dict[str, Any]]:
+    """A v1 sentence as codes: the fixed phrases are mapped, a name similarity keeps its percentage and loses
+    the names it quoted, anything else is dropped."""
+    alike = _V1_NAMES_ALIKE.match(text)
+    if alike:
+        found: list[dict[str, Any]] = [{"kind": "name_similarity", "score": min(int(alike[1]), 100) / 100}]
+        return found + ([{"kind": "across_scripts"}] if alike[2] else [])
+    apart = _V1_YEARS_APART.match(text)
+    if apart:
+        gap = int(apart[1])
+        return [
+            {"kind": {1: "birth_year_one_apart", 2: "birth_year_two_apart"}.get(gap, "birth_years_far_apart")}
+        ]
+    kind = _V1_PHRASES.get(text)
+    return [{"kind": kind}] if kind else []
+
+
+@REGISTRY.upcaster("ddr.registration.DuplicateSuspected", 1)
+def _duplicate_reasons_without_names(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 -> v2: the free-text reasons, which quoted both people's names, become codes; the text is dropped."""
+    reasons = [
+        code for text in data.get("reasons") or () if isinstance(text, str) for code in _v1_reason(text)
+    ]
+    return {**data, "reasons": reasons}
+
+
+@event
+class DuplicateMadeCertain(DomainEvent):
+    """Subject: ``person_id`` of the case. The two records proved one person (the same biometric reference
+    presented at registration): the case is certain, and open again if it had been judged distinct. The
+    CNDDR resolves it (a merge)."""
+
+    name = "ddr.registration.DuplicateMadeCertain"
+    version = 1
+
+    case_id: str
+    person_id: str
+    other_person_id: str
+    reasons: tuple[DuplicateReason, ...]
+    reopened: bool
 
 
 @event
@@ -258,7 +440,11 @@ class PersonAbsorbed(DomainEvent):
 
 @event
 class WeaponHandedOver(DomainEvent):
-    """Subject: the person who handed it over. Everyone gets a receipt, eligible or not (usable on appeal)."""
+    """Subject: the person who handed it over. Everyone gets a receipt, eligible or not (usable on appeal).
+
+    ``serial_status``: ``present``, or why a weapon has no serial (``absent``, ``filed_off``, ``illegible``);
+    ``programme_mark``: the programme's own mark given to a weapon without a readable serial (IDDRS 4.10).
+    Both absent on ammunition and on hand-overs recorded before they were kept."""
 
     name = "ddr.registration.WeaponHandedOver"
     version = 1
@@ -275,6 +461,36 @@ class WeaponHandedOver(DomainEvent):
     tag: str
     receipt_number: str
     custodian: str
+    serial_status: SerialStatus | None = None
+    programme_mark: str | None = None
+
+
+@event
+class WeaponFlaggedForTracing(DomainEvent):
+    """Subject: the person who handed it over. A weapon received without a readable serial, under the
+    programme's mark, is to be traced (its origin and history established from its other features)."""
+
+    name = "ddr.registration.WeaponFlaggedForTracing"
+    version = 1
+
+    weapon_id: str
+    person_id: str
+    serial_status: SerialStatus
+    programme_mark: str
+
+
+@event
+class ProgrammeMarkIssued(DomainEvent):
+    """Subject: the person whose weapon is marked. The programme's marks are issued in sequence on one stream
+    (``programme-marks``), so no mark is ever given twice."""
+
+    name = "ddr.registration.ProgrammeMarkIssued"
+    version = 1
+
+    mark: str
+    sequence: int
+    weapon_id: str
+    person_id: str
 
 
 @event

@@ -1,152 +1,34 @@
-"""The registration service over HTTP, on a fresh PostgreSQL database and a real Kafka broker."""
+"""The registration service over HTTP, on a fresh store (PostgreSQL and SQLite) and a real Kafka broker."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
-import uuid
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 from kafka import KafkaConsumer
+from sqlalchemy import select
 
 from ddr_contracts.envelope import ENCRYPTED_PREFIX
-from ddr_contracts.topics import dead_letter_topic, events_topic
-from ddr_registration.adapters.list_files import COLUMNS, write_list_file
-from ddr_registration.bootstrap import build_app
+from ddr_registration.adapters.list_files import COLUMNS
+from ddr_registration.adapters.tables import duplicates as duplicates_table
 from ddr_registration.domain.ddr_id import is_valid_ddr_id
-from ddr_registration.domain.members import BirthDate, Category, ListedMember, Sex, WeaponHandedOver
-from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
+from ddr_registration.domain.members import BirthDate, Category, Sex
 from ddr_runtime.auth.roles import Role
-from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings
-from ddr_runtime.messaging.topics import TopicSpec, ensure_topics
+from ddr_runtime.eventstore.schema import events as events_table
+from ddr_runtime.http.idempotency import idempotency_keys
 from ddr_runtime.service import ServiceRuntime
+from ddr_testkit.services import Api, Caller
+
+from .support import liaison, list_file, member, movement, persons_of, upload
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
-
-TOPIC = events_topic("registration")
-
-
-@pytest.fixture(scope="module")
-def issuer() -> DevelopmentTokenIssuer:
-    return DevelopmentTokenIssuer(Ed25519PrivateKey.generate(), issuer="test", audience="test")
-
-
-@pytest.fixture(params=["postgres", "sqlite"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The service's store on each backend it runs on: PostgreSQL, and the embedded SQLite file."""
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'registration.sqlite'}"
-    url: str = request.getfixturevalue("fresh_postgres_database")
-    return url
-
-
-@pytest.fixture
-async def app(
-    database_url: str, kafka_bootstrap_servers: str, tmp_path: Path, issuer: DevelopmentTokenIssuer
-) -> AsyncIterator[FastAPI]:
-    ensure_topics(
-        kafka_bootstrap_servers, [TopicSpec(TOPIC, 3, {}), TopicSpec(dead_letter_topic(TOPIC), 1, {})]
-    )
-    settings = Settings(
-        service_name="registration",
-        database_url=database_url,
-        var_dir=tmp_path,
-        kafka_bootstrap_servers=kafka_bootstrap_servers,
-    )
-    built = build_app(
-        settings,
-        token_verifier=TokenVerifier(issuer.public_key_pem, issuer="test", audience="test"),
-        biometric_key=os.urandom(32),
-    )
-    async with built.router.lifespan_context(built):
-        yield built
-
-
-class Api:
-    """An HTTP client of the app, acting as one caller."""
-
-    def __init__(self, client: httpx.AsyncClient, token: str) -> None:
-        self.client = client
-        self.headers = {"Authorization": f"Bearer {token}"}
-
-    async def get(self, path: str, **params: Any) -> httpx.Response:
-        return await self.client.get(path, params=params, headers=self.headers)
-
-    async def post(self, path: str, body: Any = None, **headers: str) -> httpx.Response:
-        return await self.client.post(path, json=body, headers={**self.headers, **headers})
-
-    async def upload(self, path: Path, movement: str, **params: Any) -> httpx.Response:
-        with path.open("rb") as handle:
-            return await self.client.post(
-                "/lists",
-                params={"movement": movement, **params},
-                files={"file": (path.name, handle.read(), "application/octet-stream")},
-                headers=self.headers,
-            )
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://registration") as c:
-        yield c
-
-
-@pytest.fixture
-def officer(client: httpx.AsyncClient, issuer: DevelopmentTokenIssuer) -> Api:
-    return Api(client, issuer.issue(subject="cnddr-officer-1", roles=[Role.CNDDR_OFFICER]))
-
-
-def liaison(client: httpx.AsyncClient, issuer: DevelopmentTokenIssuer, movement: str) -> Api:
-    token = issuer.issue(subject=f"liaison-{movement}", roles=[Role.MOVEMENT_LIAISON], movement=movement)
-    return Api(client, token)
-
-
-def member(ref: str, name: str, **overrides: Any) -> ListedMember:
-    values: dict[str, Any] = {
-        "movement_ref": ref,
-        "full_name": name,
-        "full_name_arabic": None,
-        "sex": Sex.M,
-        "birth": BirthDate.year_only(1988),
-        "category": Category.COMBATANT,
-        "region": "Kidal",
-        "cercle": "Kidal",
-        "commune": "Anefis",
-        "rank": "sergent",
-        "armed": True,
-        "weapons": (WeaponHandedOver(kind="AK-47", calibre="7.62x39", serial=f"SN-{ref}", condition="bon"),),
-    }
-    values.update(overrides)
-    return ListedMember(**values)
-
-
-async def movement(officer: Api, code: str, kind: str = "movement") -> None:
-    response = await officer.post(
-        "/movements", {"code": code, "display_name": f"{code} movement", "kind": kind}
-    )
-    assert response.status_code == 201, response.text
-
-
-def list_file(tmp_path: Path, members: list[ListedMember], suffix: str = ".csv") -> Path:
-    path = tmp_path / f"list-{uuid.uuid4().hex[:8]}{suffix}"
-    write_list_file(path, members)
-    return path
-
-
-async def persons_of(api: Api, **params: Any) -> list[dict[str, Any]]:
-    response = await api.get("/persons", **params)
-    assert response.status_code == 200, response.text
-    result: list[dict[str, Any]] = response.json()
-    return result
 
 
 async def test_importing_the_same_file_twice_creates_no_new_person(officer: Api, tmp_path: Path) -> None:
@@ -155,8 +37,8 @@ async def test_importing_the_same_file_twice_creates_no_new_person(officer: Api,
         tmp_path, [member("M-1", "Ibrahim Ag Assaleh"), member("M-2", "Sidi Mohamed Ould Bouamama")]
     )
 
-    first = await officer.upload(path, "MNLA")
-    second = await officer.upload(path, "MNLA")
+    first = await upload(officer, path, "MNLA")
+    second = await upload(officer, path, "MNLA")
 
     assert first.status_code == 201, first.text
     assert first.json()["rows_pre_registered"] == 2
@@ -171,7 +53,7 @@ async def test_an_xlsx_list_is_imported_like_a_csv(officer: Api, tmp_path: Path)
     await movement(officer, "GATIA")
     path = list_file(tmp_path, [member("G-1", "Moussa Ag Acharatoumane")], ".xlsx")
 
-    response = await officer.upload(path, "GATIA")
+    response = await upload(officer, path, "GATIA")
 
     assert response.status_code == 201, response.text
     assert response.json()["rows_pre_registered"] == 1
@@ -193,13 +75,13 @@ def write_csv_with_bad_sex_on_line_3(path: Path) -> None:
 
 
 async def test_a_file_with_one_bad_row_is_reported_with_its_line_column_and_reason(
-    officer: Api, client: httpx.AsyncClient, issuer: DevelopmentTokenIssuer, tmp_path: Path
+    officer: Api, caller: Caller, tmp_path: Path
 ) -> None:
     await movement(officer, "CMFPR")
     path = tmp_path / "cmfpr.csv"
     write_csv_with_bad_sex_on_line_3(path)
 
-    response = await officer.upload(path, "CMFPR")
+    response = await upload(officer, path, "CMFPR")
 
     assert response.status_code == 201, response.text
     report = response.json()
@@ -211,7 +93,7 @@ async def test_a_file_with_one_bad_row_is_reported_with_its_line_column_and_reas
         (3, "rejected", "sex"),
     ]
     assert "F or M" in rows[1]["reason"]
-    cts = Api(client, issuer.issue(subject="cts-officer-3", roles=[Role.CTS_OFFICER]))
+    cts = caller(Role.CTS_OFFICER, subject="cts-officer-3")
     seen_by_cts = (await cts.get(f"/lists/{report['list_id']}/versions/1/report")).json()
     assert [(r["line"], r["column"], r["reason"]) for r in seen_by_cts][1] == (3, "sex", None)
 
@@ -222,7 +104,7 @@ async def test_a_member_listed_twice_under_one_reference_in_a_file_is_one_person
     await movement(officer, "MNLA")
     path = list_file(tmp_path, [member("M-5", "Hama Ag Mahmoud"), member("M-5", "Hama Ag Mahmoud")])
 
-    report = (await officer.upload(path, "MNLA")).json()
+    report = (await upload(officer, path, "MNLA")).json()
 
     assert (report["rows_pre_registered"], report["rows_already_listed"]) == (1, 1)
     assert len(await persons_of(officer, movement="MNLA")) == 1
@@ -235,7 +117,7 @@ async def test_a_file_with_a_bad_row_is_rejected_whole_when_asked_and_nothing_is
     path = tmp_path / "cpa.csv"
     write_csv_with_bad_sex_on_line_3(path)
 
-    response = await officer.upload(path, "CPA", reject_whole="true")
+    response = await upload(officer, path, "CPA", reject_whole="true")
 
     assert response.status_code == 422, response.text
     assert response.json()["report"]["problems"][0]["line"] == 3
@@ -249,9 +131,9 @@ async def test_a_person_listed_by_two_movements_is_flagged_and_a_merge_keeps_bot
     await movement(officer, "HCUA")
     await movement(officer, "MAA")
     same = {"birth": BirthDate.year_only(1979), "commune": "Tessalit", "cercle": "Tessalit"}
-    await officer.upload(list_file(tmp_path, [member("H-7", "Alghabass Ag Intalla", **same)]), "HCUA")
-    response = await officer.upload(
-        list_file(tmp_path, [member("A-3", "Alghabass Ag Intalla", **same)]), "MAA"
+    await upload(officer, list_file(tmp_path, [member("H-7", "Alghabass Ag Intalla", **same)]), "HCUA")
+    response = await upload(
+        officer, list_file(tmp_path, [member("A-3", "Alghabass Ag Intalla", **same)]), "MAA"
     )
     assert response.json()["duplicates_suspected"] == 1
 
@@ -292,7 +174,7 @@ async def test_a_person_listed_twice_under_variant_spellings_is_flagged(officer:
         ],
     )
 
-    report = (await officer.upload(path, "MNLA")).json()
+    report = (await upload(officer, path, "MNLA")).json()
 
     assert report["duplicates_suspected"] == 1
     (case,) = (await officer.get("/duplicates")).json()
@@ -304,28 +186,28 @@ async def test_a_person_listed_twice_under_variant_spellings_is_flagged(officer:
 
 
 async def test_a_suspected_duplicate_between_children_stays_out_of_the_liaisons_queue(
-    officer: Api, client: httpx.AsyncClient, issuer: DevelopmentTokenIssuer, tmp_path: Path
+    officer: Api, caller: Caller, tmp_path: Path
 ) -> None:
     await movement(officer, "MNLA")
     child = {"category": Category.CHILD, "birth": BirthDate.year_only(2009), "armed": False, "weapons": ()}
     path = list_file(
         tmp_path, [member("M-20", "Moussa Ag Ahmed", **child), member("M-21", "Mousa Ag Ahmed", **child)]
     )
-    assert (await officer.upload(path, "MNLA")).json()["duplicates_suspected"] == 1
+    assert (await upload(officer, path, "MNLA")).json()["duplicates_suspected"] == 1
     (case,) = (await officer.get("/duplicates")).json()
 
-    liaison_api = liaison(client, issuer, "MNLA")
+    liaison_api = liaison(caller, "MNLA")
     assert (await liaison_api.get("/duplicates")).json() == []
     assert (await liaison_api.get(f"/duplicates/{case['case_id']}")).status_code == 404
 
 
 async def test_a_liaison_gets_404_for_another_movements_person_through_every_route(
-    officer: Api, client: httpx.AsyncClient, issuer: DevelopmentTokenIssuer, tmp_path: Path
+    officer: Api, caller: Caller, tmp_path: Path
 ) -> None:
     await movement(officer, "MNLA")
     await movement(officer, "GATIA")
-    mnla = (await officer.upload(list_file(tmp_path, [member("M-1", "Bilal Ag Acherif")]), "MNLA")).json()
-    gatia = (await officer.upload(list_file(tmp_path, [member("G-1", "Bilal Ag Acherif")]), "GATIA")).json()
+    mnla = (await upload(officer, list_file(tmp_path, [member("M-1", "Bilal Ag Acherif")]), "MNLA")).json()
+    gatia = (await upload(officer, list_file(tmp_path, [member("G-1", "Bilal Ag Acherif")]), "GATIA")).json()
     (gatia_person,) = await persons_of(officer, movement="GATIA")
     (mnla_person,) = await persons_of(officer, movement="MNLA")
     weapon = await officer.post(
@@ -334,7 +216,7 @@ async def test_a_liaison_gets_404_for_another_movements_person_through_every_rou
          "condition": "bon", "tag": "T-1", "custodian": "CTS Gao"},
     )  # fmt: skip
     assert weapon.status_code == 201, weapon.text
-    mnla_liaison = liaison(client, issuer, "MNLA")
+    mnla_liaison = liaison(caller, "MNLA")
     gatia_id = gatia_person["person_id"]
 
     assert (await mnla_liaison.get(f"/persons/{gatia_id}")).status_code == 404
@@ -352,8 +234,8 @@ async def test_a_liaison_gets_404_for_another_movements_person_through_every_rou
     assert (await mnla_liaison.get("/weapons")).json() == []
     assert (await mnla_liaison.get(f"/weapons/{weapon.json()['weapon_id']}")).status_code == 404
     assert (await mnla_liaison.get("/weapons", serial="GAT-1")).json() == []
-    upload = await mnla_liaison.upload(list_file(tmp_path, [member("G-2", "Ali Ag Ali")]), "GATIA")
-    assert upload.status_code == 403
+    refused = await upload(mnla_liaison, list_file(tmp_path, [member("G-2", "Ali Ag Ali")]), "GATIA")
+    assert refused.status_code == 403
     assert mnla["list_id"] != gatia["list_id"]
 
 
@@ -361,7 +243,7 @@ async def test_a_correction_of_the_parents_and_birth_place_is_kept_with_its_reas
     officer: Api, tmp_path: Path
 ) -> None:
     await movement(officer, "CMI")
-    await officer.upload(list_file(tmp_path, [member("C-5", "Oumar Ould Sidi", father_name="Sidi")]), "CMI")
+    await upload(officer, list_file(tmp_path, [member("C-5", "Oumar Ould Sidi", father_name="Sidi")]), "CMI")
     (person,) = await persons_of(officer, movement="CMI")
     corrected = await officer.post(
         f"/persons/{person['person_id']}/corrections",
@@ -384,7 +266,7 @@ async def test_concurrent_corrections_of_one_person_one_wins_the_other_gets_409(
     officer: Api, tmp_path: Path
 ) -> None:
     await movement(officer, "CMI")
-    await officer.upload(list_file(tmp_path, [member("C-1", "Oumar Ould Sidi")]), "CMI")
+    await upload(officer, list_file(tmp_path, [member("C-1", "Oumar Ould Sidi")]), "CMI")
     (person,) = await persons_of(officer, movement="CMI")
     path = f"/persons/{person['person_id']}/corrections"
     version = f'"{person["version"]}"'
@@ -402,7 +284,7 @@ async def test_an_update_without_if_match_gets_428_and_a_malformed_one_412(
     officer: Api, tmp_path: Path
 ) -> None:
     await movement(officer, "CMI")
-    await officer.upload(list_file(tmp_path, [member("C-1", "Oumar Ould Sidi")]), "CMI")
+    await upload(officer, list_file(tmp_path, [member("C-1", "Oumar Ould Sidi")]), "CMI")
     (person,) = await persons_of(officer, movement="CMI")
     path = f"/persons/{person['person_id']}/corrections"
 
@@ -426,35 +308,42 @@ async def test_an_idempotency_key_replays_the_answer_and_refuses_another_body(of
     assert [m["code"] for m in (await officer.get("/movements")).json()] == ["MSA"]
 
 
-async def test_registration_issues_a_ddr_id_and_a_shared_biometric_is_a_certain_duplicate(
+async def register(api: Api, person: dict[str, Any], reference: str) -> httpx.Response:
+    current = (await api.get(f"/persons/{person['person_id']}")).json()
+    return await api.post(
+        f"/persons/{person['person_id']}/registration",
+        {"biometric_reference": reference, "site": "Kidal"},
+        **{"If-Match": f'"{current["version"]}"'},
+    )
+
+
+async def test_registration_issues_a_ddr_id_and_a_biometric_registered_to_another_person_issues_none(
     officer: Api, tmp_path: Path
 ) -> None:
     await movement(officer, "MNLA")
     people = [member("M-1", "Assalat Ag Habi"), member("M-2", "Mahamadou Djeri Maïga", region="Gao")]
-    await officer.upload(list_file(tmp_path, people), "MNLA")
+    await upload(officer, list_file(tmp_path, people), "MNLA")
     first, second = await persons_of(officer, movement="MNLA")
 
-    answers = [
-        await officer.post(
-            f"/persons/{p['person_id']}/registration",
-            {"biometric_reference": "device-7/template-0042"},
-            **{"If-Match": f'"{p["version"]}"'},
-        )
-        for p in (first, second)
-    ]
+    registered = await register(officer, first, "device-7/template-0042")
+    again = await register(officer, second, "device-7/template-0042")
 
-    assert [a.status_code for a in answers] == [200, 200]
-    assert all(is_valid_ddr_id(a.json()["ddr_id"]) for a in answers)
-    assert answers[0].json()["ddr_id"] != answers[1].json()["ddr_id"]
-    (case,) = (await officer.get("/duplicates")).json()
-    assert case["certain"] is True
+    assert registered.status_code == 200, registered.text
+    assert is_valid_ddr_id(registered.json()["ddr_id"])
+    assert again.status_code == 409, again.text
+    assert (await officer.get(f"/persons/{second['person_id']}")).json()["ddr_id"] is None
+    (case,) = (await officer.get("/duplicates", certain="true")).json()
+    assert (case["person_id"], case["other_person_id"]) == (second["person_id"], first["person_id"])
+    assert case["reasons"] == [{"kind": "biometric_same", "score": None}]
     assert "biometric_hash" not in (await officer.get(f"/persons/{first['person_id']}")).json()
 
 
 async def test_a_weapon_serial_handed_over_twice_is_flagged(officer: Api, tmp_path: Path) -> None:
     await movement(officer, "MNLA")
-    await officer.upload(
-        list_file(tmp_path, [member("M-1", "Ahmoudou Ag Asriw"), member("M-2", "Baye Ag Diknane")]), "MNLA"
+    await upload(
+        officer,
+        list_file(tmp_path, [member("M-1", "Ahmoudou Ag Asriw"), member("M-2", "Baye Ag Diknane")]),
+        "MNLA",
     )
     first, second = await persons_of(officer, movement="MNLA")
 
@@ -473,10 +362,10 @@ async def test_a_weapon_serial_handed_over_twice_is_flagged(officer: Api, tmp_pa
 
 
 async def test_every_state_change_reaches_the_topic_in_order_per_person_with_personal_fields_encrypted(
-    app: FastAPI, officer: Api, tmp_path: Path, kafka_bootstrap_servers: str
+    app: FastAPI, officer: Api, tmp_path: Path, settings: Settings
 ) -> None:
     await movement(officer, "MNLA")
-    await officer.upload(list_file(tmp_path, [member("M-1", "Zeinaba Walet Ahmed", sex=Sex.F, birth=BirthDate.exact(date(1992, 4, 5)))]), "MNLA")  # fmt: skip
+    await upload(officer, list_file(tmp_path, [member("M-1", "Zeinaba Walet Ahmed", sex=Sex.F, birth=BirthDate.exact(date(1992, 4, 5)))]), "MNLA")  # fmt: skip
     (person,) = await persons_of(officer, movement="MNLA")
     person_id = person["person_id"]
     corrected = await officer.post(
@@ -486,7 +375,7 @@ async def test_every_state_change_reaches_the_topic_in_order_per_person_with_per
     )
     registered = await officer.post(
         f"/persons/{person_id}/registration",
-        {"biometric_reference": "device-3/template-991"},
+        {"biometric_reference": "device-3/template-991", "site": "Kidal"},
         **{"If-Match": f'"{corrected.json()["version"]}"'},
     )
     assert registered.status_code == 200, registered.text
@@ -494,8 +383,8 @@ async def test_every_state_change_reaches_the_topic_in_order_per_person_with_per
     await runtime.relay.drain()
 
     consumer = KafkaConsumer(
-        TOPIC,
-        bootstrap_servers=kafka_bootstrap_servers,
+        settings.events_topic("registration"),
+        bootstrap_servers=settings.kafka_bootstrap_servers,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         consumer_timeout_ms=5000,
@@ -518,14 +407,14 @@ async def test_every_state_change_reaches_the_topic_in_order_per_person_with_per
     assert envelopes[0]["data"]["full_name"].startswith(ENCRYPTED_PREFIX)
     assert envelopes[2]["data"]["biometric_hash"].startswith(ENCRYPTED_PREFIX)
     assert (envelopes[0]["data"]["sex"], envelopes[0]["data"]["region"]) == ("F", "Kidal")
-    submitted = [r for r in _all_records(kafka_bootstrap_servers) if b"ListVersionSubmitted" in r]
+    submitted = [r for r in _all_records(settings) if b"ListVersionSubmitted" in r]
     assert submitted, "the list version reaches the topic too"
 
 
-def _all_records(bootstrap_servers: str) -> list[bytes]:
+def _all_records(settings: Settings) -> list[bytes]:
     consumer = KafkaConsumer(
-        TOPIC,
-        bootstrap_servers=bootstrap_servers,
+        settings.events_topic("registration"),
+        bootstrap_servers=settings.kafka_bootstrap_servers,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         consumer_timeout_ms=3000,
@@ -536,13 +425,15 @@ def _all_records(bootstrap_servers: str) -> list[bytes]:
 
 
 async def test_a_list_version_is_certified_by_its_movement_then_endorsed_by_the_cts_and_the_cnddr(
-    officer: Api, client: httpx.AsyncClient, issuer: DevelopmentTokenIssuer, tmp_path: Path
+    officer: Api, caller: Caller, tmp_path: Path
 ) -> None:
     await movement(officer, "MNLA")
-    report = (await officer.upload(list_file(tmp_path, [member("M-1", "Intalla Ag Attaher")]), "MNLA")).json()
+    report = (
+        await upload(officer, list_file(tmp_path, [member("M-1", "Intalla Ag Attaher")]), "MNLA")
+    ).json()
     path = f"/lists/{report['list_id']}"
-    cts = Api(client, issuer.issue(subject="cts-officer-2", roles=[Role.CTS_OFFICER]))
-    mnla_liaison = liaison(client, issuer, "MNLA")
+    cts = caller(Role.CTS_OFFICER, subject="cts-officer-2")
+    mnla_liaison = liaison(caller, "MNLA")
 
     early = await cts.post(f"{path}/versions/1/endorsements", {"body": "CTS"}, **{"If-Match": '"1"'})
     certified = await mnla_liaison.post(f"{path}/versions/1/certification", **{"If-Match": '"1"'})
@@ -568,9 +459,11 @@ async def test_a_new_list_version_supersedes_the_old_which_stays_readable(
     officer: Api, tmp_path: Path
 ) -> None:
     await movement(officer, "HCUA")
-    first = (await officer.upload(list_file(tmp_path, [member("H-1", "Cheick Ag Aoussa")]), "HCUA")).json()
-    second = await officer.upload(
-        list_file(tmp_path, [member("H-1", "Cheick Ag Aoussa"), member("H-2", "Mohamed Ag Najim")]), "HCUA"
+    first = (await upload(officer, list_file(tmp_path, [member("H-1", "Cheick Ag Aoussa")]), "HCUA")).json()
+    second = await upload(
+        officer,
+        list_file(tmp_path, [member("H-1", "Cheick Ag Aoussa"), member("H-2", "Mohamed Ag Najim")]),
+        "HCUA",
     )
 
     assert second.json()["list_version"] == 2
@@ -582,18 +475,20 @@ async def test_a_new_list_version_supersedes_the_old_which_stays_readable(
     assert len(await persons_of(officer, movement="HCUA")) == 2
 
 
-async def test_a_movement_joins_and_leaves_a_coalition_over_time(officer: Api) -> None:
+async def test_a_movement_joins_and_leaves_a_coalition_over_time(officer: Api, caller: Caller) -> None:
     await movement(officer, "CMA", kind="coalition")
     await movement(officer, "MAA-CMA")
+    historian = caller(Role.CNDDR_OFFICER, Role.RECORDS_OFFICER, subject="records-1")
+    reason = {"back_recording_reason": "coalition memberships of the 2015 agreement"}
 
-    joined = await officer.post(
-        "/movements/MAA-CMA/coalitions", {"coalition": "CMA", "since": "2014-06-01"}, **{"If-Match": '"1"'}
+    joined = await historian.post(
+        "/movements/MAA-CMA/coalitions", {"coalition": "CMA", "since": "2014-06-01"}, if_match='"1"', **reason
     )
-    left = await officer.post(
-        "/movements/MAA-CMA/coalitions/CMA/end", {"until": "2023-02-01"}, **{"If-Match": '"2"'}
+    left = await historian.post(
+        "/movements/MAA-CMA/coalitions/CMA/end", {"until": "2023-02-01"}, if_match='"2"', **reason
     )
-    into_a_movement = await officer.post(
-        "/movements/CMA/coalitions", {"coalition": "MAA-CMA", "since": "2014-06-01"}, **{"If-Match": '"1"'}
+    into_a_movement = await historian.post(
+        "/movements/CMA/coalitions", {"coalition": "MAA-CMA", "since": "2014-06-01"}, if_match='"1"', **reason
     )
 
     assert (joined.status_code, left.status_code, into_a_movement.status_code) == (200, 200, 422)
@@ -603,23 +498,23 @@ async def test_a_movement_joins_and_leaves_a_coalition_over_time(officer: Api) -
 
 
 async def test_erasing_a_person_shreds_their_personal_data_everywhere_and_keeps_the_figures(
-    app: FastAPI, officer: Api, client: httpx.AsyncClient, issuer: DevelopmentTokenIssuer, tmp_path: Path
+    app: FastAPI, officer: Api, caller: Caller, tmp_path: Path
 ) -> None:
     await movement(officer, "MNLA")
     people = [member("M-1", "Fatouma Walet Intalla", sex=Sex.F), member("M-2", "Ibrahim Ag Mohamed")]
-    await officer.upload(list_file(tmp_path, people), "MNLA")
+    await upload(officer, list_file(tmp_path, people), "MNLA")
     fatouma = next(p for p in await persons_of(officer, movement="MNLA") if p["movement_ref"] == "M-1")
     person_id = fatouma["person_id"]
     registered = await officer.post(
         f"/persons/{person_id}/registration",
-        {"biometric_reference": "device-1/template-7"},
+        {"biometric_reference": "device-1/template-7", "site": "Kidal"},
         **{"If-Match": f'"{fatouma["version"]}"'},
     )
     assert registered.status_code == 200, registered.text
     version = int(registered.headers["ETag"].strip('"'))
 
     # A liaison cannot order it, and a bad request changes nothing.
-    liaison_api = liaison(client, issuer, "MNLA")
+    liaison_api = liaison(caller, "MNLA")
     refused = await liaison_api.post(
         f"/persons/{person_id}/erasure",
         {"reason_code": "data_subject_request", "authority": "CNDDR decision 12/2024"},
@@ -660,16 +555,203 @@ async def test_erasing_a_person_shreds_their_personal_data_everywhere_and_keeps_
         {"reason_code": "data_subject_request", "authority": "CNDDR decision 12/2024"},
         **{"If-Match": f'"{erased.headers["ETag"].strip(chr(34))}"'},
     )
-    assert again.status_code in (409, 410, 422)
+    assert (again.status_code, again.json()["rule"]) == (409, "erased-once")
     # What was published before the erasure can no longer be opened by anyone.
     runtime: ServiceRuntime = app.state.runtime
     await runtime.relay.drain()
-    published = [
-        json.loads(r)
-        for r in _all_records(app.state.runtime.settings.kafka_bootstrap_servers)
-        if person_id.encode() in r
-    ]
+    published = [json.loads(r) for r in _all_records(app.state.runtime.settings) if person_id.encode() in r]
     pre = next(e for e in published if "PersonPreRegistered" in e["type"] and e["subject"] == person_id)
     assert pre["data"]["full_name"].startswith(ENCRYPTED_PREFIX)
     (opened,) = await runtime.store.cipher.decrypt_many([(person_id, pre["data"])])
     assert opened["full_name"] is None
+
+
+# --- one person, one DDR ID ---------------------------------------------------------------------------------
+
+
+async def listed_twice(officer: Api, tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """One man on two movements' lists under two spellings: the two records and the case raised at import."""
+    await movement(officer, "HCUA")
+    await movement(officer, "MAA")
+    same = {"birth": BirthDate.year_only(1979), "commune": "Tessalit", "cercle": "Tessalit"}
+    await upload(officer, list_file(tmp_path, [member("H-7", "Alghabass Ag Intalla", **same)]), "HCUA")
+    await upload(officer, list_file(tmp_path, [member("A-3", "Alghabas Ould Intallah", **same)]), "MAA")
+    (hcua,) = await persons_of(officer, movement="HCUA")
+    (maa,) = await persons_of(officer, movement="MAA")
+    (case,) = (await officer.get("/duplicates")).json()
+    return hcua, maa, case
+
+
+async def test_a_second_row_presenting_a_registered_biometric_gets_409_naming_the_registration_and_no_ddr_id(
+    officer: Api, tmp_path: Path
+) -> None:
+    hcua, maa, named = await listed_twice(officer, tmp_path)
+    assert named["certain"] is False
+    first = await register(officer, hcua, "device-2/template-5501")
+
+    second = await register(officer, maa, "device-2/template-5501")
+
+    assert second.status_code == 409, second.text
+    problem = second.json()
+    assert problem["rule"] == "one-person-one-ddr-id"
+    assert (problem["existing_person_id"], problem["existing_ddr_id"]) == (
+        hcua["person_id"],
+        first.json()["ddr_id"],
+    )
+    assert problem["duplicate_case_id"] == named["case_id"]
+    assert (await officer.get(f"/persons/{maa['person_id']}")).json()["ddr_id"] is None
+    assert [p["ddr_id"] for p in await persons_of(officer, status="registered")] == [first.json()["ddr_id"]]
+    (case,) = (await officer.get("/duplicates", certain="true")).json()
+    assert (case["case_id"], case["status"], case["score"]) == (named["case_id"], "open", 1.0)
+    assert case["reasons"][-1] == {"kind": "biometric_same", "score": None}
+    assert len((await officer.get("/duplicates")).json()) == 1
+
+
+async def test_presenting_the_same_biometric_again_adds_nothing_and_answers_409_again(
+    officer: Api, tmp_path: Path
+) -> None:
+    hcua, maa, named = await listed_twice(officer, tmp_path)
+    await register(officer, hcua, "device-2/template-5501")
+    await register(officer, maa, "device-2/template-5501")
+    version = (await officer.get(f"/duplicates/{named['case_id']}")).json()["version"]
+
+    again = await register(officer, maa, "device-2/template-5501")
+
+    assert again.status_code == 409, again.text
+    assert (await officer.get(f"/duplicates/{named['case_id']}")).json()["version"] == version
+
+
+async def test_the_409_names_nobody_to_an_officer_who_may_not_see_the_existing_registration(
+    officer: Api, caller: Caller, tmp_path: Path
+) -> None:
+    await movement(officer, "MNLA")
+    people = [member("M-1", "Assalat Ag Habi"), member("M-2", "Ahmed Ag Habi", region="Gao", cercle="Gao")]
+    await upload(officer, list_file(tmp_path, people), "MNLA")
+    kidal = next(p for p in await persons_of(officer, movement="MNLA") if p["region"] == "Kidal")
+    gao = next(p for p in await persons_of(officer, movement="MNLA") if p["region"] == "Gao")
+    first = await register(officer, kidal, "device-9/template-0001")
+    gao_officer = caller(Role.CNDDR_OFFICER, subject="cnddr-gao", regions=["Gao"])
+
+    refused = await register(gao_officer, gao, "device-9/template-0001")
+
+    assert refused.status_code == 409, refused.text
+    body = refused.text
+    assert refused.json()["rule"] == "one-person-one-ddr-id"
+    for identifier in (kidal["person_id"], first.json()["ddr_id"], "existing_person_id", "duplicate_case_id"):
+        assert identifier not in body
+    assert (await officer.get(f"/persons/{gao['person_id']}")).json()["ddr_id"] is None
+
+
+async def test_duplicates_can_be_listed_certain_or_suspected_only(officer: Api, tmp_path: Path) -> None:
+    hcua, maa, named = await listed_twice(officer, tmp_path)
+    await movement(officer, "GATIA")
+    await upload(
+        officer,
+        list_file(tmp_path, [member("G-1", "Bilal Ag Acherif"), member("G-2", "Hamma Ag Ghaly")]),
+        "GATIA",
+    )
+    one, other = await persons_of(officer, movement="GATIA")
+    await register(officer, one, "device-4/template-1")
+    await register(officer, other, "device-4/template-1")
+
+    certain = (await officer.get("/duplicates", certain="true")).json()
+    suspected = (await officer.get("/duplicates", certain="false")).json()
+
+    assert [(c["person_id"], c["certain"]) for c in certain] == [(other["person_id"], True)]
+    assert [(c["case_id"], c["certain"]) for c in suspected] == [(named["case_id"], False)]
+    assert {hcua["person_id"], maa["person_id"]} == {named["person_id"], named["other_person_id"]}
+
+
+async def test_a_merge_of_a_certain_duplicate_keeps_the_record_holding_the_ddr_id(
+    officer: Api, tmp_path: Path
+) -> None:
+    hcua, maa, named = await listed_twice(officer, tmp_path)
+    first = await register(officer, hcua, "device-2/template-5501")
+    await register(officer, maa, "device-2/template-5501")
+    case = (await officer.get(f"/duplicates/{named['case_id']}")).json()
+
+    def merge(survivor: dict[str, Any]) -> Any:
+        return officer.post(
+            f"/duplicates/{case['case_id']}/resolution",
+            {"outcome": "merged", "surviving_person_id": survivor["person_id"]},
+            **{"If-Match": f'"{case["version"]}"'},
+        )
+
+    wrong = await merge(maa)
+    right = await merge(hcua)
+
+    assert (wrong.status_code, wrong.json()["rule"]) == (422, "registered-record-survives")
+    assert right.status_code == 200, right.text
+    survivor = (await officer.get(f"/persons/{hcua['person_id']}")).json()
+    assert (survivor["ddr_id"], survivor["status"]) == (first.json()["ddr_id"], "registered")
+    assert (await officer.get(f"/persons/{maa['person_id']}")).json()["merged_into"] == hcua["person_id"]
+
+
+# --- no name in a stored reason -----------------------------------------------------------------------------
+
+
+CANARY = ("Tiwanatine Ag Ighlasnou", "Tiwanatin Ag Ighlasnou")
+CANARY_WORDS = ("tiwanatin", "ighlasnou")
+
+
+async def canary_case(officer: Api, tmp_path: Path) -> dict[str, Any]:
+    """The case raised for one man listed by two movements under canary names."""
+    await movement(officer, "HCUA")
+    await movement(officer, "MAA")
+    same = {"birth": BirthDate.year_only(1983), "commune": "Aguelhok", "cercle": "Tessalit"}
+    await upload(officer, list_file(tmp_path, [member("H-1", CANARY[0], **same)]), "HCUA")
+    await upload(officer, list_file(tmp_path, [member("A-1", CANARY[1], **same)]), "MAA")
+    (case,) = (await officer.get("/duplicates")).json()
+    return dict(case)
+
+
+async def test_no_name_is_stored_in_a_duplicate_case_its_event_its_read_model_row_or_its_kafka_message(
+    app: FastAPI, officer: Api, tmp_path: Path
+) -> None:
+    case = await canary_case(officer, tmp_path)
+    resolved = await officer.post(
+        f"/duplicates/{case['case_id']}/resolution",
+        {"outcome": "distinct"},
+        **{"If-Match": f'"{case["version"]}"', "Idempotency-Key": "resolve-canary"},
+    )
+    assert resolved.status_code == 200, resolved.text
+    runtime: ServiceRuntime = app.state.runtime
+    await runtime.relay.drain()
+
+    async with runtime.store.engine.connect() as conn:
+        stored = (
+            await conn.execute(
+                select(events_table.c.payload).where(events_table.c.stream_id.like("duplicate-%"))
+            )
+        ).all()
+        rows = (await conn.execute(select(duplicates_table))).all()
+        answers = (await conn.execute(select(idempotency_keys))).all()
+    published = [r for r in _all_records(runtime.settings) if case["case_id"].encode() in r]
+
+    assert len(stored) == 2
+    assert len(rows) == 1
+    assert {json.loads(r)["type"] for r in published} >= {"ddr.registration.DuplicateSuspected.v2"}
+    seen = [
+        *(bytes(row.payload).decode() for row in stored),
+        *(json.dumps([*row._mapping.values()], default=str) for row in rows),
+        *(json.dumps([*row._mapping.values()], default=str) for row in answers),
+        *(r.decode() for r in published),
+    ]
+    for text in seen:
+        for word in CANARY_WORDS:
+            assert word not in text.casefold()
+    assert "name_similarity" in {reason["kind"] for reason in rows[0].reasons}
+
+
+async def test_a_duplicate_case_is_explained_with_both_names_to_a_reader_who_may_see_both(
+    officer: Api, caller: Caller, tmp_path: Path
+) -> None:
+    case = await canary_case(officer, tmp_path)
+    auditor = caller(Role.AUDITOR, subject="auditor-1")
+
+    named = [line for line in case["explanation"] if line.startswith("names")]
+    assert len(named) == 1
+    assert CANARY[0] in named[0]
+    assert CANARY[1] in named[0]
+    assert (await auditor.get(f"/duplicates/{case['case_id']}")).json()["explanation"] == case["explanation"]
+    assert (await liaison(caller, "HCUA").get(f"/duplicates/{case['case_id']}")).status_code == 404

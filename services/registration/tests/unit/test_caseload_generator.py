@@ -14,9 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from ddr_registration.adapters.list_files import read_list_file, write_list_file
+from ddr_registration.bootstrap import simulate_app
 from ddr_registration.domain.identity import normalise_name
 from ddr_registration.domain.members import Category, ListedMember, Sex
-from ddr_registration.entrypoints.simulate_cli import simulate_app
 from ddr_registration.simulate.caseload import (
     Caseload,
     CaseloadRow,

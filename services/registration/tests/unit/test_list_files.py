@@ -16,18 +16,26 @@ from ddr_registration.adapters.list_files import (
     COLUMNS,
     REQUIRED_COLUMNS,
     ListFileError,
-    ParsedRow,
-    RowError,
     file_sha256,
     read_list_file,
+    unknown_columns,
     write_list_file,
 )
-from ddr_registration.domain.members import BirthDate, Category, ListedMember, Sex, WeaponHandedOver
+from ddr_registration.domain.members import (
+    BirthDate,
+    Category,
+    ListedMember,
+    ParsedRow,
+    RowError,
+    Sex,
+    WeaponHandedOver,
+)
+from ddr_registration.domain.values import ColumnMapping
 from ddr_registration.simulate.caseload import generate_caseload
 
 TODAY = date(2026, 11, 27)
 HEADER = ",".join(COLUMNS)
-GOOD = "MNLA-000001,Mohamed Ag Intalla,محمد أغ إنتالا,M,1990-03-01,combatant,Kidal,Kidal,Anéfis,sergent,oui,AK-47,7.62x39mm,KA0012345,serviceable,Intalla Ag Attaher,Fatoumata Walet Bibi,Anéfis"
+GOOD = "MNLA-000001,Mohamed Ag Intalla,محمد أغ إنتالا,M,1990-03-01,combatant,Kidal,Kidal,Anéfis,sergent,oui,AK-47,7.62x39mm,KA0012345,serviceable,Intalla Ag Attaher,Fatoumata Walet Bibi,Anéfis,,"
 LARGE_CSV_ROWS = 100_000
 LARGE_XLSX_ROWS = 20_000
 MB = 1024 * 1024
@@ -470,3 +478,46 @@ def test_file_sha256_is_the_digest_of_the_bytes(tmp_path: Path) -> None:
     path = csv_file(tmp_path, HEADER, GOOD)
 
     assert file_sha256(path) == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# --- layouts of movements' own, identity documents ------------------------------------------------------
+
+
+def test_a_profile_renames_columns_composes_the_full_name_and_maps_codes(tmp_path: Path) -> None:
+    layout = ColumnMapping(
+        columns={"Origin Region": "region", "origin_cercle": "cercle", "rank_in_movement": "rank"},
+        values={"category": {"cbt": "combatant"}, "document_type": {"CNI": "national_id_card"}},
+    )
+    path = csv_file(
+        tmp_path,
+        "matricule,family_name,given_names,sexe,naissance,categorie,Origin Region,origin_cercle,rank_in_movement,"
+        "arme,document_type,document_issued,remarques",
+        "G-1,Acharatoumane,Moussa,M,1975,CBT,Ménaka,Ménaka,capitaine,non,CNI,12/03/2010,chef",
+    )
+
+    (parsed,) = read_list_file(path, today=TODAY, mapping=layout)
+
+    assert isinstance(parsed, ParsedRow)
+    member = parsed.member
+    assert (member.full_name, member.region, member.cercle, member.rank, member.category) == (
+        "Moussa Acharatoumane",
+        "Ménaka",
+        "Ménaka",
+        "capitaine",
+        Category.COMBATANT,
+    )
+    assert (member.document_type, member.document_issued) == ("national_id_card", date(2010, 3, 12))
+    assert unknown_columns(path, layout) == ("remarques",)
+
+
+def test_a_document_issue_date_that_is_not_a_day_or_is_in_the_future_is_refused(tmp_path: Path) -> None:
+    path = csv_file(
+        tmp_path,
+        HEADER,
+        row(movement_ref="M-1", document_issued="2015"),
+        row(movement_ref="M-2", document_issued="2999-01-01"),
+    )
+
+    found = [(e.line, e.column) for e in errors(read(path))]
+
+    assert found == [(2, "document_issued"), (3, "document_issued")]

@@ -12,9 +12,8 @@ import functools
 import hashlib
 import itertools
 import re
-import unicodedata
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -23,28 +22,21 @@ from typing import IO, Any, Final
 
 from openpyxl import Workbook, load_workbook
 
-from ddr_registration.domain.members import BirthDate, Category, ListedMember, Sex, WeaponHandedOver
-
-COLUMNS: Final = (
-    "movement_ref",
-    "full_name",
-    "full_name_arabic",
-    "sex",
-    "birth_date",
-    "category",
-    "region",
-    "cercle",
-    "commune",
-    "rank",
-    "armed",
-    "weapon_type",
-    "weapon_calibre",
-    "weapon_serial",
-    "weapon_condition",
-    "father_name",
-    "mother_name",
-    "birth_place",
+from ddr_registration.domain.members import (
+    LIST_FIELDS,
+    BirthDate,
+    Category,
+    ListedMember,
+    ParsedRow,
+    RowError,
+    Sex,
+    WeaponHandedOver,
 )
+from ddr_registration.domain.profiles import fold
+from ddr_registration.domain.values import ColumnMapping
+from ddr_runtime.kernel import RuleViolated
+
+COLUMNS: Final = LIST_FIELDS
 REQUIRED_COLUMNS: Final = frozenset(
     {"movement_ref", "full_name", "sex", "birth_date", "category", "region", "cercle", "armed"}
 )
@@ -78,6 +70,10 @@ _ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "father_name": ("nom_pere", "nom_du_pere", "pere", "fils_de", "father"),
     "mother_name": ("nom_mere", "nom_de_la_mere", "mere", "mother"),
     "birth_place": ("lieu_naissance", "lieu_de_naissance", "ne_a", "place_of_birth"),
+    "document_type": ("type_piece", "type_de_piece", "piece_d_identite", "type_document", "id_document"),
+    "document_issued": ("date_delivrance", "date_de_delivrance", "delivre_le", "document_date", "issued_on"),
+    "family_name": ("nom_de_famille", "surname", "last_name"),
+    "given_names": ("prenom", "prenoms", "given_name", "first_name", "first_names"),
 }
 _HEADER_TO_COLUMN: Final = {
     alias: column for column, aliases in _ALIASES.items() for alias in (column, *aliases)
@@ -128,23 +124,12 @@ _EARLIEST_BIRTH_YEAR: Final = 1900
 _LONGEST_TEXT: Final = 200
 
 
-class ListFileError(Exception):
-    """The file as a whole cannot be read as a list (unknown format, missing column, bad encoding)."""
+class ListFileError(RuleViolated):
+    """The file as a whole cannot be read as a list (unknown format, missing column, bad encoding): refused
+    like any rule (422), with a message that names columns and formats, never a cell's value."""
 
-
-@dataclass(frozen=True, slots=True)
-class ParsedRow:
-    line: int
-    member: ListedMember
-
-
-@dataclass(frozen=True, slots=True)
-class RowError:
-    """One faulty cell (or a faulty row, column ``"row"``); a row with several faults yields several."""
-
-    line: int
-    column: str
-    reason: str
+    def __init__(self, detail: str) -> None:
+        super().__init__("unreadable-list-file", detail)
 
 
 class _RowInvalid(Exception):
@@ -155,24 +140,48 @@ class _RowInvalid(Exception):
 
 
 Cell = str | int | float | date | datetime | None
-_FieldParser = Callable[[dict[str, str], Cell, date], Any]
+_FieldParser = Callable[[dict[str, str], dict[str, Cell], date], Any]
+"""Parses one field from the row's texts (by column) and raw cells (a real date, in XLSX), or refuses it."""
 
 
-def read_list_file(path: Path, *, today: date | None = None) -> Iterator[ParsedRow | RowError]:
+def read_list_file(
+    path: Path, *, today: date | None = None, mapping: ColumnMapping | None = None
+) -> Iterator[ParsedRow | RowError]:
     """Yield, in file order, each data row as a ``ParsedRow`` or one ``RowError`` per fault.
 
     The header is line 1; a header missing a required column raises ``ListFileError`` before any row.
-    Blank rows are skipped. ``today`` bounds birth dates (default: the current date).
+    Blank rows are skipped. ``today`` bounds birth dates (default: the current date). ``mapping`` (a
+    movement's import profile) names the columns it lays out otherwise and the values it writes for ours.
     """
     rows = _csv_rows(path) if _suffix(path) == ".csv" else _xlsx_rows(path)
     _, header = next(rows, (1, ()))
-    positions = _column_positions(header)
-    header_width = len(header)
+    layout = _layout(header, mapping)
     bound = today or date.today()
     for line, cells in rows:
         if all(cell is None or cell == "" for cell in cells):
             continue
-        yield from _parse_row(line, cells, positions, header_width, bound)
+        yield from _parse_row(line, cells, layout, bound)
+
+
+def unknown_columns(path: Path, mapping: ColumnMapping | None = None) -> tuple[str, ...]:
+    """The header's columns that nothing reads (neither ours, nor an alias, nor the profile's), in order."""
+    rows = _csv_rows(path) if _suffix(path) == ".csv" else _xlsx_rows(path)
+    _, header = next(rows, (1, ()))
+    rows.close()
+    return _layout(header, mapping).unknown
+
+
+class ListFileReader:
+    """List files as the service layer reads them (its ``ListFiles``)."""
+
+    def read(self, path: Path, mapping: ColumnMapping | None = None) -> Iterator[ParsedRow | RowError]:
+        return read_list_file(path, mapping=mapping)
+
+    def unknown_columns(self, path: Path, mapping: ColumnMapping | None = None) -> tuple[str, ...]:
+        return unknown_columns(path, mapping)
+
+    def sha256(self, path: Path) -> str:
+        return file_sha256(path)
 
 
 def file_sha256(path: Path) -> str:
@@ -239,7 +248,7 @@ def _suffix(path: Path) -> str:
 # --- reading -------------------------------------------------------------------------------------------
 
 
-def _csv_rows(path: Path) -> Iterator[tuple[int, tuple[Cell, ...]]]:
+def _csv_rows(path: Path) -> Generator[tuple[int, tuple[Cell, ...]]]:
     with path.open(encoding="utf-8-sig", newline="") as stream:
         try:
             header_line = stream.readline()
@@ -259,7 +268,7 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, tuple[Cell, ...]]]:
             raise ListFileError("the file is not UTF-8 text (save it as CSV UTF-8)") from None
 
 
-def _xlsx_rows(path: Path) -> Iterator[tuple[int, tuple[Cell, ...]]]:
+def _xlsx_rows(path: Path) -> Generator[tuple[int, tuple[Cell, ...]]]:
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
@@ -271,30 +280,44 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, tuple[Cell, ...]]]:
         workbook.close()
 
 
-@functools.lru_cache(maxsize=256)
-def _fold(text: str) -> str:
-    """Lower case, no accents, words joined by "_": how headers and coded values are compared.
-
-    Cached: a list repeats a handful of codes (sex, category, armed) 100,000 times. Never given a name.
-    """
-    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
-    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return re.sub(r"[^a-z0-9]+", "_", bare).strip("_")
+_fold = functools.lru_cache(maxsize=256)(fold)
+"""Lower case, no accents, words joined by "_" (cached: a list repeats a handful of codes 100,000 times)."""
 
 
-def _column_positions(header: tuple[Cell, ...]) -> dict[str, int]:
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """Where each field is in the file, the columns nothing reads, and the values written for ours (by
+    field, folded)."""
+
+    positions: dict[str, int]
+    width: int
+    unknown: tuple[str, ...]
+    values: dict[str, dict[str, str]]
+
+
+def _layout(header: tuple[Cell, ...], mapping: ColumnMapping | None) -> _Layout:
+    named = {_fold(source): field for source, field in mapping.columns.items()} if mapping else {}
     positions: dict[str, int] = {}
+    unknown: list[str] = []
     for position, cell in enumerate(header):
-        column = _HEADER_TO_COLUMN.get(_fold(_text(cell)))
+        text = _text(cell)
+        column = named.get(_fold(text)) or _HEADER_TO_COLUMN.get(_fold(text))
         if column is None:
-            continue  # movements add their own columns (remarks, unit...): not ours to read
+            if text:
+                unknown.append(text)  # movements add their own columns (remarks, unit...): not ours to read
+            continue
         if column in positions:
             raise ListFileError(f"two header cells stand for the column {column!r}")
         positions[column] = position
-    missing = [column for column in COLUMNS if column in REQUIRED_COLUMNS and column not in positions]
+    required = REQUIRED_COLUMNS - ({"full_name"} if "family_name" in positions else set())
+    missing = [column for column in COLUMNS if column in required and column not in positions]
     if missing:
         raise ListFileError(f"the header lacks the required column(s): {', '.join(missing)}")
-    return positions
+    values = {
+        field: {_fold(written): ours for written, ours in mapped.items()}
+        for field, mapped in (mapping.values if mapping else {}).items()
+    }
+    return _Layout(positions, len(header), tuple(unknown), values)
 
 
 def _text(cell: Cell) -> str:
@@ -312,20 +335,25 @@ def _text(cell: Cell) -> str:
 
 
 def _parse_row(
-    line: int, cells: tuple[Cell, ...], positions: dict[str, int], header_width: int, today: date
+    line: int, cells: tuple[Cell, ...], layout: _Layout, today: date
 ) -> Iterator[ParsedRow | RowError]:
-    if any(_text(cell) for cell in cells[header_width:]):
-        yield RowError(line, "row", f"row: has {len(cells)} cells, the header has {header_width}")
+    if any(_text(cell) for cell in cells[layout.width :]):
+        yield RowError(line, "row", f"row: has {len(cells)} cells, the header has {layout.width}")
         return
-    values = {
-        column: _text(cells[index]) if index < len(cells) else "" for column, index in positions.items()
-    }
-    raw_birth = cells[positions["birth_date"]] if positions["birth_date"] < len(cells) else None
+    raw = {column: cells[index] if index < len(cells) else None for column, index in layout.positions.items()}
+    values = {column: _text(cell) for column, cell in raw.items()}
+    for field, mapped in layout.values.items():
+        if values.get(field):
+            values[field] = mapped.get(_fold(values[field]), values[field])
+    if "full_name" not in layout.positions:
+        values["full_name"] = " ".join(
+            part for part in (values.get("given_names"), values.get("family_name")) if part
+        )
     fields: dict[str, Any] = {}
     errors: list[RowError] = []
     for column, parse in _FIELDS:
         try:
-            fields[column] = parse(values, raw_birth, today)
+            fields[column] = parse(values, raw, today)
         except _RowInvalid as fault:
             errors.append(RowError(line, fault.column, fault.reason))
     if not errors:
@@ -356,7 +384,7 @@ def _optional(values: dict[str, str], column: str) -> str | None:
     return value or None
 
 
-def _movement_ref(values: dict[str, str], _raw: Cell, _today: date) -> str:
+def _movement_ref(values: dict[str, str], _raw: dict[str, Cell], _today: date) -> str:
     value = _required(values, "movement_ref")
     if not _REF.fullmatch(value):
         raise _RowInvalid(
@@ -366,7 +394,7 @@ def _movement_ref(values: dict[str, str], _raw: Cell, _today: date) -> str:
     return value
 
 
-def _full_name(values: dict[str, str], _raw: Cell, _today: date) -> str:
+def _full_name(values: dict[str, str], _raw: dict[str, Cell], _today: date) -> str:
     # The name itself is never quoted in a reason.
     value = _required(values, "full_name")
     if not _LETTER.search(value):
@@ -376,14 +404,14 @@ def _full_name(values: dict[str, str], _raw: Cell, _today: date) -> str:
     return value
 
 
-def _full_name_arabic(values: dict[str, str], _raw: Cell, _today: date) -> str | None:
+def _full_name_arabic(values: dict[str, str], _raw: dict[str, Cell], _today: date) -> str | None:
     value = _optional(values, "full_name_arabic")
     if value is not None and (not _ARABIC_LETTER.search(value) or _LATIN_LETTER.search(value)):
         raise _RowInvalid("full_name_arabic", "full_name_arabic: is not in Arabic script")
     return value
 
 
-def _sex(values: dict[str, str], _raw: Cell, _today: date) -> Sex:
+def _sex(values: dict[str, str], _raw: dict[str, Cell], _today: date) -> Sex:
     value = _required(values, "sex")
     sex = _SEX_VALUES.get(_fold(value))
     if sex is None:
@@ -391,7 +419,8 @@ def _sex(values: dict[str, str], _raw: Cell, _today: date) -> Sex:
     return sex
 
 
-def _birth(_values: dict[str, str], raw: Cell, today: date) -> BirthDate:
+def _birth(_values: dict[str, str], cells: dict[str, Cell], today: date) -> BirthDate:
+    raw = cells.get("birth_date")
     birth = _birth_date(raw)
     year = birth.year
     if year is not None and year < _EARLIEST_BIRTH_YEAR:
@@ -428,7 +457,7 @@ def _birth_date(raw: Cell) -> BirthDate:
         raise _RowInvalid("birth_date", f"birth_date: {value!r} is not a date") from None
 
 
-def _category(values: dict[str, str], _raw: Cell, _today: date) -> Category:
+def _category(values: dict[str, str], _raw: dict[str, Cell], _today: date) -> Category:
     value = _required(values, "category")
     category = _CATEGORY_VALUES.get(_fold(value))
     if category is None:
@@ -437,7 +466,7 @@ def _category(values: dict[str, str], _raw: Cell, _today: date) -> Category:
     return category
 
 
-def _armed(values: dict[str, str], _raw: Cell, _today: date) -> bool:
+def _armed(values: dict[str, str], _raw: dict[str, Cell], _today: date) -> bool:
     value = _required(values, "armed")
     armed = _ARMED_VALUES.get(_fold(value))
     if armed is None:
@@ -448,7 +477,7 @@ def _armed(values: dict[str, str], _raw: Cell, _today: date) -> bool:
 def _person_name(column: str) -> _FieldParser:
     """An optional name (a parent's) or place: letters needed, no digits; never quoted in a reason."""
 
-    def parse(values: dict[str, str], _raw: Cell, _today: date) -> str | None:
+    def parse(values: dict[str, str], _raw: dict[str, Cell], _today: date) -> str | None:
         value = _optional(values, column)
         if value is not None and not _LETTER.search(value):
             raise _RowInvalid(column, f"{column}: has no letter")
@@ -459,13 +488,31 @@ def _person_name(column: str) -> _FieldParser:
     return parse
 
 
-def _weapon(values: dict[str, str], _raw: Cell, _today: date) -> WeaponHandedOver | None:
+def _weapon(values: dict[str, str], _raw: dict[str, Cell], _today: date) -> WeaponHandedOver | None:
     kind, calibre, serial, condition = (_optional(values, column) for column in WEAPON_COLUMNS)
     if kind is None:
         if calibre or serial or condition:
             raise _RowInvalid("weapon_type", "weapon_type: is empty while the row describes a weapon")
         return None
     return WeaponHandedOver(kind=kind, calibre=calibre, serial=serial, condition=condition)
+
+
+def _document_issued(_values: dict[str, str], cells: dict[str, Cell], today: date) -> date | None:
+    """The identity document's day of issue: a full date, never in the future."""
+    raw = cells.get("document_issued")
+    if raw is None or _text(raw) == "":
+        return None
+    try:
+        issued = _birth_date(raw)
+    except _RowInvalid:
+        issued = BirthDate.unknown()
+    if issued.value is None:
+        raise _RowInvalid(
+            "document_issued", f"document_issued: {_text(raw)!r} is not a date (YYYY-MM-DD or DD/MM/YYYY)"
+        )
+    if issued.value > today:
+        raise _RowInvalid("document_issued", f"document_issued: {_text(raw)!r} is in the future")
+    return issued.value
 
 
 def _check_consistency(fields: dict[str, Any]) -> None:
@@ -491,6 +538,8 @@ _FIELDS: Final[tuple[tuple[str, _FieldParser], ...]] = (
     ("father_name", _person_name("father_name")),
     ("mother_name", _person_name("mother_name")),
     ("birth_place", _person_name("birth_place")),
+    ("document_type", lambda values, _raw, _today: _optional(values, "document_type")),
+    ("document_issued", _document_issued),
 )
 
 
@@ -528,4 +577,6 @@ def _member_cells(member: ListedMember) -> list[str]:
         member.father_name or "",
         member.mother_name or "",
         member.birth_place or "",
+        member.document_type or "",
+        member.document_issued.isoformat() if member.document_issued else "",
     ]

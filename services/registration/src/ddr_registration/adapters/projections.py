@@ -1,20 +1,27 @@
-"""Keeps the read-model tables in step with the events, in the transaction that appends them."""
+"""The read model as a projection of the service's own events, written in the transaction that appends them.
+
+The same code rebuilds it from the store (``POST /read-model/rebuild``), so nothing here may depend on the
+time it runs or on anything but the events: business times come from the envelopes, and personal details
+are copied as the events sealed them (the same ciphertext, under the same person's key), never sealed again.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ddr_contracts.events import DomainEvent
 from ddr_contracts.registration import (
     CoalitionJoined,
     CoalitionLeft,
+    DuplicateMadeCertain,
     DuplicateResolved,
     DuplicateSuspected,
+    IdentityDocumentFlagged,
+    ImportProfilePublished,
+    ListRowsChecked,
     ListVersionCertified,
     ListVersionEndorsed,
     ListVersionSubmitted,
@@ -26,20 +33,27 @@ from ddr_contracts.registration import (
     PersonPreRegistered,
     PersonRegistered,
     WeaponCustodyTransferred,
+    WeaponFlaggedForTracing,
     WeaponHandedOver,
     WeaponSerialDuplicateFlagged,
 )
 from ddr_registration.adapters.tables import (
     coalition_memberships,
+    declared_serials,
     duplicates,
+    import_profiles,
+    list_imports,
+    list_reasons,
+    list_rows,
     list_versions,
     lists,
     movements,
     persons,
+    serial_repeats,
     weapons,
 )
 from ddr_registration.domain.weapons import normalise_serial
-from ddr_runtime.crypto.cipher import PersonalDataCipher
+from ddr_runtime.eventstore.unit import Saved
 
 IDENTITY_FIELDS = (
     "full_name",
@@ -50,242 +64,270 @@ IDENTITY_FIELDS = (
     "mother_name",
     "birth_place",
 )
+MovementEvents = MovementRegistered | CoalitionJoined | CoalitionLeft | ImportProfilePublished
+ListEvents = ListVersionSubmitted | ListRowsChecked | ListVersionCertified | ListVersionEndorsed
+PersonEvents = (
+    PersonRegistered
+    | IdentityDocumentFlagged
+    | PersonDetailsCorrected
+    | PersonMergedInto
+    | PersonAbsorbed
+    | PersonalDataErased
+)
+PLAIN_CORRECTIONS = ("category", "sex", "birth_kind", "birth_year", "region", "cercle", "rank", "armed")
 
 
-class Projector:
-    def __init__(self, cipher: PersonalDataCipher) -> None:
-        self.cipher = cipher
+class RegistrationProjection:
+    """Every read-model table of the registration service, from its events."""
 
-    async def project(self, conn: AsyncConnection, stored: Sequence[tuple[DomainEvent, int]]) -> None:
-        for event, version in stored:
-            await self._project_one(conn, event, version)
+    async def project(self, conn: AsyncConnection, saved: Sequence[Saved]) -> None:
+        run: list[Saved] = []  # consecutive pre-registrations (a list import's chunk): one statement
+        for item in saved:
+            if isinstance(item.event, PersonPreRegistered):
+                run.append(item)
+                continue
+            await _pre_registered(conn, run)
+            run = []
+            await _project_one(conn, item)
+        await _pre_registered(conn, run)
 
-    async def seal_identity(self, person_id: str, identity: dict[str, Any]) -> dict[str, Any]:
-        return await self.cipher.encrypt(person_id, identity, IDENTITY_FIELDS)
 
-    async def open_identity(self, person_id: str, sealed: dict[str, Any]) -> dict[str, Any]:
-        """The person's names, exact date of birth and commune (``None`` once the person is erased)."""
-        return await self.cipher.decrypt(person_id, sealed)
+async def _project_one(conn: AsyncConnection, item: Saved) -> None:
+    if isinstance(item.event, MovementEvents | ListEvents):
+        await _movements_and_lists(conn, item)
+    elif isinstance(item.event, PersonEvents):
+        await _persons(conn, item)
+    else:
+        await _duplicates_and_weapons(conn, item)
 
-    async def _project_one(self, conn: AsyncConnection, event: DomainEvent, version: int) -> None:
-        match event:
-            case MovementRegistered():
-                await conn.execute(
-                    insert(movements).values(
-                        code=event.code, display_name=event.display_name, kind=event.kind, version=version
-                    )
-                )
-            case CoalitionJoined():
-                await conn.execute(
-                    insert(coalition_memberships).values(
-                        movement=event.movement, coalition=event.coalition, since=event.since
-                    )
-                )
-                await self._movement_version(conn, event.movement, version)
-            case CoalitionLeft():
-                await conn.execute(
-                    update(coalition_memberships)
-                    .where(
-                        coalition_memberships.c.movement == event.movement,
-                        coalition_memberships.c.coalition == event.coalition,
-                        coalition_memberships.c.until.is_(None),
-                    )
-                    .values(until=event.until)
-                )
-                await self._movement_version(conn, event.movement, version)
-            case ListVersionSubmitted():
-                await self._list_submitted(conn, event, version)
-            case ListVersionCertified():
-                await self._list_version(conn, event.list_id, event.list_version, version, certified=True)
-            case ListVersionEndorsed():
-                column = "endorsed_cts" if event.body == "CTS" else "endorsed_cnddr"
-                await self._list_version(conn, event.list_id, event.list_version, version, **{column: True})
-            case PersonPreRegistered():
-                await self._person_pre_registered(conn, event, version)
-            case PersonRegistered():
-                await self._person(
-                    conn,
-                    event.person_id,
-                    version,
-                    status="registered",
-                    ddr_id=event.ddr_id,
-                    biometric_hash=event.biometric_hash,
-                )
-            case PersonDetailsCorrected():
-                await self._person_corrected(conn, event, version)
-            case PersonMergedInto():
-                await self._person(
-                    conn, event.person_id, version, status="merged", merged_into=event.into_person_id
-                )
-            case PersonAbsorbed():
-                await self._person(conn, event.person_id, version)
-            case PersonalDataErased():
-                # Nothing that identifies them stays in clear: the keyed biometric hash, the movement's own
-                # reference, the sealed names (unreadable anyway once the key is shredded) all go.
-                await self._person(
-                    conn,
-                    event.person_id,
-                    version,
-                    biometric_hash=None,
-                    movement_ref=f"erased:{event.person_id}",
-                    sealed_identity=dict.fromkeys(IDENTITY_FIELDS),
-                )
-            case DuplicateSuspected():
-                await self._duplicate_suspected(conn, event, version)
-            case DuplicateResolved():
-                await conn.execute(
-                    update(duplicates)
-                    .where(duplicates.c.case_id == event.case_id)
-                    .values(
-                        status=event.outcome, surviving_person_id=event.surviving_person_id, version=version
-                    )
-                )
-            case WeaponHandedOver():
-                await self._weapon_handed_over(conn, event, version)
-            case WeaponSerialDuplicateFlagged():
-                await self._weapon(conn, event.weapon_id, version, flagged=True)
-            case WeaponCustodyTransferred():
-                await self._weapon(conn, event.weapon_id, version, custodian=event.to_custodian)
 
-    async def _movement_version(self, conn: AsyncConnection, code: str, version: int) -> None:
-        await conn.execute(update(movements).where(movements.c.code == code).values(version=version))
-
-    async def _list_submitted(self, conn: AsyncConnection, event: ListVersionSubmitted, version: int) -> None:
-        await conn.execute(
-            insert(list_versions).values(
-                list_id=event.list_id,
-                list_version=event.list_version,
-                movement=event.movement,
-                file_sha256=event.file_sha256,
-                rows_total=event.rows_total,
-                rows_accepted=event.rows_accepted,
-                rows_rejected=event.rows_rejected,
-                certified=False,
-                endorsed_cts=False,
-                endorsed_cnddr=False,
-                submitted_at=datetime.now(UTC),
-            )
-        )
-        values = {"latest_version": event.list_version, "version": version}
-        changed = await conn.execute(update(lists).where(lists.c.list_id == event.list_id).values(**values))
-        if changed.rowcount == 0:
-            await conn.execute(insert(lists).values(list_id=event.list_id, movement=event.movement, **values))
-
-    async def _list_version(
-        self, conn: AsyncConnection, list_id: str, list_version: int, version: int, **values: bool
-    ) -> None:
-        await conn.execute(
-            update(list_versions)
-            .where(list_versions.c.list_id == list_id, list_versions.c.list_version == list_version)
-            .values(**values)
-        )
-        await conn.execute(update(lists).where(lists.c.list_id == list_id).values(version=version))
-
-    async def project_pre_registered(
-        self, conn: AsyncConnection, stored: Sequence[tuple[PersonPreRegistered, int]]
-    ) -> None:
-        """Many people's pre-registrations at once (a list import's chunk): one sealing, one statement."""
-        if not stored:
-            return
-        sealed = await self.cipher.encrypt_many(
-            [(event.person_id, _identity(event), IDENTITY_FIELDS) for event, _ in stored]
-        )
-        rows = [
-            _pre_registered_row(event, version, identity)
-            for (event, version), identity in zip(stored, sealed, strict=True)
-        ]
-        await conn.execute(insert(persons), rows)
-
-    async def _person_pre_registered(
-        self, conn: AsyncConnection, event: PersonPreRegistered, version: int
-    ) -> None:
-        await self.project_pre_registered(conn, [(event, version)])
-
-    async def _person_corrected(
-        self, conn: AsyncConnection, event: PersonDetailsCorrected, version: int
-    ) -> None:
-        changed = set(event.corrected_fields)
-        plain: dict[str, Any] = {
-            name: getattr(event, name)
-            for name in ("category", "sex", "birth_kind", "birth_year", "region", "cercle", "rank", "armed")
-            if name in changed
-        }
-        if changed & set(IDENTITY_FIELDS):
-            row = (
-                await conn.execute(
-                    select(persons.c.sealed_identity).where(persons.c.person_id == event.person_id)
-                )
-            ).one()
-            identity = await self.open_identity(event.person_id, row.sealed_identity)
-            identity.update(_jsonable({n: getattr(event, n) for n in IDENTITY_FIELDS if n in changed}))
-            plain["sealed_identity"] = await self.seal_identity(event.person_id, identity)
-        await self._person(conn, event.person_id, version, **plain)
-
-    async def _person(self, conn: AsyncConnection, person_id: str, version: int, **values: Any) -> None:
-        await conn.execute(
-            update(persons).where(persons.c.person_id == person_id).values(version=version, **values)
-        )
-
-    async def _duplicate_suspected(
-        self, conn: AsyncConnection, event: DuplicateSuspected, version: int
-    ) -> None:
-        found = (
+async def _movements_and_lists(conn: AsyncConnection, item: Saved) -> None:
+    event, version = item.event, item.version
+    match event:
+        case MovementRegistered():
             await conn.execute(
-                select(persons.c.person_id, persons.c.movement).where(
-                    persons.c.person_id.in_([event.person_id, event.other_person_id])
+                insert(movements).values(
+                    code=event.code, display_name=event.display_name, kind=event.kind, version=version
                 )
             )
-        ).all()
-        movement_of = {row.person_id: row.movement for row in found}
-        await conn.execute(
-            insert(duplicates).values(
-                case_id=event.case_id,
-                person_id=event.person_id,
-                other_person_id=event.other_person_id,
-                movement=movement_of.get(event.person_id, ""),
-                other_movement=movement_of.get(event.other_person_id, ""),
-                score=event.score,
-                certain=event.certain,
-                reasons=list(event.reasons),
-                status="open",
-                version=version,
+        case CoalitionJoined():
+            await conn.execute(
+                insert(coalition_memberships).values(
+                    movement=event.movement, coalition=event.coalition, since=event.since
+                )
             )
-        )
-
-    async def _weapon_handed_over(self, conn: AsyncConnection, event: WeaponHandedOver, version: int) -> None:
-        await conn.execute(
-            insert(weapons).values(
-                weapon_id=event.weapon_id,
-                person_id=event.person_id,
-                movement=event.movement,
-                kind=event.kind,
-                type=event.type,
-                calibre=event.calibre,
-                serial=event.serial,
-                serial_key=normalise_serial(event.serial) if event.serial else None,
-                quantity=event.quantity,
-                condition=event.condition,
-                tag=event.tag,
-                receipt_number=event.receipt_number,
-                custodian=event.custodian,
-                flagged=False,
-                version=version,
+            await _movement_version(conn, event.movement, version)
+        case CoalitionLeft():
+            await conn.execute(
+                update(coalition_memberships)
+                .where(
+                    coalition_memberships.c.movement == event.movement,
+                    coalition_memberships.c.coalition == event.coalition,
+                    coalition_memberships.c.until.is_(None),
+                )
+                .values(until=event.until)
             )
-        )
+            await _movement_version(conn, event.movement, version)
+        case ImportProfilePublished():
+            await conn.execute(
+                insert(import_profiles).values(
+                    movement=event.movement,
+                    profile=event.profile,
+                    profile_version=event.profile_version,
+                    columns=event.columns,
+                    value_maps=event.values,
+                    published_at=item.envelope.occurredat,
+                )
+            )
+        case ListVersionSubmitted():
+            await _list_submitted(conn, item, event)
+        case ListRowsChecked():
+            await _rows_checked(conn, item, event)
+        case ListVersionCertified():
+            await _list_version(conn, event.list_id, event.list_version, version, certified=True)
+        case ListVersionEndorsed():
+            column = "endorsed_cts" if event.body == "CTS" else "endorsed_cnddr"
+            await _list_version(conn, event.list_id, event.list_version, version, **{column: True})
 
-    async def _weapon(self, conn: AsyncConnection, weapon_id: str, version: int, **values: Any) -> None:
+
+async def _persons(conn: AsyncConnection, item: Saved) -> None:
+    event, version = item.event, item.version
+    match event:
+        case PersonRegistered():
+            await _person(
+                conn,
+                event.person_id,
+                version,
+                status="registered",
+                ddr_id=event.ddr_id,
+                biometric_hash=event.biometric_hash,
+                registered_at=item.envelope.occurredat,
+                site=event.site,
+            )
+        case IdentityDocumentFlagged():
+            await _person(conn, event.person_id, version, document_flagged=True)
+        case PersonDetailsCorrected():
+            await _person_corrected(conn, item, event)
+        case PersonMergedInto():
+            await _person(conn, event.person_id, version, status="merged", merged_into=event.into_person_id)
+        case PersonAbsorbed():
+            await _person(conn, event.person_id, version)
+        case PersonalDataErased():
+            # Nothing that identifies them stays in clear: the keyed biometric hash, the movement's own
+            # reference, the sealed names (unreadable anyway once the key is shredded) all go.
+            await _person(
+                conn,
+                event.person_id,
+                version,
+                biometric_hash=None,
+                movement_ref=f"erased:{event.person_id}",
+                sealed_identity=dict.fromkeys(IDENTITY_FIELDS),
+            )
+
+
+async def _duplicates_and_weapons(conn: AsyncConnection, item: Saved) -> None:
+    event, version = item.event, item.version
+    match event:
+        case DuplicateSuspected():
+            await _duplicate_suspected(conn, event, version)
+        case DuplicateMadeCertain():
+            await _duplicate_made_certain(conn, event, version)
+        case DuplicateResolved():
+            await conn.execute(
+                update(duplicates)
+                .where(duplicates.c.case_id == event.case_id)
+                .values(status=event.outcome, surviving_person_id=event.surviving_person_id, version=version)
+            )
+        case WeaponHandedOver():
+            await _weapon_handed_over(conn, item, event)
+        case WeaponSerialDuplicateFlagged():
+            await _weapon(conn, event.weapon_id, version, flagged=True)
+        case WeaponFlaggedForTracing():
+            await _weapon(conn, event.weapon_id, version, needs_tracing=True)
+        case WeaponCustodyTransferred():
+            await _weapon(conn, event.weapon_id, version, custodian=event.to_custodian)
+
+
+async def _movement_version(conn: AsyncConnection, code: str, version: int) -> None:
+    await conn.execute(update(movements).where(movements.c.code == code).values(version=version))
+
+
+async def _list_submitted(conn: AsyncConnection, item: Saved, event: ListVersionSubmitted) -> None:
+    await conn.execute(
+        insert(list_versions).values(
+            list_id=event.list_id,
+            list_version=event.list_version,
+            movement=event.movement,
+            file_sha256=event.file_sha256,
+            rows_total=event.rows_total,
+            rows_accepted=event.rows_accepted,
+            rows_rejected=event.rows_rejected,
+            profile=event.profile,
+            profile_version=event.profile_version,
+            unknown_columns=list(event.unknown_columns),
+            certified=False,
+            endorsed_cts=False,
+            endorsed_cnddr=False,
+            submitted_at=item.envelope.occurredat,
+        )
+    )
+    # Re-importing a file (by its SHA-256, per movement) answers this version instead of a new one.
+    await conn.execute(
+        insert(list_imports).values(
+            file_sha256=event.file_sha256,
+            movement=event.movement,
+            list_id=event.list_id,
+            list_version=event.list_version,
+        )
+    )
+    values = {"latest_version": event.list_version, "version": item.version}
+    changed = await conn.execute(update(lists).where(lists.c.list_id == event.list_id).values(**values))
+    if changed.rowcount == 0:
+        await conn.execute(insert(lists).values(list_id=event.list_id, movement=event.movement, **values))
+
+
+async def _rows_checked(conn: AsyncConnection, item: Saved, event: ListRowsChecked) -> None:
+    key = {"list_id": event.list_id, "list_version": event.list_version}
+    positions: dict[int, int] = {}
+    rows: list[dict[str, Any]] = []
+    refused = 0
+    for row in event.rows:
+        position = positions[row.line] = positions.get(row.line, -1) + 1
+        rows.append(
+            {
+                **key,
+                "line": row.line,
+                "position": position,
+                "status": row.status,
+                "movement_ref": row.movement_ref,
+                "person_id": row.person_id,
+                "column_name": row.column,
+                "chunk": item.version,
+                "reason_index": refused if row.status == "rejected" else None,
+                "flags": list(row.flags),
+            }
+        )
+        refused += row.status == "rejected"
+    if rows:
+        await conn.execute(insert(list_rows), rows)
+    await _declared(conn, event)
+    sealed = item.sealed.get("reasons")
+    if refused and sealed is not None:
         await conn.execute(
-            update(weapons).where(weapons.c.weapon_id == weapon_id).values(version=version, **values)
+            insert(list_reasons).values(**key, chunk=item.version, sealed_reasons={"reasons": sealed})
         )
 
 
-def _identity(event: PersonPreRegistered) -> dict[str, Any]:
-    return _jsonable({name: getattr(event, name, None) for name in IDENTITY_FIELDS})
+async def _declared(conn: AsyncConnection, event: ListRowsChecked) -> None:
+    """The serials each row declared, and each repeat from both rows' sides."""
+    declared: dict[tuple[str, int], dict[str, Any]] = {}
+    repeats: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in event.rows:
+        for serial in row.serials:
+            declared.setdefault(
+                (normalise_serial(serial), row.line),
+                {"serial_key": normalise_serial(serial), "list_id": event.list_id,
+                 "list_version": event.list_version, "line": row.line, "serial": serial,
+                 "movement": event.movement, "person_id": row.person_id or ""},
+            )  # fmt: skip
+        for other in row.repeats:
+            this = (event.list_id, event.list_version, row.line, event.movement)
+            that = (other.list_id, other.list_version, other.line, other.movement)
+            for (list_id, version, line, _), (o_list, o_version, o_line, o_movement) in (
+                (this, that),
+                (that, this),
+            ):
+                repeats[(list_id, version, line, o_list, o_version, o_line)] = {
+                    "list_id": list_id, "list_version": version, "line": line, "other_list_id": o_list,
+                    "other_list_version": o_version, "other_line": o_line, "serial": other.serial,
+                    "other_movement": o_movement,
+                }  # fmt: skip
+    if declared:
+        await conn.execute(insert(declared_serials), list(declared.values()))
+    if repeats:
+        await conn.execute(insert(serial_repeats), list(repeats.values()))
 
 
-def _pre_registered_row(
-    event: PersonPreRegistered, version: int, sealed_identity: dict[str, Any]
-) -> dict[str, Any]:
+async def _list_version(
+    conn: AsyncConnection, list_id: str, list_version: int, version: int, **values: bool
+) -> None:
+    await conn.execute(
+        update(list_versions)
+        .where(list_versions.c.list_id == list_id, list_versions.c.list_version == list_version)
+        .values(**values)
+    )
+    await conn.execute(update(lists).where(lists.c.list_id == list_id).values(version=version))
+
+
+async def _pre_registered(conn: AsyncConnection, run: Sequence[Saved]) -> None:
+    """Many people's pre-registrations at once (a list import's chunk): one statement."""
+    if run:
+        await conn.execute(insert(persons), [_pre_registered_row(item) for item in run])
+
+
+def _pre_registered_row(item: Saved) -> dict[str, Any]:
+    event = item.event
+    assert isinstance(event, PersonPreRegistered)
     return {
         "person_id": event.person_id,
         "movement": event.movement,
@@ -301,10 +343,102 @@ def _pre_registered_row(
         "rank": event.rank,
         "armed": event.armed,
         "status": "pre-registered",
-        "sealed_identity": sealed_identity,
-        "version": version,
+        "listed_at": item.envelope.occurredat,
+        "document_type": event.document_type,
+        "document_issued": event.document_issued,
+        "document_flagged": False,
+        "sealed_identity": {name: item.sealed.get(name) for name in IDENTITY_FIELDS},
+        "version": item.version,
     }
 
 
-def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in values.items()}
+async def _person_corrected(conn: AsyncConnection, item: Saved, event: PersonDetailsCorrected) -> None:
+    changed = set(event.corrected_fields)
+    plain: dict[str, Any] = {name: getattr(event, name) for name in PLAIN_CORRECTIONS if name in changed}
+    if changed & set(IDENTITY_FIELDS):
+        query = select(persons.c.sealed_identity).where(persons.c.person_id == event.person_id)
+        identity = dict((await conn.execute(query)).scalar_one())
+        identity.update({name: item.sealed.get(name) for name in IDENTITY_FIELDS if name in changed})
+        plain["sealed_identity"] = identity
+    await _person(conn, event.person_id, item.version, **plain)
+
+
+async def _person(conn: AsyncConnection, person_id: str, version: int, **values: Any) -> None:
+    await conn.execute(
+        update(persons).where(persons.c.person_id == person_id).values(version=version, **values)
+    )
+
+
+async def _duplicate_suspected(conn: AsyncConnection, event: DuplicateSuspected, version: int) -> None:
+    found = (
+        await conn.execute(
+            select(persons.c.person_id, persons.c.movement).where(
+                persons.c.person_id.in_([event.person_id, event.other_person_id])
+            )
+        )
+    ).all()
+    movement_of = {row.person_id: row.movement for row in found}
+    await conn.execute(
+        insert(duplicates).values(
+            case_id=event.case_id,
+            person_id=event.person_id,
+            other_person_id=event.other_person_id,
+            movement=movement_of.get(event.person_id, ""),
+            other_movement=movement_of.get(event.other_person_id, ""),
+            score=event.score,
+            certain=event.certain,
+            reasons=[reason.model_dump() for reason in event.reasons],
+            status="open",
+            version=version,
+        )
+    )
+
+
+async def _duplicate_made_certain(conn: AsyncConnection, event: DuplicateMadeCertain, version: int) -> None:
+    row = (
+        await conn.execute(select(duplicates.c.reasons).where(duplicates.c.case_id == event.case_id))
+    ).one()
+    await conn.execute(
+        update(duplicates)
+        .where(duplicates.c.case_id == event.case_id)
+        .values(
+            certain=True,
+            score=1.0,
+            reasons=[*row.reasons, *(reason.model_dump() for reason in event.reasons)],
+            status="open",
+            surviving_person_id=None,
+            version=version,
+        )
+    )
+
+
+async def _weapon_handed_over(conn: AsyncConnection, item: Saved, event: WeaponHandedOver) -> None:
+    await conn.execute(
+        insert(weapons).values(
+            weapon_id=event.weapon_id,
+            person_id=event.person_id,
+            movement=event.movement,
+            kind=event.kind,
+            type=event.type,
+            calibre=event.calibre,
+            serial=event.serial,
+            serial_key=normalise_serial(event.serial) if event.serial else None,
+            quantity=event.quantity,
+            condition=event.condition,
+            tag=event.tag,
+            receipt_number=event.receipt_number,
+            custodian=event.custodian,
+            flagged=False,
+            serial_status=event.serial_status,
+            programme_mark=event.programme_mark,
+            needs_tracing=False,
+            received_at=item.envelope.occurredat,
+            version=item.version,
+        )
+    )
+
+
+async def _weapon(conn: AsyncConnection, weapon_id: str, version: int, **values: Any) -> None:
+    await conn.execute(
+        update(weapons).where(weapons.c.weapon_id == weapon_id).values(version=version, **values)
+    )

@@ -1,8 +1,10 @@
 """Read-model tables of the registration service, in its own database beside its event store.
 
-They are derived from the events (written in the same transaction as the append) and hold only what
-queries and row-level access need. Personal details are never copied in clear: a person's names, exact
-date of birth and commune sit in ``sealed_identity``, encrypted under that person's key.
+They are projections of the service's own events (written in the transaction that appends them, and
+rebuilt from the store while the service serves), and hold only what queries and row-level access need.
+Surrogate keys are avoided, so a rebuilt table equals the live one row for row. Personal details are never
+copied in clear: a person's names, exact date of birth and commune sit in ``sealed_identity`` as the event
+sealed them, under that person's key.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from sqlalchemy import (
     Date,
     DateTime,
     Float,
-    Index,
     Integer,
     MetaData,
     String,
@@ -22,8 +23,6 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
-
-from ddr_runtime.http.idempotency import idempotency_table
 
 metadata = MetaData()
 
@@ -39,10 +38,9 @@ movements = Table(
 coalition_memberships = Table(
     "reg_coalition_memberships",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("movement", String(40), nullable=False, index=True),
-    Column("coalition", String(40), nullable=False, index=True),
-    Column("since", Date, nullable=False),
+    Column("movement", String(40), primary_key=True),
+    Column("coalition", String(40), primary_key=True, index=True),
+    Column("since", Date, primary_key=True),
     Column("until", Date, nullable=True),
 )
 
@@ -65,27 +63,82 @@ list_versions = Table(
     Column("rows_total", Integer, nullable=False),
     Column("rows_accepted", Integer, nullable=False),
     Column("rows_rejected", Integer, nullable=False),
+    Column("profile", String(60), nullable=True),
+    Column("profile_version", Integer, nullable=True),
+    Column("unknown_columns", JSON, nullable=False),
     Column("certified", Boolean, nullable=False, default=False),
     Column("endorsed_cts", Boolean, nullable=False, default=False),
     Column("endorsed_cnddr", Boolean, nullable=False, default=False),
     Column("submitted_at", DateTime(timezone=True), nullable=False),
 )
 
-# One row per line of an imported file: its status, or the column and reason it was refused for.
+# One row per line of an imported file (a refused line: one per fault): its status, or the column at fault.
 list_rows = Table(
     "reg_list_rows",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("list_id", String(36), nullable=False),
-    Column("list_version", Integer, nullable=False),
-    Column("line", Integer, nullable=False),
+    Column("list_id", String(36), primary_key=True),
+    Column("list_version", Integer, primary_key=True),
+    Column("line", Integer, primary_key=True),
+    Column("position", Integer, primary_key=True),  # the fault's rank on its line (0 for a line without)
     Column("status", String(20), nullable=False),  # pre-registered, already-listed, rejected
     Column("movement_ref", String(100), nullable=True),
     Column("person_id", String(36), nullable=True),
     Column("column_name", String(100), nullable=True),
-    # The parser's reason quotes the faulty value, which may be personal: sealed under the list's key.
-    Column("sealed_reason", JSON, nullable=True),
-    Index("ix_reg_list_rows_version", "list_id", "list_version", "line"),
+    Column("chunk", Integer, nullable=False),  # the report event it came in (its version on its stream)
+    # A refused row: its reason's place in the chunk's reasons.
+    Column("reason_index", Integer, nullable=True),
+    Column("flags", JSON, nullable=False),  # document-recent, serial-repeated
+)
+
+# Every weapon serial a list declared, by row: what an import compares a new list's serials with.
+declared_serials = Table(
+    "reg_declared_serials",
+    metadata,
+    Column("serial_key", String(100), primary_key=True),
+    Column("list_id", String(36), primary_key=True),
+    Column("list_version", Integer, primary_key=True),
+    Column("line", Integer, primary_key=True),
+    Column("serial", String(100), nullable=False),
+    Column("movement", String(40), nullable=False),
+    Column("person_id", String(36), nullable=False, index=True),
+)
+
+# A serial declared on two rows for different people, kept from each row's side (so both lists' reports
+# name the other row).
+serial_repeats = Table(
+    "reg_serial_repeats",
+    metadata,
+    Column("list_id", String(36), primary_key=True),
+    Column("list_version", Integer, primary_key=True),
+    Column("line", Integer, primary_key=True),
+    Column("other_list_id", String(36), primary_key=True),
+    Column("other_list_version", Integer, primary_key=True),
+    Column("other_line", Integer, primary_key=True),
+    Column("serial", String(100), nullable=False),
+    Column("other_movement", String(40), nullable=False),
+)
+
+# Import mapping profiles, every version.
+import_profiles = Table(
+    "reg_import_profiles",
+    metadata,
+    Column("movement", String(40), primary_key=True),
+    Column("profile", String(60), primary_key=True),
+    Column("profile_version", Integer, primary_key=True),
+    Column("columns", JSON, nullable=False),
+    Column("value_maps", JSON, nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=False),
+)
+
+# The reasons of a chunk of refused rows, as the event sealed them under the list's key (they quote the
+# values at fault, which may be personal).
+list_reasons = Table(
+    "reg_list_reasons",
+    metadata,
+    Column("list_id", String(36), primary_key=True),
+    Column("list_version", Integer, primary_key=True),
+    Column("chunk", Integer, primary_key=True),
+    Column("sealed_reasons", JSON, nullable=False),
 )
 
 # Idempotent re-import: a file (by SHA-256) is imported once per movement.
@@ -116,9 +169,16 @@ persons = Table(
     Column("rank", String(100), nullable=False),
     Column("armed", Boolean, nullable=False),
     Column("status", String(20), nullable=False),  # pre-registered, registered, merged
+    Column("listed_at", DateTime(timezone=True), nullable=False),  # business time of the pre-registration
+    Column("registered_at", DateTime(timezone=True), nullable=True),  # business time of the registration
+    Column("site", String(100), nullable=True, index=True),  # where they registered
+    Column("document_type", String(100), nullable=True),
+    Column("document_issued", Date, nullable=True),
+    Column("document_flagged", Boolean, nullable=False),  # issued days before registration, or after it
     Column("ddr_id", String(20), nullable=True, unique=True),
-    # A keyed hash (HMAC) of the enrolment device's template reference: equal hashes are one person.
-    Column("biometric_hash", String(64), nullable=True, index=True),
+    # A keyed hash (HMAC) of the enrolment device's template reference: equal hashes are one person, so one
+    # registration (two requests racing with one biometric: the second commit fails, and is answered 409).
+    Column("biometric_hash", String(64), nullable=True, unique=True),
     Column("merged_into", String(36), nullable=True),
     Column("sealed_identity", JSON, nullable=False),
     Column("version", Integer, nullable=False),
@@ -157,11 +217,16 @@ weapons = Table(
     Column("tag", String(100), nullable=False),
     Column("receipt_number", String(40), nullable=False, unique=True),
     Column("custodian", String(200), nullable=False),
-    Column("flagged", Boolean, nullable=False),
+    Column("flagged", Boolean, nullable=False),  # its serial was handed over before
+    Column("serial_status", String(20), nullable=True),  # present, absent, filed_off, illegible
+    Column("programme_mark", String(40), nullable=True, unique=True),  # IDDRS 4.10, when no readable serial
+    Column("needs_tracing", Boolean, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
     Column("version", Integer, nullable=False),
 )
 
-idempotency_keys = idempotency_table("reg_idempotency_keys", metadata)
+READ_MODEL = tuple(metadata.sorted_tables)
+"""Every table of the read model: all are projections of the service's own events, all rebuilt."""
 
 
 async def create_read_model(engine: AsyncEngine) -> None:

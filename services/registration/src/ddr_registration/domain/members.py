@@ -101,6 +101,9 @@ class ListedMember:
     ``father_name``, ``mother_name`` ("fils de ... et de ...") and ``birth_place`` (commune or locality) are
     what registration forms in the Sahel record to tell namesakes apart; lists give them or not. They are
     names as written, identity details of this member, not links to another listed person.
+
+    ``document_type`` and ``document_issued`` describe the identity document the movement recorded: a document
+    issued a few days before registration is not relied on for age (IDDRS 5.20), so it is flagged at once.
     """
 
     movement_ref: str
@@ -118,12 +121,14 @@ class ListedMember:
     father_name: str | None = None
     mother_name: str | None = None
     birth_place: str | None = None
+    document_type: str | None = None
+    document_issued: date | None = None
 
     def __post_init__(self) -> None:
         for field_name in ("movement_ref", "full_name", "region", "cercle"):
             if not getattr(self, field_name).strip():
                 raise ValueError(f"{field_name} must not be empty")
-        for field_name in ("father_name", "mother_name", "birth_place"):
+        for field_name in ("father_name", "mother_name", "birth_place", "document_type"):
             value = getattr(self, field_name)
             if value is not None and not value.strip():
                 raise ValueError(f"{field_name} must be None rather than blank")
@@ -131,3 +136,62 @@ class ListedMember:
             raise ValueError("a member listed as unarmed cannot hand over a weapon")
         if self.category is Category.ASSOCIATED_WOMAN and self.sex is not Sex.F:
             raise ValueError("the associated_woman category is for women")
+
+
+LIST_FIELDS: tuple[str, ...] = (
+    "movement_ref",
+    "full_name",
+    "full_name_arabic",
+    "sex",
+    "birth_date",
+    "category",
+    "region",
+    "cercle",
+    "commune",
+    "rank",
+    "armed",
+    "weapon_type",
+    "weapon_calibre",
+    "weapon_serial",
+    "weapon_condition",
+    "father_name",
+    "mother_name",
+    "birth_place",
+    "document_type",
+    "document_issued",
+)
+"""The fields of a list file, in the canonical column order."""
+NAME_PARTS: tuple[str, ...] = ("family_name", "given_names")
+"""Fields a list may give instead of ``full_name``: the full name is the given names, then the family name."""
+
+SUSPECT_DOCUMENT_DAYS = 30
+"""An identity document issued this close before the day it is relied on (or after it) is flagged."""
+
+
+def document_days_before(issued: date | None, day: date) -> int | None:
+    """How many days before ``day`` the document was issued, when that is recent enough to flag it (or it
+    is later than ``day``); ``None`` for a document issued well before, or none at all."""
+    if issued is None:
+        return None
+    days = (day - issued).days
+    return days if days < SUSPECT_DOCUMENT_DAYS else None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedRow:
+    """A line of a list file read as a member."""
+
+    line: int
+    member: ListedMember
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """One faulty cell of a list file (or a faulty row, column ``"row"``); a row with several faults has several.
+
+    The reason quotes the offending value (the person fixing the file needs it): personal data, shown to the
+    uploader, never logged."""
+
+    line: int
+    column: str
+    reason: str

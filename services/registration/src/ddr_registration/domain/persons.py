@@ -7,23 +7,25 @@ record keeps its history, reachable from the surviving one.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import date
-from typing import get_args
+from datetime import date, datetime
+from typing import cast, get_args
 
-from ddr_contracts.events import DomainEvent
-from ddr_contracts.registration import (
-    DeclaredWeapon,
-    ErasureReason,
+from ddr_registration.domain.events import (
+    IdentityDocumentFlagged,
     PersonAbsorbed,
     PersonalDataErased,
     PersonDetailsCorrected,
+    PersonEvent,
     PersonMergedInto,
     PersonPreRegistered,
     PersonRegistered,
 )
-from ddr_registration.domain.aggregate import Aggregate
-from ddr_registration.domain.errors import RuleViolated
-from ddr_registration.domain.members import Category, ListedMember, Sex
+from ddr_registration.domain.members import Category, ListedMember, Sex, document_days_before
+from ddr_registration.domain.values import DeclaredWeapon, ErasureReason
+from ddr_runtime.kernel import Aggregate, AlreadyDone, Recording, RuleViolated
+
+When = date | datetime | None
+"""When a fact happened, as the caller says: a day, an instant, or ``None`` for now."""
 
 BIRTH_KINDS = ("exact", "year", "unknown")
 ERASURE_REASONS: frozenset[str] = frozenset(get_args(ErasureReason))
@@ -57,7 +59,7 @@ class Correction:
         return tuple(f.name for f in fields(self) if getattr(self, f.name) is not None)
 
 
-class Person(Aggregate):
+class Person(Aggregate[PersonEvent]):
     def __init__(self) -> None:
         super().__init__()
         self.person_id = ""
@@ -65,14 +67,25 @@ class Person(Aggregate):
         self.category = ""
         self.sex = ""
         self.ddr_id: str | None = None
+        self.site: str | None = None
+        self.listed_at: datetime | None = None
+        self.registered_at: datetime | None = None
+        self.document: tuple[str | None, date] | None = None  # the identity document the list gives
         self.merged_into: str | None = None
         self.absorbed: list[str] = []
         self.erased = False
 
     @classmethod
     def pre_register(
-        cls, person_id: str, list_id: str, list_version: int, movement: str, member: ListedMember
+        cls,
+        person_id: str,
+        list_id: str,
+        list_version: int,
+        movement: str,
+        member: ListedMember,
+        at: datetime | None = None,
     ) -> Person:
+        """Pre-register a listed member; ``at``: when the list version was submitted (business time)."""
         _check_category_and_sex(str(member.category), str(member.sex))
         person = cls()
         person.record(
@@ -97,21 +110,64 @@ class Person(Aggregate):
                 father_name=member.father_name,
                 mother_name=member.mother_name,
                 birth_place=member.birth_place,
+                document_type=member.document_type,
+                document_issued=member.document_issued,
                 declared_weapons=tuple(
                     DeclaredWeapon(type=w.kind, calibre=w.calibre, serial=w.serial, condition=w.condition)
                     for w in member.weapons
                 ),
-            )
+            ),
+            at=at,
         )
         return person
 
-    def register(self, ddr_id: str, biometric_hash: str) -> None:
+    def register(
+        self,
+        ddr_id: str,
+        biometric_hash: str,
+        site: str,
+        *,
+        recording: Recording | None = None,
+        on: When = None,
+    ) -> None:
+        """Biometric registration at ``site``, on the day (or at the instant) ``on``: never before the person
+        was listed, nor in the future."""
         self._still_standing()
         if self.ddr_id is not None:
-            raise RuleViolated("registered-once", "this person is already registered")
-        self.record(PersonRegistered(person_id=self.person_id, ddr_id=ddr_id, biometric_hash=biometric_hash))
+            raise AlreadyDone("registered-once", "this person is already registered")
+        if not site.strip():
+            raise RuleViolated("registration-site", "a registration names the site where it was done")
+        at = (recording or Recording()).moment(on, after=self.listed_at, after_what="the listing")
+        self.record(
+            PersonRegistered(
+                person_id=self.person_id, ddr_id=ddr_id, biometric_hash=biometric_hash, site=site.strip()
+            ),
+            at=at,
+        )
+        days = document_days_before(self.document[1], at.date()) if self.document else None
+        if self.document is not None and days is not None:
+            self.record(
+                IdentityDocumentFlagged(
+                    person_id=self.person_id,
+                    document_type=self.document[0],
+                    document_issued=self.document[1],
+                    days_before_registration=days,
+                ),
+                at=at,
+            )
 
-    def correct(self, correction: Correction, reason: str) -> None:
+    def receiving_moment(self, recording: Recording | None = None, on: When = None) -> datetime:
+        """When something this person hands over is received: never before their registration (before their
+        listing, for someone not registered yet), nor in the future."""
+        recording = recording or Recording()
+        if self.registered_at is not None:
+            return recording.moment(on, after=self.registered_at, after_what="the registration")
+        return recording.moment(on, after=self.listed_at, after_what="the listing")
+
+    def correct(
+        self, correction: Correction, reason: str, *, recording: Recording | None = None, on: When = None
+    ) -> None:
+        """Correct personal details, decided on ``on``: never before the person was listed."""
         self._still_standing()
         if not reason.strip():
             raise RuleViolated("correction-needs-reason", "a correction needs a reason")
@@ -121,13 +177,15 @@ class Person(Aggregate):
         if correction.birth_kind is not None and correction.birth_kind not in BIRTH_KINDS:
             raise RuleViolated("birth-kind", "the date of birth is exact, year-only or unknown")
         _check_category_and_sex(correction.category or self.category, correction.sex or self.sex)
+        at = (recording or Recording()).moment(on, after=self.listed_at, after_what="the listing")
         self.record(
             PersonDetailsCorrected(
                 person_id=self.person_id,
                 corrected_fields=changed,
                 reason=reason,
                 **{name: getattr(correction, name) for name in changed},
-            )
+            ),
+            at=at,
         )
 
     def merge_into(self, survivor_id: str, case_id: str) -> None:
@@ -143,7 +201,7 @@ class Person(Aggregate):
     def erase(self, reason_code: str, authority: str) -> None:
         """Destroy the person's personal data; the record stays, closed, for the figures and the audit."""
         if self.erased:
-            raise RuleViolated("erased-once", "this person's personal data is already erased")
+            raise AlreadyDone("erased-once", "this person's personal data is already erased")
         if reason_code not in ERASURE_REASONS:
             raise RuleViolated("erasure-reason", f"the reason is one of {', '.join(sorted(ERASURE_REASONS))}")
         if not authority.strip():
@@ -151,7 +209,7 @@ class Person(Aggregate):
         self.record(
             PersonalDataErased(
                 person_id=self.person_id,
-                reason_code=reason_code,  # checked against ERASURE_REASONS above
+                reason_code=cast(ErasureReason, reason_code),  # checked against ERASURE_REASONS above
                 authority=authority,
             )
         )
@@ -162,12 +220,15 @@ class Person(Aggregate):
         if self.erased:
             raise RuleViolated("erased-record-is-closed", "this person's personal data was erased")
 
-    def apply(self, event: DomainEvent) -> None:
+    def apply(self, event: PersonEvent) -> None:
         if isinstance(event, PersonPreRegistered):
             self.person_id, self.movement = event.person_id, event.movement
             self.category, self.sex = event.category, event.sex
+            self.listed_at = self.at
+            if event.document_issued is not None:
+                self.document = (event.document_type, event.document_issued)
         elif isinstance(event, PersonRegistered):
-            self.ddr_id = event.ddr_id
+            self.ddr_id, self.site, self.registered_at = event.ddr_id, event.site, self.at
         elif isinstance(event, PersonDetailsCorrected):
             self.category = event.category or self.category
             self.sex = event.sex or self.sex

@@ -1,13 +1,17 @@
 """``ddr lists``: import a movement's list file from the command line, with a progress bar and a report.
 
 The import writes to the registration service's own store (settings from ``DDR_*`` / ``DDR_REGISTRATION_*``);
-its events reach Kafka through the outbox, published by the service's relay.
+its events reach Kafka through the outbox, published by the service's relay. The bootstrap gives the command
+its way to the store (:data:`DeskOpener`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import getpass
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -16,55 +20,92 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ddr_contracts.catalog import REGISTRY
-from ddr_registration.adapters.biometrics import BiometricHasher, biometric_secret
-from ddr_registration.adapters.list_files import ListFileError
-from ddr_registration.domain.errors import DomainError
-from ddr_registration.service_layer.importing import ImportReport, import_list
-from ddr_registration.service_layer.startup import prepare
-from ddr_registration.service_layer.unit import Registration
-from ddr_runtime.config import service_settings
+from ddr_registration.service_layer.desk import RegistrationDesk
+from ddr_registration.service_layer.importing import ImportReport, ProfileChoice, import_list
 from ddr_runtime.eventstore.store import Causation
-from ddr_runtime.service import build_runtime
+from ddr_runtime.kernel import BACK_RECORDING_ROLE, BackRecording, DomainError, Recording
 
-lists_app = typer.Typer(help="Movements' certified lists.", no_args_is_help=True)
 console = Console(stderr=True)
 SHOWN_PROBLEMS = 50
 
-
-@lists_app.callback()
-def lists_group() -> None:
-    """Movements' certified lists (a group even with one command: ``ddr lists import ...``)."""
+DeskOpener = Callable[[], AbstractAsyncContextManager[RegistrationDesk]]
+"""Opens the registration service's store from the environment's settings, and closes it."""
 
 
-@lists_app.command("import")
-def import_command(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help=".csv or .xlsx")],
-    movement: Annotated[str, typer.Option("--movement", help="Code of the movement whose list it is.")],
-    reject_whole: Annotated[
-        bool, typer.Option("--reject-whole", help="Refuse the whole file if any row is bad.")
-    ] = False,
-    actor: Annotated[str | None, typer.Option(help="Who imports (default: the OS user).")] = None,
-) -> None:
-    """Import FILE as the next version of MOVEMENT's list; re-importing the same file changes nothing."""
-    try:
-        report = asyncio.run(_import(file, movement, reject_whole, actor or f"cli:{getpass.getuser()}"))
-    except (DomainError, ListFileError) as refused:
-        console.print(f"[red]refused:[/red] {refused}")
-        raise typer.Exit(2) from None
-    _print_report(report)
-    if report.status == "rejected":
-        raise typer.Exit(1)
+def lists_cli(open_desk: DeskOpener) -> typer.Typer:
+    """The ``ddr lists`` commands, working on the store ``open_desk`` opens."""
+    app = typer.Typer(help="Movements' certified lists.", no_args_is_help=True)
+
+    @app.callback()
+    def lists_group() -> None:
+        """Movements' certified lists (a group even with one command: ``ddr lists import ...``)."""
+
+    @app.command("import")
+    def import_command(
+        file: Annotated[
+            Path, typer.Argument(exists=True, dir_okay=False, readable=True, help=".csv or .xlsx")
+        ],
+        movement: Annotated[str, typer.Option("--movement", help="Code of the movement whose list it is.")],
+        reject_whole: Annotated[
+            bool, typer.Option("--reject-whole", help="Refuse the whole file if any row is bad.")
+        ] = False,
+        actor: Annotated[str | None, typer.Option(help="Who imports (default: the OS user).")] = None,
+        on: Annotated[
+            datetime | None,
+            typer.Option(formats=["%Y-%m-%d"], help="When the movement submitted the list (default: today)."),
+        ] = None,
+        reason: Annotated[
+            str | None,
+            typer.Option(
+                "--back-recording-reason",
+                help="Why a list older than the back-recording window is recorded now (kept in its events).",
+            ),
+        ] = None,
+        profile: Annotated[
+            str | None, typer.Option(help="The movement's import profile the file is laid out by.")
+        ] = None,
+        profile_version: Annotated[
+            int | None, typer.Option(help="Its version (default: the latest).")
+        ] = None,
+    ) -> None:
+        """Import FILE as the next version of MOVEMENT's list; re-importing the same file changes nothing.
+
+        The command writes to the store directly, as whoever holds its credentials: with a reason it records
+        history older than the window with the records officer's authority."""
+        causation, recording = _recording(actor, reason)
+        day = on.date() if on is not None else None
+        try:
+            choice = ProfileChoice(profile, profile_version) if profile else None
+            report = asyncio.run(
+                _import(open_desk, file, movement, reject_whole, causation, recording, day, choice)
+            )
+        except DomainError as refused:
+            console.print(f"[red]refused:[/red] {refused.detail}")
+            raise typer.Exit(2) from None
+        _print_report(report)
+        if report.status == "rejected":
+            raise typer.Exit(1)
+
+    return app
 
 
-async def _import(file: Path, movement: str, reject_whole: bool, actor: str) -> ImportReport:
-    settings = service_settings("registration")
-    runtime = build_runtime("registration", REGISTRY, settings)
-    key = biometric_secret(settings.var_dir, production=settings.environment == "production")
-    reg = Registration(store=runtime.store, hasher=BiometricHasher(key))
-    try:
-        await runtime.keystore.create_schema()
-        await prepare(reg)
+def _recording(actor: str | None, reason: str | None) -> tuple[Causation, Recording]:
+    authority = BackRecording(BACK_RECORDING_ROLE, reason.strip()) if reason and reason.strip() else None
+    causation = Causation(actor=actor or f"cli:{getpass.getuser()}", back_recording=authority)
+    return causation, Recording(authority=authority)
+
+
+async def _import(
+    open_desk: DeskOpener,
+    file: Path,
+    movement: str,
+    reject_whole: bool,
+    causation: Causation,
+    recording: Recording,
+    on: date | None,
+    profile: ProfileChoice | None,
+) -> ImportReport:
+    async with open_desk() as desk:
         with Progress(
             SpinnerColumn(),
             TextColumn("[bold]{task.description}"),
@@ -75,16 +116,16 @@ async def _import(file: Path, movement: str, reject_whole: bool, actor: str) -> 
         ) as bar:
             task = bar.add_task(f"importing {file.name}", total=None)
             return await import_list(
-                reg,
+                desk,
                 file,
                 movement,
-                Causation(actor=actor),
+                causation,
                 reject_whole=reject_whole,
                 progress=lambda rows: bar.update(task, completed=rows),
+                recording=recording,
+                on=on,
+                profile=profile,
             )
-    finally:
-        await runtime.engine.dispose()
-        await runtime.keys_engine.dispose()
 
 
 def _print_report(report: ImportReport) -> None:
@@ -99,6 +140,10 @@ def _print_report(report: ImportReport) -> None:
         ("already listed", report.rows_already_listed),
         ("rejected", report.rows_rejected),
         ("suspected duplicates", report.duplicates_suspected),
+        ("profile", f"{report.profile} v{report.profile_version}" if report.profile else "-"),
+        ("columns not read", ", ".join(report.unknown_columns) or "-"),
+        ("serials declared before", len(report.serial_repeats)),
+        ("documents issued days before", len(report.documents_recent)),
     ):
         summary.add_row(label, str(value))
     out.print(summary)

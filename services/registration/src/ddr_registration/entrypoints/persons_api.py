@@ -4,122 +4,204 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Body, Query
 from starlette.responses import Response
 
 from ddr_registration.domain.persons import Correction
-from ddr_registration.entrypoints.http_support import (
-    ExpectedVersion,
-    IdempotencyKey,
-    idempotent,
-    json_response,
+from ddr_registration.entrypoints.bulk import for_visible_people
+from ddr_registration.entrypoints.dependencies import Desk, Reads
+from ddr_registration.entrypoints.roles import Officer, PersonReader, WeaponReader
+from ddr_registration.entrypoints.schemas import (
+    Erasure,
+    PersonCorrection,
+    PersonRegistration,
+    PersonToRegister,
 )
-from ddr_registration.entrypoints.schemas import Erasure, PersonCorrection, PersonRegistration
-from ddr_registration.service_layer import handlers, queries
-from ddr_registration.service_layer.unit import Registration
-from ddr_runtime.auth.dependencies import require_roles
-from ddr_runtime.auth.roles import Principal, Role
-from ddr_runtime.eventstore.store import Causation
-from ddr_runtime.http.idempotency import IdempotencyStore
+from ddr_registration.service_layer import handlers
+from ddr_registration.service_layer.handlers import Enrolment
+from ddr_registration.service_layer.ports import Views
+from ddr_runtime.auth.roles import Principal
+from ddr_runtime.eventstore.unit import ItemOutcome
+from ddr_runtime.http.problems import Conflict
+from ddr_runtime.http.writes import Atomic, BulkAnswer, Command, ExpectedVersion, bulk_answer, json_response
+from ddr_runtime.kernel import UnknownRecord
 
-Officer = Annotated[Principal, Depends(require_roles(Role.CNDDR_OFFICER))]
-Reader = Annotated[
-    Principal,
-    Depends(
-        require_roles(
-            Role.CNDDR_OFFICER, Role.NIC_OFFICER, Role.AUDITOR, Role.MOVEMENT_LIAISON, Role.CHILD_PROTECTION
+router = APIRouter(prefix="/persons", tags=["persons"])
+registrations = APIRouter(prefix="/registrations", tags=["persons"])
+
+
+@router.get("")
+async def search_persons(
+    principal: PersonReader,
+    reads: Reads,
+    movement: str | None = None,
+    region: str | None = None,
+    category: str | None = None,
+    status: str | None = None,
+    ddr_id: str | None = None,
+    name: Annotated[str | None, Query(min_length=2, max_length=200)] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[dict[str, Any]]:
+    return await reads.search_persons(
+        principal,
+        movement=movement,
+        region=region,
+        category=category,
+        status=status,
+        ddr_id=ddr_id,
+        name=name,
+        offset=offset,
+        limit=limit,
+    )
+
+
+@router.get("/{person_id}")
+async def get_person(person_id: str, principal: PersonReader, reads: Reads) -> Response:
+    person = await reads.get_person(principal, person_id)
+    return json_response(person, version=person["version"])
+
+
+@router.get("/{person_id}/history")
+async def person_history(person_id: str, principal: PersonReader, reads: Reads) -> list[dict[str, Any]]:
+    return await reads.person_history(principal, person_id)
+
+
+@router.get("/{person_id}/weapons/reconciliation")
+async def weapons_reconciliation(person_id: str, principal: WeaponReader, reads: Reads) -> dict[str, Any]:
+    """The weapons the person's lists declared against those they handed over: declared but not handed over,
+    handed over but not declared (by serial), and those received without a serial under the programme's mark."""
+    return await reads.reconciliation(principal, person_id)
+
+
+@router.post("/{person_id}/corrections")
+async def correct_person(
+    person_id: str,
+    body: PersonCorrection,
+    principal: Officer,
+    command: Command,
+    version: ExpectedVersion,
+    desk: Desk,
+    reads: Reads,
+) -> Response:
+    await reads.get_person(principal, person_id)
+    correction = Correction(**body.model_dump(exclude={"reason", "on"}))
+    new_version = await handlers.correct_person(
+        desk, person_id, correction, body.reason, version, command.causation, command.recording, body.on
+    )
+    return json_response(await reads.get_person(principal, person_id), version=new_version)
+
+
+@router.post("/{person_id}/erasure")
+async def erase_person(
+    person_id: str,
+    body: Erasure,
+    principal: Officer,
+    command: Command,
+    version: ExpectedVersion,
+    desk: Desk,
+    reads: Reads,
+) -> Response:
+    """Crypto-shred the person's personal data everywhere (their key is destroyed); irreversible.
+
+    The record stays, closed, with what the figures need; its names, date of birth, commune, parents,
+    biometric hash and movement reference are gone from every event, topic, backup and read model."""
+    await reads.get_person(principal, person_id)
+    new_version = await handlers.erase_person(
+        desk, person_id, body.reason_code, body.authority, version, command.causation
+    )
+    return json_response(await reads.get_person(principal, person_id), version=new_version)
+
+
+@router.post("/{person_id}/registration")
+async def register_person(
+    person_id: str,
+    body: PersonRegistration,
+    principal: Officer,
+    command: Command,
+    version: ExpectedVersion,
+    desk: Desk,
+    reads: Reads,
+) -> Response:
+    """Biometric registration at a site, on a day: the person gets a DDR ID (never before they were listed).
+    A biometric already registered to another record gets 409 and issues none: the pair's duplicate case is
+    made certain for the CNDDR, and the answer names the existing registration only to a caller allowed to
+    see it."""
+    await reads.get_person(principal, person_id)
+    enrolment = Enrolment(body.biometric_reference, body.site, body.on)
+    try:
+        done = await handlers.register_person(
+            desk, person_id, enrolment, version, command.causation, command.recording
         )
-    ),
-]
+    except handlers.AlreadyRegistered as found:
+        raise await already_registered(principal, reads, found) from None
+    answer = {"person_id": person_id, "ddr_id": done.ddr_id, "duplicate_cases": done.duplicate_cases}
+    return json_response(answer, version=done.version)
 
 
-def persons_router(reg: Registration, keys: IdempotencyStore) -> APIRouter:
-    router = APIRouter(prefix="/persons", tags=["persons"])
+@registrations.post("/bulk", response_model=BulkAnswer)
+async def register_many(
+    body: Annotated[list[PersonToRegister], Body(min_length=1, max_length=1000)],
+    principal: Officer,
+    command: Command,
+    desk: Desk,
+    reads: Reads,
+    atomic: Atomic = False,
+) -> BulkAnswer:
+    """Many registrations at once (a site's day). Each is recorded or refused on its own, answered with its
+    index, person and rule; sending the same batch again registers nobody twice (``registered-once``).
+    ``atomic=true``: all or none."""
 
-    @router.get("")
-    async def search_persons(
-        principal: Reader,
-        movement: str | None = None,
-        region: str | None = None,
-        category: str | None = None,
-        status: str | None = None,
-        ddr_id: str | None = None,
-        name: Annotated[str | None, Query(min_length=2, max_length=200)] = None,
-        offset: Annotated[int, Query(ge=0)] = 0,
-        limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    ) -> list[dict[str, Any]]:
-        return await queries.search_persons(
-            reg,
-            principal,
-            movement=movement,
-            region=region,
-            category=category,
-            status=status,
-            ddr_id=ddr_id,
-            name=name,
-            offset=offset,
-            limit=limit,
-        )
-
-    @router.get("/{person_id}")
-    async def get_person(person_id: str, principal: Reader) -> Response:
-        person = await queries.get_person(reg, principal, person_id)
-        return json_response(person, version=person["version"])
-
-    @router.get("/{person_id}/history")
-    async def person_history(person_id: str, principal: Reader) -> list[dict[str, Any]]:
-        return await queries.person_history(reg, principal, person_id)
-
-    @router.post("/{person_id}/corrections")
-    async def correct_person(
-        person_id: str,
-        body: PersonCorrection,
-        principal: Officer,
-        version: ExpectedVersion,
-        request: Request,
-        key: IdempotencyKey = None,
-    ) -> Response:
-        async def run() -> Any:
-            await queries.get_person(reg, principal, person_id)
-            correction = Correction(**body.model_dump(exclude={"reason"}))
-            new_version = await handlers.correct_person(
-                reg, person_id, correction, body.reason, version, Causation(actor=principal.subject)
+    async def run(shown: list[int]) -> list[ItemOutcome[Any]]:
+        items = [
+            (
+                body[i].person_id,
+                Enrolment(body[i].biometric_reference, body[i].site, body[i].on),
+                body[i].version,
             )
-            return json_response(await queries.get_person(reg, principal, person_id), version=new_version)
-
-        return await idempotent(keys, principal, key, request, f"{version}\n{body.model_dump_json()}", run)
-
-    @router.post("/{person_id}/erasure")
-    async def erase_person(
-        person_id: str, body: Erasure, principal: Officer, version: ExpectedVersion
-    ) -> Response:
-        """Crypto-shred the person's personal data everywhere (their key is destroyed); irreversible.
-
-        The record stays, closed, with what the figures need; its names, date of birth, commune, parents,
-        biometric hash and movement reference are gone from every event, topic, backup and read model."""
-        await queries.get_person(reg, principal, person_id)
-        new_version = await handlers.erase_person(
-            reg, person_id, body.reason_code, body.authority, version, Causation(actor=principal.subject)
+            for i in shown
+        ]
+        return list(
+            await handlers.register_people(desk, items, command.causation, command.recording, atomic=atomic)
         )
-        return json_response(await queries.get_person(reg, principal, person_id), version=new_version)
 
-    @router.post("/{person_id}/registration")
-    async def register_person(
-        person_id: str,
-        body: PersonRegistration,
-        principal: Officer,
-        version: ExpectedVersion,
-        request: Request,
-        key: IdempotencyKey = None,
-    ) -> Response:
-        async def run() -> Any:
-            await queries.get_person(reg, principal, person_id)
-            done = await handlers.register_person(
-                reg, person_id, body.biometric_reference, version, Causation(actor=principal.subject)
-            )
-            answer = {"person_id": person_id, "ddr_id": done.ddr_id, "duplicate_cases": done.duplicate_cases}
-            return json_response(answer, version=done.version)
+    people = [item.person_id for item in body]
+    outcomes = await for_visible_people(reads, principal, people, run, atomic=atomic)
+    return bulk_answer(
+        outcomes,
+        key=lambda index: body[index].person_id,
+        result=lambda done: {
+            "ddr_id": done.ddr_id,
+            "version": done.version,
+            "duplicate_cases": done.duplicate_cases,
+        },
+    )
 
-        return await idempotent(keys, principal, key, request, f"{version}\n{body.model_dump_json()}", run)
 
-    return router
+async def already_registered(
+    principal: Principal, reads: Views, found: handlers.AlreadyRegistered
+) -> Conflict:
+    """409 for a biometric registered to another record: its person id, DDR ID and the duplicate case for a
+    caller who may see that record (the row-level access of reading it, and its region), nothing that
+    identifies it for others."""
+    extensions: dict[str, str] = {"rule": found.rule}
+    if await _may_see(principal, reads, found.holder.person_id) and principal.covers_region(
+        found.holder.region
+    ):
+        extensions |= {
+            "existing_person_id": found.holder.person_id,
+            "existing_ddr_id": found.holder.ddr_id,
+            "duplicate_case_id": found.case_id,
+        }
+    detail = (
+        "this biometric reference is already registered: no second DDR ID; the CNDDR resolves the duplicate"
+    )
+    return Conflict(detail, extensions=extensions)
+
+
+async def _may_see(principal: Principal, reads: Views, person_id: str) -> bool:
+    try:
+        await reads.get_person(principal, person_id)
+    except UnknownRecord:
+        return False
+    return True

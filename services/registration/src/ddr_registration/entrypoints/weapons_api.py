@@ -2,93 +2,122 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Body, Query
 from starlette.responses import Response
 
-from ddr_registration.domain.weapons import HandOver, normalise_serial
-from ddr_registration.entrypoints.http_support import (
-    ExpectedVersion,
-    IdempotencyKey,
-    idempotent,
-    json_response,
-)
+from ddr_registration.domain.weapons import HandOver
+from ddr_registration.entrypoints.bulk import for_visible_people
+from ddr_registration.entrypoints.dependencies import Desk, Reads
+from ddr_registration.entrypoints.roles import WeaponReader, WeaponRecorder
 from ddr_registration.entrypoints.schemas import CustodyTransfer, WeaponHandOver
-from ddr_registration.service_layer import handlers, queries
-from ddr_registration.service_layer.unit import Registration
-from ddr_runtime.auth.dependencies import require_roles
-from ddr_runtime.auth.roles import Principal, Role
-from ddr_runtime.eventstore.store import Causation
-from ddr_runtime.http.idempotency import IdempotencyStore
+from ddr_registration.service_layer import handlers
+from ddr_runtime.eventstore.unit import ItemOutcome
+from ddr_runtime.http.writes import Atomic, BulkAnswer, Command, ExpectedVersion, bulk_answer, json_response
 
-Recorder = Annotated[Principal, Depends(require_roles(Role.CNDDR_OFFICER, Role.CTS_OFFICER))]
-Reader = Annotated[
-    Principal,
-    Depends(require_roles(Role.CNDDR_OFFICER, Role.CTS_OFFICER, Role.AUDITOR, Role.MOVEMENT_LIAISON)),
-]
+router = APIRouter(prefix="/weapons", tags=["weapons"])
 
 
-def weapons_router(reg: Registration, keys: IdempotencyStore) -> APIRouter:
-    router = APIRouter(prefix="/weapons", tags=["weapons"])
+@router.post("", status_code=201)
+async def hand_over(
+    body: WeaponHandOver, principal: WeaponRecorder, command: Command, desk: Desk, reads: Reads
+) -> Response:
+    """Record a weapon or lot handed over; the answer carries the receipt (given to everyone, eligible
+    or not) and whether the serial was already handed over."""
+    await reads.get_person(principal, body.person_id)
+    done = await handlers.hand_over_weapon(
+        desk, body.person_id, _item(body), command.causation, command.recording, body.on
+    )
+    return json_response(
+        await reads.get_weapon(principal, done.weapon_id),
+        201,
+        version=done.version,
+        location=f"/weapons/{done.weapon_id}",
+    )
 
-    @router.post("", status_code=201)
-    async def hand_over(
-        body: WeaponHandOver, principal: Recorder, request: Request, key: IdempotencyKey = None
-    ) -> Response:
-        """Record a weapon or lot handed over; the answer carries the receipt (given to everyone, eligible
-        or not) and whether the serial was already handed over."""
 
-        async def run() -> Any:
-            await queries.get_person(reg, principal, body.person_id)
-            item = HandOver(**body.model_dump(exclude={"person_id"}))
-            done = await handlers.hand_over_weapon(
-                reg, body.person_id, item, Causation(actor=principal.subject)
-            )
-            return json_response(await queries.get_weapon(reg, principal, done.weapon_id), 201, done.version)
+@router.post("/bulk", response_model=BulkAnswer)
+async def hand_over_many(
+    body: Annotated[list[WeaponHandOver], Body(min_length=1, max_length=1000)],
+    principal: WeaponRecorder,
+    command: Command,
+    desk: Desk,
+    reads: Reads,
+    atomic: Atomic = False,
+) -> BulkAnswer:
+    """Many hand-overs at once (a collection point's day). Each is recorded or refused on its own, answered
+    with its index, person and rule; sending the same batch again records nothing twice (each is known by
+    its person and tag). ``atomic=true``: all or none."""
 
-        return await idempotent(keys, principal, key, request, body.model_dump_json(), run)
-
-    @router.get("")
-    async def list_weapons(
-        principal: Reader,
-        serial: str | None = None,
-        person_id: str | None = None,
-        flagged: bool | None = None,
-        offset: Annotated[int, Query(ge=0)] = 0,
-        limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    ) -> list[dict[str, Any]]:
-        return await queries.list_weapons(
-            reg,
-            principal,
-            serial_key=normalise_serial(serial) if serial else None,
-            person_id=person_id,
-            flagged=flagged,
-            offset=offset,
-            limit=limit,
+    async def run(shown: list[int]) -> list[ItemOutcome[Any]]:
+        items = [(body[i].person_id, _item(body[i]), body[i].on) for i in shown]
+        return list(
+            await handlers.hand_over_weapons(desk, items, command.causation, command.recording, atomic=atomic)
         )
 
-    @router.get("/{weapon_id}")
-    async def get_weapon(weapon_id: str, principal: Reader) -> Response:
-        weapon = await queries.get_weapon(reg, principal, weapon_id)
-        return json_response(weapon, version=weapon["version"])
+    people = [item.person_id for item in body]
+    outcomes = await for_visible_people(reads, principal, people, run, atomic=atomic)
+    return bulk_answer(outcomes, key=lambda index: body[index].person_id, result=dataclasses.asdict)
 
-    @router.post("/{weapon_id}/custody-transfers")
-    async def transfer_custody(
-        weapon_id: str, body: CustodyTransfer, principal: Recorder, version: ExpectedVersion
-    ) -> Response:
-        """A custody transfer, signed by the side releasing the weapon and the side receiving it."""
-        await queries.get_weapon(reg, principal, weapon_id)
-        new_version = await handlers.transfer_custody(
-            reg,
-            weapon_id,
-            body.from_custodian,
-            body.to_custodian,
-            body.released_by,
-            body.received_by,
-            version,
-            Causation(actor=principal.subject),
-        )
-        return json_response(await queries.get_weapon(reg, principal, weapon_id), version=new_version)
 
-    return router
+def _item(body: WeaponHandOver) -> HandOver:
+    return HandOver(**body.model_dump(exclude={"person_id", "on"}))
+
+
+@router.get("")
+async def list_weapons(
+    principal: WeaponReader,
+    reads: Reads,
+    serial: str | None = None,
+    person_id: str | None = None,
+    flagged: bool | None = None,
+    needs_tracing: bool | None = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[dict[str, Any]]:
+    """The register; ``flagged``: serials handed over before; ``needs_tracing``: weapons received without a
+    readable serial, under the programme's mark."""
+    return await reads.list_weapons(
+        principal,
+        serial=serial,
+        person_id=person_id,
+        flagged=flagged,
+        offset=offset,
+        limit=limit,
+        needs_tracing=needs_tracing,
+    )
+
+
+@router.get("/{weapon_id}")
+async def get_weapon(weapon_id: str, principal: WeaponReader, reads: Reads) -> Response:
+    weapon = await reads.get_weapon(principal, weapon_id)
+    return json_response(weapon, version=weapon["version"])
+
+
+@router.post("/{weapon_id}/custody-transfers")
+async def transfer_custody(
+    weapon_id: str,
+    body: CustodyTransfer,
+    principal: WeaponRecorder,
+    command: Command,
+    version: ExpectedVersion,
+    desk: Desk,
+    reads: Reads,
+) -> Response:
+    """A custody transfer, signed by the side releasing the weapon and the side receiving it."""
+    await reads.get_weapon(principal, weapon_id)
+    new_version = await handlers.transfer_custody(
+        desk,
+        weapon_id,
+        body.from_custodian,
+        body.to_custodian,
+        body.released_by,
+        body.received_by,
+        version,
+        command.causation,
+        command.recording,
+        body.on,
+    )
+    return json_response(await reads.get_weapon(principal, weapon_id), version=new_version)

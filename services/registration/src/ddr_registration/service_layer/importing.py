@@ -4,7 +4,13 @@ The file is streamed in chunks (a 100,000-row file never sits in memory whole) a
 pre-registered, already listed (the movement's reference is known), or rejected with its column and reason.
 Nothing is half-written: the whole import is one transaction; with ``reject_whole`` a file with any bad row
 is refused before anything is written. Re-importing the same file (its SHA-256, per movement) changes
-nothing and answers the first import's report.
+nothing and answers the first import's report. The row report is itself recorded (``ListRowsChecked``, a
+chunk at a time), so the read model's report is rebuilt from the history like everything else.
+
+A file laid out otherwise is read through one of the movement's import profiles; columns nothing reads are
+named in the report. Each row's declared weapon serials are compared, at once, with every serial declared
+before on any list (and earlier in the file): a repeated serial is flagged on the row, naming both rows. An
+identity document issued days before the list is flagged too.
 """
 
 from __future__ import annotations
@@ -13,29 +19,36 @@ import asyncio
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy import distinct, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from ddr_contracts.registration import PersonPreRegistered
-from ddr_registration.adapters.list_files import ParsedRow, RowError, file_sha256, read_list_file
-from ddr_registration.adapters.tables import list_imports, list_rows, persons
-from ddr_registration.domain.errors import RuleViolated, UnknownRecord
 from ddr_registration.domain.identity import IdentityRecord
-from ddr_registration.domain.lists import CertifiedList, list_id_of, list_stream
+from ddr_registration.domain.lists import (
+    CertifiedList,
+    ListReport,
+    list_id_of,
+    list_report_stream,
+    list_stream,
+)
+from ddr_registration.domain.members import ListedMember, ParsedRow, RowError, document_days_before
 from ddr_registration.domain.movements import Movement, movement_stream
-from ddr_registration.domain.persons import Person, person_stream
+from ddr_registration.domain.persons import Person, When, person_stream
+from ddr_registration.domain.profiles import ImportProfile, profile_stream
+from ddr_registration.domain.values import ColumnMapping, DeclaredRow, ListRow
+from ddr_registration.domain.weapons import normalise_serial
 from ddr_registration.service_layer.dedup import catch_up_index, suspect_duplicates
-from ddr_registration.service_layer.unit import Registration
-from ddr_runtime.eventstore.store import Causation
+from ddr_registration.service_layer.desk import RegistrationDesk
+from ddr_registration.service_layer.ports import ImportedVersion
+from ddr_runtime.eventstore.ports import AggregateSession, Causation
+from ddr_runtime.kernel import Recording, RuleViolated, UnknownRecord
 
 CHUNK_ROWS = 500
 Progress = Callable[[int], None]
 """Called with the number of rows read so far."""
 
 ImportStatus = Literal["accepted", "rejected", "already-imported"]
+Chunk = list[ParsedRow | RowError]
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,15 @@ class RowProblem:
     reason: str
 
 
+@dataclass(frozen=True)
+class SerialRepeat:
+    """A serial a row declares that an earlier row, on this list or another, declared for someone else."""
+
+    line: int
+    serial: str
+    declared_also: list[DeclaredRow]
+
+
 @dataclass
 class ImportReport:
     list_id: str
@@ -52,222 +74,304 @@ class ImportReport:
     file_sha256: str
     status: ImportStatus = "accepted"
     list_version: int | None = None
+    profile: str | None = None
+    profile_version: int | None = None
+    unknown_columns: list[str] = field(default_factory=list)
     rows_total: int = 0
     rows_pre_registered: int = 0
     rows_already_listed: int = 0
     rows_rejected: int = 0
     duplicates_suspected: int = 0
     problems: list[RowProblem] = field(default_factory=list)
+    serial_repeats: list[SerialRepeat] = field(default_factory=list)
+    documents_recent: list[int] = field(default_factory=list)  # lines whose document was issued days before
 
 
-def _chunks(rows: Iterator[ParsedRow | RowError]) -> Iterator[list[ParsedRow | RowError]]:
-    while chunk := list(itertools.islice(rows, CHUNK_ROWS)):
+@dataclass(frozen=True)
+class ProfileChoice:
+    """The import profile to read a file with: its name, and a version (the latest when ``None``)."""
+
+    name: str
+    version: int | None = None
+
+
+@dataclass
+class _Import:
+    """One import under way: what every chunk needs, and the serials declared so far in the file."""
+
+    reg: RegistrationDesk
+    report: ImportReport
+    number: int
+    at: datetime
+    causation: Causation
+    added: list[str] = field(default_factory=list)
+    declared: dict[str, DeclaredRow] = field(default_factory=dict)  # serial key -> first row in this file
+
+
+def _fresh(report: ImportReport) -> ImportReport:
+    """The report as the rows' pass starts it (decided again from scratch if the pass is retried)."""
+    return ImportReport(
+        list_id=report.list_id,
+        movement=report.movement,
+        file_sha256=report.file_sha256,
+        profile=report.profile,
+        profile_version=report.profile_version,
+        unknown_columns=list(report.unknown_columns),
+    )
+
+
+def _chunks(rows: Iterator[ParsedRow | RowError]) -> Iterator[Chunk]:
+    """About ``CHUNK_ROWS`` entries at a time, never splitting the faults of one line between two chunks."""
+    lines = (list(entries) for _, entries in itertools.groupby(rows, key=lambda row: row.line))
+    chunk: Chunk = []
+    for entries in lines:
+        chunk.extend(entries)
+        if len(chunk) >= CHUNK_ROWS:
+            yield chunk
+            chunk = []
+    if chunk:
         yield chunk
 
 
-async def _next_chunk(chunks: Iterator[list[ParsedRow | RowError]]) -> list[ParsedRow | RowError]:
+async def _next_chunk(chunks: Iterator[Chunk]) -> Chunk:
     # Reading and parsing is blocking file work: keep it off the event loop.
     return await asyncio.to_thread(next, chunks, [])
 
 
 async def import_list(
-    reg: Registration,
+    reg: RegistrationDesk,
     path: Path,
     movement: str,
     causation: Causation,
     *,
     reject_whole: bool = False,
     progress: Progress | None = None,
+    recording: Recording | None = None,
+    on: When = None,
+    profile: ProfileChoice | None = None,
 ) -> ImportReport:
-    sha = await asyncio.to_thread(file_sha256, path)
+    """Import the file as the movement's next list version, submitted on ``on`` (business time: when the
+    movement submitted it; its members are pre-registered then), read with ``profile`` if given."""
+    at = (recording or Recording()).moment(on)
+    sha = await asyncio.to_thread(reg.files.sha256, path)
     report = ImportReport(list_id=list_id_of(movement), movement=movement, file_sha256=sha)
-    async with reg.engine.connect() as conn:
-        done = await _earlier_import(conn, sha, movement)
+
+    async def check(session: AggregateSession) -> tuple[ImportedVersion | None, ColumnMapping | None]:
+        done = await reg.lookups.earlier_import(session, sha, movement)
         if done is not None:
-            return await _already_imported(conn, report, done)
-        if (await reg.load(conn, movement_stream(movement), Movement)).version == 0:
+            return done, None
+        if (await session.load(movement_stream(movement), Movement)).version == 0:
             raise UnknownRecord("movement", movement)
-    if reject_whole and await _has_bad_rows(path, report, progress):
+        return None, await _mapping(session, report, profile)
+
+    done, mapping = await reg.unit.run(check)
+    if done is not None:
+        return _already_imported(report, done)
+    report.unknown_columns = list(await asyncio.to_thread(reg.files.unknown_columns, path, mapping))
+    if reject_whole and await _has_bad_rows(reg, path, mapping, report, progress):
         report.status = "rejected"
         return report
-    report.problems.clear()
-    report.rows_total = report.rows_rejected = 0
-    added: list[str] = []
-    try:
-        async with reg.transaction() as tx:
-            await catch_up_index(reg, tx)
-            certified = await reg.load(tx, list_stream(report.list_id), CertifiedList)
-            number = certified.latest + 1
-            chunks = _chunks(read_list_file(path))
-            while chunk := await _next_chunk(chunks):
-                await _import_chunk(reg, tx, report, number, chunk, causation, added)
-                if progress is not None:
-                    progress(report.rows_total)
-            accepted = report.rows_pre_registered + report.rows_already_listed
-            certified.submit_version(
-                report.list_id, movement, sha, total=report.rows_total, accepted=accepted,
-                rejected=report.rows_rejected,
-            )  # fmt: skip
-            await reg.save(tx, list_stream(report.list_id), certified, report.list_id, causation)
-            await tx.execute(
-                insert(list_imports).values(
-                    file_sha256=sha, movement=movement, list_id=report.list_id, list_version=number
-                )
-            )
-            report.list_version = number
-    except BaseException:
-        for person_id in added:  # the transaction rolled back: so must the in-memory index
-            reg.index.remove(person_id)
-        raise
-    return report
+
+    async def rows(session: AggregateSession) -> ImportReport:
+        work = _Import(reg, _fresh(report), 0, at, causation)
+        try:
+            await _import_rows(work, session, reg.files.read(path, mapping), progress)
+        except BaseException:
+            for person_id in work.added:  # the transaction rolls back: so must the in-memory index
+                reg.index.remove(person_id)
+            raise
+        return work.report
+
+    return await reg.unit.run(rows)
 
 
-async def _import_chunk(
-    reg: Registration,
-    tx: AsyncConnection,
-    report: ImportReport,
-    number: int,
-    chunk: list[ParsedRow | RowError],
-    causation: Causation,
-    added: list[str],
+async def _mapping(
+    session: AggregateSession, report: ImportReport, profile: ProfileChoice | None
+) -> ColumnMapping | None:
+    if profile is None:
+        return None
+    found = await session.load_existing(
+        profile_stream(report.movement, profile.name), ImportProfile, "import_profile", profile.name
+    )
+    report.profile = profile.name
+    report.profile_version, mapping = found.mapping(profile.version)
+    return mapping
+
+
+async def _import_rows(
+    work: _Import, session: AggregateSession, rows: Iterator[ParsedRow | RowError], progress: Progress | None
 ) -> None:
+    reg, report = work.reg, work.report
+    await catch_up_index(reg, session)
+    certified = await session.load(list_stream(report.list_id), CertifiedList)
+    work.number = certified.latest + 1
+    rows_report = ListReport()
+    chunks = _chunks(rows)
+    while chunk := await _next_chunk(chunks):
+        checked = await _import_chunk(work, session, chunk)
+        rows_report.check(
+            report.list_id, report.movement, work.number, checked.rows, checked.reasons, work.at
+        )
+        await session.save(
+            rows_report, list_report_stream(report.list_id, work.number), report.list_id, work.causation
+        )
+        if progress is not None:
+            progress(report.rows_total)
+    certified.submit_version(
+        report.list_id,
+        report.movement,
+        report.file_sha256,
+        total=report.rows_total,
+        accepted=report.rows_pre_registered + report.rows_already_listed,
+        rejected=report.rows_rejected,
+        at=work.at,
+        profile=(report.profile, report.profile_version) if report.profile else None,
+        unknown_columns=tuple(report.unknown_columns),
+    )
+    await session.save(certified, list_stream(report.list_id), report.list_id, work.causation)
+    report.list_version = work.number
+
+
+@dataclass
+class _Checked:
+    """What a chunk's rows became, for the row report: each line's status, and the refused rows' reasons."""
+
+    rows: list[ListRow] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    refused_lines: set[int] = field(default_factory=set)  # a line's faults all come in one chunk
+
+
+async def _import_chunk(work: _Import, session: AggregateSession, chunk: Chunk) -> _Checked:
     """One chunk: rows checked in file order, then written in bulk, then matched against the index.
 
     Round trips per chunk, not per row: one for the personal-data keys, one for the references already
-    listed, one append per new person (the event store's unit), one statement for their read-model rows, one
-    for the row report. Duplicates are looked for after the chunk's people are stored, still in file order
-    (each person against everyone before them), so a suspicion's read-model row finds both people.
+    listed, one for the serials declared before, one append for every new person's stream (their read-model
+    rows in one statement). Duplicates are looked for after the chunk's people are stored, still in file
+    order (each person against everyone before them), so a suspicion's read-model row finds both people.
     """
+    reg, report = work.reg, work.report
     parsed = [row for row in chunk if isinstance(row, ParsedRow)]
     new_ids = {row.line: reg.new_id() for row in parsed}
-    # One round trip for the chunk's personal-data keys, and one for the references already listed.
-    await reg.store.cipher.keystore.keys_for_writing([*new_ids.values(), report.list_id])
-    known = await _listed(tx, report.movement, [row.member.movement_ref for row in parsed])
-    rows: list[dict[str, object]] = []
-    reasons: list[tuple[dict[str, object], str]] = []  # rejected rows' reasons, sealed together below
-    rejected_lines: set[int] = set()
+    await reg.keys.keys_for_writing([*new_ids.values(), report.list_id])
+    known = await reg.lookups.listed(session, report.movement, [row.member.movement_ref for row in parsed])
+    earlier = await reg.lookups.declared_serials(
+        session, [key for row in parsed for key in _serial_keys(row.member)]
+    )
+    checked = _Checked()
     people: list[tuple[Person, IdentityRecord]] = []
-
-    def refuse(problem: RowError) -> None:
-        report.problems.append(RowProblem(problem.line, problem.column, problem.reason))
-        if problem.line not in rejected_lines:
-            rejected_lines.add(problem.line)
-            report.rows_total += 1
-            report.rows_rejected += 1
-        rows.append(_row(report, number, problem.line, "rejected", column=problem.column))
-        reasons.append((rows[-1], problem.reason))
-
     for row in chunk:
         if isinstance(row, RowError):
-            refuse(row)
+            _refuse(report, checked, row)
             continue
-        member = row.member
-        existing = known.get(member.movement_ref)
+        member, existing = row.member, known.get(row.member.movement_ref)
         if existing is not None:
             report.rows_total += 1
             report.rows_already_listed += 1
-            rows.append(_row(report, number, row.line, "already-listed", member.movement_ref, existing))
+            checked.rows.append(
+                ListRow(
+                    line=row.line,
+                    status="already-listed",
+                    movement_ref=member.movement_ref,
+                    person_id=existing,
+                )
+            )
             continue
         person_id = new_ids[row.line]
         try:
-            person = Person.pre_register(person_id, report.list_id, number, report.movement, member)
+            person = Person.pre_register(
+                person_id, report.list_id, work.number, report.movement, member, work.at
+            )
         except RuleViolated as refused:
-            refuse(RowError(row.line, refused.rule, refused.detail))
+            _refuse(report, checked, RowError(row.line, refused.rule, refused.detail))
             continue
         known[member.movement_ref] = person_id  # listed twice in one file: the second row is already listed
         report.rows_total += 1
         report.rows_pre_registered += 1
-        rows.append(_row(report, number, row.line, "pre-registered", member.movement_ref, person_id))
-        record = IdentityRecord(
-            person_id=person_id,
-            names=tuple(n for n in (member.full_name, member.full_name_arabic) if n),
-            birth_year=member.birth.year,
-            region=member.region,
-            cercle=member.cercle,
-            commune=member.commune,
-            birth_date=member.birth.value if member.birth.kind == "exact" else None,
-            sex=str(member.sex),
-            father_name=member.father_name,
-            mother_name=member.mother_name,
-            birth_place=member.birth_place,
-        )
-        people.append((person, record))
-    await _store_people(reg, tx, people, causation)
+        checked.rows.append(_pre_registered(work, row.line, member, person_id, earlier))
+        people.append((person, _identity(person_id, member)))
+    await session.save_many([(p, person_stream(r.person_id), r.person_id) for p, r in people], work.causation)
     for _person, record in people:
-        found = await suspect_duplicates(reg, tx, record, causation, new_person=True)
+        found = await suspect_duplicates(reg, session, record, work.causation, new_person=True)
         report.duplicates_suspected += len(found)
         reg.index.add(record)
-        added.append(record.person_id)
-    if reasons:
-        # The parser's reason quotes the faulty value: kept for the uploader, sealed under the list's key.
-        sealed = await reg.store.cipher.encrypt_many(
-            [(report.list_id, {"reason": reason}, ["reason"]) for _, reason in reasons]
-        )
-        for (entry, _), sealed_reason in zip(reasons, sealed, strict=True):
-            entry["sealed_reason"] = sealed_reason
-    if rows:
-        await tx.execute(insert(list_rows), rows)
+        work.added.append(record.person_id)
+    return checked
 
 
-async def _store_people(
-    reg: Registration,
-    tx: AsyncConnection,
-    people: list[tuple[Person, IdentityRecord]],
-    causation: Causation,
-) -> None:
-    """Each new person's stream appended in the shared transaction; their read-model rows in one statement."""
-    pre_registered: list[tuple[PersonPreRegistered, int]] = []
-    saved = await reg.repository.save_new(
-        tx,
-        [(person_stream(record.person_id), person, record.person_id) for person, record in people],
-        causation,
+def _serial_keys(member: ListedMember) -> list[str]:
+    return [normalise_serial(w.serial) for w in member.weapons if w.serial and normalise_serial(w.serial)]
+
+
+def _pre_registered(
+    work: _Import, line: int, member: ListedMember, person_id: str, earlier: dict[str, list[DeclaredRow]]
+) -> ListRow:
+    """A new person's row: the serials it declares, the rows that declared them before, and its flags."""
+    report = work.report
+    serials = tuple(w.serial for w in member.weapons if w.serial and normalise_serial(w.serial))
+    repeats: list[DeclaredRow] = []
+    for serial in serials:
+        key = normalise_serial(serial)
+        before = list(earlier.get(key, ()))
+        if key in work.declared and work.declared[key] not in before:
+            before.append(work.declared[key])  # earlier in this chunk (earlier chunks are in the read model)
+        if before:
+            repeats.extend(before)
+            report.serial_repeats.append(SerialRepeat(line, serial, before))
+        work.declared.setdefault(
+            key, DeclaredRow(serial=serial, list_id=report.list_id, movement=report.movement,
+                             list_version=work.number, line=line)
+        )  # fmt: skip
+    flags = ["serial-repeated"] if repeats else []
+    if document_days_before(member.document_issued, work.at.date()) is not None:
+        flags.append("document-recent")
+        report.documents_recent.append(line)
+    return ListRow(
+        line=line,
+        status="pre-registered",
+        movement_ref=member.movement_ref,
+        person_id=person_id,
+        serials=serials,
+        repeats=tuple(repeats),
+        flags=tuple(flags),
     )
-    for stored in saved:
-        for event, version in stored:
-            if isinstance(event, PersonPreRegistered):
-                pre_registered.append((event, version))
-            else:
-                await reg.projector.project(tx, [(event, version)])
-    await reg.projector.project_pre_registered(tx, pre_registered)
 
 
-async def _listed(tx: AsyncConnection, movement: str, refs: list[str]) -> dict[str, str]:
-    """The person already recorded for each of the movement's ``refs`` that is known."""
-    if not refs:
-        return {}
-    found = await tx.execute(
-        select(persons.c.movement_ref, persons.c.person_id).where(
-            persons.c.movement == movement, persons.c.movement_ref.in_(set(refs))
-        )
+def _refuse(report: ImportReport, checked: _Checked, problem: RowError) -> None:
+    """A fault of a row: one problem each, the row counted once however many faults it has."""
+    if problem.line not in checked.refused_lines:
+        checked.refused_lines.add(problem.line)
+        report.rows_total += 1
+        report.rows_rejected += 1
+    report.problems.append(RowProblem(problem.line, problem.column, problem.reason))
+    checked.rows.append(ListRow(line=problem.line, status="rejected", column=problem.column))
+    checked.reasons.append(problem.reason)
+
+
+def _identity(person_id: str, member: ListedMember) -> IdentityRecord:
+    return IdentityRecord(
+        person_id=person_id,
+        names=tuple(n for n in (member.full_name, member.full_name_arabic) if n),
+        birth_year=member.birth.year,
+        region=member.region,
+        cercle=member.cercle,
+        commune=member.commune,
+        birth_date=member.birth.value if member.birth.kind == "exact" else None,
+        sex=str(member.sex),
+        father_name=member.father_name,
+        mother_name=member.mother_name,
+        birth_place=member.birth_place,
     )
-    return {row.movement_ref: row.person_id for row in found}
 
 
-def _row(
+async def _has_bad_rows(
+    reg: RegistrationDesk,
+    path: Path,
+    mapping: ColumnMapping | None,
     report: ImportReport,
-    number: int,
-    line: int,
-    status: str,
-    movement_ref: str | None = None,
-    person_id: str | None = None,
-    *,
-    column: str | None = None,
-) -> dict[str, object]:
-    return {
-        "list_id": report.list_id,
-        "list_version": number,
-        "line": line,
-        "status": status,
-        "movement_ref": movement_ref,
-        "person_id": person_id,
-        "column_name": column,
-        "sealed_reason": None,
-    }
-
-
-async def _has_bad_rows(path: Path, report: ImportReport, progress: Progress | None) -> bool:
+    progress: Progress | None,
+) -> bool:
     """Read the whole file once, keeping only its problems; whether it has any."""
-    chunks = _chunks(read_list_file(path))
+    chunks = _chunks(reg.files.read(path, mapping))
     lines: set[int] = set()
     while chunk := await _next_chunk(chunks):
         for row in chunk:
@@ -281,26 +385,9 @@ async def _has_bad_rows(path: Path, report: ImportReport, progress: Progress | N
     return bool(report.problems)
 
 
-async def _earlier_import(conn: AsyncConnection, sha: str, movement: str) -> int | None:
-    found = await conn.execute(
-        select(list_imports.c.list_version).where(
-            list_imports.c.file_sha256 == sha, list_imports.c.movement == movement
-        )
-    )
-    return found.scalar_one_or_none()
-
-
-async def _already_imported(conn: AsyncConnection, report: ImportReport, number: int) -> ImportReport:
-    rows = (
-        await conn.execute(
-            select(list_rows.c.status, func.count(distinct(list_rows.c.line)))
-            .where(list_rows.c.list_id == report.list_id, list_rows.c.list_version == number)
-            .group_by(list_rows.c.status)
-        )
-    ).all()
-    counts = {str(row[0]): int(row[1]) for row in rows}
+def _already_imported(report: ImportReport, done: ImportedVersion) -> ImportReport:
     report.status = "already-imported"
-    report.list_version = number
+    report.list_version, counts = done
     report.rows_pre_registered = counts.get("pre-registered", 0)
     report.rows_already_listed = counts.get("already-listed", 0)
     report.rows_rejected = counts.get("rejected", 0)

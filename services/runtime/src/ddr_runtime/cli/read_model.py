@@ -7,17 +7,13 @@ Without ``--token`` (or ``DDR_TOKEN``), a development operator token is issued (
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 from typing import Annotated, Any
 
-import httpx
 import typer
 from rich.console import Console
 
-from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Role
-from ddr_runtime.config import Settings
-from ddr_runtime.stack.runner import installed_services
+from ddr_runtime.cli.api import answer, api_client, bearer_token
 
 read_model_app = typer.Typer(
     help="Rebuild a service's read model from its own history while it serves.", no_args_is_help=True
@@ -31,34 +27,8 @@ Url = Annotated[str | None, typer.Option(help="The service's base URL (default: 
 Token = Annotated[str | None, typer.Option(help="An operator's bearer token.", envvar="DDR_TOKEN")]
 
 
-def _base_url(service: str, url: str | None) -> str:
-    if url:
-        return url
-    ports = {process.name: process.port for process in installed_services()}
-    if service not in ports:
-        console.print(f"[red]no service named {service}; installed: {', '.join(sorted(ports))}[/red]")
-        raise typer.Exit(2)
-    return f"http://127.0.0.1:{ports[service]}"
-
-
 def _token(token: str | None) -> str:
-    if token:
-        return token
-    try:
-        issuer = DevelopmentTokenIssuer.from_settings(Settings())
-        return issuer.issue(subject="operator-cli", roles=[Role.OPERATOR], ttl=timedelta(minutes=30))
-    except ValueError as error:
-        console.print(f"[red]{error}: give an operator's token with --token[/red]")
-        raise typer.Exit(2) from None
-
-
-def _answer(response: httpx.Response) -> dict[str, Any]:
-    if response.status_code >= 400:
-        body = response.json() if "json" in response.headers.get("content-type", "") else {}
-        console.print(f"[red]{response.status_code}: {body.get('detail') or response.text}[/red]")
-        raise typer.Exit(1)
-    answer: dict[str, Any] = response.json()
-    return answer
+    return bearer_token(token, "operator-cli", [Role.OPERATOR])
 
 
 def _show(service: str, status: dict[str, Any]) -> None:
@@ -76,13 +46,11 @@ def rebuild(
     follow: Annotated[bool, typer.Option(help="Follow until the new read model is live.")] = True,
 ) -> None:
     """Start the rebuild and follow it until the rebuilt tables are live."""
-    with httpx.Client(
-        base_url=_base_url(service, url), headers={"Authorization": f"Bearer {_token(token)}"}
-    ) as client:
-        status = _answer(client.post("/read-model/rebuild"))
+    with api_client(service, url, _token(token)) as client:
+        status = answer(client.post("/read-model/rebuild"))
         while follow and status["status"] == "running":
             time.sleep(0.5)
-            status = _answer(client.get("/read-model/rebuild"))
+            status = answer(client.get("/read-model/rebuild"))
         _show(service, status)
         if status["status"] == "failed":
             raise typer.Exit(1)
@@ -91,7 +59,5 @@ def rebuild(
 @read_model_app.command("status")
 def status(service: Service, url: Url = None, token: Token = None) -> None:
     """The running or last rebuild of a service's read model."""
-    with httpx.Client(
-        base_url=_base_url(service, url), headers={"Authorization": f"Bearer {_token(token)}"}
-    ) as client:
-        _show(service, _answer(client.get("/read-model/rebuild")))
+    with api_client(service, url, _token(token)) as client:
+        _show(service, answer(client.get("/read-model/rebuild")))
