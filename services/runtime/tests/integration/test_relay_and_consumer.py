@@ -359,3 +359,34 @@ async def test_a_batch_handler_gets_each_new_event_once_in_order(
     await consume(consumer, reader_store, kafka_bootstrap_servers, topic, until=50, settle=1.0)
 
     assert await applied_versions(reader_store) == list(range(1, 51))
+
+
+async def test_a_drain_while_the_relay_runs_publishes_each_event_once(
+    writer_store: EventStore, kafka_bootstrap_servers: str, topic: str
+) -> None:
+    streams = [f"s{i}" for i in range(20)]
+    for stream in streams:
+        await writer_store.append(
+            stream, 0, [NewEvent(SampleNoteAdded(person_id=stream, sequence=1), stream)], Causation("t")
+        )
+    broker = make_broker(kafka_bootstrap_servers, client_id="test-relay")
+    await broker.connect()
+    relay = OutboxRelay(writer_store.engine, broker, service="writer", idle_seconds=0.001)
+    stop = asyncio.Event()
+    running = asyncio.create_task(relay.run(stop))
+    try:
+        # The running relay and three drains (as a command or a test would call one) all see the same rows.
+        await asyncio.gather(relay.drain(), relay.drain(), relay.drain())
+        await wait_until(lambda: _outbox_empty(writer_store.engine), seconds=30)
+    finally:
+        stop.set()
+        await running
+        await broker.stop()
+
+    published = [_event_id(value) for _, _, value in topic_records(kafka_bootstrap_servers, topic)]
+    assert len(published) == len(streams)
+    assert len(set(published)) == len(streams)
+
+
+async def _outbox_empty(engine: AsyncEngine) -> bool:
+    return await count(engine, outbox) == 0

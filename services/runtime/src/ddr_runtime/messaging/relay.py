@@ -3,7 +3,8 @@
 At-least-once and ordered per subject. The relay reads outbox rows in commit-safe order, publishes them with
 key = subject through the idempotent producer, waits for every acknowledgement (``acks=all``), and only
 then deletes the rows. Killed at any moment, it publishes again on restart what it had not yet deleted:
-consumers drop the duplicates by event id. A stream's later events always sit behind its earlier ones in
+consumers drop the duplicates by event id. Within one process, publishing is serialised: a :meth:`drain` called
+while :meth:`run` is active waits for the batch in flight instead of sending the same rows a second time. A stream's later events always sit behind its earlier ones in
 the outbox (a later append starts only after the earlier one committed), so per-subject order holds.
 Run one relay per service store.
 """
@@ -59,6 +60,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._idle_seconds = idle_seconds
         self._wake = asyncio.Event()
+        self._publishing = asyncio.Lock()  # one batch at a time: two readers of the outbox would both send it
         self._deleting: asyncio.Task[None] | None = None
         self._deleting_ids: list[int] = []
         self._tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer("ddr.relay")
@@ -74,6 +76,10 @@ class OutboxRelay:
         read skips the rows still being deleted. No cursor: a row committed late, behind rows already
         published, is simply the oldest row left and goes out next.
         """
+        async with self._publishing:
+            return await self._publish_batch()
+
+    async def _publish_batch(self) -> int:
         rows = await self._next_batch()
         if not rows:
             await self._finish_delete()
