@@ -23,6 +23,7 @@ from ddr_contracts.events import EventRegistry, UnknownEventType
 from ddr_contracts.topics import source_of
 from ddr_pathway.adapters.tables import (
     DEFAULT_PREFIX,
+    add_missing_columns,
     facts_table,
     generations_table,
     insert_facts,
@@ -61,6 +62,7 @@ class Projector:
         async with self.engine.begin() as conn:
             await conn.run_sync(self.generations.metadata.create_all)
             await conn.run_sync(self.facts.metadata.create_all)
+            await conn.run_sync(add_missing_columns, self.facts)
             known = (
                 await conn.execute(
                     select(self.generations.c.generation).where(
@@ -101,6 +103,7 @@ class Projector:
             envelope.recordedat,
             envelope.actor,
             data,
+            causation_id=envelope.causationid,
         )
 
     def facts_from_payloads(self, payloads: Iterable[bytes]) -> list[Fact]:
@@ -118,7 +121,8 @@ class Projector:
             occurred = datetime.fromisoformat(envelope["occurredat"])
             recorded = datetime.fromisoformat(envelope["recordedat"])
             actor = envelope["actor"]
-        except (KeyError, TypeError) as error:
+            causation_id = envelope.get("causationid")
+        except (KeyError, TypeError, AttributeError) as error:
             raise ValueError(f"not an event envelope: {error}") from None
         if source == OWN_SOURCE:
             return None
@@ -131,8 +135,13 @@ class Projector:
             # but the person it is about (an id, never a personal field: those are sealed).
             person = raw.get("person_id") if isinstance(raw, dict) else None
             linked = {"person_id": person} if isinstance(person, str) and not is_sealed(person) else {}
-            return _fact(event_id, type_name, source, subject, occurred, recorded, actor, linked, summary={})
-        return _fact(event_id, type_name, source, subject, occurred, recorded, actor, data)
+            return _fact(
+                event_id, type_name, source, subject, occurred, recorded, actor, linked,
+                summary={}, causation_id=causation_id,
+            )  # fmt: skip
+        return _fact(
+            event_id, type_name, source, subject, occurred, recorded, actor, data, causation_id=causation_id
+        )
 
 
 def _fact(
@@ -146,6 +155,7 @@ def _fact(
     data: dict[str, Any],
     *,
     summary: dict[str, Any] | None = None,
+    causation_id: str | None = None,
 ) -> Fact:
     return classify(
         event_id=event_id,
@@ -159,4 +169,5 @@ def _fact(
         summary=orjson.dumps(
             summary_of(data) if summary is None else summary, option=orjson.OPT_SORT_KEYS
         ).decode(),
+        causation_id=causation_id if isinstance(causation_id, str) else None,
     )
