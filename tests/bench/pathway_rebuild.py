@@ -36,6 +36,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ddr_contracts.envelope import GENESIS_HASH
+from ddr_contracts.wire import HASH_HEADER
 from ddr_pathway.bootstrap import build_app
 from ddr_pathway.service_layer.replay import ReadModels
 from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
@@ -43,7 +44,6 @@ from ddr_runtime.auth.roles import Role
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings
 from ddr_runtime.db import create_engine
-from ddr_runtime.messaging.relay import HASH_HEADER
 from ddr_runtime.messaging.topics import ensure_topics, platform_topics
 from tests.bench import BenchEnv, Figure, machine_info, now_iso, package_versions
 

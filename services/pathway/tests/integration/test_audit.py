@@ -30,6 +30,7 @@ from ddr_contracts.audit import CHECKPOINT_STREAM, CheckpointSigned
 from ddr_contracts.catalog import REGISTRY
 from ddr_contracts.envelope import EventEnvelope, canonical_bytes, chain_hash
 from ddr_contracts.events import DomainEvent
+from ddr_contracts.wire import HASH_HEADER
 from ddr_pathway.adapters.audit_sources import read_topic
 from ddr_pathway.domain.bundle import TreeHead
 from ddr_pathway.entrypoints.audit_cli import audit_app
@@ -59,7 +60,6 @@ from ddr_runtime.db import create_engine
 from ddr_runtime.eventstore.schema import events as events_table
 from ddr_runtime.eventstore.schema import outbox
 from ddr_runtime.eventstore.store import Causation, NewEvent, StoredEvent
-from ddr_runtime.messaging.relay import HASH_HEADER
 from ddr_runtime.service import ServiceRuntime, build_runtime
 from ddr_testkit.upstream import create_namespace_topics, new_namespace
 

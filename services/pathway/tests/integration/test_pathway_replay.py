@@ -17,7 +17,6 @@ from ddr_contracts.wire import HASH_HEADER
 from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.config import Settings
 from ddr_runtime.eventstore.store import StoredEvent
-from ddr_runtime.messaging.relay import HASH_HEADER
 from ddr_testkit.upstream import UpstreamService, create_namespace_topics, new_namespace
 
 from .conftest import running_pathway

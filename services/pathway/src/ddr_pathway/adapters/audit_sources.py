@@ -25,7 +25,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy.engine import make_url
 
-from ddr_runtime.messaging.relay import HASH_HEADER
+from ddr_contracts.wire import HASH_HEADER
 
 BATCH = 20_000
 

@@ -17,8 +17,8 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from ddr_contracts.topics import dead_letter_topic
+from ddr_contracts.wire import HASH_HEADER
 from ddr_runtime import metrics
-from ddr_runtime.messaging.relay import HASH_HEADER
 
 log = logging.getLogger(__name__)
 

@@ -27,6 +27,7 @@ from ddr_runtime.crypto.cipher import PersonalDataCipher
 from ddr_runtime.db import is_postgres
 from ddr_runtime.eventstore.errors import ConcurrencyConflict
 from ddr_runtime.eventstore.ports import Causation as Causation  # re-exported: its former home
+from ddr_runtime.eventstore.reaction import cause_of
 from ddr_runtime.eventstore.schema import create_store_schema, events, outbox
 
 
@@ -290,6 +291,10 @@ class EventStore:
         type_name = type(new.event).type_name()
         occurred_at = new.occurred_at or recorded_at
         late = causation.back_recording if recorded_at - occurred_at > causation.window else None
+        correlation_id, causation_id = causation.correlation_id, causation.causation_id
+        answered = cause_of(new.subject) if causation_id is None else None
+        if answered is not None:  # recorded by a consumer's handler: it answers the event consumed
+            correlation_id, causation_id = answered.correlationid, answered.id
         return EventEnvelope.model_construct(
             id=str(uuid.uuid4()),
             source=self._source,
@@ -299,8 +304,8 @@ class EventStore:
             dataschema=schema_ref(type_name),
             streamid=stream_id,
             streamversion=version,
-            correlationid=causation.correlation_id,
-            causationid=causation.causation_id,
+            correlationid=correlation_id,
+            causationid=causation_id,
             actor=causation.actor,
             occurredat=occurred_at,
             recordedat=recorded_at,

@@ -10,6 +10,9 @@ that still fails on a bad message (undecodable, unknown type, a rule it can neve
 ``<topic>.dlq`` with the reason and its original coordinates in headers, and the consumer moves on. A
 failure of the infrastructure (database or broker unreachable) is not the message's fault: the batch is
 rewound and read again later.
+
+Every event a handler records in answer names the consumed event as its cause (``causationid``, with that
+event's ``correlationid``) unless the handler names one itself (``ddr_runtime.eventstore.reaction``).
 """
 
 from __future__ import annotations
@@ -34,11 +37,12 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 from ddr_contracts.envelope import EventEnvelope, chain_hash
 from ddr_contracts.events import DomainEvent, UnknownEventType
 from ddr_contracts.topics import dead_letter_topic
+from ddr_contracts.wire import dead_letter_headers, declared_hash
 from ddr_runtime import metrics, telemetry
 from ddr_runtime.db import is_postgres
+from ddr_runtime.eventstore.reaction import reacting_to
 from ddr_runtime.eventstore.schema import inbox
 from ddr_runtime.eventstore.store import EventStore
-from ddr_runtime.messaging.relay import HASH_HEADER
 
 log = logging.getLogger(__name__)
 
@@ -234,8 +238,11 @@ class IdempotentConsumer:
         if self._batch_handler is not None:
             contexts = [_span_context(i) for i in wanted]
             links = [trace.Link(context) for context in contexts if context.is_valid]
-            with self._tracer.start_as_current_span(
-                f"handle batch of {len(received)}", kind=trace.SpanKind.CONSUMER, links=links
+            with (
+                self._tracer.start_as_current_span(
+                    f"handle batch of {len(received)}", kind=trace.SpanKind.CONSUMER, links=links
+                ),
+                reacting_to([i.envelope for i in wanted]),
             ):
                 await self._batch_handler(conn, received)
         else:
@@ -243,17 +250,21 @@ class IdempotentConsumer:
             for item, event in zip(wanted, received, strict=True):
                 parent = telemetry.extract_context(item.record.headers or ())
                 if not trace.get_current_span(parent).get_span_context().is_valid:
-                    await self._handler(conn, event)  # published outside any trace: nothing to continue
+                    with reacting_to([item.envelope]):  # published outside any trace: nothing to continue
+                        await self._handler(conn, event)
                     continue
-                with self._tracer.start_as_current_span(
-                    f"handle {item.envelope.type}",
-                    context=parent,
-                    kind=trace.SpanKind.CONSUMER,
-                    attributes={
-                        "messaging.system": "kafka",
-                        "messaging.consumer.group.name": self.name,
-                        "messaging.message.id": item.envelope.id,
-                    },
+                with (
+                    reacting_to([item.envelope]),
+                    self._tracer.start_as_current_span(
+                        f"handle {item.envelope.type}",
+                        context=parent,
+                        kind=trace.SpanKind.CONSUMER,
+                        attributes={
+                            "messaging.system": "kafka",
+                            "messaging.consumer.group.name": self.name,
+                            "messaging.message.id": item.envelope.id,
+                        },
+                    ),
                 ):
                     await self._handler(conn, event)
         metrics.CONSUMED.labels(self.name).inc(len(received))
@@ -265,14 +276,14 @@ class IdempotentConsumer:
         if self._broker is None:
             raise RuntimeError("consumer not subscribed to a broker")
         target = dead_letter_topic(record.topic)
-        headers = {
-            "ddr-dlq-reason": reason[:2000],
-            "ddr-dlq-consumer": self.name,
-            "ddr-dlq-topic": record.topic,
-            "ddr-dlq-partition": str(record.partition),
-            "ddr-dlq-offset": str(record.offset),
-            "ddr-dlq-at": datetime.now(UTC).isoformat(),
-        }
+        headers = dead_letter_headers(
+            reason=reason,
+            consumer=self.name,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            at=datetime.now(UTC),
+        )
         await self._broker.publish(record.value, target, key=record.key, headers=headers)
         metrics.DEAD_LETTERS.labels(self.name, record.topic).inc()
         log.warning(
@@ -297,8 +308,7 @@ def _parse(record: ConsumerRecord[Any, Any]) -> _Parsed:
         envelope = EventEnvelope.from_bytes(bytes(value))
     except ValidationError as error:
         raise PoisonMessage(f"not a valid event envelope: {error.error_count()} error(s)") from None
-    headers = dict(record.headers or ())
-    declared = headers.get(HASH_HEADER)
-    if declared is not None and declared.decode() != chain_hash(bytes(value)):
+    declared = declared_hash(dict(record.headers or ()))
+    if declared is not None and declared != chain_hash(bytes(value)):
         raise PoisonMessage("message bytes do not match their declared hash")
     return _Parsed(record, envelope)

@@ -22,13 +22,11 @@ from opentelemetry import trace
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ddr_contracts.wire import event_headers
 from ddr_runtime import metrics, telemetry
 from ddr_runtime.eventstore.schema import events, outbox
 
 log = logging.getLogger(__name__)
-
-CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
-HASH_HEADER = "ddr-hash"
 
 
 @dataclass(frozen=True)
@@ -157,12 +155,7 @@ class OutboxRelay:
             return [OutboxRow(*row) for row in (await conn.execute(query)).all()]
 
     async def _send(self, row: OutboxRow) -> Awaitable[object]:
-        headers = {
-            "content-type": CONTENT_TYPE,
-            "ce_id": row.event_id,
-            "ce_type": row.event_type,
-            HASH_HEADER: row.hash,
-        }
+        headers = event_headers(row.event_id, row.event_type, row.hash)
         if row.traceparent is None:  # recorded outside any trace: nothing to continue
             return await self._publish(row, headers)
         with self._tracer.start_as_current_span(
