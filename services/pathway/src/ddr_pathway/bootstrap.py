@@ -14,7 +14,6 @@ from opentelemetry.sdk.trace import TracerProvider
 from ddr_contracts.catalog import REGISTRY
 from ddr_contracts.events import EventRegistry
 from ddr_pathway.entrypoints.api import pathway_router
-from ddr_pathway.service_layer.checkpoints import start_checkpoint_publisher
 from ddr_pathway.service_layer.replay import ReadModels
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings, service_settings
@@ -40,10 +39,7 @@ def build_app(
     *,
     tracer_provider: TracerProvider | None = None,
     token_verifier: TokenVerifier | None = None,
-    checkpoint_every: float | None = 3600.0,
 ) -> FastAPI:
-    """``checkpoint_every``: seconds between the signed audit checkpoints this service publishes over every
-    store (the first at start); ``None`` publishes none (``ddr audit checkpoint`` still takes one)."""
     runtime = build_runtime(SERVICE, registry, settings, tracer_provider=tracer_provider)
     read_models = build_read_models(runtime)
     app = create_service_app(
@@ -57,18 +53,9 @@ def build_app(
     async def lifespan(served: FastAPI) -> AsyncIterator[None]:
         async with runtime_lifespan(served):
             await read_models.start()
-            publisher = (
-                start_checkpoint_publisher(runtime.store, runtime.settings, checkpoint_every)
-                if checkpoint_every is not None
-                else None
-            )
             try:
                 yield
             finally:
-                if publisher is not None:
-                    task, stop = publisher
-                    stop.set()
-                    await task
                 await read_models.stop()
 
     app.router.lifespan_context = lifespan

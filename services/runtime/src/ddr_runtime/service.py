@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ddr_contracts.events import EventRegistry
 from ddr_runtime import metrics
+from ddr_runtime.audit.checkpoints import StoreCheckpointer, checkpoint_router
+from ddr_runtime.audit.signing import signing_key
 from ddr_runtime.auth.dependencies import public_route
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings
@@ -63,6 +65,7 @@ class ServiceRuntime:
     relay: OutboxRelay
     tracer_provider: TracerProvider
     idempotency: IdempotencyStore
+    checkpointer: StoreCheckpointer
     consumers: list[IdempotentConsumer] = field(default_factory=list)
 
     def consume(
@@ -90,13 +93,17 @@ class ServiceRuntime:
         await self.keystore.create_schema()
         await self.store.create_schema()
         await self.idempotency.create_schema()
+        await self.checkpointer.create_schema()
         await self.broker.start()
         self._stop = asyncio.Event()
+        if self.settings.audit_checkpoint_seconds > 0:
+            self.checkpointer.start(self.settings.audit_checkpoint_seconds)
         return asyncio.create_task(self.relay.run(self._stop), name=f"{self.settings.service_name}-relay")
 
     async def stop(self, relay_task: asyncio.Task[None]) -> None:
         self._stop.set()
         await relay_task
+        await self.checkpointer.stop()
         await self.broker.stop()
         await self.engine.dispose()
         await self.keys_engine.dispose()
@@ -129,8 +136,11 @@ def build_runtime(
     broker = make_broker(settings.kafka_bootstrap_servers, client_id=f"ddr-{service}")
     relay = OutboxRelay(engine, broker, service=service, tracer_provider=provider)
     idempotency = IdempotencyStore(engine, ttl=timedelta(hours=settings.idempotency_ttl_hours))
+    checkpointer = StoreCheckpointer(
+        engine, broker, service=service, topic=settings.checkpoints_topic(), key=lambda: signing_key(settings)
+    )
     return ServiceRuntime(
-        settings, engine, keys_engine, keystore, store, broker, relay, provider, idempotency
+        settings, engine, keys_engine, keystore, store, broker, relay, provider, idempotency, checkpointer
     )
 
 
@@ -142,11 +152,12 @@ def create_service_app(
     lifespan_hooks: Sequence[LifespanHook] = (),
     read_model: ReadModel | None = None,
 ) -> FastAPI:
-    """The service's app: its routers, health and readiness (store and Kafka), metrics, the write protocol
-    (``Idempotency-Key`` on every POST, domain refusals as problems), and a lifespan that creates the store's
-    tables, starts the broker with its subscribers and runs the outbox relay, then the service's own hooks
-    (its read model's tables, its background tasks), which stop in reverse order. With ``read_model``, an
-    operator can rebuild it from the service's own history while it serves (``/read-model/rebuild``)."""
+    """The service's app: its routers, health and readiness (store and Kafka), metrics, the on-demand store
+    checkpoint, the write protocol (``Idempotency-Key`` on every POST, domain refusals as problems), and a
+    lifespan that creates the store's tables, starts the broker with its subscribers, runs the outbox relay and
+    signs the store's checkpoints, then the service's own hooks (its read model's tables, its background tasks),
+    which stop in reverse order. With ``read_model``, an operator can rebuild it from the service's own history
+    while it serves (``/read-model/rebuild``)."""
     extra: list[APIRouter] = []
     if read_model is not None:
         extra.append(read_model_router(Rebuilder(runtime.settings.service_name, read_model)))
@@ -162,7 +173,7 @@ def create_service_app(
     app = create_app(
         service_name=runtime.settings.service_name,
         settings=runtime.settings,
-        routers=[*routers, *extra, _metrics_router(runtime)],
+        routers=[*routers, *extra, _metrics_router(runtime), checkpoint_router(runtime.checkpointer)],
         readiness_checks=[("store", runtime.check_store), ("kafka", runtime.check_kafka)],
         lifespan_hooks=[running, *lifespan_hooks],
         token_verifier=token_verifier,

@@ -8,12 +8,11 @@ import asyncio
 import json
 import uuid
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import httpx
 import pytest
 from fastapi import APIRouter, Depends, Header
-from kafka import KafkaConsumer, TopicPartition
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -32,6 +31,7 @@ from ddr_runtime.messaging.consumer import ReceivedEvent
 from ddr_runtime.messaging.topics import TopicSpec, ensure_topics
 from ddr_runtime.service import ServiceRuntime, build_runtime, create_service_app
 from ddr_testkit.samples import SAMPLES, SampleNoteAdded, SamplePersonListed
+from ddr_testkit.topics import whole_topic
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -156,23 +156,6 @@ async def test_a_stale_if_match_gets_409_problem(
     assert stale.headers["content-type"].startswith("application/problem+json")
     assert wrong_role.status_code == 403
     assert anonymous.status_code == 401
-
-
-def whole_topic(bootstrap_servers: str, topic: str) -> list[Any]:
-    """Every record of ``topic`` up to its end offsets as of now, however long the broker takes to answer."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
-    try:
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        ends = consumer.end_offsets(partitions)
-        records: list[Any] = []
-        while any(consumer.position(p) < ends[p] for p in partitions):
-            for batch in consumer.poll(timeout_ms=1000).values():
-                records.extend(batch)
-        return records
-    finally:
-        consumer.close()
 
 
 async def test_after_erasure_no_personal_field_can_be_read_from_kafka_and_verify_passes(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, insert, literal_column, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, func, insert, literal_column, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -409,22 +409,13 @@ class EventStore:
         SQLite commits one writer at a time, in position order. ``settled``: the caller holds a lock that
         keeps writers out (a read-model swap), so every committed row is final and no horizon is needed.
         """
-        query = (
-            select(events.c.tx_id, events.c.position, events.c.payload, events.c.hash)
-            .order_by(events.c.tx_id, events.c.position)
-            .limit(limit)
+        query = in_global_order(
+            select(events.c.tx_id, events.c.position, events.c.payload, events.c.hash),
+            after,
+            limit,
+            postgres=is_postgres(self.engine),
+            settled=settled,
         )
-        if is_postgres(self.engine) and settled:
-            query = query.where(tuple_(events.c.tx_id, events.c.position) > after)
-        elif is_postgres(self.engine):
-            horizon: ColumnElement[int] = literal_column(
-                "(pg_snapshot_xmin(pg_current_snapshot())::text::bigint)"
-            )
-            query = query.where(
-                and_(tuple_(events.c.tx_id, events.c.position) > after, events.c.tx_id < horizon)
-            )
-        else:
-            query = query.where(events.c.position > after[1])
         async with self._reader(conn) as reader:
             rows = (await reader.execute(query)).all()
         return [
@@ -454,6 +445,20 @@ class EventStore:
             )
         ).first()
         return (0, GENESIS_HASH) if row is None else (row.stream_version, row.hash)
+
+
+def in_global_order(
+    query: Select[Any], after: GlobalCursor, limit: int, *, postgres: bool, settled: bool = False
+) -> Select[Any]:
+    """``query`` over the events table, limited to the ``limit`` events after ``after`` in the store's global
+    order that are final (see :meth:`EventStore.read_all`), in that order."""
+    query = query.order_by(events.c.tx_id, events.c.position).limit(limit)
+    if not postgres:
+        return query.where(events.c.position > after[1])
+    if settled:
+        return query.where(tuple_(events.c.tx_id, events.c.position) > after)
+    horizon: ColumnElement[int] = literal_column("(pg_snapshot_xmin(pg_current_snapshot())::text::bigint)")
+    return query.where(and_(tuple_(events.c.tx_id, events.c.position) > after, events.c.tx_id < horizon))
 
 
 COPY_THRESHOLD = 8
