@@ -26,10 +26,11 @@ CONSUMED_SERVICES = ("registration", "screening", "integration", "reinsertion", 
 def build_read_models(runtime: ServiceRuntime) -> ReadModels:
     settings = runtime.settings
     return ReadModels(
-        runtime.engine,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        runtime.store,
+        runtime.broker,
         topics=[settings.events_topic(s) for s in CONSUMED_SERVICES],
         namespace=settings.topic_namespace,
+        supervised=runtime.consumers,
     )
 
 
