@@ -43,23 +43,23 @@ def build_app(
 ) -> FastAPI:
     runtime = build_runtime(SERVICE, registry, settings, tracer_provider=tracer_provider)
     read_models = build_read_models(runtime)
+
+    @asynccontextmanager
+    async def consuming(_app: FastAPI) -> AsyncIterator[None]:
+        await read_models.start()
+        try:
+            yield
+        finally:
+            await read_models.stop()
+
     app = create_service_app(
-        runtime, [pathway_router(read_models, runtime.store)], token_verifier=token_verifier
+        runtime,
+        [pathway_router(read_models, runtime.store)],
+        token_verifier=token_verifier,
+        lifespan_hooks=[consuming],
     )
     app.state.runtime = runtime
     app.state.read_models = read_models
-    runtime_lifespan = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(served: FastAPI) -> AsyncIterator[None]:
-        async with runtime_lifespan(served):
-            await read_models.start()
-            try:
-                yield
-            finally:
-                await read_models.stop()
-
-    app.router.lifespan_context = lifespan
     return app
 
 
