@@ -51,7 +51,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ddr_contracts.audit import StoreCheckpointSigned, checkpoint_stream, checkpoint_subject
-from ddr_contracts.envelope import GENESIS_HASH, EventEnvelope, canonical_bytes, chain_hash, schema_ref
+from ddr_contracts.envelope import GENESIS_HASH, EventEnvelope, chain_hash, schema_ref
 from ddr_contracts.topics import source_of
 from ddr_contracts.wire import event_headers
 from ddr_runtime import metrics
@@ -178,7 +178,7 @@ class StoreCheckpointer:
         signed = SignedCheckpoint.sign(CheckpointBody(issued_at_text(issued), (head,)), self.key)
         sequence = tail.sequence + 1
         envelope = self._envelope(signed, sequence, issued, tail.hash)
-        payload = canonical_bytes(envelope.model_dump(mode="json"))
+        payload = envelope.canonical_bytes()
         try:
             async with self.engine.begin() as conn:
                 await conn.execute(
