@@ -12,8 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select, update
+from typer.testing import CliRunner
 
 from ddr_contracts.audit import StoreCheckpointSigned, checkpoint_subject
 from ddr_contracts.envelope import EventEnvelope, chain_hash
@@ -25,11 +27,13 @@ from ddr_runtime.audit.signing import CheckpointBody, SignedCheckpoint, TreeHead
 from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Role
 from ddr_runtime.auth.tokens import TokenVerifier
+from ddr_runtime.cli.audit import audit_app
 from ddr_runtime.config import Settings
 from ddr_runtime.eventstore.schema import events
 from ddr_runtime.eventstore.store import Causation, NewEvent
 from ddr_runtime.messaging.topics import TopicSpec, ensure_topics
 from ddr_runtime.service import ServiceRuntime, build_runtime, create_service_app
+from ddr_runtime.stack.native import free_ports
 from ddr_testkit.samples import SAMPLES, SampleNoteAdded
 from ddr_testkit.topics import whole_topic
 from ddr_testkit.upstream import create_namespace_topics, new_namespace
@@ -186,3 +190,41 @@ async def published(runtime: ServiceRuntime) -> int:
     async with runtime.engine.connect() as conn:
         query = select(func.count()).select_from(checkpoints).where(checkpoints.c.published.is_(True))
         return int((await conn.execute(query)).scalar_one())
+
+
+async def test_the_checkpoint_command_has_each_running_service_sign_and_keeps_what_they_signed(
+    store_url: str, kafka_bootstrap_servers: str, tmp_path: Path, issuer: DevelopmentTokenIssuer
+) -> None:
+    runtime = runtime_of(store_url, kafka_bootstrap_servers, tmp_path, every=0)
+    app = create_service_app(
+        runtime, token_verifier=TokenVerifier(issuer.public_key_pem, issuer="test", audience="test")
+    )
+    (port,) = free_ports(1)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    try:
+        for _ in range(1200):  # the server starts within a minute
+            if server.started:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the service never started serving")
+        await append_notes(runtime, 3)
+        operator = issuer.issue(subject="op", roles=[Role.OPERATOR])
+        args = [
+            "checkpoint",
+            f"--url=sample=http://127.0.0.1:{port}",
+            f"--token={operator}",
+            f"--out={tmp_path / 'kept'}",
+        ]
+        result = await asyncio.to_thread(CliRunner().invoke, audit_app, args)
+    finally:
+        server.should_exit = True
+        await serving
+
+    assert result.exit_code == 0, result.output
+    (kept,) = (tmp_path / "kept").glob("sample-*.json")
+    signed = SignedCheckpoint.load(kept)
+    assert signed.verify()
+    assert f"sample: 3 events, checkpoint {signed.body.digest}" in result.output
+    assert signed.body.trees[0].size == 3

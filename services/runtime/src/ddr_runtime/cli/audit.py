@@ -181,7 +181,12 @@ def checkpoint_command(
                 continue
             signed = answer.json()
             (head,) = signed["checkpoint"]["trees"]
-            console.print(f"{service}: {head['size']:,} events, checkpoint {signed['digest']}", markup=False)
+            # soft_wrap: the digest stays on one line, whole, whatever the terminal's width
+            console.print(
+                f"{service}: {head['size']:,} events, checkpoint {signed['digest']}",
+                markup=False,
+                soft_wrap=True,
+            )
             if out is not None:
                 out.mkdir(parents=True, exist_ok=True)
                 document = SignedCheckpoint.from_json(signed)
