@@ -132,13 +132,14 @@ async def test_global_reader_misses_nothing_while_writers_commit_out_of_order(st
     async def reader() -> None:
         cursor = START
         while True:
-            finished = done.is_set()
+            # Stop only at an empty read made once every write was final (asked before the read, so no write
+            # can turn final between an empty read and the check): another session may hold the horizon back.
+            final = done.is_set() and await all_final(store)
             batch = await store.read_all(cursor, limit=7)
             for position, stored in batch:
                 cursor = position
                 seen.append(stored.envelope.id)
-            # Stop only once every write is final: another session on the server may hold the horizon back.
-            if finished and not batch and await all_final(store):
+            if final and not batch:
                 return
             await asyncio.sleep(0.001)
 
