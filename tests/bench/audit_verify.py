@@ -9,7 +9,7 @@ personal fields as ``enc:v1:`` ciphertext of realistic length), chained by SHA-2
 ``EventStore`` chains them, written with COPY (PostgreSQL) and ``executemany`` (SQLite); the first events of
 each store are appended through the runtime's own ``EventStore`` so the two formats are checked together.
 
-Timed: :func:`ddr_pathway.service_layer.audit.check_chains`, the store-side check of ``ddr audit verify``:
+Timed: :func:`ddr_runtime.audit.platform.check_chains`, the store-side check of ``ddr audit verify``:
 one read-only snapshot streamed in batches of 20,000 rows, SHA-256 over every stored payload, version and
 ``prevhash`` continuity per stream. It must find no offence.
 ``python -m tests.bench.run --only audit_verify --runs 1 --scale 0.1`` is a quick smoke run.
@@ -35,7 +35,7 @@ from sqlalchemy.engine import make_url
 from ddr_contracts.catalog import REGISTRY
 from ddr_contracts.envelope import GENESIS_HASH, canonical_bytes
 from ddr_contracts.registration import PersonPreRegistered
-from ddr_pathway.service_layer.audit import check_chains
+from ddr_runtime.audit.platform import check_chains
 from ddr_runtime.config import Settings
 from ddr_runtime.db import create_engine
 from ddr_runtime.eventstore.schema import create_store_schema

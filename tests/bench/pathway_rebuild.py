@@ -35,16 +35,17 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from ddr_contracts.catalog import REGISTRY
 from ddr_contracts.envelope import GENESIS_HASH
+from ddr_contracts.wire import HASH_HEADER
 from ddr_pathway.bootstrap import build_app
 from ddr_pathway.service_layer.replay import ReadModels
 from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Role
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings
-from ddr_runtime.db import create_engine
-from ddr_runtime.messaging.relay import HASH_HEADER
 from ddr_runtime.messaging.topics import ensure_topics, platform_topics
+from ddr_runtime.service import build_runtime
 from tests.bench import BenchEnv, Figure, machine_info, now_iso, package_versions
 
 NAME = "pathway_rebuild"
@@ -218,8 +219,15 @@ async def bare_drain(env: BenchEnv, namespace: str, total: int) -> tuple[float, 
 async def rebuild(env: BenchEnv, namespace: str, total: int) -> tuple[float, float, str]:
     """One rebuild into a new database: (events/s, seconds, database name)."""
     database = await env.create_database("pathway")
-    engine = create_engine(env.database_url(database))
-    models = ReadModels(engine, bootstrap_servers=env.kafka_bootstrap_servers, topics=topics(namespace),
+    settings = Settings(
+        service_name="pathway", database_url=env.database_url(database), kafka_bootstrap_servers=env.kafka_bootstrap_servers,
+        var_dir=Path(tempfile.mkdtemp(prefix="ddr-bench-pathway-")), audit_checkpoint_seconds=0,
+    )  # fmt: skip
+    runtime = build_runtime("pathway", REGISTRY, settings)
+    await runtime.store.create_schema()
+    await runtime.broker.start()
+    engine = runtime.engine
+    models = ReadModels(runtime.store, runtime.broker, topics=topics(namespace),
                         namespace=f"bench-{uuid.uuid4().hex[:6]}-")  # fmt: skip
     task = env.progress.add_task(f"rebuild ({total:,} events)", total=total)
     gc.collect()
@@ -235,7 +243,9 @@ async def rebuild(env: BenchEnv, namespace: str, total: int) -> tuple[float, flo
         seconds = time.perf_counter() - began
     finally:
         await models.stop()
+        await runtime.broker.stop()
         await engine.dispose()
+        await runtime.keys_engine.dispose()
     return total / seconds, seconds, database
 
 

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ddr_pathway.entrypoints.path_view import path_table
 from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.config import Settings
 from ddr_runtime.stack.runner import installed_services
@@ -77,17 +78,7 @@ def print_funnel(figures: dict[str, Any]) -> None:
 
 
 def print_path(path: dict[str, Any]) -> None:
-    table = Table(
-        title=f"Path of {path['person_id']} ({path['movement']}, {path['region']}): {path['stage']}"
-    )
-    for column in ("business time", "service", "what", "who", "why / rule"):
-        table.add_column(column)
-    for step in path["steps"]:
-        why = " / ".join(str(x) for x in (step.get("reason_code"), step.get("rule_version")) if x)
-        status = step["summary"].get("status") or step["summary"].get("track") or ""
-        what = step["type"].split(".")[2] + (f" ({status})" if status else "")
-        table.add_row(step["valid_from"][:16].replace("T", " "), step["service"], what, step["actor"], why)
-    console.print(table)
+    console.print(path_table(path))
 
 
 async def main(shape: scenario.Shape) -> None:

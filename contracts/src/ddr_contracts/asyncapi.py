@@ -13,7 +13,7 @@ from collections import defaultdict
 from typing import Any
 
 from ddr_contracts.events import EventRegistry
-from ddr_contracts.topics import SERVICES, dead_letter_topic, events_topic
+from ddr_contracts.topics import CHECKPOINTS_TOPIC, SERVICES, dead_letter_topic, events_topic
 from ddr_contracts.wire import DEAD_LETTER_HEADERS, HASH_HEADER
 
 ASYNCAPI_FILE = "asyncapi.json"
@@ -105,6 +105,23 @@ def generate(registry: EventRegistry) -> dict[str, Any]:
             "summary": f"The {service} service's outbox relay publishes each stored event once acknowledged.",
             "messages": [{"$ref": f"#/channels/{channel}/messages/{key}"} for key in keys],
         }
+    checkpoints = sorted(by_service.get("audit", []))
+    channels["checkpoints"] = {
+        "address": CHECKPOINTS_TOPIC,
+        "description": "Every service's signed tree heads of its own store, keyed store:<service>, kept forever.",
+        "messages": {key: {"$ref": f"#/components/messages/{key}"} for key in checkpoints},
+    }
+    channels["checkpointsDeadLetters"] = {
+        "address": dead_letter_topic(CHECKPOINTS_TOPIC),
+        "description": "What consumers of the checkpoints could never process, with the reason.",
+        "messages": {"DeadLetter": {"$ref": "#/components/messages/DeadLetter"}},
+    }
+    operations["servicesSignCheckpoints"] = {
+        "action": "send",
+        "channel": {"$ref": "#/channels/checkpoints"},
+        "summary": "Each service signs its own store's checkpoint, periodically and on demand, and publishes it.",
+        "messages": [{"$ref": f"#/channels/checkpoints/messages/{key}"} for key in checkpoints],
+    }
     return {
         "asyncapi": "3.0.0",
         "info": {

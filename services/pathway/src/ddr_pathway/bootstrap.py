@@ -14,7 +14,6 @@ from opentelemetry.sdk.trace import TracerProvider
 from ddr_contracts.catalog import REGISTRY
 from ddr_contracts.events import EventRegistry
 from ddr_pathway.entrypoints.api import pathway_router
-from ddr_pathway.service_layer.checkpoints import start_checkpoint_publisher
 from ddr_pathway.service_layer.replay import ReadModels
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings, service_settings
@@ -27,10 +26,11 @@ CONSUMED_SERVICES = ("registration", "screening", "integration", "reinsertion", 
 def build_read_models(runtime: ServiceRuntime) -> ReadModels:
     settings = runtime.settings
     return ReadModels(
-        runtime.engine,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        runtime.store,
+        runtime.broker,
         topics=[settings.events_topic(s) for s in CONSUMED_SERVICES],
         namespace=settings.topic_namespace,
+        supervised=runtime.consumers,
     )
 
 
@@ -40,38 +40,26 @@ def build_app(
     *,
     tracer_provider: TracerProvider | None = None,
     token_verifier: TokenVerifier | None = None,
-    checkpoint_every: float | None = 3600.0,
 ) -> FastAPI:
-    """``checkpoint_every``: seconds between the signed audit checkpoints this service publishes over every
-    store (the first at start); ``None`` publishes none (``ddr audit checkpoint`` still takes one)."""
     runtime = build_runtime(SERVICE, registry, settings, tracer_provider=tracer_provider)
     read_models = build_read_models(runtime)
+
+    @asynccontextmanager
+    async def consuming(_app: FastAPI) -> AsyncIterator[None]:
+        await read_models.start()
+        try:
+            yield
+        finally:
+            await read_models.stop()
+
     app = create_service_app(
-        runtime, [pathway_router(read_models, runtime.store)], token_verifier=token_verifier
+        runtime,
+        [pathway_router(read_models, runtime.store)],
+        token_verifier=token_verifier,
+        lifespan_hooks=[consuming],
     )
     app.state.runtime = runtime
     app.state.read_models = read_models
-    runtime_lifespan = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(served: FastAPI) -> AsyncIterator[None]:
-        async with runtime_lifespan(served):
-            await read_models.start()
-            publisher = (
-                start_checkpoint_publisher(runtime.store, runtime.settings, checkpoint_every)
-                if checkpoint_every is not None
-                else None
-            )
-            try:
-                yield
-            finally:
-                if publisher is not None:
-                    task, stop = publisher
-                    stop.set()
-                    await task
-                await read_models.stop()
-
-    app.router.lifespan_context = lifespan
     return app
 
 

@@ -1,11 +1,14 @@
-"""``ddr pathway replay start`` against the pathway service over real HTTP: it starts a rebuild, follows the
-progress and returns once the new generation is live."""
+"""``ddr pathway`` against the pathway service over real HTTP: ``replay start`` starts a rebuild, follows the
+progress and returns once the new generation is live; ``path`` prints a person's path."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from typer.testing import CliRunner
@@ -22,12 +25,9 @@ from ddr_testkit.upstream import UpstreamService
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 
-async def test_replay_start_follows_the_rebuild_until_the_new_generation_is_live(
-    settings: Settings, issuer: DevelopmentTokenIssuer, events: Any
-) -> None:
-    person = events.person()
-    async with UpstreamService("registration", settings) as registration:
-        await registration.emit(person, events.pre_registered(person), events.registered(person))
+@asynccontextmanager
+async def served(settings: Settings, issuer: DevelopmentTokenIssuer) -> AsyncIterator[str]:
+    """The pathway app behind a real HTTP server on a free port: its URL."""
     app = build_app(
         settings, token_verifier=TokenVerifier(issuer.public_key_pem, issuer="test", audience="test")
     )
@@ -41,7 +41,19 @@ async def test_replay_start_follows_the_rebuild_until_the_new_generation_is_live
             if server.started:
                 break
             await asyncio.sleep(0.05)
-        url = f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await serving
+
+
+async def test_replay_start_follows_the_rebuild_until_the_new_generation_is_live(
+    settings: Settings, issuer: DevelopmentTokenIssuer, events: Any
+) -> None:
+    person = events.person()
+    async with UpstreamService("registration", settings) as registration:
+        await registration.emit(person, events.pre_registered(person), events.registered(person))
+    async with served(settings, issuer) as url:
         operator = issuer.issue(subject="operator-1", roles=[Role.OPERATOR])
         donor = issuer.issue(subject="donor-1", roles=[Role.DONOR])
         runner = CliRunner()
@@ -55,9 +67,6 @@ async def test_replay_start_follows_the_rebuild_until_the_new_generation_is_live
         shown = await asyncio.to_thread(
             runner.invoke, pathway_app, ["replay", "status", "--url", url, "--token", operator]
         )
-    finally:
-        server.should_exit = True
-        await serving
 
     assert started.exit_code == 0, started.output
     assert "rebuilding into generation 2" in started.output
@@ -66,3 +75,28 @@ async def test_replay_start_follows_the_rebuild_until_the_new_generation_is_live
     assert "403" in refused.output
     assert "g1 retired" in shown.output
     assert "g2 live" in shown.output
+
+
+async def test_path_prints_the_steps_in_80_columns(
+    settings: Settings, issuer: DevelopmentTokenIssuer, events: Any, wait: Any
+) -> None:
+    person = events.person()
+    async with UpstreamService("registration", settings) as registration:
+        await registration.emit(person, events.pre_registered(person), events.registered(person))
+    auditor = issuer.issue(subject="auditor-1", roles=[Role.AUDITOR])
+    async with served(settings, issuer) as url:
+
+        async def shown() -> bool:
+            async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {auditor}"}) as c:
+                return (await c.get(f"/paths/{person}")).status_code == 200
+
+        await wait(shown, "the person's path")
+        printed = await asyncio.to_thread(
+            CliRunner().invoke, pathway_app, ["path", person, "--url", url, "--token", auditor]
+        )
+
+    assert printed.exit_code == 0, printed.output
+    lines = printed.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert any("PersonPreRegistered" in line for line in lines)
+    assert any("PersonRegistered" in line for line in lines)

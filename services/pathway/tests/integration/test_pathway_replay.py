@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from ddr_contracts.wire import HASH_HEADER
 from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.config import Settings
 from ddr_runtime.eventstore.store import StoredEvent
-from ddr_runtime.messaging.relay import HASH_HEADER
 from ddr_testkit.upstream import UpstreamService, create_namespace_topics, new_namespace
 
 from .conftest import running_pathway
@@ -45,9 +45,9 @@ async def caseload(
         for i, person in enumerate(people):
             movement = ("MNLA", "GATIA", "HCUA")[i % 3]
 
-            async def emit(service: str, event: Any, day: str, who: str = person) -> None:
+            async def emit(service: str, event: Any, day: str, who: str = person, hour: int = 9) -> None:
                 stored[service].extend(
-                    await upstream[service].emit(who, event, occurred_at=at(day), publish=False)
+                    await upstream[service].emit(who, event, occurred_at=at(day, hour), publish=False)
                 )
 
             await emit(
@@ -55,9 +55,10 @@ async def caseload(
                 events.pre_registered(person, movement=movement, sex="MF"[i % 2]),
                 "2019-03-01",
             )
-            await emit("registration", events.registered(person), "2019-05-01")
+            # Registered at 18:00 and screened the same day by a decision dated by day (noon).
+            await emit("registration", events.registered(person), "2019-07-01", hour=18)
             track = ("integration", "reinsertion", "not_eligible")[i % 3]
-            await emit("screening", events.screened(person, track, movement=movement), "2019-07-01")
+            await emit("screening", events.screened(person, track, movement=movement), "2019-07-01", hour=12)
             if track == "integration":
                 await emit("integration", events.accepted(person, "2019-09-01", movement), "2019-09-01")
                 if i % 2:
@@ -162,6 +163,9 @@ async def test_three_cross_topic_arrival_orders_give_identical_paths_and_figures
 
     first = snapshots["upstream_first"]
     assert first["figures"]["2020-06-30"]["funnel"]["pre_registered"] == 8  # nine people, one merged away
+    for person in people[:-1]:  # the last was merged into the first
+        steps = [s["type"].rsplit(".", 1)[1] for s in first["paths"][person]["steps"]]
+        assert steps.index("PersonRegistered") < steps.index("ScreeningOutcomeDecided"), steps
     assert first["paths"][people[0]]["absorbed"] == [people[-1]]
     assert snapshots["downstream_first"] == first
     assert snapshots["shuffled"] == first

@@ -12,7 +12,13 @@ from typing import Any
 
 from ddr_contracts.envelope import GENESIS_HASH, EventEnvelope, schema_ref
 from ddr_contracts.events import DomainEvent
-from ddr_contracts.integration import CandidateAccepted
+from ddr_contracts.integration import (
+    CandidateAccepted,
+    CandidateReceived,
+    RankAllocated,
+    ServiceStatusChanged,
+    TraineeEnrolled,
+)
 from ddr_contracts.registration import (
     PersonDetailsCorrected,
     PersonPreRegistered,
@@ -29,7 +35,15 @@ from ddr_runtime.messaging.consumer import ReceivedEvent
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 
 
-def received(event: DomainEvent, subject: str, occurred: str, recorded: str, topic: str) -> ReceivedEvent:
+def received(
+    event: DomainEvent,
+    subject: str,
+    occurred: str,
+    recorded: str,
+    topic: str,
+    *,
+    caused_by: ReceivedEvent | None = None,
+) -> ReceivedEvent:
     envelope = EventEnvelope(
         id=str(uuid.uuid4()),
         source=f"/ddr/{topic}",
@@ -40,6 +54,7 @@ def received(event: DomainEvent, subject: str, occurred: str, recorded: str, top
         streamid=subject,
         streamversion=1,
         correlationid="c",
+        causationid=caused_by.envelope.id if caused_by is not None else None,
         actor="tester",
         occurredat=datetime.fromisoformat(occurred),
         recordedat=datetime.fromisoformat(recorded),
@@ -118,18 +133,20 @@ async def project(tmp_path: Path, name: str, batches: Sequence[Sequence[Received
         await engine.dispose()
 
 
+async def in_three_arrival_orders(tmp_path: Path, events: list[ReceivedEvent], person: str) -> list[Any]:
+    """Figures and path after ``events`` arrive topic by topic, backwards one at a time, and shuffled."""
+    by_topic = sorted(events, key=lambda e: e.topic)
+    return [
+        await project(tmp_path, "topic", [by_topic[:2], by_topic[2:]], person),
+        await project(tmp_path, "backwards", [[e] for e in reversed(events)], person),
+        await project(tmp_path, "shuffled", [random.Random(3).sample(events, len(events))], person),
+    ]
+
+
 async def test_three_arrival_orders_give_the_same_figures_and_path(tmp_path: Path) -> None:
     person = str(uuid.uuid4())
-    events = history(person)
-    by_topic = sorted(events, key=lambda e: e.topic)
-    backwards = list(reversed(events))
-    shuffled = random.Random(3).sample(events, len(events))
 
-    results = [
-        await project(tmp_path, "topic", [by_topic[:2], by_topic[2:]], person),
-        await project(tmp_path, "backwards", [[e] for e in backwards], person),
-        await project(tmp_path, "shuffled", [shuffled], person),
-    ]
+    results = await in_three_arrival_orders(tmp_path, history(person), person)
 
     assert results[0] == results[1] == results[2]
     figures, known, path = results[0]
@@ -234,3 +251,175 @@ async def test_a_path_as_of_a_date_and_as_known_on_a_date_shows_only_what_held_a
     assert "PersonDetailsCorrected" not in {s.type.rsplit(".", 1)[1] for s in known_2020.steps}
     assert june.stages[-1].until is None
     assert june.stages[-1].days == 60.62  # 1 May 09:00 to the end of 30 June
+
+
+def deserter(person: str) -> list[ReceivedEvent]:
+    """A deserter's path as the services record it: registered at 18:04 on 1 May 2019; the screening outcome
+    and the integration decisions of that day dated by day (noon); screening's clock 4 minutes behind
+    registration's and integration's 10 behind screening's, so by every clock the steps run backwards."""
+    pre = received(
+        history(person)[0].event,
+        person,
+        "2019-03-01T09:00:00+00:00",
+        "2019-03-01T10:00:00+00:00",
+        "registration",
+    )
+    registered = received(
+        PersonRegistered(person_id=person, ddr_id="ML-1", biometric_hash=None),
+        person,
+        "2019-05-01T18:04:00+00:00",
+        "2019-05-01T18:04:05+00:00",
+        "registration",
+    )
+    outcome = received(
+        ScreeningOutcomeDecided(
+            person_id=person,
+            decision_id="d1",
+            track="integration",
+            reason_code="armed_member",
+            rule_version="r1",
+            previous_track=None,
+            supersedes_decision_id=None,
+            by_appeal=False,
+            movement="GATIA",
+            category="combatant",
+            sex="M",
+            region="Gao",
+            birth_year=1990,
+            rank="soldat",
+            armed=True,
+        ),
+        person,
+        "2019-05-01T12:00:00+00:00",
+        "2019-05-01T18:00:30+00:00",
+        "screening",
+    )
+    day = date(2019, 5, 1)
+    candidate = received(
+        CandidateReceived(
+            person_id=person,
+            movement="GATIA",
+            category="combatant",
+            path="reconstituted_forces",
+            movement_rank="soldat",
+            screening_decision_id="d1",
+            effective_on=day,
+        ),
+        person,
+        "2019-05-01T12:00:00+00:00",
+        "2019-05-01T17:51:00+00:00",
+        "integration",
+        caused_by=outcome,
+    )
+    accepted = received(
+        CandidateAccepted(
+            person_id=person,
+            movement="GATIA",
+            path="reconstituted_forces",
+            quota_id=None,
+            screening_decision_id="d1",
+            effective_on=day,
+        ),
+        person,
+        "2019-05-01T12:00:00+00:00",
+        "2019-05-01T17:52:00+00:00",
+        "integration",
+    )
+    rank = received(
+        RankAllocated(
+            person_id=person,
+            rule_version="decree-0874",
+            movement_rank="soldat",
+            years_of_service=3,
+            qualification="none",
+            rank="soldat de 2e classe",
+            command_function="none",
+            by_dispute_id=None,
+            effective_on=day,
+        ),
+        person,
+        "2019-05-01T12:00:00+00:00",
+        "2019-05-01T17:53:00+00:00",
+        "integration",
+    )
+    trainee = received(
+        TraineeEnrolled(cohort_id="kati-1", person_id=person, effective_on=day),
+        "kati-1",
+        "2019-05-01T12:00:00+00:00",
+        "2019-05-01T17:53:30+00:00",
+        "integration",
+    )
+    deserted = received(
+        ServiceStatusChanged(
+            person_id=person, unit="BATFAR-Gao", status="deserted", effective_on=date(2023, 10, 15)
+        ),
+        person,
+        "2023-10-15T12:00:00+00:00",
+        "2023-10-16T08:00:00+00:00",
+        "integration",
+    )
+    return [pre, registered, outcome, candidate, accepted, rank, trainee, deserted]  # fmt: skip
+
+
+async def test_a_path_is_in_causal_order_under_three_arrival_orders_whatever_the_clocks_say(
+    tmp_path: Path,
+) -> None:
+    person = str(uuid.uuid4())
+    events = deserter(person)
+
+    results = await in_three_arrival_orders(tmp_path, events, person)
+
+    assert results[0] == results[1] == results[2]
+    path = results[0][2]
+    assert [s.type.rsplit(".", 1)[1] for s in path.steps] == [
+        "PersonPreRegistered", "PersonRegistered", "ScreeningOutcomeDecided", "CandidateReceived",
+        "CandidateAccepted", "RankAllocated", "TraineeEnrolled", "ServiceStatusChanged",
+    ]  # fmt: skip
+    assert path.steps[3].caused_by == events[2].envelope.id
+
+
+async def test_a_decision_dated_by_day_holds_from_the_registration_it_follows_that_day(
+    tmp_path: Path,
+) -> None:
+    person = str(uuid.uuid4())
+
+    path = (await project(tmp_path, "day", [deserter(person)], person))[2]
+
+    registered_at = datetime(2019, 5, 1, 18, 4, tzinfo=UTC)
+    outcome = path.steps[2]
+    assert outcome.valid_from == datetime(2019, 5, 1, 12, tzinfo=UTC)
+    assert outcome.holds_from == registered_at
+    assert [(s.stage, s.since) for s in path.stages[:3]] == [
+        ("pre_registered", datetime(2019, 3, 1, 9, tzinfo=UTC)),
+        ("registered", registered_at),
+        ("screened:integration", registered_at),
+    ]
+
+
+async def test_a_step_dated_before_the_decision_it_rests_on_counts_only_from_that_decision(
+    tmp_path: Path,
+) -> None:
+    person = str(uuid.uuid4())
+    events = deserter(person)
+    early = received(
+        CandidateAccepted(
+            person_id=person, movement="GATIA", path="reconstituted_forces", quota_id=None,
+            screening_decision_id="d1", effective_on=date(2019, 4, 30),
+        ),
+        person, "2019-04-30T12:00:00+00:00", "2019-05-01T18:02:00+00:00", "integration",
+    )  # fmt: skip
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'early'}.sqlite")
+    try:
+        projector = Projector(engine)
+        await projector.create_schema()
+        async with engine.begin() as conn:
+            await projector.apply(conn, [*events[:3], early])
+        async with engine.connect() as conn:
+            before = await programme_figures(conn, as_of=date(2019, 4, 30))
+            on_the_day = await programme_figures(conn, as_of=date(2019, 5, 1))
+    finally:
+        await engine.dispose()
+
+    assert before.funnel.integration.active == 0
+    assert before.funnel.pre_registered == 1
+    assert on_the_day.funnel.integration.active == 1

@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ddr_contracts.topics import events_topic
+from ddr_contracts.topics import CHECKPOINTS_TOPIC, events_topic
 
 Environment = Literal["development", "test", "production"]
 
@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     back_recording_window_days: int = Field(default=14, ge=0)
     # How long a stored answer to an Idempotency-Key is replayed.
     idempotency_ttl_hours: int = Field(default=24, ge=1)
+    # Seconds between the signed checkpoints a service takes of its own store (the first at start); 0: none.
+    audit_checkpoint_seconds: float = 3600.0
 
     otel_exporter_otlp_endpoint: str = Field(default="", validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT")
 
@@ -81,6 +83,10 @@ class Settings(BaseSettings):
     def events_topic(self, service: str) -> str:
         """The event topic of ``service`` as this process names it (with the topic namespace)."""
         return self.topic_namespace + events_topic(service)
+
+    def checkpoints_topic(self) -> str:
+        """The topic every service publishes its store checkpoints to (with the topic namespace)."""
+        return self.topic_namespace + CHECKPOINTS_TOPIC
 
     def keys_url(self) -> str:
         if self.keystore_url:

@@ -1,4 +1,5 @@
-"""Operational metrics (Prometheus): outbox backlog, events relayed and consumed, dead letters, consumer lag.
+"""Operational metrics (Prometheus): outbox backlog, events relayed and consumed, dead letters, consumer lag
+and health, the last store checkpoint.
 
 Labels carry service and consumer names, never anything about a person.
 """
@@ -23,3 +24,14 @@ REBUILD_PROJECTED = Gauge(
     ["service"],
 )
 REBUILD_RUNNING = Gauge("ddr_read_model_rebuild_running", "1 while a read-model rebuild runs", ["service"])
+CONSUMER_UP = Gauge(
+    "ddr_consumer_up", "1 while a consumer runs and holds partitions, 0 when it has stopped", ["consumer"]
+)
+CHECKPOINT_TIME = Gauge(
+    "ddr_checkpoint_last_timestamp_seconds",
+    "When the service last signed its store's checkpoint",
+    ["service"],
+)
+CHECKPOINT_SIZE = Gauge(
+    "ddr_checkpoint_size_events", "Events covered by the service's last signed checkpoint", ["service"]
+)

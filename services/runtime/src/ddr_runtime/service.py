@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ddr_contracts.events import EventRegistry
 from ddr_runtime import metrics
+from ddr_runtime.audit.checkpoints import StoreCheckpointer, checkpoint_router
+from ddr_runtime.audit.signing import signing_key
 from ddr_runtime.auth.dependencies import public_route
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings
@@ -38,6 +40,7 @@ from ddr_runtime.http.read_model import Rebuilder, read_model_router
 from ddr_runtime.messaging.broker import make_broker
 from ddr_runtime.messaging.consumer import BatchHandler, Handler, IdempotentConsumer
 from ddr_runtime.messaging.relay import OutboxRelay
+from ddr_runtime.messaging.supervision import problems, supervise
 from ddr_runtime.telemetry import configure_logging, configure_telemetry
 
 register_problem(ConcurrencyConflict, 409, "Conflict: the record changed since you read it")
@@ -63,7 +66,9 @@ class ServiceRuntime:
     relay: OutboxRelay
     tracer_provider: TracerProvider
     idempotency: IdempotencyStore
+    checkpointer: StoreCheckpointer
     consumers: list[IdempotentConsumer] = field(default_factory=list)
+    supervise_every: float = 5.0  # seconds between checks that every consumer still consumes
 
     def consume(
         self,
@@ -90,13 +95,21 @@ class ServiceRuntime:
         await self.keystore.create_schema()
         await self.store.create_schema()
         await self.idempotency.create_schema()
+        await self.checkpointer.create_schema()
         await self.broker.start()
         self._stop = asyncio.Event()
+        if self.settings.audit_checkpoint_seconds > 0:
+            self.checkpointer.start(self.settings.audit_checkpoint_seconds)
+        self._supervisor = asyncio.create_task(
+            supervise(self.consumers, self._stop, self.supervise_every), name="consumers"
+        )
         return asyncio.create_task(self.relay.run(self._stop), name=f"{self.settings.service_name}-relay")
 
     async def stop(self, relay_task: asyncio.Task[None]) -> None:
         self._stop.set()
         await relay_task
+        await self._supervisor
+        await self.checkpointer.stop()
         await self.broker.stop()
         await self.engine.dispose()
         await self.keys_engine.dispose()
@@ -108,6 +121,12 @@ class ServiceRuntime:
     async def check_kafka(self) -> None:
         if not await self.broker.ping(timeout=2.0):
             raise ConnectionError("Kafka does not answer")
+
+    async def check_consumers(self) -> None:
+        """Every consumer of the process is consuming (one that stopped is being restarted meanwhile)."""
+        stopped = problems(self.consumers)
+        if stopped:
+            raise ConnectionError(f"stopped consuming: {', '.join(sorted(stopped))}")
 
 
 def build_runtime(
@@ -129,8 +148,11 @@ def build_runtime(
     broker = make_broker(settings.kafka_bootstrap_servers, client_id=f"ddr-{service}")
     relay = OutboxRelay(engine, broker, service=service, tracer_provider=provider)
     idempotency = IdempotencyStore(engine, ttl=timedelta(hours=settings.idempotency_ttl_hours))
+    checkpointer = StoreCheckpointer(
+        engine, broker, service=service, topic=settings.checkpoints_topic(), key=lambda: signing_key(settings)
+    )
     return ServiceRuntime(
-        settings, engine, keys_engine, keystore, store, broker, relay, provider, idempotency
+        settings, engine, keys_engine, keystore, store, broker, relay, provider, idempotency, checkpointer
     )
 
 
@@ -142,11 +164,13 @@ def create_service_app(
     lifespan_hooks: Sequence[LifespanHook] = (),
     read_model: ReadModel | None = None,
 ) -> FastAPI:
-    """The service's app: its routers, health and readiness (store and Kafka), metrics, the write protocol
-    (``Idempotency-Key`` on every POST, domain refusals as problems), and a lifespan that creates the store's
-    tables, starts the broker with its subscribers and runs the outbox relay, then the service's own hooks
-    (its read model's tables, its background tasks), which stop in reverse order. With ``read_model``, an
-    operator can rebuild it from the service's own history while it serves (``/read-model/rebuild``)."""
+    """The service's app: its routers, health and readiness (store, Kafka, every consumer consuming),
+    metrics, the on-demand store checkpoint, the write protocol (``Idempotency-Key`` on every POST, domain
+    refusals as problems), and a lifespan that creates the store's tables, starts the broker with its
+    subscribers, runs the outbox relay, supervises the consumers and signs the store's checkpoints, then the
+    service's own hooks (its read model's tables, its background tasks), which stop in reverse order. With
+    ``read_model``, an operator can rebuild it from the service's own history while it serves
+    (``/read-model/rebuild``)."""
     extra: list[APIRouter] = []
     if read_model is not None:
         extra.append(read_model_router(Rebuilder(runtime.settings.service_name, read_model)))
@@ -162,8 +186,12 @@ def create_service_app(
     app = create_app(
         service_name=runtime.settings.service_name,
         settings=runtime.settings,
-        routers=[*routers, *extra, _metrics_router(runtime)],
-        readiness_checks=[("store", runtime.check_store), ("kafka", runtime.check_kafka)],
+        routers=[*routers, *extra, _metrics_router(runtime), checkpoint_router(runtime.checkpointer)],
+        readiness_checks=[
+            ("store", runtime.check_store),
+            ("kafka", runtime.check_kafka),
+            ("consumers", runtime.check_consumers),
+        ],
         lifespan_hooks=[running, *lifespan_hooks],
         token_verifier=token_verifier,
         tracer_provider=runtime.tracer_provider,

@@ -380,3 +380,71 @@ async def test_a_batch_handler_gets_each_new_event_once_in_order(
     await consume(consumer, reader_store, kafka_bootstrap_servers, topic, until=50, settle=1.0)
 
     assert await applied_versions(reader_store) == list(range(1, 51))
+
+
+async def test_events_a_batch_handler_records_in_answer_name_the_event_about_their_subject_as_cause(
+    writer_store: EventStore, reader_store: EventStore, kafka_bootstrap_servers: str, topic: str
+) -> None:
+    asked = {}
+    for person in ("p1", "p2", "p3"):
+        cause = Causation(actor="officer", correlation_id=f"request-{person}")
+        stored = await writer_store.append(
+            person, 0, [NewEvent(SampleNoteAdded(person_id=person, sequence=1), person)], cause
+        )
+        asked[person] = stored[0].envelope
+    await relay_outbox(writer_store, kafka_bootstrap_servers)
+
+    async def answer_all(conn: AsyncConnection, batch: Sequence[ReceivedEvent]) -> None:
+        # A policy that names no cause, and records its answers for the whole batch at once.
+        await reader_store.append_new_streams(
+            [
+                (f"answer-{r.envelope.subject}", [NewEvent(SampleNoteAdded(person_id=r.envelope.subject, sequence=1), r.envelope.subject)])
+                for r in batch
+            ],
+            Causation(actor="policy"),
+            conn=conn,
+        )  # fmt: skip
+        await conn.execute(
+            insert(applied), [{"event_id": r.envelope.id, "stream_id": "-", "version": 1} for r in batch]
+        )
+
+    consumer = IdempotentConsumer(name=new_group(), store=reader_store, batch_handler=answer_all)
+    await consume(consumer, reader_store, kafka_bootstrap_servers, topic, until=3, settle=0.5)
+
+    for person, consumed in asked.items():
+        (answer,) = await reader_store.read_stream(f"answer-{person}")
+        assert (answer.envelope.causationid, answer.envelope.correlationid) == (
+            consumed.id,
+            f"request-{person}",
+        )
+
+
+async def test_a_drain_while_the_relay_runs_publishes_each_event_once(
+    writer_store: EventStore, kafka_bootstrap_servers: str, topic: str
+) -> None:
+    streams = [f"s{i}" for i in range(20)]
+    for stream in streams:
+        await writer_store.append(
+            stream, 0, [NewEvent(SampleNoteAdded(person_id=stream, sequence=1), stream)], Causation("t")
+        )
+    broker = make_broker(kafka_bootstrap_servers, client_id="test-relay")
+    await broker.connect()
+    relay = OutboxRelay(writer_store.engine, broker, service="writer", idle_seconds=0.001)
+    stop = asyncio.Event()
+    running = asyncio.create_task(relay.run(stop))
+    try:
+        # The running relay and three drains (as a command or a test would call one) all see the same rows.
+        await asyncio.gather(relay.drain(), relay.drain(), relay.drain())
+        await wait_until(lambda: _outbox_empty(writer_store.engine), seconds=30)
+    finally:
+        stop.set()
+        await running
+        await broker.stop()
+
+    published = [_event_id(value) for _, _, value in topic_records(kafka_bootstrap_servers, topic)]
+    assert len(published) == len(streams)
+    assert len(set(published)) == len(streams)
+
+
+async def _outbox_empty(engine: AsyncEngine) -> bool:
+    return await count(engine, outbox) == 0

@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    inspect,
     select,
     update,
 )
@@ -77,9 +78,25 @@ def facts_table(prefix: str, generation: int) -> Table:
         Column("number", BigInteger, nullable=True),
         Column("amount", String(40), nullable=True),
         Column("summary", Text, nullable=False),
+        Column("causation_id", String(64), nullable=True),
+        Column("known_as", String(200), nullable=True),
+        Column("refers_to", String(200), nullable=True),
         Index(f"ix_{name}_person", "person_id"),
         Index(f"ix_{name}_kind_valid", "kind", "valid_from"),
     )
+
+
+def add_missing_columns(sync_conn: Any, table: Table) -> list[str]:
+    """Add the nullable columns a table made by an older version lacks (``conn.run_sync``). Its old rows read
+    them as NULL: a fact recorded before causation was kept orders by time alone until a rebuild."""
+    present = {c["name"] for c in inspect(sync_conn).get_columns(table.name)}
+    added = []
+    for column in table.columns:
+        if column.name not in present and column.nullable:
+            kind = column.type.compile(dialect=sync_conn.dialect)
+            sync_conn.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
+            added.append(column.name)
+    return added
 
 
 def insert_ignoring_duplicates(conn: AsyncConnection, table: Table) -> Any:

@@ -6,6 +6,11 @@ a screening outcome, an integration status...) or ``other`` when it is only a st
 (``effective_on``, ``since``, ``approved_on``...), else the envelope's ``occurredat``. Personal fields never
 reach a fact: the caller drops them (by the contract's marks) before :func:`classify` sees the data, so a
 pseudonymised or erased history gives the same facts.
+
+A fact also names what it depends on, so that no step is ever placed before its cause whatever the clocks say
+(:mod:`ddr_pathway.domain.order`): the event that caused it (the envelope's ``causationid``), and the fact it
+refers to by a contract field (``refers_to``, e.g. the screening decision an acceptance rests on, matched by
+another fact's ``known_as``). A step of another service about a person also rests on that person's registration.
 """
 
 from __future__ import annotations
@@ -45,9 +50,13 @@ class Fact:
     number: int | None = None
     amount: str | None = None
     summary: str = "{}"
+    causation_id: str | None = None  # the event that caused this one (a policy reacting to another service)
+    known_as: str | None = None  # what other facts refer to this one by (e.g. ``screening-decision:<id>``)
+    refers_to: str | None = None  # the ``known_as`` of the fact this one rests on
 
     def sort_key(self) -> tuple[datetime, datetime, str]:
-        """Business time, then record time, then event id: the one order every path and figure uses."""
+        """Business time, then record time, then event id: the order of the programme's own facts (list
+        versions, coalitions, projects). A person's steps go in causal order (:mod:`ddr_pathway.domain.order`)."""
         return (self.valid_from, self.recorded_at, self.event_id)
 
 
@@ -112,6 +121,24 @@ _VALID_FROM_FIELD = {
     "ddr.screening.ChildIdentified": "identified_at",
     "ddr.screening.ChildHandedOver": "handed_over_at",
 }
+
+# The name under which other facts refer to a contract event, and the fact it rests on, each read from one of
+# its fields: (namespace, field).
+_KNOWN_AS_FIELD = {
+    "ddr.screening.ScreeningOutcomeDecided": ("screening-decision", "decision_id"),
+}
+_REFERS_FIELD = {
+    "ddr.screening.ScreeningOutcomeDecided": ("screening-decision", "supersedes_decision_id"),
+    "ddr.integration.CandidateReceived": ("screening-decision", "screening_decision_id"),
+    "ddr.integration.CandidateAccepted": ("screening-decision", "screening_decision_id"),
+}
+
+
+def _reference(table: Mapping[str, tuple[str, str]], name: str, data: Mapping[str, Any]) -> str | None:
+    namespace, field = table.get(name, ("", ""))
+    value = _text(data, field) if field else None
+    return f"{namespace}:{value}" if value else None
+
 
 _KINDS = {
     "ddr.registration.PersonPreRegistered": "pre_registered",
@@ -180,6 +207,7 @@ def classify(
     actor: str,
     data: Mapping[str, Any],
     summary: str,
+    causation_id: str | None = None,
 ) -> Fact:
     """The fact of one event. ``data`` holds non-personal fields only; ``summary`` is its JSON for display."""
     name = type_name.rpartition(".v")[0] or type_name
@@ -246,6 +274,9 @@ def classify(
         recorded_at=as_utc(recorded_at),
         actor=actor,
         summary=summary,
+        causation_id=causation_id,
+        known_as=_reference(_KNOWN_AS_FIELD, name, data),
+        refers_to=_reference(_REFERS_FIELD, name, data),
         **values,
     )
 

@@ -1,8 +1,10 @@
 """Programme figures from the facts that held at a business date, as known at a record time.
 
-:func:`compute_figures` takes facts already chosen by time (business time up to the end of ``as_of``, record
-time up to ``known_on``) and counts. It reads non-personal fields only, so a pseudonymised or erased history
-gives the same figures.
+:func:`compute_figures` takes the facts recorded by ``known_on`` (any business time) and counts what held by the
+end of ``as_of``: a person's steps in causal order, each from the time it holds from (never before its causes:
+an acceptance dated before the decision it rests on counts from the decision's date), and the programme's own
+facts (lists, coalitions, projects) from their business time. It reads non-personal fields only, so a
+pseudonymised or erased history gives the same figures.
 """
 
 from __future__ import annotations
@@ -10,32 +12,15 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ddr_pathway.domain.facts import Fact
+from ddr_pathway.domain.facts import Fact, start_of
 from ddr_pathway.domain.state import PersonState, fold
 
 FILTERS = ("movement", "coalition", "region", "sex", "age_group", "category", "track")
-PERSON_KINDS = frozenset(
-    {
-        "pre_registered",
-        "registered",
-        "correction",
-        "screening",
-        "hold",
-        "release",
-        "disarmed",
-        "child",
-        "child_handover",
-        "integration",
-        "reinsertion",
-        "cvr_participant",
-        "cvr_participant_left",
-    }
-)
 
 
 class UnknownFilter(ValueError):
@@ -225,21 +210,25 @@ def compute_figures(
     known_on: datetime | None,
     filters: Mapping[str, str | None] | None = None,
 ) -> ProgrammeFigures:
-    """Figures from ``facts`` (chosen by time already) and the merges known by ``known_on``.
+    """Figures as of the end of ``as_of`` from ``facts`` (those recorded by ``known_on``, of any business
+    time: a cause dated later must be seen to hold its effect back) and the merges known by ``known_on``.
 
     A merge corrects identity for all business time: once known, the absorbed person's facts count as the
     survivor's, so a duplicate is counted once in every figure computed as known after the merge.
     """
     wanted = check_filters(filters or {})
     survivor = canonical_ids(merges)
+    end = start_of(as_of + timedelta(days=1))
     by_person: dict[str, list[Fact]] = defaultdict(list)
     by_movement: dict[str, list[Fact]] = defaultdict(list)
     lists: dict[str, Fact] = {}
     projects: dict[str, dict[str, Fact]] = defaultdict(dict)
     participants: list[Fact] = []
     for fact in facts:
-        if fact.kind in PERSON_KINDS and fact.person_id:
+        if fact.person_id and fact.kind != "merge":
             by_person[survivor.get(fact.person_id, fact.person_id)].append(fact)
+        if fact.valid_from >= end:
+            continue
         if fact.kind == "coalition" and fact.movement:
             by_movement[fact.movement].append(fact)
         elif fact.kind == "list" and fact.value:
@@ -258,7 +247,9 @@ def compute_figures(
     breakdowns: dict[str, dict[str, _Counter]] = {name: defaultdict(_Counter) for name in FILTERS}
     waits: dict[str, list[float]] = defaultdict(list)
     for items in by_person.values():
-        state = fold(items)
+        state = fold(items, before=end)
+        if not state.steps:
+            continue
         dimensions = _dimensions(state, coalitions, as_of)
         if any(dimensions[name] != value for name, value in wanted.items()):
             continue

@@ -1,5 +1,5 @@
-"""One person's path: the steps in business order, the stage they are in, how long each stage took, and
-what is overdue. Built from facts, so the same events in any arrival order give the same path."""
+"""One person's path: the steps in causal order, the stage they are in, how long each stage took, and what
+is overdue. Built from facts, so the same events in any arrival order give the same path."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from ddr_pathway.domain.facts import Fact, as_utc
-from ddr_pathway.domain.state import PersonState, ordered
+from ddr_pathway.domain.order import Placed, causal_order
+from ddr_pathway.domain.state import PersonState
 
 CHILD_HANDOVER_LIMIT = timedelta(hours=48)
 """IDDRS 5.20: a separated child is handed to civilian child protection within 48 hours."""
@@ -25,11 +26,13 @@ class Step(BaseModel):
     service: str
     person_id: str  # the record it was about (an absorbed duplicate's id after a merge)
     occurred_at: datetime
-    valid_from: datetime
+    valid_from: datetime  # the business time the event states
+    holds_from: datetime  # valid_from, or the time its latest cause holds from when that is later
     recorded_at: datetime
     actor: str
     reason_code: str | None = None
     rule_version: str | None = None
+    caused_by: str | None = None  # the event id it answered, when a service reacted to another's event
     summary: dict[str, Any]
 
 
@@ -77,7 +80,8 @@ class StageOnlyPath(BaseModel):
     stages: list[StageSpan]
 
 
-def _step(fact: Fact) -> Step:
+def _step(placed: Placed) -> Step:
+    fact = placed.fact
     return Step(
         event_id=fact.event_id,
         type=fact.type,
@@ -85,10 +89,12 @@ def _step(fact: Fact) -> Step:
         person_id=fact.person_id or fact.subject,
         occurred_at=fact.occurred_at,
         valid_from=fact.valid_from,
+        holds_from=placed.holds_from,
         recorded_at=fact.recorded_at,
         actor=fact.actor,
         reason_code=fact.reason_code,
         rule_version=fact.rule_version,
+        caused_by=fact.causation_id,
         summary=json.loads(fact.summary) if fact.summary else {},
     )
 
@@ -99,22 +105,32 @@ def _public_stage(stage: str) -> str:
 
 
 def build_path(
-    person_id: str, facts: Iterable[Fact], *, absorbed: Sequence[str] = (), now: datetime
+    person_id: str,
+    facts: Iterable[Fact],
+    *,
+    absorbed: Sequence[str] = (),
+    now: datetime,
+    before: datetime | None = None,
 ) -> PersonPath:
-    """The path of ``person_id`` from its facts and those of the persons it absorbed."""
+    """The path of ``person_id`` from its facts and those of the persons it absorbed; with ``before``, only
+    the steps that hold before it (as of a date)."""
     now = as_utc(now)
-    steps = ordered(facts)
+    steps = [p for p in causal_order(facts) if before is None or p.holds_from < before]
     state = PersonState()
     spans: list[tuple[str, datetime]] = []
-    for fact in steps:
+    for placed in steps:
+        fact = placed.fact
         if fact.kind == "merge" and fact.person_id != person_id:
             continue  # the absorbed record's own merge event is history, not this person's stage
-        state.apply(fact)
+        state.apply(placed)
         stage = state.stage()
         if stage == "unknown":
             continue
         if not spans or spans[-1][0] != stage:
-            spans.append((stage, fact.valid_from))
+            # Unrelated steps of one day go by recording time, not by the hour they state: a stage never
+            # starts before the one it follows.
+            since = max(placed.holds_from, spans[-1][1]) if spans else placed.holds_from
+            spans.append((stage, since))
     stages = [
         StageSpan(
             stage=stage,
@@ -148,12 +164,12 @@ def stage_only(path: PersonPath) -> StageOnlyPath:
     )
 
 
-def _overdue(steps: Sequence[Fact], state: PersonState, now: datetime) -> list[Overdue]:
+def _overdue(steps: Sequence[Placed], state: PersonState, now: datetime) -> list[Overdue]:
     items: list[Overdue] = []
     separated = state.child_identified_at
     if separated is None and state.track == "child_protection":
         separated = next(
-            f.valid_from for f in steps if f.kind == "screening" and f.value == "child_protection"
+            p.holds_from for p in steps if p.fact.kind == "screening" and p.fact.value == "child_protection"
         )
     if separated is not None and state.child_handed_over_at is None:
         due = _stated_deadline(steps) or separated + CHILD_HANDOVER_LIMIT
@@ -168,8 +184,8 @@ def _overdue(steps: Sequence[Fact], state: PersonState, now: datetime) -> list[O
     return items
 
 
-def _stated_deadline(steps: Sequence[Fact]) -> datetime | None:
-    for fact in steps:
+def _stated_deadline(steps: Sequence[Placed]) -> datetime | None:
+    for fact in (p.fact for p in steps):
         if fact.kind == "child":
             deadline = json.loads(fact.summary).get("handover_deadline") if fact.summary else None
             if isinstance(deadline, str):

@@ -1,7 +1,8 @@
-"""A person's state, folded from their facts in business order (never in arrival order).
+"""A person's state, folded from their facts in causal order (never in arrival order).
 
 The same set of facts always gives the same state and the same stage history, whatever order the events
-arrived in across topics: :func:`fold` sorts them by business time, record time and event id first.
+arrived in across topics: :func:`fold` places them in causal order first (:mod:`ddr_pathway.domain.order`),
+and each takes effect from the time it holds from (never before its causes).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ddr_pathway.domain.facts import Fact
+from ddr_pathway.domain.order import Placed, causal_order
 
 ATTRIBUTES = ("movement", "category", "sex", "region", "birth_year")
 _REGISTRATION_KINDS = frozenset({"pre_registered", "correction"})
@@ -37,6 +39,7 @@ class PersonState:
     held: bool = False
     cvr_projects: set[str] = field(default_factory=set)
     merged_into: str | None = None
+    steps: int = 0  # facts applied that say where the person stands (not bare steps of another kind)
 
     def attribute(self, name: str) -> str | int | None:
         return self.attributes.get(name, self.fallback_attributes.get(name))
@@ -68,8 +71,10 @@ class PersonState:
                 return milestone
         return "unknown"
 
-    def apply(self, fact: Fact) -> None:
+    def apply(self, placed: Placed) -> None:
+        fact, at = placed.fact, placed.holds_from
         kind = fact.kind
+        self.steps += kind != "other"
         if kind in _REGISTRATION_KINDS or kind in ("screening", "reinsertion"):
             target = self.attributes if kind in _REGISTRATION_KINDS else self.fallback_attributes
             for name in ATTRIBUTES:
@@ -77,27 +82,27 @@ class PersonState:
                 if value is not None:
                     target[name] = value
         if kind == "pre_registered":
-            self.reached.setdefault("pre_registered", fact.valid_from)
+            self.reached.setdefault("pre_registered", at)
         elif kind == "registered":
-            self.reached.setdefault("registered", fact.valid_from)
+            self.reached.setdefault("registered", at)
         elif kind == "screening":
-            self.reached.setdefault("screened", fact.valid_from)
+            self.reached.setdefault("screened", at)
             self.track = fact.value
-            self.screened_at = fact.valid_from
+            self.screened_at = at
         elif kind == "integration":
             self.integration = fact.value
             self.latest_track = "integration"
-            self.track_started.setdefault("integration", fact.valid_from)
+            self.track_started.setdefault("integration", at)
         elif kind == "reinsertion":
             self.reinsertion = fact.value
             self.latest_track = "reinsertion"
-            self.track_started.setdefault("reinsertion", fact.valid_from)
+            self.track_started.setdefault("reinsertion", at)
         elif kind == "child":
-            self.child_identified_at = self.child_identified_at or fact.valid_from
+            self.child_identified_at = self.child_identified_at or at
         elif kind == "child_handover":
-            self.child_handed_over_at = fact.valid_from
+            self.child_handed_over_at = at
         elif kind == "disarmed":
-            self.disarmed_at = self.disarmed_at or fact.valid_from
+            self.disarmed_at = self.disarmed_at or at
         elif kind == "hold":
             self.held = True
         elif kind == "release":
@@ -110,14 +115,10 @@ class PersonState:
             self.merged_into = fact.value
 
 
-def ordered(facts: Iterable[Fact]) -> list[Fact]:
-    """Facts in the one order that counts: business time, record time, event id (duplicates dropped)."""
-    unique = {f.event_id: f for f in facts}
-    return sorted(unique.values(), key=Fact.sort_key)
-
-
-def fold(facts: Iterable[Fact]) -> PersonState:
+def fold(facts: Iterable[Fact], *, before: datetime | None = None) -> PersonState:
+    """The state after ``facts`` in causal order; with ``before``, only the facts that hold before it."""
     state = PersonState()
-    for fact in ordered(facts):
-        state.apply(fact)
+    for placed in causal_order(facts):
+        if before is None or placed.holds_from < before:
+            state.apply(placed)
     return state

@@ -1,19 +1,23 @@
-"""``ddr pathway replay ...``: start a rebuild of the read models and follow its progress, through the API.
+"""``ddr pathway ...``: a person's path as a table, and the rebuild of the read models, through the API.
 
-The rebuild runs inside the serving pathway process (it must switch the read model it serves); this command
-asks it to start and shows progress and throughput until the new generation is live.
+``path`` prints ``GET /paths/{id}`` readable in 80 columns (``--wide`` for every detail). The rebuild runs inside
+the serving pathway process (it must switch the read model it serves); ``replay start`` asks it to start and
+shows progress and throughput until the new generation is live.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from datetime import datetime
 from typing import Annotated, Any
 
 import httpx
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ddr_pathway.entrypoints.path_view import path_table
 
 pathway_app = typer.Typer(
     help="The pathway read models: rebuild from offset zero, progress.", no_args_is_help=True
@@ -26,6 +30,8 @@ console = Console(stderr=True)
 
 Url = Annotated[str, typer.Option(help="The pathway service's base URL.", envvar="DDR_PATHWAY_URL")]
 Token = Annotated[str, typer.Option(help="Bearer token (operator to start; `ddr token --role operator`).", envvar="DDR_TOKEN")]  # fmt: skip
+WIDE_WIDTH = 1000
+"""Console width for ``--wide``: wide enough for the table's natural width, which it never exceeds."""
 DEFAULT_URL = "http://127.0.0.1:8006"
 
 
@@ -92,3 +98,26 @@ def start(
                     break
                 time.sleep(0.5)
         _show(current)
+
+
+@pathway_app.command("path")
+def path(
+    person_id: Annotated[str, typer.Argument(help="The person's id.")],
+    url: Url = DEFAULT_URL,
+    token: Token = "",
+    as_of: Annotated[
+        datetime | None, typer.Option("--as-of", formats=["%Y-%m-%d"], help="Business date.")
+    ] = None,
+    known_on: Annotated[
+        str | None, typer.Option("--known-on", help="Only what was recorded by then (ISO date-time).")
+    ] = None,
+    wide: Annotated[
+        bool, typer.Option("--wide", help="Every detail: times, service, status, cause; one line a step.")
+    ] = False,
+) -> None:
+    """A person's path as a table (readable in 80 columns; every read is recorded by the service)."""
+    params = {"as_of": as_of.date().isoformat() if as_of else None, "known_on": known_on}
+    with _client(url, token) as client:
+        answer = _answer(client.get(f"/paths/{person_id}", params={k: v for k, v in params.items() if v}))
+    out = Console(width=WIDE_WIDTH) if wide else Console()
+    out.print(path_table(answer, wide=wide))

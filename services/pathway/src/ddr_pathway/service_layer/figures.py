@@ -1,18 +1,19 @@
 """Programme figures as of a business date and as known at a record time, from the live read model.
 
-One range query on the facts (business time up to the end of ``as_of``, record time up to ``known_on``) and a
-count: no replay of any topic or store.
+One range query on the facts (record time up to ``known_on``) and a count: no replay of any topic or store.
+Facts of any business time are read, so that a person's step dated before its cause counts only from the
+cause's date (``ddr_pathway.domain.order``).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ddr_pathway.adapters.tables import DEFAULT_PREFIX, fact_from_row, facts_table, live_generation
-from ddr_pathway.domain.facts import as_utc, start_of
+from ddr_pathway.domain.facts import as_utc
 from ddr_pathway.domain.figures import (
     CvrTotals,
     Funnel,
@@ -72,10 +73,7 @@ async def programme_figures(
     wanted = check_filters(filters)
     table = await read_model_table(conn, prefix=prefix, generation=generation)
     known = as_utc(known_on) if known_on is not None else None
-    query = select(table).where(
-        table.c.kind.not_in(("other", "merge")),
-        table.c.valid_from < start_of(as_of + timedelta(days=1)),
-    )
+    query = select(table).where(table.c.kind != "merge")
     merges_query = select(table).where(table.c.kind == "merge")
     if known is not None:
         query = query.where(table.c.recorded_at <= known)

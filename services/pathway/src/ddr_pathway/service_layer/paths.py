@@ -53,10 +53,10 @@ async def read_path(
     merged_in = select(table.c.person_id).where(table.c.kind == "merge", table.c.value == person_id)
     if known is not None:
         merged_in = merged_in.where(table.c.recorded_at <= known)
-    own = _in_time(select(table).where(table.c.person_id == person_id), table, as_of, known)
-    merged = _in_time(
-        select(table).where(table.c.person_id.in_(merged_in.scalar_subquery())), table, as_of, known
-    )
+    # Facts of any business time: a step dated before its cause holds only from the cause's time, so the
+    # cut at ``as_of`` is made after the causal order (build_path), not here.
+    own = _known(select(table).where(table.c.person_id == person_id), table, known)
+    merged = _known(select(table).where(table.c.person_id.in_(merged_in.scalar_subquery())), table, known)
     query = union_all(own, merged)  # each half on the person index (an OR would defeat it)
     facts: list[Fact] = [fact_from_row(row) for row in (await conn.execute(query)).all()]
     direct = {f.person_id for f in facts if f.person_id and f.person_id != person_id}
@@ -65,17 +65,16 @@ async def read_path(
         absorbed = await absorbed_by(conn, table, person_id, known, first=direct)
         further = set(absorbed) - direct
         if further:
-            more = _in_time(select(table).where(table.c.person_id.in_(further)), table, as_of, known)
+            more = _known(select(table).where(table.c.person_id.in_(further)), table, known)
             facts += [fact_from_row(row) for row in (await conn.execute(more)).all()]
-    if not facts:
-        return None
-    moment = now if as_of is None else min(now, start_of(as_of + timedelta(days=1)))
-    return build_path(person_id, facts, absorbed=absorbed, now=moment)
+    end = None if as_of is None else start_of(as_of + timedelta(days=1))
+    path = build_path(
+        person_id, facts, absorbed=absorbed, now=now if end is None else min(now, end), before=end
+    )
+    return path if path.steps else None
 
 
-def _in_time(query: Select[Any], table: Table, as_of: date | None, known: datetime | None) -> Select[Any]:
-    if as_of is not None:
-        query = query.where(table.c.valid_from < start_of(as_of + timedelta(days=1)))
+def _known(query: Select[Any], table: Table, known: datetime | None) -> Select[Any]:
     if known is not None:
         query = query.where(table.c.recorded_at <= known)
     return query

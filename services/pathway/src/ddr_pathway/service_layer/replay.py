@@ -1,10 +1,13 @@
 """Blue-green read models: the live generation serves while a new one is rebuilt from offset zero.
 
-Each generation has its own tables and its own consumer group. A rebuild creates generation N+1 with a new
-group (so Kafka hands it every topic from the first offset), projects into its tables while the API keeps
-reading generation N, and, once it has caught up (no lag on any partition), makes it live in one committed
-update; then it carries on as the live consumer (live catch-up) and the old generation's consumer stops.
-Its tables are kept until the next rebuild, so a request that began on them still finishes.
+Each generation has its own tables and its own consumer group, consumed by the runtime's idempotent consumer
+(``IdempotentConsumer``: envelopes undecoded, personal fields never opened, poison to ``<topic>.dlq``; no inbox,
+since a fact's event-id key makes every write idempotent; supervised, so one that stops consuming is shown down in
+``/readyz`` and restarted). A rebuild creates generation N+1 with a new group (so Kafka hands it every topic from
+the first offset), projects into its tables while the API keeps reading generation N, and, once it has caught up
+(no lag on any partition), makes it live in one committed update; then it carries on as the live consumer (live
+catch-up) and the old generation's consumer stops. Its tables are kept until the next rebuild, so a request that
+began on them still finishes.
 """
 
 from __future__ import annotations
@@ -19,12 +22,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+from faststream.kafka import KafkaBroker
 from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ddr_pathway.adapters.kafka_source import TopicReader, hash_mismatch
 from ddr_pathway.adapters.tables import (
     DEFAULT_PREFIX,
     facts_table,
@@ -32,21 +34,16 @@ from ddr_pathway.adapters.tables import (
     live_generation,
     switch_live,
 )
-from ddr_pathway.domain.facts import Fact
 from ddr_pathway.service_layer.projector import Projector
-from ddr_runtime import metrics
+from ddr_runtime.eventstore.store import EventStore
+from ddr_runtime.messaging.consumer import IdempotentConsumer, ReceivedEnvelope
 
 log = logging.getLogger(__name__)
 
 BATCH = 5000
-POLL_MS = 200
 LAG_EVERY_SECONDS = 0.5
 LIVE_CACHE_SECONDS = 1.0
 PROGRESS_LOG_SECONDS = 10.0
-
-
-class Poison(ValueError):
-    """A message no retry can project: not an envelope, or not the bytes its hash declares."""
 
 
 class RebuildInProgress(Exception):
@@ -86,152 +83,92 @@ class Progress:
 
 
 class GenerationConsumer:
-    """Projects every topic into one generation until stopped."""
-
-    def __init__(
-        self, projector: Projector, reader: TopicReader, progress: Progress, *, batch: int = BATCH
-    ) -> None:
-        self.projector = projector
-        self.reader = reader
-        self.progress = progress
-        self.batch = batch
-        self.caught_up = asyncio.Event()
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=f"pathway-g{self.progress.generation}")
-
-    async def stop(self) -> None:
-        self._stop.set()
-        if self._task is not None:
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            except Exception:
-                log.exception("pathway generation %s stopped on a failure", self.progress.generation)
-
-    async def _run(self) -> None:
-        """Poll, parse, write; the write of one batch overlaps the fetch and parse of the next (the
-        database works in its own process meanwhile). Offsets are committed per batch, after its rows."""
-        await self.reader.start()
-        pending: tuple[asyncio.Task[None], dict[TopicPartition, int], int] | None = None
-        try:
-            self.progress.target = await self.reader.end_total()
-            last_lag = last_log = 0.0
-            while not self._stop.is_set():
-                records = await self.reader.poll(self.batch, POLL_MS)
-                facts = await self._facts(records) if records else []
-                if pending is not None:
-                    await self._settle(pending)
-                    pending = None
-                if records:
-                    pending = (asyncio.create_task(self._write(facts)), _next_offsets(records), len(records))
-                    if time.monotonic() - last_lag < LAG_EVERY_SECONDS:
-                        continue
-                last_lag = time.monotonic()
-                self.progress.lag = await self.reader.lag()
-                if not self.caught_up.is_set() and last_lag - last_log >= PROGRESS_LOG_SECONDS:
-                    last_log = last_lag
-                    log.info(
-                        "pathway generation %s building: %s",
-                        self.progress.generation,
-                        self.progress.as_json(),
-                    )
-                # Caught up only once everything fetched is written: never switch to half a batch.
-                if self.progress.lag == 0 and pending is None and not self.caught_up.is_set():
-                    self.progress.caught_up_after = time.monotonic() - self.progress.started
-                    self.caught_up.set()
-                    log.info(
-                        "pathway generation %s caught up: %s",
-                        self.progress.generation,
-                        self.progress.as_json(),
-                    )
-            if pending is not None:
-                await self._settle(pending)
-        finally:
-            if pending is not None and not pending[0].done():
-                pending[0].cancel()
-            await self.reader.stop()
-
-    async def _settle(self, pending: tuple[asyncio.Task[None], dict[TopicPartition, int], int]) -> None:
-        task, offsets, count = pending
-        await task
-        await self.reader.commit(offsets)
-        self.progress.applied += count
-        metrics.CONSUMED.labels(self.reader.label).inc(count)
-
-    async def _facts(self, records: Sequence[ConsumerRecord[Any, Any]]) -> list[Fact]:
-        facts: list[Fact] = []
-        for record in records:
-            try:
-                fact = self.projector.fact_from_envelope(_envelope(record))
-            except ValueError as poison:
-                await self.reader.dead_letter(record, str(poison))
-                self.progress.dead_lettered += 1
-                continue
-            if fact is not None:
-                facts.append(fact)
-        return facts
-
-    async def _write(self, facts: Sequence[Fact]) -> None:
-        while True:
-            try:
-                async with self.projector.engine.begin() as conn:
-                    await self.projector.apply_facts(conn, facts)
-                return
-            except Exception:
-                self.progress.failures += 1
-                log.exception("pathway generation %s: batch failed, retrying", self.progress.generation)
-                if self._stop.is_set():
-                    raise
-                await asyncio.sleep(1.0)
-
-
-def _next_offsets(records: Sequence[ConsumerRecord[Any, Any]]) -> dict[TopicPartition, int]:
-    """The offsets to commit once ``records`` are written: one past the last of each partition."""
-    offsets: dict[TopicPartition, int] = {}
-    for record in records:
-        partition = TopicPartition(record.topic, record.partition)
-        offsets[partition] = max(offsets.get(partition, 0), record.offset + 1)
-    return offsets
-
-
-def _envelope(record: ConsumerRecord[Any, Any]) -> dict[str, Any]:
-    value = record.value
-    if not isinstance(value, bytes | bytearray):
-        raise Poison("empty or non-binary message value")
-    if hash_mismatch(record):
-        raise Poison("message bytes do not match their declared hash")
-    try:
-        document = orjson.loads(value)
-    except orjson.JSONDecodeError as error:
-        raise Poison(f"not JSON: {error}") from None
-    if not isinstance(document, dict):
-        raise Poison("not an event envelope")
-    return document
-
-
-class ReadModels:
-    """Every generation of the pathway read model in one database, and the consumers that feed them."""
+    """Projects every topic into one generation until stopped, through the runtime's consumer."""
 
     def __init__(
         self,
-        engine: AsyncEngine,
+        projector: Projector,
+        store: EventStore,
+        progress: Progress,
         *,
-        bootstrap_servers: str,
+        label: str,
+    ) -> None:
+        self.projector = projector
+        self.progress = progress
+        self.caught_up = asyncio.Event()
+        self.consumer = IdempotentConsumer(
+            name=label, group_id=progress.group_id, store=store, envelope_handler=self._apply, inbox=False
+        )
+        self.label = label
+        self._watch: asyncio.Task[None] | None = None
+
+    async def _apply(self, conn: AsyncConnection, batch: Sequence[ReceivedEnvelope]) -> None:
+        facts = [f for f in (self.projector.fact_of_envelope(r.envelope) for r in batch) if f is not None]
+        await self.projector.apply_facts(conn, facts)
+
+    async def start(self, broker: KafkaBroker, topics: Sequence[str], batch: int) -> None:
+        await self.consumer.start(broker, *topics, max_records=batch)
+        self.progress.target = await self.consumer.messages_on_topics()
+        self._watch = asyncio.create_task(self._follow(), name=f"{self.label}-progress")
+
+    async def stop(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+        await self.consumer.stop()
+
+    async def _follow(self) -> None:
+        """Keep the progress current; mark the generation caught up once nothing is left to apply."""
+        last_log = 0.0
+        while True:
+            await asyncio.sleep(LAG_EVERY_SECONDS)
+            try:
+                self.progress.lag = await self.consumer.lag()
+            except KafkaError:  # the broker is away: the consumer's supervisor deals with it
+                self.progress.failures += 1
+                continue
+            self.progress.applied = self.consumer.applied
+            now = time.monotonic()
+            if not self.caught_up.is_set() and now - last_log >= PROGRESS_LOG_SECONDS:
+                last_log = now
+                log.info(
+                    "pathway generation %s building: %s", self.progress.generation, self.progress.as_json()
+                )
+            # Applied offsets only count once their rows committed: caught up means every fetched row is in.
+            if self.progress.lag == 0 and not self.caught_up.is_set():
+                self.progress.caught_up_after = now - self.progress.started
+                self.caught_up.set()
+                log.info(
+                    "pathway generation %s caught up: %s", self.progress.generation, self.progress.as_json()
+                )
+
+
+class ReadModels:
+    """Every generation of the pathway read model in one database, and the consumers that feed them.
+
+    ``supervised``: the list of consumers the runtime supervises (its ``consumers``); each generation's consumer
+    joins it while it runs, so ``/readyz`` says when it has stopped and the supervisor restarts it."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        broker: KafkaBroker,
+        *,
         topics: Sequence[str],
         namespace: str = "",
         prefix: str = DEFAULT_PREFIX,
         batch: int = BATCH,
+        supervised: list[IdempotentConsumer] | None = None,
     ) -> None:
-        self.engine = engine
-        self.bootstrap_servers = bootstrap_servers
+        self.store = store
+        self.engine = store.engine
+        self.broker = broker
         self.topics = list(topics)
         self.namespace = namespace
         self.prefix = prefix
         self.batch = batch
+        self.supervised = supervised if supervised is not None else []
         self.generations = generations_table(prefix)
         self.consumers: dict[int, GenerationConsumer] = {}
         self._switcher: asyncio.Task[None] | None = None
@@ -265,8 +202,13 @@ class ReadModels:
             self._switcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._switcher
-        await asyncio.gather(*(c.stop() for c in self.consumers.values()))
-        self.consumers.clear()
+        await asyncio.gather(*(self._stop(g) for g in list(self.consumers)))
+
+    async def _stop(self, generation: int) -> None:
+        consumer = self.consumers.pop(generation)
+        with contextlib.suppress(ValueError):
+            self.supervised.remove(consumer.consumer)
+        await consumer.stop()
 
     async def _rows(self) -> list[Any]:
         async with self.engine.connect() as conn:
@@ -277,10 +219,11 @@ class ReadModels:
     async def _run(self, generation: int, group_id: str) -> GenerationConsumer:
         projector = self.projector(generation, group_id)
         await projector.create_schema()
-        reader = TopicReader(self.bootstrap_servers, self.topics, group_id, label=f"pathway-g{generation}")
-        consumer = GenerationConsumer(projector, reader, Progress(generation, group_id), batch=self.batch)
+        label = f"pathway-g{generation}"
+        consumer = GenerationConsumer(projector, self.store, Progress(generation, group_id), label=label)
         self.consumers[generation] = consumer
-        consumer.start()
+        await consumer.start(self.broker, self.topics, self.batch)
+        self.supervised.append(consumer.consumer)
         return consumer
 
     async def live(self) -> int | None:
@@ -332,7 +275,7 @@ class ReadModels:
             "pathway generation %s is live (was %s): %s", generation, previous, consumer.progress.as_json()
         )
         if previous is not None and previous in self.consumers:
-            await self.consumers.pop(previous).stop()
+            await self._stop(previous)
         await self._drop_older_than(previous)
 
     async def _drop_older_than(self, keep: int | None) -> None:

@@ -53,7 +53,7 @@ def development_private_key(settings: Settings) -> Ed25519PrivateKey:
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     private_path = folder / PRIVATE_KEY_FILE
     if not private_path.exists():
-        _create_exclusively(private_path, _private_key_pem(Ed25519PrivateKey.generate()))
+        create_exclusively(private_path, private_key_pem(Ed25519PrivateKey.generate()))
     key = load_pem_private_key(private_path.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise TypeError(f"{private_path} does not hold an Ed25519 private key")
@@ -126,11 +126,11 @@ def _refuse_production(settings: Settings) -> None:
         raise DevelopmentOnlyError("the development token issuer and key pair are not for production")
 
 
-def _private_key_pem(key: Ed25519PrivateKey) -> bytes:
+def private_key_pem(key: Ed25519PrivateKey) -> bytes:
     return key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
 
 
-def _create_exclusively(path: Path, content: bytes) -> None:
+def create_exclusively(path: Path, content: bytes) -> None:
     """Write ``path`` (mode 0600) unless it exists; a concurrent creator's file is kept as it is."""
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -1,7 +1,7 @@
 """``ddr``: one command for operators, developers and auditors.
 
-Services plug their own subcommands in through the ``ddr.commands`` entry-point group (a typer app each),
-so the runtime never imports a service.
+Services plug their own subcommands in through the ``ddr.commands`` entry-point group (a typer app each), and
+commands of ``ddr audit`` through ``ddr.audit.commands`` (a function each), so the runtime never imports a service.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from rich.console import Console
 
 from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Role
+from ddr_runtime.cli.audit import audit_app
 from ddr_runtime.cli.read_model import read_model_app
 from ddr_runtime.cli.stack import stack_app
 from ddr_runtime.config import Settings
@@ -22,6 +23,7 @@ from ddr_runtime.config import Settings
 app = typer.Typer(name="ddr", help="The DDR platform's command line.", no_args_is_help=True)
 topics_app = typer.Typer(help="Kafka topics of the platform (created explicitly, never auto-created).")
 app.add_typer(stack_app, name="stack")
+app.add_typer(audit_app, name="audit")
 app.add_typer(topics_app, name="topics")
 app.add_typer(read_model_app, name="read-model")
 console = Console(stderr=True)
@@ -72,4 +74,6 @@ def main() -> None:
     """Entry point of the ``ddr`` script: the runtime's commands plus every installed service's."""
     for plugin in entry_points(group="ddr.commands"):
         app.add_typer(plugin.load(), name=plugin.name)
+    for plugin in entry_points(group="ddr.audit.commands"):
+        audit_app.command(plugin.name)(plugin.load())
     app()

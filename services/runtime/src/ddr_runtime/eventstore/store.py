@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, insert, literal_column, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, func, insert, literal_column, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -27,6 +27,7 @@ from ddr_runtime.crypto.cipher import PersonalDataCipher
 from ddr_runtime.db import is_postgres
 from ddr_runtime.eventstore.errors import ConcurrencyConflict
 from ddr_runtime.eventstore.ports import Causation as Causation  # re-exported: its former home
+from ddr_runtime.eventstore.reaction import cause_of
 from ddr_runtime.eventstore.schema import create_store_schema, events, outbox
 
 
@@ -290,6 +291,10 @@ class EventStore:
         type_name = type(new.event).type_name()
         occurred_at = new.occurred_at or recorded_at
         late = causation.back_recording if recorded_at - occurred_at > causation.window else None
+        correlation_id, causation_id = causation.correlation_id, causation.causation_id
+        answered = cause_of(new.subject) if causation_id is None else None
+        if answered is not None:  # recorded by a consumer's handler: it answers the event consumed
+            correlation_id, causation_id = answered.correlationid, answered.id
         return EventEnvelope.model_construct(
             id=str(uuid.uuid4()),
             source=self._source,
@@ -299,8 +304,8 @@ class EventStore:
             dataschema=schema_ref(type_name),
             streamid=stream_id,
             streamversion=version,
-            correlationid=causation.correlation_id,
-            causationid=causation.causation_id,
+            correlationid=correlation_id,
+            causationid=causation_id,
             actor=causation.actor,
             occurredat=occurred_at,
             recordedat=recorded_at,
@@ -404,22 +409,13 @@ class EventStore:
         SQLite commits one writer at a time, in position order. ``settled``: the caller holds a lock that
         keeps writers out (a read-model swap), so every committed row is final and no horizon is needed.
         """
-        query = (
-            select(events.c.tx_id, events.c.position, events.c.payload, events.c.hash)
-            .order_by(events.c.tx_id, events.c.position)
-            .limit(limit)
+        query = in_global_order(
+            select(events.c.tx_id, events.c.position, events.c.payload, events.c.hash),
+            after,
+            limit,
+            postgres=is_postgres(self.engine),
+            settled=settled,
         )
-        if is_postgres(self.engine) and settled:
-            query = query.where(tuple_(events.c.tx_id, events.c.position) > after)
-        elif is_postgres(self.engine):
-            horizon: ColumnElement[int] = literal_column(
-                "(pg_snapshot_xmin(pg_current_snapshot())::text::bigint)"
-            )
-            query = query.where(
-                and_(tuple_(events.c.tx_id, events.c.position) > after, events.c.tx_id < horizon)
-            )
-        else:
-            query = query.where(events.c.position > after[1])
         async with self._reader(conn) as reader:
             rows = (await reader.execute(query)).all()
         return [
@@ -449,6 +445,20 @@ class EventStore:
             )
         ).first()
         return (0, GENESIS_HASH) if row is None else (row.stream_version, row.hash)
+
+
+def in_global_order(
+    query: Select[Any], after: GlobalCursor, limit: int, *, postgres: bool, settled: bool = False
+) -> Select[Any]:
+    """``query`` over the events table, limited to the ``limit`` events after ``after`` in the store's global
+    order that are final (see :meth:`EventStore.read_all`), in that order."""
+    query = query.order_by(events.c.tx_id, events.c.position).limit(limit)
+    if not postgres:
+        return query.where(events.c.position > after[1])
+    if settled:
+        return query.where(tuple_(events.c.tx_id, events.c.position) > after)
+    horizon: ColumnElement[int] = literal_column("(pg_snapshot_xmin(pg_current_snapshot())::text::bigint)")
+    return query.where(and_(tuple_(events.c.tx_id, events.c.position) > after, events.c.tx_id < horizon))
 
 
 COPY_THRESHOLD = 8

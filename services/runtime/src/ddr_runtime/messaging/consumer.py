@@ -10,17 +10,29 @@ that still fails on a bad message (undecodable, unknown type, a rule it can neve
 ``<topic>.dlq`` with the reason and its original coordinates in headers, and the consumer moves on. A
 failure of the infrastructure (database or broker unreachable) is not the message's fault: the batch is
 rewound and read again later.
+
+Every event a handler records in answer names the consumed event as its cause (``causationid``, with that
+event's ``correlationid``) unless the handler names one itself (``ddr_runtime.eventstore.reaction``).
+
+A read model whose rows are keyed by event id (a projection writing one row per event, ignoring one it has)
+is idempotent by itself: it may take the envelopes as they are (``envelope_handler``: nothing decoded, no
+personal field opened) and skip the inbox (``inbox=False``). A consumer can be started and stopped on a
+running broker (``start``/``stop``: a read model rebuilt in a group of its own), tells how far behind it is
+(``lag``), and says when it has stopped consuming (``problem``); ``ddr_runtime.messaging.supervision``
+restarts it then.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -34,11 +46,12 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 from ddr_contracts.envelope import EventEnvelope, chain_hash
 from ddr_contracts.events import DomainEvent, UnknownEventType
 from ddr_contracts.topics import dead_letter_topic
+from ddr_contracts.wire import dead_letter_headers, declared_hash
 from ddr_runtime import metrics, telemetry
 from ddr_runtime.db import is_postgres
+from ddr_runtime.eventstore.reaction import reacting_to
 from ddr_runtime.eventstore.schema import inbox
 from ddr_runtime.eventstore.store import EventStore
-from ddr_runtime.messaging.relay import HASH_HEADER
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +67,24 @@ class ReceivedEvent:
     offset: int
 
 
+@dataclass(frozen=True)
+class ReceivedEnvelope:
+    """A consumed event as published: its envelope (personal fields still sealed), where it came from."""
+
+    envelope: EventEnvelope
+    topic: str
+    partition: int
+    offset: int
+
+
 Handler = Callable[[AsyncConnection, ReceivedEvent], Awaitable[None]]
 BatchHandler = Callable[[AsyncConnection, Sequence[ReceivedEvent]], Awaitable[None]]
 """Applies a whole batch at once (a projection writing many rows in one statement), in the batch's order."""
+EnvelopeBatchHandler = Callable[[AsyncConnection, Sequence[ReceivedEnvelope]], Awaitable[None]]
+"""Applies a whole batch of envelopes, undecoded (a projection that reads no personal field)."""
+
+STALL_SECONDS = 60.0
+"""A started consumer holding no partition for this long has stopped consuming (it never rejoined its group)."""
 
 
 class PoisonMessage(Exception):
@@ -78,8 +106,11 @@ class _Parsed:
 class IdempotentConsumer:
     """Consumes topics into a service's store, exactly once in effect.
 
-    Give ``handler`` (called per event) or ``batch_handler`` (called once per batch with the new events).
-    ``event_names``: the event types (without version) wanted; others are recorded and skipped.
+    Give ``handler`` (called per event), ``batch_handler`` (called once per batch with the new events) or
+    ``envelope_handler`` (once per batch, envelopes undecoded). ``event_names``: the event types (without
+    version) wanted; others are recorded and skipped. ``inbox=False`` only for a handler whose effect is
+    idempotent by event id of itself. ``name`` names it in metrics and logs (and the inbox); ``group_id``, the
+    Kafka consumer group, is ``name`` unless given.
     """
 
     def __init__(
@@ -89,40 +120,132 @@ class IdempotentConsumer:
         store: EventStore,
         handler: Handler | None = None,
         batch_handler: BatchHandler | None = None,
+        envelope_handler: EnvelopeBatchHandler | None = None,
         event_names: frozenset[str] | None = None,
+        inbox: bool = True,
+        group_id: str | None = None,
         attempts: int = 3,
         backoff_seconds: float = 0.2,
         tracer_provider: trace.TracerProvider | None = None,
     ) -> None:
         self.name = name
+        self.group_id = group_id or name
+        self._topics: tuple[str, ...] = ()
         self._store = store
         self._engine: AsyncEngine = store.engine
-        if (handler is None) == (batch_handler is None):
-            raise ValueError("give exactly one of handler and batch_handler")
+        if sum(h is not None for h in (handler, batch_handler, envelope_handler)) != 1:
+            raise ValueError("give exactly one of handler, batch_handler and envelope_handler")
         self._handler = handler
         self._batch_handler = batch_handler
+        self._envelope_handler = envelope_handler
         self._event_names = event_names
+        self._inbox = inbox
         self._attempts = attempts
         self._backoff = backoff_seconds
         self._broker: KafkaBroker | None = None
+        self._subscriber: Any = None
+        self._started: float | None = None  # when it was started; None while stopped on purpose
+        self._unassigned_since: float | None = None
+        self.handled: dict[TopicPartition, int] = {}  # next offset to read, per partition, once applied
+        self.applied = 0  # messages applied (or skipped as duplicates) since it started
         self._tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer("ddr.consumer")
 
-    def subscribe(self, broker: KafkaBroker, *topics: str, max_records: int = 500) -> None:
+    def subscribe(
+        self, broker: KafkaBroker, *topics: str, max_records: int = 500, persistent: bool = True
+    ) -> None:
         """Register the batch subscriber on ``broker`` (start the broker afterwards, in the app's lifespan)."""
         self._broker = broker
+        self._topics = topics
 
         async def on_events(_bodies: list[bytes], message: KafkaMessage) -> None:
             await self.process(message)
 
-        broker.subscriber(
+        self._subscriber = broker.subscriber(
             *topics,
-            group_id=self.name,
+            group_id=self.group_id,
             auto_offset_reset="earliest",
             batch=True,
             max_records=max_records,
             batch_timeout_ms=100,
             ack_policy=AckPolicy.MANUAL,
-        )(on_events)
+            persistent=persistent,
+        )
+        self._subscriber(on_events)
+        self._started = time.monotonic()
+
+    async def start(self, broker: KafkaBroker, *topics: str, max_records: int = 500) -> None:
+        """Subscribe on a broker already running, and start consuming now."""
+        self.subscribe(broker, *topics, max_records=max_records, persistent=False)
+        await self._subscriber.start()
+
+    async def stop(self) -> None:
+        """Stop consuming (leaving the group); what was applied stays committed."""
+        self._started = None
+        if self._subscriber is not None:
+            await self._subscriber.stop()
+
+    async def restart(self) -> None:
+        """Stop and start again with a new Kafka consumer, rejoining the group from its committed offsets."""
+        log.warning("consumer %s: restarting (%s)", self.name, self.problem())
+        if self._subscriber is None:
+            return
+        with contextlib.suppress(Exception):
+            await self._subscriber.stop()
+        await self._subscriber.start()
+        self._started, self._unassigned_since = time.monotonic(), None
+
+    @property
+    def kafka(self) -> AIOKafkaConsumer | None:
+        """The Kafka consumer under the subscriber (None until started)."""
+        return getattr(self._subscriber, "consumer", None)
+
+    def problem(self) -> str | None:
+        """Why the consumer is not consuming, or None while it is (or was stopped on purpose)."""
+        if self._started is None or self._subscriber is None:
+            return None
+        consumer = self.kafka
+        tasks = getattr(self._subscriber, "tasks", [])
+        if consumer is None or not self._subscriber.running or (tasks and all(t.done() for t in tasks)):
+            return "its consume loop has stopped"
+        now = time.monotonic()
+        if consumer.assignment():
+            self._unassigned_since = None
+            return None
+        self._unassigned_since = self._unassigned_since or now
+        if now - max(self._unassigned_since, self._started) > STALL_SECONDS:
+            return f"it has held no partition for more than {STALL_SECONDS:.0f} s"
+        return None
+
+    async def lag(self) -> int | None:
+        """Messages on its partitions not yet applied (None while it holds none). Each message counts from
+        the offset after the last one applied, or the group's committed offset before this process applied
+        any: a batch fetched and still being written is still behind."""
+        consumer = self.kafka
+        assigned = sorted(consumer.assignment(), key=lambda tp: (tp.topic, tp.partition)) if consumer else []
+        if consumer is None or not assigned:
+            return None
+        ends = await consumer.end_offsets(assigned)
+        total = 0
+        for partition in assigned:
+            done = self.handled.get(partition)
+            if done is None:
+                done = await consumer.committed(partition) or 0
+            behind = max(ends[partition] - done, 0)
+            metrics.CONSUMER_LAG.labels(self.name, partition.topic, str(partition.partition)).set(behind)
+            total += behind
+        return total
+
+    async def messages_on_topics(self) -> int:
+        """Messages on every partition of its topics now (the sum of end offsets: topics keep all history)."""
+        consumer = self.kafka
+        if consumer is None:
+            return 0
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in self._topics
+            for p in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        return int(sum((await consumer.end_offsets(partitions)).values())) if partitions else 0
 
     async def process(self, message: Any) -> None:
         records: Sequence[ConsumerRecord[Any, Any]] = (
@@ -135,6 +258,10 @@ class IdempotentConsumer:
             await message.nack()
             raise
         await message.ack()
+        for record in records:
+            partition = TopicPartition(record.topic, record.partition)
+            self.handled[partition] = max(self.handled.get(partition, 0), record.offset + 1)
+        self.applied += len(records)
         self._record_lag(getattr(message, "consumer", None), records)
 
     def _record_lag(self, consumer: Any, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
@@ -190,7 +317,10 @@ class IdempotentConsumer:
             await self._dead_letter(item.record, f"{type(error).__name__}: {error}")
 
     async def _first_seen(self, conn: AsyncConnection, items: list[_Parsed]) -> list[_Parsed]:
-        """Record the ids in the inbox; return the items not consumed before, in their order."""
+        """Record the ids in the inbox; return the items not consumed before, in their order (without an
+        inbox: each id once)."""
+        if not self._inbox:
+            return _each_once(items, None)
         now = datetime.now(UTC)
         dialect_insert = postgresql.insert if is_postgres(self._engine) else sqlite.insert
         rows = [
@@ -207,13 +337,7 @@ class IdempotentConsumer:
         statement = dialect_insert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id)
         # Rows as parameters: the statement compiles once and SQLAlchemy batches it (insertmanyvalues).
         result = await conn.execute(statement, rows)
-        new_ids = set(result.scalars().all())
-        fresh: list[_Parsed] = []
-        seen: set[str] = set()
-        for item in items:
-            if item.envelope.id in new_ids and item.envelope.id not in seen:
-                seen.add(item.envelope.id)
-                fresh.append(item)
+        fresh = _each_once(items, set(result.scalars().all()))
         duplicates = len(items) - len(fresh)
         if duplicates:
             metrics.DUPLICATES.labels(self.name).inc(duplicates)
@@ -222,6 +346,17 @@ class IdempotentConsumer:
     async def _apply(self, conn: AsyncConnection, items: list[_Parsed]) -> None:
         wanted = [i for i in items if self._wants(i.envelope)]
         if not wanted:
+            return
+        if self._envelope_handler is not None:
+            with reacting_to([i.envelope for i in wanted]):
+                await self._envelope_handler(
+                    conn,
+                    [
+                        ReceivedEnvelope(i.envelope, i.record.topic, i.record.partition, i.record.offset)
+                        for i in wanted
+                    ],
+                )
+            metrics.CONSUMED.labels(self.name).inc(len(wanted))
             return
         try:  # one key look-up for the whole batch
             decoded = await self._store.decode([i.envelope for i in wanted])
@@ -234,8 +369,11 @@ class IdempotentConsumer:
         if self._batch_handler is not None:
             contexts = [_span_context(i) for i in wanted]
             links = [trace.Link(context) for context in contexts if context.is_valid]
-            with self._tracer.start_as_current_span(
-                f"handle batch of {len(received)}", kind=trace.SpanKind.CONSUMER, links=links
+            with (
+                self._tracer.start_as_current_span(
+                    f"handle batch of {len(received)}", kind=trace.SpanKind.CONSUMER, links=links
+                ),
+                reacting_to([i.envelope for i in wanted]),
             ):
                 await self._batch_handler(conn, received)
         else:
@@ -243,17 +381,21 @@ class IdempotentConsumer:
             for item, event in zip(wanted, received, strict=True):
                 parent = telemetry.extract_context(item.record.headers or ())
                 if not trace.get_current_span(parent).get_span_context().is_valid:
-                    await self._handler(conn, event)  # published outside any trace: nothing to continue
+                    with reacting_to([item.envelope]):  # published outside any trace: nothing to continue
+                        await self._handler(conn, event)
                     continue
-                with self._tracer.start_as_current_span(
-                    f"handle {item.envelope.type}",
-                    context=parent,
-                    kind=trace.SpanKind.CONSUMER,
-                    attributes={
-                        "messaging.system": "kafka",
-                        "messaging.consumer.group.name": self.name,
-                        "messaging.message.id": item.envelope.id,
-                    },
+                with (
+                    reacting_to([item.envelope]),
+                    self._tracer.start_as_current_span(
+                        f"handle {item.envelope.type}",
+                        context=parent,
+                        kind=trace.SpanKind.CONSUMER,
+                        attributes={
+                            "messaging.system": "kafka",
+                            "messaging.consumer.group.name": self.name,
+                            "messaging.message.id": item.envelope.id,
+                        },
+                    ),
                 ):
                     await self._handler(conn, event)
         metrics.CONSUMED.labels(self.name).inc(len(received))
@@ -265,14 +407,14 @@ class IdempotentConsumer:
         if self._broker is None:
             raise RuntimeError("consumer not subscribed to a broker")
         target = dead_letter_topic(record.topic)
-        headers = {
-            "ddr-dlq-reason": reason[:2000],
-            "ddr-dlq-consumer": self.name,
-            "ddr-dlq-topic": record.topic,
-            "ddr-dlq-partition": str(record.partition),
-            "ddr-dlq-offset": str(record.offset),
-            "ddr-dlq-at": datetime.now(UTC).isoformat(),
-        }
+        headers = dead_letter_headers(
+            reason=reason,
+            consumer=self.name,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            at=datetime.now(UTC),
+        )
         await self._broker.publish(record.value, target, key=record.key, headers=headers)
         metrics.DEAD_LETTERS.labels(self.name, record.topic).inc()
         log.warning(
@@ -283,6 +425,18 @@ class IdempotentConsumer:
             record.offset,
             reason.split(":", 1)[0],
         )
+
+
+def _each_once(items: Sequence[_Parsed], new_ids: set[str] | None) -> list[_Parsed]:
+    """``items`` in order, each event id once (and only the ids in ``new_ids``, when given)."""
+    fresh: list[_Parsed] = []
+    seen: set[str] = set()
+    for item in items:
+        event_id = item.envelope.id
+        if event_id not in seen and (new_ids is None or event_id in new_ids):
+            seen.add(event_id)
+            fresh.append(item)
+    return fresh
 
 
 def _span_context(item: _Parsed) -> trace.SpanContext:
@@ -297,8 +451,7 @@ def _parse(record: ConsumerRecord[Any, Any]) -> _Parsed:
         envelope = EventEnvelope.from_bytes(bytes(value))
     except ValidationError as error:
         raise PoisonMessage(f"not a valid event envelope: {error.error_count()} error(s)") from None
-    headers = dict(record.headers or ())
-    declared = headers.get(HASH_HEADER)
-    if declared is not None and declared.decode() != chain_hash(bytes(value)):
+    declared = declared_hash(dict(record.headers or ()))
+    if declared is not None and declared != chain_hash(bytes(value)):
         raise PoisonMessage("message bytes do not match their declared hash")
     return _Parsed(record, envelope)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
-from ddr_contracts.topics import SERVICES, dead_letter_topic, events_topic
+from ddr_contracts.topics import dead_letter_topic, platform_topic_names
 
 KEEP_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "delete"}
 
@@ -21,13 +21,13 @@ class TopicSpec:
 
 
 def platform_topics(partitions: int, dlq_partitions: int = 1, namespace: str = "") -> list[TopicSpec]:
-    """Every service's event topic and its dead-letter topic.
+    """Every service's event topic and the checkpoints topic, each with its dead-letter topic.
 
     The partition count is chosen once: adding partitions later remaps keys and breaks per-subject order.
     """
     specs: list[TopicSpec] = []
-    for service in SERVICES:
-        topic = namespace + events_topic(service)
+    for name in platform_topic_names():
+        topic = namespace + name
         specs.append(TopicSpec(topic, partitions, dict(KEEP_FOREVER)))
         specs.append(TopicSpec(dead_letter_topic(topic), dlq_partitions, dict(KEEP_FOREVER)))
     return specs

@@ -20,7 +20,7 @@ from typing import Literal
 import httpx
 
 from ddr_contracts.topics import SERVICES
-from ddr_runtime.config import Settings, project_root
+from ddr_runtime.config import Settings, project_root, service_settings
 from ddr_runtime.messaging.topics import ensure_topics, platform_topics
 from ddr_runtime.stack import processes
 from ddr_runtime.stack.native import NativeKafka, NativePostgres
@@ -148,6 +148,13 @@ class Stack:
             return None
         store = json.loads(self.state_file.read_text()).get("store")
         return "postgres" if store == "postgres" else "sqlite"
+
+    def store_addresses(self) -> dict[str, str]:
+        """Each service's event store as the stack started it (its own PostgreSQL database, or its SQLite file
+        under var/stores): what an operator's ``ddr audit`` reads."""
+        if self.remembered_store() == "postgres":
+            return {name: self.postgres.url(f"ddr_{name}") for name in SERVICES}
+        return {name: service_settings(name, var_dir=self.var).store_url() for name in SERVICES}
 
     # -- down ------------------------------------------------------------------------------------
     def stop_all(self) -> list[str]:

@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from ddr_pathway.domain.merkle import (
+from ddr_runtime.audit.merkle import (
     EMPTY_ROOT,
     TreeAccumulator,
     consistency_proof,
@@ -112,3 +112,19 @@ def test_a_smaller_tree_never_extends_a_larger_one() -> None:
     assert not verify_consistency(9, 5, root_of(leaves), root_of(leaves[:5]), [])
     with pytest.raises(ValueError):
         consistency_proof(leaves[:5], 9)
+
+
+def test_a_tree_grown_from_its_frontier_has_the_root_of_the_whole() -> None:
+    leaves = [leaf_hash(str(i).encode()) for i in range(77)]
+    first = TreeAccumulator()
+    first.extend(leaves[:45])
+
+    resumed = TreeAccumulator(first.frontier())
+    resumed.extend(leaves[45:])
+
+    assert (resumed.size, resumed.root()) == (77, root_of(leaves))
+
+
+def test_a_frontier_that_is_no_row_of_perfect_subtrees_is_refused() -> None:
+    with pytest.raises(ValueError, match="frontier"):
+        TreeAccumulator([(3, b"x" * 32)])

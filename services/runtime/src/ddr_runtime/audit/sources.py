@@ -1,4 +1,5 @@
-"""Read-only access to what the audit checks: every service's event store, every event topic, bundles.
+"""Read-only access to what the operator's audit checks: each store at the address it is given, each topic,
+bundles. Only ``ddr audit`` (an operator command) uses it: no service opens another service's store.
 
 Nothing here writes to a store or a topic. Stores are read with the database driver directly, in large
 batches from one snapshot (no ORM objects per event): SQLite through a ``mode=ro`` connection, PostgreSQL
@@ -25,7 +26,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy.engine import make_url
 
-from ddr_runtime.messaging.relay import HASH_HEADER
+from ddr_contracts.wire import declared_hash
 
 BATCH = 20_000
 
@@ -242,7 +243,6 @@ async def read_topic(
                 for r in records:
                     if r.offset >= ends[tp]:
                         continue
-                    declared = dict(r.headers or ()).get(HASH_HEADER)
                     out.append(
                         TopicRecord(
                             r.topic,
@@ -250,7 +250,7 @@ async def read_topic(
                             r.offset,
                             r.key,
                             r.value,
-                            declared.decode() if declared is not None else None,
+                            declared_hash(dict(r.headers or ())),
                         )
                     )
             for tp in list(remaining):

@@ -1,4 +1,4 @@
-"""What the audit commits to and hands over: event commitments, redaction, checkpoints and bundle formats.
+"""What a checkpoint commits to for each stored event, and how a pseudonymised bundle carries it.
 
 **Leaf commitment.** A checkpoint's Merkle leaf for an event is ``leaf_hash(commitment(stored bytes))``. The
 commitment is the stored envelope with each sealed personal value (``enc:v1:...`` AES-GCM ciphertext)
@@ -16,24 +16,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
 
 import orjson
 
 from ddr_contracts.envelope import ENCRYPTED_PREFIX, canonical_bytes
-from ddr_pathway.domain.merkle import leaf_hash
+from ddr_runtime.audit.merkle import leaf_hash
+from ddr_runtime.crypto.cipher import is_sealed
 
 SEALED_DIGEST_PREFIX = "sha256:"
 _SEALED_MARK = b'"' + ENCRYPTED_PREFIX.encode()
-_PREVHASH_KEY = b'"prevhash":"'
 
 Redactions = dict[str, str | None]
 """Personal field name -> SHA-256 hex of its ciphertext (``None``: the field was empty)."""
-
-
-def is_sealed(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith(ENCRYPTED_PREFIX)
 
 
 def sealed_digest(value: str) -> str:
@@ -86,85 +80,3 @@ def restored_commitment(redacted: bytes, redactions: Mapping[str, str | None]) -
         data[name] = None if digest is None else SEALED_DIGEST_PREFIX + digest
     document["data"] = data
     return canonical_bytes(document)
-
-
-def prevhash_of(payload: bytes) -> bytes:
-    """The envelope's ``prevhash`` read straight from canonical bytes (keys sorted: it follows ``data``,
-    and no key after it can hold an unescaped quote), without parsing the event."""
-    at = payload.rfind(_PREVHASH_KEY)
-    if at < 0:
-        return b""
-    start = at + len(_PREVHASH_KEY)
-    return payload[start : start + 64]
-
-
-# -- checkpoints ------------------------------------------------------------------------------------------
-
-CHECKPOINT_FORMAT = "ddr-checkpoint/1"
-
-
-@dataclass(frozen=True)
-class TreeHead:
-    """One store's Merkle tree: its first ``size`` events in append order hash to ``root``."""
-
-    service: str
-    size: int
-    root: str  # hex
-
-    def as_json(self) -> dict[str, Any]:
-        return {"service": self.service, "size": self.size, "root": self.root}
-
-
-@dataclass(frozen=True)
-class CheckpointBody:
-    """What the platform signs: every store's tree head at one moment."""
-
-    issued_at: str  # ISO 8601, UTC
-    trees: tuple[TreeHead, ...]
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "format": CHECKPOINT_FORMAT,
-            "issued_at": self.issued_at,
-            "trees": [t.as_json() for t in sorted(self.trees, key=lambda t: t.service)],
-        }
-
-    def signed_bytes(self) -> bytes:
-        return canonical_bytes(self.as_json())
-
-    @property
-    def digest(self) -> str:
-        """SHA-256 over the signed bytes: the one value that names this checkpoint."""
-        return hashlib.sha256(self.signed_bytes()).hexdigest()
-
-    def tree(self, service: str) -> TreeHead | None:
-        return next((t for t in self.trees if t.service == service), None)
-
-    @classmethod
-    def from_json(cls, document: Mapping[str, Any]) -> CheckpointBody:
-        if document.get("format") != CHECKPOINT_FORMAT:
-            raise ValueError(f"not a {CHECKPOINT_FORMAT} checkpoint")
-        trees = tuple(TreeHead(str(t["service"]), int(t["size"]), str(t["root"])) for t in document["trees"])
-        return cls(str(document["issued_at"]), trees)
-
-
-# -- handover bundles -------------------------------------------------------------------------------------
-
-BUNDLE_FORMAT = "ddr-audit-bundle/1"
-MANIFEST = "manifest.json"
-MANIFEST_SIGNATURE = "manifest.sig"
-PUBLIC_KEY = "public-key.pem"
-EVENTS_DIR = "events"
-SCHEMAS_DIR = "schemas"
-CHECKPOINTS_DIR = "checkpoints"
-EXPORT_CHECKPOINT = "checkpoints/export.json"
-
-
-def events_file(service: str) -> str:
-    """One stored (or redacted) envelope per line, in the store's append order."""
-    return f"{EVENTS_DIR}/{service}.events"
-
-
-def index_file(service: str) -> str:
-    """One JSON line per event: its stored hash, position, and redactions in a pseudonymised bundle."""
-    return f"{EVENTS_DIR}/{service}.index.jsonl"

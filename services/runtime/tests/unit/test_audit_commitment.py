@@ -8,15 +8,9 @@ import orjson
 import pytest
 
 from ddr_contracts.envelope import GENESIS_HASH, canonical_bytes, chain_hash
-from ddr_pathway.domain.bundle import (
-    CheckpointBody,
-    TreeHead,
-    commitment,
-    event_leaf,
-    prevhash_of,
-    redact,
-    restored_commitment,
-)
+from ddr_runtime.audit.commitment import commitment, event_leaf, redact, restored_commitment
+from ddr_runtime.audit.signing import CheckpointBody, TreeHead
+from ddr_runtime.eventstore.verify import prevhash_of
 
 SEALED = "enc:v1:" + "QUJD" * 20
 

@@ -30,12 +30,21 @@ class TreeAccumulator:
     """The root of a growing tree in O(log n) memory: perfect subtrees merged as leaves arrive.
 
     RFC 9162 splits a tree of n leaves at the largest power of two below n, so the tree is a row of perfect
-    subtrees of decreasing size; folding them right to left gives MTH(D[n]).
+    subtrees of decreasing size; folding them right to left gives MTH(D[n]). That row (the frontier: one hash
+    per set bit of n) is all a tree needs to grow: kept, it lets a store's tree go on from where it stopped,
+    without reading its earlier leaves again.
     """
 
-    def __init__(self) -> None:
-        self._stack: list[tuple[int, bytes]] = []  # (subtree size, subtree hash), sizes decreasing
-        self.size = 0
+    def __init__(self, frontier: Sequence[tuple[int, bytes]] = ()) -> None:
+        self._stack: list[tuple[int, bytes]] = list(frontier)  # (subtree size, hash), sizes decreasing
+        sizes = [size for size, _ in self._stack]
+        if any(size & (size - 1) for size in sizes) or sizes != sorted(set(sizes), reverse=True):
+            raise ValueError("a frontier is perfect subtrees of decreasing powers of two")
+        self.size = sum(sizes)
+
+    def frontier(self) -> list[tuple[int, bytes]]:
+        """The perfect subtrees the tree is made of, largest first."""
+        return list(self._stack)
 
     def append(self, leaf: bytes) -> None:
         """Add one leaf hash (see :func:`leaf_hash`)."""

@@ -1,0 +1,485 @@
+"""The operator's audit of the live platform (``ddr audit verify``): every store's hash chains, each topic
+against its store, and each store against the checkpoints its service signed.
+
+It is given each store's address (the operator's command knows them; no service opens another's store) and
+reads only: stores through read-only snapshots, topics through a consumer with no group.
+
+- **Stores**: every stream's hash chain (``ddr_runtime.eventstore.verify.ChainChecker``, the one chain check).
+- **Topics**: every message is a stored event byte for byte, on its subject's key and partition, after its
+  stream's earlier versions; every stored event is on its topic or still in the outbox.
+- **Checkpoints**: every checkpoint on the checkpoints topic is signed (by a trusted key when given) and chained
+  to its store's previous one; the store's first ``size`` events, in append order, still hash to each signed
+  root: nothing was rewritten, removed or reordered since it was signed.
+
+The checkpoints topic is read first, then each store's snapshot, then its outbox, then its topic up to end
+offsets taken last: a live platform gives no false offence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pydantic import ValidationError
+
+from ddr_contracts.audit import StoreCheckpointSigned
+from ddr_contracts.envelope import EventEnvelope
+from ddr_contracts.topics import source_of
+from ddr_runtime.audit.commitment import event_leaf
+from ddr_runtime.audit.merkle import TreeAccumulator
+from ddr_runtime.audit.signing import CheckpointBody, SignedCheckpoint, TreeHead, issued_at_text, key_id
+from ddr_runtime.audit.sources import (
+    StoreMissing,
+    StoreRow,
+    events_by_id,
+    pending_publication,
+    read_chain_rows,
+    read_store_raw,
+    read_topic,
+)
+from ddr_runtime.config import Settings
+from ddr_runtime.eventstore import verify as chain
+from ddr_runtime.eventstore.verify import ChainChecker, event_id_of
+
+# -- findings ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Offence:
+    """One thing wrong, named precisely enough to find it."""
+
+    kind: str  # chain | altered | missing | injected | out-of-order | signature | manifest | personal | checkpoint
+    service: str
+    detail: str
+    stream_id: str | None = None
+    version: int | None = None
+    event_id: str | None = None
+    where: str | None = None  # topic[partition]@offset, or a bundle file and line
+
+    def __str__(self) -> str:
+        parts = [f"[{self.kind}] {self.service}"]
+        if self.stream_id is not None:
+            parts.append(f"stream {self.stream_id} v{self.version}")
+        if self.event_id is not None:
+            parts.append(f"event {self.event_id}")
+        if self.where is not None:
+            parts.append(f"at {self.where}")
+        return " ".join(parts) + f": {self.detail}"
+
+
+@dataclass
+class ServiceSummary:
+    service: str
+    store: str = "absent"  # absent | checked | bundle
+    streams: int = 0
+    events: int = 0
+    topic_messages: int = 0
+    duplicates: int = 0  # identical re-deliveries of a stored event (at-least-once relay): not an offence
+    pending: int = 0  # stored, still in the outbox: not yet published
+    checkpoints: int = 0  # signed checkpoints of this store found on the checkpoints topic
+    checkpointed: int = 0  # events the latest of them covers
+
+
+@dataclass
+class AuditReport:
+    services: list[ServiceSummary] = field(default_factory=list)
+    offences: list[Offence] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.offences
+
+    @property
+    def events(self) -> int:
+        return sum(s.events for s in self.services)
+
+
+def _from_chain(service: str, found: Sequence[chain.Offence], where: str | None = None) -> list[Offence]:
+    return [Offence(o.kind, service, o.reason, o.stream_id, o.version, o.event_id, where) for o in found]
+
+
+# -- the platform -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Platform:
+    """Where the audit looks: each store's address, each service's event topic, the checkpoints topic, the
+    Kafka brokers (``None``: the stores' chains only), and the keys checkpoints must be signed with (none:
+    any key, whose fingerprint the report names for comparing out of band)."""
+
+    stores: Mapping[str, str]
+    topics: Mapping[str, str]
+    checkpoints_topic: str
+    bootstrap_servers: str | None
+    trusted_keys: Sequence[Ed25519PublicKey] = ()
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        stores: Mapping[str, str],
+        *,
+        topics: bool = True,
+        trusted_keys: Sequence[Ed25519PublicKey] = (),
+    ) -> Platform:
+        return cls(
+            stores=dict(stores),
+            topics={s: settings.events_topic(s) for s in stores},
+            checkpoints_topic=settings.checkpoints_topic(),
+            bootstrap_servers=settings.kafka_bootstrap_servers if topics else None,
+            trusted_keys=tuple(trusted_keys),
+        )
+
+
+@dataclass(frozen=True)
+class ChainResult:
+    events: int
+    streams: int
+    offences: tuple[Offence, ...]
+
+
+async def check_chains(service: str, url: str) -> ChainResult:
+    """The store-side check alone: every stream's hash chain, from one snapshot, nothing kept per event."""
+    checker = ChainChecker()
+    async for rows in read_chain_rows(url):
+        checker.check_rows(rows)
+    return ChainResult(checker.events, checker.streams, tuple(_from_chain(service, checker.offences)))
+
+
+StoredIndex = dict[str, tuple[str, int, str, str]]
+"""Event id -> (stream, version, hash, subject), for the topic check."""
+
+
+async def check_store(
+    service: str, url: str, checkpoints: Sequence[PublishedCheckpoint] = ()
+) -> tuple[ChainResult, StoredIndex]:
+    """One pass over a store in append order: every stream's chain, its events by id for the topic check, and,
+    when ``checkpoints`` are given, its Merkle tree against each signed root."""
+    checker = ChainChecker()
+    index: StoredIndex = {}
+    heads = _Heads(service, checkpoints)
+    async for rows in read_store_raw(url):
+        for _position, event_id, stream_id, version, subject, payload, stored_hash in rows:
+            checker.check(stream_id, version, payload, stored_hash, event_id)
+            index[event_id] = (stream_id, version, stored_hash, subject)
+            heads.append(payload)
+    offences = [*_from_chain(service, checker.offences), *heads.finish()]
+    return ChainResult(checker.events, checker.streams, tuple(offences)), index
+
+
+class _Heads:
+    """A store's tree as its events are read, compared with each signed root as it reaches its size."""
+
+    def __init__(self, service: str, checkpoints: Sequence[PublishedCheckpoint]) -> None:
+        self.service = service
+        self.waiting = sorted(checkpoints, key=lambda c: c.head.size, reverse=True)
+        self.tree = TreeAccumulator()
+        self.offences: list[Offence] = []
+        self._settle()
+
+    def append(self, payload: bytes) -> None:
+        if self.waiting:
+            self.tree.append(event_leaf(payload))
+            self._settle()
+
+    def _settle(self) -> None:
+        while self.waiting and self.waiting[-1].head.size == self.tree.size:
+            published = self.waiting.pop()
+            if published.head.root != self.tree.root().hex():
+                self.offences.append(
+                    published.offence(
+                        f"the store's first {published.head.size} events no longer hash to the root signed at "
+                        f"{published.checkpoint.body.issued_at}: history was rewritten, reordered or removed"
+                    )
+                )
+
+    def finish(self) -> list[Offence]:
+        for published in self.waiting:
+            self.offences.append(
+                published.offence(
+                    f"the store holds {self.tree.size} events, fewer than the {published.head.size} signed at "
+                    f"{published.checkpoint.body.issued_at}: events were removed"
+                )
+            )
+        self.waiting = []
+        return self.offences
+
+
+# -- checkpoints ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublishedCheckpoint:
+    """A store checkpoint as found on the checkpoints topic."""
+
+    checkpoint: SignedCheckpoint
+    sequence: int
+    event_id: str
+    where: str
+
+    @property
+    def head(self) -> TreeHead:
+        return self.checkpoint.body.trees[0]
+
+    def offence(self, detail: str, kind: str = "checkpoint") -> Offence:
+        return Offence(kind, self.head.service, detail, None, None, self.event_id, self.where)
+
+
+def signed_checkpoint(event: StoreCheckpointSigned) -> SignedCheckpoint:
+    """The signed checkpoint a ``StoreCheckpointSigned`` event carries."""
+    body = CheckpointBody(issued_at_text(event.issued_at), (TreeHead(event.service, event.size, event.root),))
+    return SignedCheckpoint(body, event.key_id, event.public_key, event.signature)
+
+
+async def read_checkpoints(
+    bootstrap_servers: str,
+    topic: str,
+    report: AuditReport,
+    trusted_keys: Sequence[Ed25519PublicKey] = (),
+) -> dict[str, list[PublishedCheckpoint]]:
+    """Every store checkpoint on ``topic``, by service: each message must be an envelope whose bytes match its
+    hash header, chained to its store's previous checkpoint, carrying a signature that verifies (under one of
+    ``trusted_keys`` when given). What fails is reported; what holds is returned to check the stores against."""
+    trusted = {key_id(k) for k in trusted_keys}
+    chains = ChainChecker()
+    seen: dict[str, str] = {}  # event id -> hash: an identical redelivery is not an offence
+    found: dict[str, list[PublishedCheckpoint]] = defaultdict(list)
+    keys: dict[str, set[str]] = defaultdict(set)
+    async for records in read_topic(bootstrap_servers, topic):
+        for record in records:
+            value = record.value or b""
+            digest = hashlib.sha256(value).hexdigest()
+            if seen.get(event_id_of(value)) == digest:
+                continue
+            try:
+                envelope = EventEnvelope.from_bytes(value)
+                event = StoreCheckpointSigned.model_validate(envelope.data)
+            except ValidationError:
+                report.offences.append(
+                    Offence("altered", "checkpoints", "not a store checkpoint", where=record.where)
+                )
+                continue
+            seen[envelope.id] = digest
+            service = event.service
+            published = PublishedCheckpoint(
+                signed_checkpoint(event), envelope.streamversion, envelope.id, record.where
+            )
+            if record.declared_hash != digest:
+                report.offences.append(
+                    published.offence("the ddr-hash header differs from the bytes", "altered")
+                )
+            before = len(chains.offences)
+            chains.check(envelope.streamid, envelope.streamversion, value, digest, envelope.id)
+            report.offences.extend(_from_chain(service, chains.offences[before:], record.where))
+            if envelope.source != source_of(service):
+                report.offences.append(
+                    published.offence(f"a checkpoint of {service} published by {envelope.source}")
+                )
+            if not published.checkpoint.verify() or (trusted and published.checkpoint.key_id not in trusted):
+                report.offences.append(
+                    published.offence(
+                        "the checkpoint's signature does not verify under a trusted key", "signature"
+                    )
+                )
+                continue
+            keys[service].add(published.checkpoint.key_id)
+            found[service].append(published)
+    for service in sorted(keys):
+        report.notes.append(f"{service} checkpoints signed by key {', '.join(sorted(keys[service]))}")
+    return dict(found)
+
+
+# -- the whole platform -----------------------------------------------------------------------------------
+
+
+async def verify_platform(platform: Platform) -> AuditReport:
+    """The checkpoints, then every stream's chain in every store with its tree against its checkpoints, then
+    each topic against its store."""
+    started = time.perf_counter()
+    report = AuditReport()
+    checkpoints: dict[str, list[PublishedCheckpoint]] = {}
+    if platform.bootstrap_servers is not None:
+        checkpoints = await read_checkpoints(
+            platform.bootstrap_servers, platform.checkpoints_topic, report, platform.trusted_keys
+        )
+    for service in sorted(platform.stores):
+        summary = ServiceSummary(service)
+        report.services.append(summary)
+        url = platform.stores[service]
+        own = checkpoints.get(service, [])
+        summary.checkpoints = len(own)
+        summary.checkpointed = max((c.head.size for c in own), default=0)
+        index: StoredIndex = {}
+        try:
+            if platform.bootstrap_servers is None:
+                result = await check_chains(service, url)
+            else:
+                result, index = await check_store(service, url, own)
+        except StoreMissing:
+            report.notes.append(f"{service}: no event store at its address")
+            if own:
+                report.offences.append(
+                    own[-1].offence(f"{len(own)} signed checkpoint(s) name a store that is not there")
+                )
+        else:
+            summary.store = "checked"
+            summary.streams, summary.events = result.streams, result.events
+            report.offences.extend(result.offences)
+        if platform.bootstrap_servers is not None and service in platform.topics:
+            pending = await pending_publication(url) if summary.store == "checked" else set()
+            await _check_topic(platform, service, url, index, pending, summary, report)
+        del index
+    for service in sorted(set(checkpoints) - set(platform.stores)):
+        report.notes.append(f"{service}: signed checkpoints found, but no store address given")
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+async def _check_topic(
+    platform: Platform,
+    service: str,
+    url: str,
+    index: dict[str, tuple[str, int, str, str]],
+    pending: set[str],
+    summary: ServiceSummary,
+    report: AuditReport,
+) -> None:
+    """Each message must be a stored event, byte for byte, on its subject's key and after its stream's
+    earlier events; each stored event must be on the topic (or still waiting in the outbox).
+
+    Order of reads: store snapshot, then outbox, then the topic up to its end offsets taken after both, so
+    an event stored in the snapshot and no longer in the outbox was acknowledged below those offsets."""
+    assert platform.bootstrap_servers is not None
+    topic = platform.topics[service]
+    seen: dict[str, str] = {}
+    # Kafka orders a subject's events (one key, one partition), not a stream's: a stream may carry several
+    # subjects (a unit's stream holds its members' service records), so order is checked per stream and subject.
+    last_version: dict[tuple[str, str], int] = {}
+    partition_of: dict[str, int] = {}
+    unknown: list[tuple[str, str, str]] = []  # (event id, where, digest)
+    async for records in read_topic(platform.bootstrap_servers, topic):
+        summary.topic_messages += len(records)
+        for record in records:
+            value = record.value or b""
+            digest = hashlib.sha256(value).hexdigest()
+            event_id = event_id_of(value)
+            entry = index.get(event_id)
+            if entry is None:
+                unknown.append((event_id, record.where, digest))
+                continue
+            stream_id, version, stored_hash, subject = entry
+            if digest != stored_hash:
+                report.offences.append(
+                    Offence(
+                        "altered",
+                        service,
+                        "topic bytes differ from the stored event",
+                        stream_id,
+                        version,
+                        event_id,
+                        record.where,
+                    )
+                )
+                continue
+            if record.declared_hash != stored_hash:
+                report.offences.append(
+                    Offence(
+                        "altered",
+                        service,
+                        "the ddr-hash header differs from the stored hash",
+                        stream_id,
+                        version,
+                        event_id,
+                        record.where,
+                    )
+                )
+            if event_id in seen:
+                summary.duplicates += 1
+                continue
+            seen[event_id] = record.where
+            if record.key != subject.encode():
+                report.offences.append(
+                    Offence(
+                        "out-of-order",
+                        service,
+                        f"published under key {record.key!r}, not its subject",
+                        stream_id,
+                        version,
+                        event_id,
+                        record.where,
+                    )
+                )
+            if partition_of.setdefault(subject, record.partition) != record.partition:
+                report.offences.append(
+                    Offence(
+                        "out-of-order",
+                        service,
+                        "its subject's events are spread over partitions",
+                        stream_id,
+                        version,
+                        event_id,
+                        record.where,
+                    )
+                )
+            previous = last_version.get((stream_id, subject), 0)
+            if version < previous:
+                report.offences.append(
+                    Offence(
+                        "out-of-order",
+                        service,
+                        f"published after version {previous} of its stream for the same subject",
+                        stream_id,
+                        version,
+                        event_id,
+                        record.where,
+                    )
+                )
+            last_version[(stream_id, subject)] = max(previous, version)
+    if unknown:  # stored after the snapshot, or never stored at all
+        late = await events_by_id(url, [u[0] for u in unknown]) if summary.store == "checked" else {}
+        for event_id, where, digest in unknown:
+            row: StoreRow | None = late.get(event_id)
+            if row is None:
+                report.offences.append(
+                    Offence(
+                        "injected",
+                        service,
+                        "on the topic but in no store: injected or extra",
+                        event_id=event_id or None,
+                        where=where,
+                    )
+                )
+            elif row.hash != digest:
+                report.offences.append(
+                    Offence(
+                        "altered",
+                        service,
+                        "topic bytes differ from the stored event",
+                        row.stream_id,
+                        row.stream_version,
+                        event_id,
+                        where,
+                    )
+                )
+    for event_id, (stream_id, version, _hash, _subject) in index.items():
+        if event_id in seen:
+            continue
+        if event_id in pending:
+            summary.pending += 1
+            continue
+        report.offences.append(
+            Offence(
+                "missing",
+                service,
+                f"stored and published, but absent from {topic}",
+                stream_id,
+                version,
+                event_id,
+            )
+        )
