@@ -82,31 +82,49 @@ CANDIDACY_STATUS: dict[type[DomainEvent], str] = {
 
 
 class Writer:
-    """Statements in event order; consecutive inserts into one table go in one ``executemany``. An insert
-    ``replacing`` a key replaces the row already there (``ON CONFLICT DO UPDATE``)."""
+    """Statements in event order. Consecutive inserts into one table go in one ``executemany`` (an insert
+    ``replacing`` a key replaces the row already there), and so do consecutive updates of the same shape."""
 
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
-        self._into: tuple[Table, tuple[str, ...]] | None = None
+        self._shape: tuple[Any, ...] | None = None
+        self._statement: Any = None
         self._rows: list[Row] = []
 
     async def insert(self, table: Table, row: Row, *, replacing: tuple[str, ...] = ()) -> None:
-        if (table, replacing) != self._into:
-            await self.flush()
-            self._into = (table, replacing)
+        shape = ("insert", table, replacing)
+        if shape != self._shape:
+            await self._start(shape, self._inserting(table, replacing))
         self._rows.append(row)
+
+    async def update(self, table: Table, where: Row, values: Row) -> None:
+        """``UPDATE table SET values WHERE`` each column of ``where`` equals its value."""
+        shape = ("update", table, tuple(where), tuple(values))
+        if shape != self._shape:
+            statement = (
+                update(table)
+                .where(*(table.c[k] == bindparam(f"w_{k}") for k in where))
+                .values({k: bindparam(f"v_{k}") for k in values})
+            )
+            await self._start(shape, statement)
+        self._rows.append(
+            {**{f"w_{k}": v for k, v in where.items()}, **{f"v_{k}": v for k, v in values.items()}}
+        )
 
     async def execute(self, statement: Update) -> None:
         await self.flush()
         await self.conn.execute(statement)
 
     async def flush(self) -> None:
-        if self._into is not None and self._rows:
-            table, replacing = self._into
-            await self.conn.execute(self._statement(table, replacing), self._rows)
-        self._into, self._rows = None, []
+        if self._rows:
+            await self.conn.execute(self._statement, self._rows)
+        self._shape, self._statement, self._rows = None, None, []
 
-    def _statement(self, table: Table, replacing: tuple[str, ...]) -> Any:
+    async def _start(self, shape: tuple[Any, ...], statement: Any) -> None:
+        await self.flush()
+        self._shape, self._statement = shape, statement
+
+    def _inserting(self, table: Table, replacing: tuple[str, ...]) -> Any:
         if not replacing:
             return insert(table)
         dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
@@ -120,7 +138,7 @@ class Batch:
 
     def __init__(self, conn: AsyncConnection, people_rows: dict[str, Row]) -> None:
         self.writer = Writer(conn)
-        self.stored = set(people_rows)
+        self.stored = {pid: dict(row) for pid, row in people_rows.items()}  # as read, to write what changed
         self.people = people_rows
 
     def person(self, person_id: str) -> Row:
@@ -158,19 +176,25 @@ async def _people_rows(conn: AsyncConnection, person_ids: set[str]) -> dict[str,
 
 
 async def _store_people(conn: AsyncConnection, batch: Batch) -> None:
+    """New rows in one insert; changed rows in one update per set of changed columns (a batch of one kind
+    of decision changes the same columns of every row it touches)."""
     new = [row for pid, row in batch.people.items() if pid not in batch.stored]
-    changed = [row for pid, row in batch.people.items() if pid in batch.stored]
     if new:
         await conn.execute(insert(people), new)
-    if changed:
-        columns = [c.name for c in people.columns if c.name != "person_id"]
+    changed: dict[tuple[str, ...], list[Row]] = {}
+    for pid, before in batch.stored.items():
+        row = batch.people[pid]
+        columns = tuple(c for c in row if c != "person_id" and row[c] != before[c])
+        if columns:
+            changed.setdefault(columns, []).append(row)
+    for columns, rows in changed.items():
         statement = (
             update(people)
             .where(people.c.person_id == bindparam("pid"))
             .values({c: bindparam(f"v_{c}") for c in columns})
         )
         await conn.execute(
-            statement, [{"pid": r["person_id"], **{f"v_{c}": r[c] for c in columns}} for r in changed]
+            statement, [{"pid": r["person_id"], **{f"v_{c}": r[c] for c in columns}} for r in rows]
         )
 
 
@@ -344,10 +368,10 @@ async def _enrolled(batch: Batch, event: e.TraineeEnrolled, _: Saved) -> None:
 
 async def _trained(batch: Batch, event: e.TrainingOutcomeRecorded, _: Saved) -> None:
     batch.person(event.person_id)["training_outcome"] = event.outcome
-    await batch.writer.execute(
-        update(trainees)
-        .where(trainees.c.cohort_id == event.cohort_id, trainees.c.person_id == event.person_id)
-        .values(outcome=event.outcome, outcome_on=event.effective_on)
+    await batch.writer.update(
+        trainees,
+        {"cohort_id": event.cohort_id, "person_id": event.person_id},
+        {"outcome": event.outcome, "outcome_on": event.effective_on},
     )
 
 
