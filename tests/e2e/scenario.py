@@ -337,8 +337,9 @@ DESERTERS_FROM_GAO = 163
 
 @dataclass(frozen=True)
 class Schedule:
-    """Business dates of the integration track: screening decides today; training at Kati takes three
-    months; the units are formed when it ends; the desertions come some months later."""
+    """Business dates of the integration track. Screening decides today and no fact may be dated in the
+    future, so until the demo follows the report's own timeline (back-recorded from 2018), the whole track
+    happens today: one-day cohorts at Kati, units formed and the desertions recorded the same day."""
 
     accepted_on: date
     trained_on: date
@@ -348,8 +349,7 @@ class Schedule:
 
     @classmethod
     def from_today(cls, today: date) -> Schedule:
-        trained = today + timedelta(days=92)
-        return cls(today, trained, trained, trained + timedelta(days=150), trained + timedelta(days=180))
+        return cls(today, today, today, today, today)
 
 
 async def integration_offer(platform: Platform, schedule: Schedule) -> None:
@@ -450,7 +450,7 @@ async def integration(
                 "camp": "Kati",
                 "capacity": KATI_CAPACITY,
                 "starts_on": schedule.accepted_on.isoformat(),
-                "length_months": 3,
+                "duration_days": (schedule.trained_on - schedule.accepted_on).days + 1,
             },
         )
         await nic.post(
