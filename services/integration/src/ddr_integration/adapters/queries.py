@@ -212,10 +212,9 @@ class Queries:
 
     # -- figures ----------------------------------------------------------------------------------------
 
-    async def figures(self, on: date, coalitions_counted: Sequence[str]) -> dict[str, Any]:
+    async def figures(self, on: date) -> dict[str, Any]:
         """Aggregates as of ``on``: no person appears, only counts (for CTS, donors' reporting, dashboards).
         Each person's candidacy and service status are the last dated on or before ``on``."""
-        del coalitions_counted  # unit strength counts every party
         async with self.engine.connect() as conn:
             standing = await _standing(conn, on)
             party_of = await _coalitions_on(conn, on)

@@ -78,4 +78,4 @@ async def coalitions(integ: Integ, _: UnitReader, as_of: AsOf = None) -> dict[st
 async def figures(integ: Integ, _: UnitReader, as_of: AsOf = None) -> dict[str, Any]:
     """Counts as of the date, from every dated fact up to it: active members (a deserter is not active
     from the day they deserted), candidates and members by status, quota places, unit strength, cohorts."""
-    return await integ.views.figures(as_of or today(), integ.coalitions)
+    return await integ.views.figures(as_of or today())
