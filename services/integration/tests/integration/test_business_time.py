@@ -250,3 +250,16 @@ async def test_a_bulk_record_answers_each_item_naming_the_person_refused_and_ato
         (platform[0], "refused", "service_transition"),
     ]
     assert [e["status"] for e in (await status_of(nic, cma[0]))["service_record"]] == ["serving", "deserted"]
+
+
+async def test_a_quota_decision_dated_before_the_quota_was_set_is_refused(programme: Programme) -> None:
+    await programme.quota("2022", 10)  # decided on 15 December 2021
+
+    early = await programme.nic.post(
+        "/quotas/2022/decisions",
+        {"limit": 20, "decision_ref": "NIC-1", "reason": "raised", "effective_on": "2021-12-01"},
+    )
+
+    assert (early.status_code, early.json()["rule"]) == (422, "occurred-before-dependency")
+    assert early.json()["not_before"] == "2021-12-15T00:00:00Z"
+    assert (await programme.nic.get("/quotas/2022")).json()["limit"] == 10
