@@ -40,8 +40,7 @@ from ddr_contracts.screening import ScreeningOutcomeDecided
 from ddr_integration.adapters.tables import READ_MODEL, people
 from ddr_integration.bootstrap import build_integration
 from ddr_integration.domain.cohorts import THREE_MONTHS, CohortPlan
-from ddr_integration.domain.events import UnitEstablished
-from ddr_integration.domain.quotas import QuotaDecision
+from ddr_integration.domain.events import QuotaSet, UnitEstablished
 from ddr_integration.domain.ranks import DECREE_2019
 from ddr_integration.service_layer import cohorts, quotas, ranks, units
 from ddr_integration.service_layer.context import Integration
@@ -184,7 +183,7 @@ async def _prepare_programme(integ: Integration, size: int, unit_count: int) -> 
         ("2022-2023-offer", date(2022, 1, 1), date(2023, 12, 31), 26_000),
         ("2022", date(2022, 1, 1), date(2022, 12, 31), 13_000),
     ):
-        decision = QuotaDecision(quota_id, None, start, end, limit, "offer-2022", "government offer")
+        decision = QuotaSet(quota_id, None, start, end, limit, "offer-2022", "government offer")
         await quotas.set_quota(integ, decision, date(2021, 12, 15), command())
     await ranks.publish_rules(integ, DECREE_2019, DECREE_2019.effective_from, command())
     for n in range((size + COHORT_SIZE - 1) // COHORT_SIZE):

@@ -51,17 +51,6 @@ class Quota:
         ) and self.period_start <= on <= self.period_end
 
 
-@dataclass(frozen=True)
-class QuotaDecision:
-    quota_id: str
-    movement: str | None
-    period_start: date
-    period_end: date
-    limit: int
-    decision_ref: str
-    reason: str
-
-
 def validate_quota(period_start: date, period_end: date, limit: int) -> None:
     if period_end < period_start:
         raise RuleViolated("quota_period", "a quota's period must end on or after its start")
@@ -85,11 +74,11 @@ class QuotaBook(Aggregate[QuotaEvent]):
 
     # -- decisions ------------------------------------------------------------------------------------------
 
-    def set_quota(self, decision: QuotaDecision, at: datetime) -> None:
+    def set_quota(self, decision: QuotaSet, at: datetime) -> None:
         validate_quota(decision.period_start, decision.period_end, decision.limit)
         if decision.quota_id in self.quotas:
             raise AlreadyDone("quota_exists", f"quota {decision.quota_id} already exists")
-        self.record(QuotaSet(**decision.__dict__), at=at, subject=decision.quota_id)
+        self.record(decision, at=at, subject=decision.quota_id)
 
     def change(
         self, quota_id: str, limit: int, decision_ref: str, reason: str, on: date | None, clock: Clock

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from ddr_integration.domain.quotas import QuotaDecision
+from ddr_integration.domain.events import QuotaSet
 from ddr_integration.domain.ranks import Rule, RuleSet
 from ddr_integration.entrypoints import schemas as s
 from ddr_integration.entrypoints.deps import Integ
@@ -21,7 +21,7 @@ router = APIRouter(tags=["programme"])
 
 @router.post("/quotas", status_code=201)
 async def create_quota(body: s.QuotaCreate, integ: Integ, _: Nic, command: Command) -> JSONResponse:
-    decision = QuotaDecision(**body.model_dump(exclude={"decided_on"}))
+    decision = QuotaSet(**body.model_dump(exclude={"decided_on"}))
     await quotas.set_quota(integ, decision, body.decided_on, command)
     return json_response(await _quota(integ, body.quota_id), 201, location=f"/quotas/{body.quota_id}")
 

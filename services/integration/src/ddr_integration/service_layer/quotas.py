@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from ddr_integration.domain.quotas import QUOTAS_STREAM, QuotaBook, QuotaDecision
+from ddr_integration.domain.events import QuotaSet
+from ddr_integration.domain.quotas import QUOTAS_STREAM, QuotaBook
 from ddr_integration.service_layer.context import Integration
 from ddr_runtime.eventstore.ports import AggregateSession, CommandContext
 
 
 async def set_quota(
-    integ: Integration, decision: QuotaDecision, decided_on: date | None, command: CommandContext
+    integ: Integration, decision: QuotaSet, decided_on: date | None, command: CommandContext
 ) -> None:
     at = command.recording.moment(decided_on)
 
