@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -166,6 +167,15 @@ async def pre_registered_persons(platform: Platform) -> list[dict[str, Any]]:
         offset += 500
 
 
+def in_turn_by_movement(persons: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The persons taken in turn from each movement: the lists arrive one movement after another, so the
+    first listed would all come from the first movements (and one coalition would have no one to integrate)."""
+    by_movement: dict[str, list[dict[str, Any]]] = {}
+    for person in persons:
+        by_movement.setdefault(person["movement"], []).append(person)
+    return [p for turn in zip_longest(*by_movement.values()) for p in turn if p is not None]
+
+
 async def register_biometrically(
     platform: Platform, shape: Shape, progress: Progress, outcome: Outcome
 ) -> list[str]:
@@ -175,7 +185,9 @@ async def register_biometrically(
     persons = await pre_registered_persons(platform)
     children = [p for p in persons if p.get("category") == "child"][: shape.children]
     # The accelerated DDR registered armed combatants; the other listed members stay pre-registered.
-    adults = [p for p in persons if p.get("category") == "combatant" and p.get("armed")][: shape.registered]
+    adults = in_turn_by_movement([p for p in persons if p.get("category") == "combatant" and p.get("armed")])[
+        : shape.registered
+    ]
     chosen = [*adults, *children]
     done = 0
 
