@@ -37,14 +37,19 @@ from sqlalchemy import func, select
 from ddr_contracts.catalog import REGISTRY
 from ddr_contracts.registration import CoalitionJoined
 from ddr_contracts.screening import ScreeningOutcomeDecided
-from ddr_integration.adapters.tables import create_read_model, people
+from ddr_integration.adapters.tables import READ_MODEL, people
 from ddr_integration.bootstrap import build_integration
-from ddr_integration.domain.cohorts import add_months
+from ddr_integration.domain.cohorts import THREE_MONTHS, CohortPlan
+from ddr_integration.domain.events import QuotaSet, UnitEstablished
 from ddr_integration.domain.ranks import DECREE_2019
 from ddr_integration.service_layer import cohorts, quotas, ranks, units
+from ddr_integration.service_layer.context import Integration
+from ddr_runtime.auth.roles import Principal, Role
 from ddr_runtime.config import Settings
+from ddr_runtime.eventstore.ports import Causation, CommandContext, ItemOutcome
+from ddr_runtime.eventstore.rebuild import ReadModel, create_read_model
 from ddr_runtime.eventstore.schema import events as store_events
-from ddr_runtime.eventstore.store import Causation
+from ddr_runtime.kernel import BackRecording, Recording
 from ddr_runtime.service import ServiceRuntime, build_runtime
 from ddr_testkit.upstream import UpstreamService, create_namespace_topics, new_namespace
 from tests.bench import BenchEnv, Figure, machine_info, now_iso, package_versions
@@ -57,11 +62,13 @@ COHORT_SIZE = 250
 UNIT_MEMBERS = 500  # plus 250 of the armed forces: thirds of 250
 RANK_ORDER = 500
 WAIT_SECONDS = 600.0
-CAUSE = Causation(actor="bench-nic")
+AUTHORITY = BackRecording("records_officer", "the 2022 programme migrated from the NIC's registers")
 MASTER_KEY = bytes(range(32))
 MOVEMENTS = {"MNLA": "CMA", "HCUA": "CMA", "GATIA": "Platform", "CMFPR": "Platform"}
 OUTCOME_DAY = date(2022, 3, 1)
+RANKED_ON = date(2022, 3, 15)
 TRAINING_START = date(2022, 4, 1)
+TRAINING_ENDS = CohortPlan("", "", 1, TRAINING_START, THREE_MONTHS).ends_on
 ASSIGNED_ON = date(2022, 7, 4)
 MOVEMENT_RANKS = (
     "combattant",
@@ -155,29 +162,43 @@ async def _prepare_upstream(settings: Settings, ids: dict[str, list[str]]) -> No
         await screening.publish()
 
 
-async def _prepare_programme(integ: Any, size: int, unit_count: int) -> None:
+def command() -> CommandContext:
+    """The NIC officer's commands: the 2022 programme is back-recorded, by a records officer with a reason."""
+    principal = Principal("bench-nic", "NIC officer", frozenset({Role.NIC_OFFICER, Role.RECORDS_OFFICER}))
+    return CommandContext(
+        principal, Recording(authority=AUTHORITY), Causation("bench-nic", back_recording=AUTHORITY)
+    )
+
+
+def _all_recorded(outcomes: list[ItemOutcome[Any]]) -> None:
+    refused = [o for o in outcomes if o.status == "refused"]
+    if refused:
+        raise RuntimeError(
+            f"{len(refused)} item(s) refused, the first: {refused[0].rule} {refused[0].detail}"
+        )
+
+
+async def _prepare_programme(integ: Integration, size: int, unit_count: int) -> None:
     for quota_id, start, end, limit in (
         ("2022-2023-offer", date(2022, 1, 1), date(2023, 12, 31), 26_000),
         ("2022", date(2022, 1, 1), date(2022, 12, 31), 13_000),
     ):
-        decision = quotas.QuotaDecision(quota_id, None, start, end, limit, "offer-2022", "government offer")
-        await quotas.set_quota(integ, decision, CAUSE)
-    await ranks.publish_rules(integ, DECREE_2019, CAUSE)
+        decision = QuotaSet(quota_id, None, start, end, limit, "offer-2022", "government offer")
+        await quotas.set_quota(integ, decision, date(2021, 12, 15), command())
+    await ranks.publish_rules(integ, DECREE_2019, DECREE_2019.effective_from, command())
     for n in range((size + COHORT_SIZE - 1) // COHORT_SIZE):
-        data = cohorts.CohortData(
-            f"kati-{n:03d}", "Kati", COHORT_SIZE, TRAINING_START, add_months(TRAINING_START, 3)
-        )
-        await cohorts.open_cohort(integ, data, CAUSE)
+        plan = CohortPlan(f"kati-{n:03d}", "Kati", COHORT_SIZE, TRAINING_START, THREE_MONTHS)
+        await cohorts.open_cohort(integ, plan, date(2022, 3, 1), command())
     for n in range(unit_count):
-        unit = units.UnitData(f"batfar-{n:02d}", f"BATFAR {n}", "battalion", "Gao", 800, True, 0.02)
-        await units.establish_unit(integ, unit, CAUSE)
-        await units.record_contingent(integ, unit.unit_id, UNIT_MEMBERS // 2, 12, date(2022, 7, 1), CAUSE)
+        unit = UnitEstablished(f"batfar-{n:02d}", f"BATFAR {n}", "battalion", "Gao", 800, True, 0.02)
+        await units.establish_unit(integ, unit, date(2022, 6, 1), command())
+        await units.record_contingent(integ, unit.unit_id, UNIT_MEMBERS // 2, 12, date(2022, 7, 1), command())
 
 
-async def _wait_accepted(integ: Any, size: int) -> None:
+async def _wait_accepted(runtime: ServiceRuntime, size: int) -> None:
     deadline = time.monotonic() + WAIT_SECONDS
     while time.monotonic() < deadline:
-        async with integ.engine.connect() as conn:
+        async with runtime.engine.connect() as conn:
             accepted = await conn.scalar(
                 select(func.count()).select_from(people).where(people.c.status == "accepted")
             )
@@ -210,40 +231,37 @@ async def placement_run(env: BenchEnv, size: int) -> PlacementRun:
         database = await env.create_database("integration")
         settings = settings_for(env, database, Path(tmp), namespace)
         runtime = build_runtime(SERVICE, REGISTRY, settings)
-        integ = build_integration(runtime)
+        integ, unit_of_work = build_integration(runtime)
         try:
             await runtime.keystore.create_schema()
             await runtime.store.create_schema()
-            await create_read_model(runtime.engine)
+            await create_read_model(ReadModel(unit_of_work, READ_MODEL))
             await _prepare_programme(integ, size, unit_count)
             await _prepare_upstream(settings, ids)
             task = env.progress.add_task(f"placing {size:,} candidates", total=5)
 
             began = time.perf_counter()
             relay_task = await runtime.start()  # consumers start reading the outcomes off Kafka
-            await _wait_accepted(integ, size)
+            await _wait_accepted(runtime, size)
             accepted = time.perf_counter()
             env.progress.update(task, advance=1)
 
             everyone = [p for members in ids.values() for p in members]
             for start in range(0, size, RANK_ORDER):
                 order = [
-                    ranks.RankRequest(
-                        p, 2 + (i % 12), ("none", "basic_military", "nco_course")[i % 3], date(2022, 3, 15)
-                    )
+                    ranks.RankRequest(p, 2 + (i % 12), ("none", "basic_military", "nco_course")[i % 3])
                     for i, p in enumerate(everyone[start : start + RANK_ORDER], start)
                 ]
-                await ranks.allocate_ranks(integ, order, CAUSE)
+                _all_recorded(await ranks.allocate_ranks(integ, order, RANKED_ON, command()))
             ranked = time.perf_counter()
             env.progress.update(task, advance=1)
 
             for n, start in enumerate(range(0, size, COHORT_SIZE)):
                 trainees = everyone[start : start + COHORT_SIZE]
-                await cohorts.enrol(integ, f"kati-{n:03d}", trainees, TRAINING_START, CAUSE)
+                cohort_id = f"kati-{n:03d}"
+                _all_recorded(await cohorts.enrol(integ, cohort_id, trainees, TRAINING_START, command()))
                 done = [(p, "completed") for p in trainees]
-                await cohorts.record_outcomes(
-                    integ, f"kati-{n:03d}", done, add_months(TRAINING_START, 3), CAUSE
-                )
+                _all_recorded(await cohorts.record_outcomes(integ, cohort_id, done, TRAINING_ENDS, command()))
             trained = time.perf_counter()
             env.progress.update(task, advance=1)
 
@@ -256,16 +274,17 @@ async def placement_run(env: BenchEnv, size: int) -> PlacementRun:
                 )
                 posts = set(members[:24])  # twelve command posts each, as the armed forces'
                 entries = [units.Assignment(p, p in posts) for p in members]
-                await units.assign(integ, f"batfar-{n:02d}", entries, ASSIGNED_ON, CAUSE)
+                outcomes, _ = await units.assign(integ, f"batfar-{n:02d}", entries, ASSIGNED_ON, command())
+                _all_recorded(outcomes)
             assigned = time.perf_counter()
             env.progress.update(task, advance=1)
 
             await _wait_relayed(runtime)  # the relay has been publishing all along: wait for the rest
             relayed = time.perf_counter()
-            async with integ.engine.connect() as conn:
+            async with runtime.engine.connect() as conn:
                 events = int(await conn.scalar(select(func.count()).select_from(store_events)) or 0)
             env.progress.remove_task(task)
-            async with integ.engine.connect() as conn:
+            async with runtime.engine.connect() as conn:
                 placed = await conn.scalar(
                     select(func.count()).select_from(people).where(people.c.placed.is_(True))
                 )

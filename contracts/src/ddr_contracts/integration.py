@@ -326,3 +326,174 @@ class DualEnrolmentDetected(DomainEvent):
     person_id: str
     integration_status: str
     reinsertion_effective_on: date
+
+
+# -- what integration learnt from other services, recorded in its own history --------------------------------
+# A consumer's policy records the fact it acted on as an event of this service, on the stream of the aggregate
+# it concerns: a rebuild from this service's store alone then reproduces every decision's grounds.
+
+
+@event
+class ScreeningOutcomeNoted(DomainEvent):
+    """Screening decided an outcome for a person this service already knows, or for a child: the facts the
+    candidacy depends on (a first outcome on the integration track is recorded as :class:`CandidateReceived`)."""
+
+    name = "ddr.integration.ScreeningOutcomeNoted"
+    version = 1
+
+    person_id: str
+    decision_id: str
+    track: str
+    movement: str
+    category: str
+    movement_rank: str
+    effective_on: date
+
+
+@event
+class BenefitsHoldNoted(DomainEvent):
+    """Screening holds the person's benefits (``decision_id``): no acceptance, enrolment or assignment until
+    every hold is released."""
+
+    name = "ddr.integration.BenefitsHoldNoted"
+    version = 1
+
+    person_id: str
+    decision_id: str
+    reason_code: str
+
+
+@event
+class BenefitsReleaseNoted(DomainEvent):
+    """Screening released the hold ``decision_id``."""
+
+    name = "ddr.integration.BenefitsReleaseNoted"
+    version = 1
+
+    person_id: str
+    decision_id: str
+    reason_code: str
+
+
+@event
+class ReinsertionEnrolmentNoted(DomainEvent):
+    """Reinsertion enrolled the person from ``effective_on``: an active beneficiary is not accepted here."""
+
+    name = "ddr.integration.ReinsertionEnrolmentNoted"
+    version = 1
+
+    person_id: str
+    effective_on: date
+
+
+@event
+class ReinsertionExitNoted(DomainEvent):
+    name = "ddr.integration.ReinsertionExitNoted"
+    version = 1
+
+    person_id: str
+    effective_on: date
+
+
+@event
+class CoalitionJoinNoted(DomainEvent):
+    """Registration recorded ``movement`` joining ``coalition`` from ``since`` (the party it counts for in the
+    rule of thirds). Subject: the movement's code."""
+
+    name = "ddr.integration.CoalitionJoinNoted"
+    version = 1
+
+    movement: str
+    coalition: str
+    since: date
+
+
+@event
+class CoalitionLeaveNoted(DomainEvent):
+    name = "ddr.integration.CoalitionLeaveNoted"
+    version = 1
+
+    movement: str
+    coalition: str
+    until: date
+
+
+# -- the limits' own records: quota places, cohort seats, a unit's strength ------------------------------------
+# Each is written on the stream of the aggregate that holds the limit, in the same transaction as the person's
+# event it goes with, so two decisions taken on the same figures cannot both be stored.
+
+
+@event
+class QuotaPlacesTaken(DomainEvent):
+    """Places of quota ``quota_id`` taken by the candidates accepted from ``effective_on`` (one record per
+    quota and day of one decision). Subject: the quota."""
+
+    name = "ddr.integration.QuotaPlacesTaken"
+    version = 1
+
+    quota_id: str
+    person_ids: list[str]
+    effective_on: date
+
+
+@event
+class QuotaPlacesReleased(DomainEvent):
+    """Places given back when the candidacies holding them ended (a withdrawal). Subject: the quota."""
+
+    name = "ddr.integration.QuotaPlacesReleased"
+    version = 1
+
+    quota_id: str
+    person_ids: list[str]
+    effective_on: date
+
+
+@event
+class CohortSeatsTaken(DomainEvent):
+    """Seats of the cohort taken by one enrolment decision (its trainees' :class:`TraineeEnrolled`)."""
+
+    name = "ddr.integration.CohortSeatsTaken"
+    version = 1
+
+    cohort_id: str
+    seats: int
+    effective_on: date
+
+
+@event
+class CohortSeatsFreed(DomainEvent):
+    """Seats freed by trainees who left before an outcome (their candidacy was withdrawn)."""
+
+    name = "ddr.integration.CohortSeatsFreed"
+    version = 1
+
+    cohort_id: str
+    seats: int
+    effective_on: date
+
+
+@event
+class MemberStruckOff(DomainEvent):
+    """The member leaves the unit's strength from ``effective_on`` (deserted or discharged; their
+    :class:`ServiceStatusChanged` is on their own record)."""
+
+    name = "ddr.integration.MemberStruckOff"
+    version = 1
+
+    unit_id: str
+    person_id: str
+    status: ServiceStatus
+    effective_on: date
+
+
+@event
+class MemberReinstated(DomainEvent):
+    """A returned member counts in the unit's strength again from ``effective_on``."""
+
+    name = "ddr.integration.MemberReinstated"
+    version = 1
+
+    unit_id: str
+    person_id: str
+    command_post: bool
+    effective_on: date

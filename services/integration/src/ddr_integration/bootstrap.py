@@ -1,55 +1,76 @@
-"""Composition root of the integration service: the runtime, its consumers and routers, the app.
+"""Composition root of the integration service: the runtime, its unit of work and read model, its consumers
+and routers, the app.
 
 ``uvicorn --factory ddr_integration.bootstrap:create_app`` serves it with settings from the environment.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 
+import ddr_contracts.integration
 from ddr_contracts.catalog import REGISTRY
 from ddr_contracts.events import EventRegistry
-from ddr_integration.adapters.tables import create_read_model
+from ddr_integration.adapters.projections import IntegrationProjection
+from ddr_integration.adapters.queries import Queries
+from ddr_integration.adapters.tables import READ_MODEL
+from ddr_integration.domain import events
 from ddr_integration.domain.thirds import SIGNATORY_COALITIONS
-from ddr_integration.entrypoints.errors import install_error_mapping
-from ddr_integration.entrypoints.routers import integration_routers
-from ddr_integration.service_layer import policies
-from ddr_integration.service_layer.unit import Integration
+from ddr_integration.entrypoints import candidates_api, programme_api, training_api, units_api
+from ddr_integration.entrypoints.subscribers import (
+    REGISTRATION_EVENTS,
+    REINSERTION_EVENTS,
+    SCREENING_EVENTS,
+    Subscribers,
+)
+from ddr_integration.service_layer.context import Integration
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings, service_settings
+from ddr_runtime.eventstore.rebuild import ReadModel
+from ddr_runtime.eventstore.translation import EventMap
+from ddr_runtime.eventstore.unit import UnitOfWork
 from ddr_runtime.service import ServiceRuntime, build_runtime, create_service_app
 
 SERVICE = "integration"
+ROUTERS = (candidates_api.router, programme_api.router, training_api.router, units_api.router)
 
 
 def build_integration(
     runtime: ServiceRuntime, coalitions: Sequence[str] = SIGNATORY_COALITIONS
-) -> Integration:
-    integ = Integration(store=runtime.store, notify=runtime.relay.notify, coalitions=tuple(coalitions))
-    settings = runtime.settings
+) -> tuple[Integration, UnitOfWork]:
+    """The service over the runtime's store: its unit of work (projections, translation, relay), its views,
+    and its consumers registered on the broker."""
+    unit = UnitOfWork(
+        runtime.store,
+        projections=[IntegrationProjection()],
+        translation=EventMap.by_name(events, ddr_contracts.integration),
+        notify=runtime.relay.notify,
+    )
+    integ = Integration(runner=unit, views=Queries(runtime.engine), coalitions=tuple(coalitions))
+    subscribers = Subscribers(unit)
+    topic = runtime.settings.events_topic
     runtime.consume(
-        settings.events_topic("screening"),
+        topic("screening"),
         name=f"{SERVICE}.screening",
-        batch_handler=policies.on_screening(integ),
-        event_names=policies.SCREENING_EVENTS,
+        batch_handler=subscribers.on_people,
+        event_names=SCREENING_EVENTS,
     )
     runtime.consume(
-        settings.events_topic("reinsertion"),
+        topic("reinsertion"),
         name=f"{SERVICE}.reinsertion",
-        handler=policies.on_reinsertion(integ),
-        event_names=policies.REINSERTION_EVENTS,
+        batch_handler=subscribers.on_people,
+        event_names=REINSERTION_EVENTS,
     )
     runtime.consume(
-        settings.events_topic("registration"),
+        topic("registration"),
         name=f"{SERVICE}.registration",
-        handler=policies.on_registration,
-        event_names=policies.REGISTRATION_EVENTS,
+        batch_handler=subscribers.on_registration,
+        event_names=REGISTRATION_EVENTS,
     )
-    return integ
+    return integ, unit
 
 
 def build_app(
@@ -61,23 +82,12 @@ def build_app(
     coalitions: Sequence[str] = SIGNATORY_COALITIONS,
 ) -> FastAPI:
     runtime = build_runtime(SERVICE, registry, settings, tracer_provider=tracer_provider)
-    integ = build_integration(runtime, coalitions)
-    app = create_service_app(runtime, integration_routers(integ), token_verifier=token_verifier)
-    install_error_mapping(app)
+    integ, unit = build_integration(runtime, coalitions)
+    app = create_service_app(
+        runtime, ROUTERS, token_verifier=token_verifier, read_model=ReadModel(unit, READ_MODEL)
+    )
     app.state.runtime = runtime
     app.state.integration = integ
-
-    runtime_lifespan = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(served: FastAPI) -> AsyncIterator[None]:
-        # The read model exists before the consumers start: their first batch writes to it.
-        await runtime.store.create_schema()
-        await create_read_model(runtime.engine)
-        async with runtime_lifespan(served):
-            yield
-
-    app.router.lifespan_context = lifespan
     return app
 
 

@@ -1,5 +1,9 @@
-"""The integration service on a real Kafka broker and each database backend, with upstream services
-publishing their contract events through their own store and relay (``UpstreamService``)."""
+"""The integration service on a real Kafka broker and each database backend (the test kit's fixtures), with
+upstream services publishing their contract events through their own store and relay (``UpstreamService``).
+
+The programme's history is from 2022: the NIC officer here also holds ``records_officer`` and states why
+such old facts are recorded now, as a commission migrating its registers does.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,6 @@ from typing import Any
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 
 from ddr_contracts.registration import CoalitionJoined
@@ -26,49 +29,35 @@ from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Role
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings
-from ddr_testkit.upstream import UpstreamService, create_namespace_topics, new_namespace
+from ddr_testkit.services import Api, caller_of, running, service_settings
+from ddr_testkit.upstream import UpstreamService
 
 WAIT_SECONDS = 30.0
 OUTCOME_DAY = date(2022, 3, 1)
+REASON = "migrated from the NIC's 2022 registers"
 
 
 def at(day: date) -> datetime:
     return datetime.combine(day, clock(9), tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def issuer() -> DevelopmentTokenIssuer:
-    return DevelopmentTokenIssuer(Ed25519PrivateKey.generate(), issuer="test", audience="test")
+class RecordsOfficer(Api):
+    """A caller who may record facts older than the back-recording window, and says why on every POST."""
 
-
-@pytest.fixture(params=["postgres", "sqlite"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'integration.sqlite'}"
-    url: str = request.getfixturevalue("fresh_postgres_database")
-    return url
+    async def post(self, path: str, body: Any = None, **headers: str) -> httpx.Response:
+        headers.setdefault("back_recording_reason", REASON)
+        return await super().post(path, body, **headers)
 
 
 @pytest.fixture
-def settings(database_url: str, kafka_bootstrap_servers: str, tmp_path: Path) -> Settings:
-    namespace = new_namespace()
-    create_namespace_topics(kafka_bootstrap_servers, namespace)
-    return Settings(
-        service_name="integration",
-        database_url=database_url,
-        var_dir=tmp_path,
-        kafka_bootstrap_servers=kafka_bootstrap_servers,
-        topic_namespace=namespace,
-    )
+def settings(database_url: str, kafka_bootstrap_servers: str, namespace: str, tmp_path: Path) -> Settings:
+    return service_settings("integration", database_url, kafka_bootstrap_servers, namespace, tmp_path)
 
 
 @pytest.fixture
-async def app(settings: Settings, issuer: DevelopmentTokenIssuer) -> AsyncIterator[FastAPI]:
-    built = build_app(
-        settings, token_verifier=TokenVerifier(issuer.public_key_pem, issuer="test", audience="test")
-    )
-    async with built.router.lifespan_context(built):
-        yield built
+async def app(settings: Settings, token_verifier: TokenVerifier) -> AsyncIterator[FastAPI]:
+    async with running(build_app(settings, token_verifier=token_verifier)) as served:
+        yield served
 
 
 @pytest.fixture
@@ -77,37 +66,20 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
-class Api:
-    """An HTTP client of the app acting as one caller."""
-
-    def __init__(self, client: httpx.AsyncClient, token: str) -> None:
-        self.client = client
-        self.headers = {"Authorization": f"Bearer {token}"}
-
-    async def get(self, path: str, **params: Any) -> httpx.Response:
-        return await self.client.get(path, params=params, headers=self.headers)
-
-    async def post(self, path: str, body: Any = None) -> httpx.Response:
-        return await self.client.post(path, json=body, headers=self.headers)
-
-    async def ok(self, path: str, body: Any = None, status: int = 200) -> Any:
-        response = await self.post(path, body)
-        assert response.status_code == status, response.text
-        return response.json()
-
-
-def caller(client: httpx.AsyncClient, issuer: DevelopmentTokenIssuer, role: Role, **claims: Any) -> Api:
-    return Api(client, issuer.issue(subject=f"{role}-{uuid.uuid4().hex[:6]}", roles=[role], **claims))
-
-
 @pytest.fixture
 def nic(client: httpx.AsyncClient, issuer: DevelopmentTokenIssuer) -> Api:
-    return caller(client, issuer, Role.NIC_OFFICER)
+    token = issuer.issue(subject="nic-1", roles=[Role.NIC_OFFICER, Role.RECORDS_OFFICER])
+    return RecordsOfficer(client, token)
 
 
 @pytest.fixture
 def mod(client: httpx.AsyncClient, issuer: DevelopmentTokenIssuer) -> Api:
-    return caller(client, issuer, Role.MOD_LIAISON)
+    token = issuer.issue(subject="mod-1", roles=[Role.MOD_LIAISON, Role.RECORDS_OFFICER])
+    return RecordsOfficer(client, token)
+
+
+def caller(client: httpx.AsyncClient, issuer: DevelopmentTokenIssuer, role: Role, **claims: Any) -> Api:
+    return caller_of(client, issuer)(role, subject=f"{role}-{uuid.uuid4().hex[:6]}", **claims)
 
 
 @pytest.fixture
@@ -162,6 +134,11 @@ def outcome(
     return ScreeningOutcomeDecided(**values)
 
 
+def items_of(answer: dict[str, Any]) -> list[tuple[str | None, str, str | None]]:
+    """A bulk answer's items as (key, status, rule)."""
+    return [(item["key"], item["status"], item["rule"]) for item in answer["items"]]
+
+
 @dataclass
 class Programme:
     """Drives candidates through the pipeline the way the commissions do, over the real API."""
@@ -180,6 +157,7 @@ class Programme:
                 "limit": limit,
                 "decision_ref": f"decision-{quota_id}",
                 "reason": "offer to the signatory movements",
+                "decided_on": f"{year - 1}-12-15",
             },
             201,
         )
@@ -191,6 +169,7 @@ class Programme:
                 "rule_version": DECREE_2019.version,
                 "decree_ref": DECREE_2019.decree_ref,
                 "effective_from": DECREE_2019.effective_from.isoformat(),
+                "published_on": DECREE_2019.effective_from.isoformat(),
                 "rules": [
                     {
                         "movement_ranks": list(r.movement_ranks),
@@ -217,41 +196,34 @@ class Programme:
         await self.screening.publish()
 
         async def received() -> bool:
-            for pid in ids[-1:] + ids[:1]:
+            for pid in ids:
                 if (await self.nic.get(f"/candidates/{pid}")).status_code != 200:
                     return False
             return True
 
         await eventually(received, f"{count} candidates of {movement}")
-        await eventually(lambda: self._all_received(ids), f"all {count} candidates of {movement}")
         return ids
-
-    async def _all_received(self, ids: list[str]) -> bool:
-        for pid in ids:
-            if (await self.nic.get(f"/candidates/{pid}")).status_code != 200:
-                return False
-        return True
 
     async def trained(self, ids: list[str], cohort_id: str, day: date = date(2022, 4, 1)) -> None:
         """Rank, enrol and complete training for already accepted candidates."""
-        await self.nic.ok(
+        ranked = await self.nic.ok(
             "/rank-allocations",
             {
                 "entries": [{"person_id": p, "years_of_service": 1, "qualification": "none"} for p in ids],
                 "effective_on": day.isoformat(),
             },
         )
-        await self.nic.ok(
+        enrolled = await self.nic.ok(
             f"/cohorts/{cohort_id}/enrolments", {"person_ids": ids, "effective_on": day.isoformat()}
         )
-        cohort = (await self.nic.get(f"/cohorts/{cohort_id}")).json()
-        await self.nic.ok(
+        done = await self.nic.ok(
             f"/cohorts/{cohort_id}/outcomes",
             {
                 "outcomes": [{"person_id": p, "outcome": "completed"} for p in ids],
-                "effective_on": cohort["ends_on"],
+                "effective_on": enrolled["cohort"]["ends_on"],
             },
         )
+        assert ranked["recorded"] == enrolled["recorded"] == done["recorded"] == len(ids), (ranked, done)
 
 
 @pytest.fixture
@@ -260,7 +232,7 @@ def programme(nic: Api, screening: UpstreamService) -> Programme:
 
 
 async def coalitions(registration: UpstreamService, nic: Api, pairs: dict[str, str], since: date) -> None:
-    """Movements joining coalitions (registration's events), waited for through a unit's composition."""
+    """Movements joining coalitions (registration's events), waited for through the coalitions view."""
     for movement, coalition in pairs.items():
         await registration.emit(
             movement,
@@ -273,3 +245,36 @@ async def coalitions(registration: UpstreamService, nic: Api, pairs: dict[str, s
         return all(seen.get(m) == c for m, c in pairs.items())
 
     await eventually(joined, "coalition memberships")
+
+
+async def cohort(nic: Api, cohort_id: str, capacity: int, starts_on: str = "2022-04-01", **more: Any) -> Any:
+    body = {"cohort_id": cohort_id, "camp": "Kati", "capacity": capacity, "starts_on": starts_on, **more}
+    return await nic.ok("/cohorts", body, 201)
+
+
+async def unit(nic: Api, unit_id: str, establishment: int, tolerance: float = 0.02) -> None:
+    body = {
+        "unit_id": unit_id,
+        "display_name": unit_id,
+        "kind": "battalion",
+        "location": unit_id.split("-")[-1],
+        "establishment": establishment,
+        "tolerance": tolerance,
+        "established_on": "2022-06-01",
+    }
+    await nic.ok("/units", body, 201)
+
+
+async def assign(nic: Api, unit_id: str, ids: list[str], day: str, command_posts: int = 0) -> httpx.Response:
+    body = {
+        "assignments": [{"person_id": p, "command_post": i < command_posts} for i, p in enumerate(ids)],
+        "effective_on": day,
+    }
+    return await nic.post(f"/units/{unit_id}/assignments", body)
+
+
+async def status_of(nic: Api, person_id: str) -> dict[str, Any]:
+    response = await nic.get(f"/candidates/{person_id}")
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body

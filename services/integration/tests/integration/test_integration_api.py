@@ -12,56 +12,34 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from kafka import KafkaConsumer
-from sqlalchemy import select
 
 from ddr_contracts.reinsertion import BeneficiaryEnrolled, BeneficiaryExited
 from ddr_contracts.screening import BenefitsHeld, BenefitsReleased
-from ddr_integration.adapters.tables import people
 from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Role
 from ddr_runtime.config import Settings
+from ddr_testkit.services import Api
 from ddr_testkit.upstream import UpstreamService
 
-from .conftest import OUTCOME_DAY, Api, Programme, at, caller, coalitions, eventually, outcome
+from .conftest import (
+    OUTCOME_DAY,
+    Programme,
+    RecordsOfficer,
+    assign,
+    at,
+    caller,
+    coalitions,
+    cohort,
+    eventually,
+    items_of,
+    outcome,
+    status_of,
+    unit,
+)
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 COALITIONS = {"MNLA": "CMA", "HCUA": "CMA", "GATIA": "Platform", "CMFPR": "Platform"}
-
-
-async def status_of(nic: Api, person_id: str) -> dict[str, Any]:
-    response = await nic.get(f"/candidates/{person_id}")
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-async def cohort(nic: Api, cohort_id: str, capacity: int, starts_on: str = "2022-04-01") -> None:
-    await nic.ok(
-        "/cohorts",
-        {"cohort_id": cohort_id, "camp": "Kati", "capacity": capacity, "starts_on": starts_on},
-        201,
-    )
-
-
-async def unit(nic: Api, unit_id: str, establishment: int, tolerance: float = 0.02) -> None:
-    body = {
-        "unit_id": unit_id,
-        "display_name": unit_id,
-        "kind": "battalion",
-        "location": unit_id.split("-")[-1],
-        "establishment": establishment,
-        "tolerance": tolerance,
-    }
-    await nic.ok("/units", body, 201)
-
-
-async def assign(nic: Api, unit_id: str, ids: list[str], day: str, command_posts: int = 0) -> httpx.Response:
-    body = {
-        "assignments": [{"person_id": p, "command_post": i < command_posts} for i, p in enumerate(ids)],
-        "effective_on": day,
-    }
-    return await nic.post(f"/units/{unit_id}/assignments", body)
 
 
 # -- quotas -------------------------------------------------------------------------------------------------
@@ -149,7 +127,8 @@ async def test_a_unit_of_300_in_thirds_refuses_the_assignment_that_breaks_the_ru
         },
     )
     assert composed.status_code == 200, composed.text
-    thirds = composed.json()
+    assert composed.json()["recorded"] == 200
+    thirds = composed.json()["composition"]
     assert thirds["strength"] == {"armed_forces": 100, "CMA": 100, "Platform": 100}
     assert thirds["command_posts"] == {"armed_forces": 10, "CMA": 10, "Platform": 10}
 
@@ -159,8 +138,8 @@ async def test_a_unit_of_300_in_thirds_refuses_the_assignment_that_breaks_the_ru
     assert refused.json()["rule"] == "rule_of_thirds_command"
     assert refused.json()["figures"]["command_posts"] == {"armed_forces": 10, "CMA": 10, "Platform": 10}
     # The same member in the ranks is within the tolerance (101 of 301).
-    assert (await assign(nic, "BATFAR-Gao", cma[100:101], "2022-07-02")).status_code == 200
-    assert (await assign(nic, "BATFAR-Gao", cma[101:108], "2022-07-02")).status_code == 200  # 108 of 308
+    assert (await assign(nic, "BATFAR-Gao", cma[100:101], "2022-07-02")).json()["recorded"] == 1
+    assert (await assign(nic, "BATFAR-Gao", cma[101:108], "2022-07-02")).json()["recorded"] == 7  # 108/308
 
     # Two at once, where only one fits (109 of 309 passes, 110 of 310 does not): one is refused.
     both = await asyncio.gather(
@@ -211,14 +190,13 @@ async def test_a_cohort_at_capacity_refuses_enrolment(programme: Programme, nic:
     )
     await cohort(nic, "kati-small", 2)
     await nic.ok("/cohorts/kati-small/enrolments", {"person_ids": ids[:2], "effective_on": "2022-04-01"})
-    refused = await nic.post(
+    refused = await nic.ok(
         "/cohorts/kati-small/enrolments", {"person_ids": ids[2:], "effective_on": "2022-04-01"}
     )
-    assert refused.status_code == 409
-    assert refused.json()["rule"] == "cohort_full"
-    assert refused.json()["figures"] == {"cohort_id": "kati-small", "enrolled": 2, "capacity": 2}
+    assert items_of(refused) == [(ids[2], "refused", "cohort_full")]
+    assert refused["items"][0]["figures"] == {"cohort_id": "kati-small", "enrolled": 2, "capacity": 2}
     shown = (await nic.get("/cohorts/kati-small")).json()
-    assert (shown["enrolled"], shown["ends_on"]) == (2, "2022-07-01")  # three months at Kati
+    assert (shown["enrolled"], shown["duration_days"], shown["ends_on"]) == (2, 91, "2022-06-30")
     assert (await status_of(nic, ids[2]))["cohort_id"] is None
 
 
@@ -241,21 +219,21 @@ async def test_training_outcomes_completion_failure_absence_and_no_assignment_be
     assert (await status_of(nic, ids[0]))["command_function"] == "company_commander"
     await cohort(nic, "kati-3", 250)
     await nic.ok("/cohorts/kati-3/enrolments", {"person_ids": ids, "effective_on": "2022-04-01"})
-    early = await nic.post(
+    early = await nic.ok(
         "/cohorts/kati-3/outcomes",
         {"outcomes": [{"person_id": ids[0], "outcome": "completed"}], "effective_on": "2022-05-01"},
     )
-    assert (early.status_code, early.json()["rule"]) == (422, "training_not_over")
+    assert items_of(early) == [(ids[0], "refused", "training_not_over")]
     await unit(nic, "BATFAR-Timbuktu", 300)
-    untrained = await assign(nic, "BATFAR-Timbuktu", ids[:1], "2022-07-01")
-    assert (untrained.status_code, untrained.json()["rule"]) == (422, "training_not_completed")
+    untrained = (await assign(nic, "BATFAR-Timbuktu", ids[:1], "2022-07-01")).json()
+    assert items_of(untrained) == [(ids[0], "refused", "training_not_completed")]
     outcomes = [
         {"person_id": ids[0], "outcome": "completed"},
         {"person_id": ids[1], "outcome": "failed"},
         {"person_id": ids[2], "outcome": "absent"},
     ]
     shown = await nic.ok("/cohorts/kati-3/outcomes", {"outcomes": outcomes, "effective_on": "2022-07-01"})
-    assert shown["outcomes"] == {"completed": 1, "failed": 1, "absent": 1}
+    assert shown["cohort"]["outcomes"] == {"completed": 1, "failed": 1, "absent": 1}
 
 
 # -- service record: desertion ---------------------------------------------------------------------------------
@@ -289,7 +267,7 @@ async def test_the_desertion_of_163_from_gao_shows_in_strength_and_thirds_as_of_
             "effective_on": "2023-10-02",
         },
     )
-    assert recorded == {"recorded": 163}
+    assert (recorded["recorded"], recorded["refused"]) == (163, 0)
 
     before = (await nic.get("/units/BATFAR-Gao/composition", as_of="2023-10-01")).json()
     after = (await nic.get("/units/BATFAR-Gao/composition", as_of="2023-10-02")).json()
@@ -331,7 +309,7 @@ async def _serving_member(
         "/units/Menaka-company/armed-forces-contingent",
         {"strength": 50, "command_posts": 5, "effective_on": "2022-07-01"},
     )
-    assert (await assign(nic, "Menaka-company", [member], "2022-07-01")).status_code == 200
+    assert (await assign(nic, "Menaka-company", [member], "2022-07-01")).json()["recorded"] == 1
     return member
 
 
@@ -383,11 +361,11 @@ async def test_a_member_discharged_to_reinsertion_is_never_active_in_both(
     assert (await nic.get("/figures", as_of="2023-01-31")).json()["active_members_by_movement"] == {"MNLA": 1}
     assert (await nic.get("/figures", as_of="2023-02-01")).json()["active_members_by_movement"] == {}
     # A discharge ends the record: nobody can mark them serving again behind reinsertion's back.
-    back = await nic.post(
+    back = await nic.ok(
         "/service-records",
         {"entries": [{"person_id": member, "status": "returned"}], "effective_on": "2023-03-01"},
     )
-    assert (back.status_code, back.json()["rule"]) == (422, "service_transition")
+    assert items_of(back) == [(member, "refused", "service_transition")]
 
     # The discharge went out on the integration topic, referring them to reinsertion.
     published = _published(kafka_bootstrap_servers, settings.events_topic("integration"), member)
@@ -442,7 +420,7 @@ async def test_an_active_reinsertion_beneficiary_is_not_accepted_until_they_exit
         ),
         occurred_at=at(date(2022, 1, 10)),
     )
-    await eventually(lambda: _beneficiary_seen(app, pid), "the enrolment")
+    await eventually(lambda: _beneficiary_noted(app, pid), "the enrolment noted in integration's history")
     await programme.screening.emit(pid, outcome(pid, "GATIA"), occurred_at=at(OUTCOME_DAY))
     await eventually(lambda: _has_status(nic, pid, "deferred"), "the deferral")
     assert (await status_of(nic, pid))["deferral_reason"] == "reinsertion_beneficiary"
@@ -455,11 +433,11 @@ async def test_an_active_reinsertion_beneficiary_is_not_accepted_until_they_exit
     await eventually(lambda: _has_status(nic, pid, "accepted"), "acceptance after the exit")
 
 
-async def _beneficiary_seen(app: FastAPI, pid: str) -> bool:
-    """Whether the service has consumed the enrolment (not a candidate: the API rightly shows nothing)."""
-    async with app.state.integration.engine.connect() as conn:
-        flag = await conn.scalar(select(people.c.reinsertion_active).where(people.c.person_id == pid))
-    return bool(flag)
+async def _beneficiary_noted(app: FastAPI, pid: str) -> bool:
+    """Whether the service recorded the enrolment in its own history (not a candidate: the API rightly
+    shows nothing)."""
+    history = await app.state.runtime.store.read_stream(f"person-{pid}")
+    return [e.envelope.type for e in history] == ["ddr.integration.ReinsertionEnrolmentNoted.v1"]
 
 
 async def _has_status(nic: Api, pid: str, status: str) -> bool:
@@ -550,7 +528,10 @@ async def test_a_rank_dispute_is_recorded_and_an_upheld_decision_reallocates(
         {"years_of_service": 4, "qualification": "none", "effective_on": "2022-03-15"},
     )
     assert (await status_of(nic, pid))["rank"] == "sergent"
-    liaison = caller(client, issuer, Role.MOVEMENT_LIAISON, movement="MNLA")
+    token = issuer.issue(
+        subject="liaison-1", roles=[Role.MOVEMENT_LIAISON, Role.RECORDS_OFFICER], movement="MNLA"
+    )
+    liaison = RecordsOfficer(client, token)
     raised = await liaison.ok(
         f"/candidates/{pid}/rank-disputes",
         {

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from ddr_integration.domain.errors import RuleViolated
 from ddr_integration.domain.thirds import ARMED_FORCES, Composition, check_assignment
+from ddr_runtime.kernel import RuleViolated
 
 COALITIONS = ("CMA", "Platform")
 DAY = date(2022, 7, 1)

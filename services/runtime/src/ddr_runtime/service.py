@@ -31,7 +31,7 @@ from ddr_runtime.crypto.cipher import PersonalDataCipher
 from ddr_runtime.crypto.keystore import KeyStore, SubjectErased, load_or_create_master_key
 from ddr_runtime.db import create_engine
 from ddr_runtime.eventstore.errors import ConcurrencyConflict
-from ddr_runtime.eventstore.rebuild import ReadModel
+from ddr_runtime.eventstore.rebuild import ReadModel, create_read_model
 from ddr_runtime.eventstore.store import EventStore
 from ddr_runtime.http.app import LifespanHook, create_app
 from ddr_runtime.http.idempotency import IdempotencyStore
@@ -166,17 +166,19 @@ def create_service_app(
 ) -> FastAPI:
     """The service's app: its routers, health and readiness (store, Kafka, every consumer consuming),
     metrics, the on-demand store checkpoint, the write protocol (``Idempotency-Key`` on every POST, domain
-    refusals as problems), and a lifespan that creates the store's tables, starts the broker with its
-    subscribers, runs the outbox relay, supervises the consumers and signs the store's checkpoints, then the
-    service's own hooks (its read model's tables, its background tasks), which stop in reverse order. With
-    ``read_model``, an operator can rebuild it from the service's own history while it serves
-    (``/read-model/rebuild``)."""
+    refusals as problems), and a lifespan that creates the store's tables (and the read model's, before any
+    consumer projects into them), starts the broker with its subscribers, runs the outbox relay, supervises
+    the consumers and signs the store's checkpoints, then the service's own hooks (its background tasks),
+    which stop in reverse order. With ``read_model``, an operator can rebuild it from the service's own
+    history while it serves (``/read-model/rebuild``)."""
     extra: list[APIRouter] = []
     if read_model is not None:
         extra.append(read_model_router(Rebuilder(runtime.settings.service_name, read_model)))
 
     @asynccontextmanager
     async def running(_app: FastAPI) -> AsyncIterator[None]:
+        if read_model is not None:  # before the consumers start: their first batch may project into it
+            await create_read_model(read_model)
         relay_task = await runtime.start()
         try:
             yield

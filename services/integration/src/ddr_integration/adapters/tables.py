@@ -1,7 +1,8 @@
-"""Read-model tables of the integration service, in its own database beside its event store.
+"""The integration service's read model: every table a projection of its own events (``projections.py``),
+written in the transaction that stores them and rebuilt from its store alone while it serves.
 
-Written in the same transaction as the events they derive from. They hold person ids (pseudonymous), never
-names: nothing here needs scrubbing when a person is erased.
+Keys are natural or the id of the event a row comes from, never a counter, so a rebuild gives the same rows.
+They hold person ids (pseudonymous), never names: nothing here needs scrubbing when a person is erased.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    DateTime,
     Float,
     Index,
     Integer,
@@ -18,7 +20,6 @@ from sqlalchemy import (
     String,
     Table,
 )
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 metadata = MetaData()
 
@@ -26,18 +27,19 @@ people = Table(
     "int_people",
     metadata,
     Column("person_id", String(64), primary_key=True),
-    Column("version", Integer, nullable=False, default=0),  # the person stream's version
-    Column("movement", String(40), nullable=False, default=""),
-    Column("category", String(40), nullable=False, default=""),
+    Column("version", Integer, nullable=False),  # the person stream's version (the ETag of their record)
+    Column("movement", String(40), nullable=False),
+    Column("category", String(40), nullable=False),
     Column("path", String(30), nullable=True),
-    Column("movement_rank", String(60), nullable=False, default=""),
+    Column("movement_rank", String(60), nullable=False),
     Column("screening_track", String(30), nullable=True),
     Column("screening_decision_id", String(64), nullable=True),
-    Column("child_protection", Boolean, nullable=False, default=False),
-    Column("held", Boolean, nullable=False, default=False),
-    Column("reinsertion_active", Boolean, nullable=False, default=False),
-    Column("dual_enrolment", Boolean, nullable=False, default=False),
-    Column("status", String(20), nullable=False, default="none"),
+    Column("child_protection", Boolean, nullable=False),
+    Column("holds", JSON, nullable=False),  # the screening decisions holding their benefits
+    Column("held", Boolean, nullable=False),
+    Column("reinsertion_active", Boolean, nullable=False),
+    Column("dual_enrolment", Boolean, nullable=False),
+    Column("status", String(20), nullable=False),
     Column("deferral_reason", String(40), nullable=True),
     Column("received_on", Date, nullable=True),
     Column("accepted_on", Date, nullable=True),
@@ -49,44 +51,43 @@ people = Table(
     Column("cohort_id", String(80), nullable=True),
     Column("training_outcome", String(20), nullable=True),
     Column("unit_id", String(80), nullable=True),
-    Column("command_post", Boolean, nullable=False, default=False),
-    Column("placed", Boolean, nullable=False, default=False),
+    Column("command_post", Boolean, nullable=False),
+    Column("placed", Boolean, nullable=False),
     Column("placement", String(120), nullable=True),
     Column("service_status", String(20), nullable=True),
     Column("service_since", Date, nullable=True),
     Index("ix_int_people_movement_status", "movement", "status"),
 )
 
-holds = Table(
-    "int_holds",
+candidacy_changes = Table(
+    "int_candidacy_changes",
     metadata,
-    Column("person_id", String(64), primary_key=True),
-    Column("decision_id", String(64), primary_key=True),
-    Column("reason_code", String(60), nullable=False),
+    Column("event_id", String(36), primary_key=True),
+    Column("person_id", String(64), nullable=False, index=True),
+    Column("status", String(20), nullable=False),
+    Column("effective_on", Date, nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False),  # on the person's stream: orders a day's changes
 )
 
-coalitions = Table(
-    "int_coalition_memberships",
+service_records = Table(
+    "int_service_records",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("movement", String(40), nullable=False, index=True),
-    Column("coalition", String(40), nullable=False),
-    Column("since", Date, nullable=False),
-    Column("until", Date, nullable=True),
-)
-
-movements = Table(
-    "int_movements",
-    metadata,
-    Column("code", String(40), primary_key=True),
-    Column("display_name", String(200), nullable=False),
+    Column("event_id", String(36), primary_key=True),
+    Column("person_id", String(64), nullable=False, index=True),
+    Column("unit_id", String(80), nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("effective_on", Date, nullable=False),
+    Column("discharge_kind", String(20), nullable=True),
+    Column("referred_to_reinsertion", Boolean, nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False),
 )
 
 quotas = Table(
     "int_quotas",
     metadata,
     Column("quota_id", String(80), primary_key=True),
-    Column("version", Integer, nullable=False),
     Column("movement", String(40), nullable=True),
     Column("period_start", Date, nullable=False),
     Column("period_end", Date, nullable=False),
@@ -97,21 +98,24 @@ quotas = Table(
 quota_decisions = Table(
     "int_quota_decisions",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), primary_key=True),
     Column("quota_id", String(80), nullable=False, index=True),
     Column("decision_ref", String(120), nullable=False),
     Column("previous_limit", Integer, nullable=True),
     Column("limit", Integer, nullable=False),
     Column("reason", String(500), nullable=False),
     Column("effective_on", Date, nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
 )
 
-quota_uses = Table(
-    "int_quota_uses",
+quota_places = Table(
+    "int_quota_places",
     metadata,
-    Column("quota_id", String(80), primary_key=True),
+    Column("event_id", String(36), primary_key=True),  # the decision that took the place
     Column("person_id", String(64), primary_key=True),
-    Index("ix_int_quota_uses_person", "person_id"),
+    Column("quota_id", String(80), nullable=False, index=True),
+    Column("taken_on", Date, nullable=False),
+    Column("released_on", Date, nullable=True),
 )
 
 rank_rules = Table(
@@ -142,7 +146,6 @@ cohorts = Table(
     "int_cohorts",
     metadata,
     Column("cohort_id", String(80), primary_key=True),
-    Column("version", Integer, nullable=False),
     Column("camp", String(80), nullable=False),
     Column("capacity", Integer, nullable=False),
     Column("starts_on", Date, nullable=False),
@@ -164,30 +167,29 @@ units = Table(
     "int_units",
     metadata,
     Column("unit_id", String(80), primary_key=True),
-    Column("version", Integer, nullable=False),
     Column("display_name", String(200), nullable=False),
     Column("kind", String(40), nullable=False),
     Column("location", String(80), nullable=False),
     Column("establishment", Integer, nullable=False),
     Column("thirds_applies", Boolean, nullable=False),
     Column("tolerance", Float, nullable=False),
-    Column("last_change_on", Date, nullable=True),
 )
 
 contingents = Table(
     "int_armed_forces_contingents",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), primary_key=True),
     Column("unit_id", String(80), nullable=False, index=True),
     Column("effective_on", Date, nullable=False),
     Column("strength", Integer, nullable=False),
     Column("command_posts", Integer, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
 )
 
 postings = Table(
     "int_postings",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), primary_key=True),  # the assignment or reinstatement that opened it
     Column("unit_id", String(80), nullable=False),
     Column("person_id", String(64), nullable=False, index=True),
     Column("movement", String(40), nullable=False),
@@ -197,19 +199,30 @@ postings = Table(
     Index("ix_int_postings_unit", "unit_id", "start_on"),
 )
 
-service_records = Table(
-    "int_service_records",
+coalitions = Table(
+    "int_coalition_memberships",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("person_id", String(64), nullable=False, index=True),
-    Column("unit_id", String(80), nullable=True),
-    Column("status", String(20), nullable=False),
-    Column("effective_on", Date, nullable=False),
-    Column("discharge_kind", String(20), nullable=True),
-    Column("referred_to_reinsertion", Boolean, nullable=False),
+    Column("event_id", String(36), primary_key=True),
+    Column("movement", String(40), nullable=False, index=True),
+    Column("coalition", String(40), nullable=False),
+    Column("since", Date, nullable=False),
+    Column("until", Date, nullable=True),
 )
 
-
-async def create_read_model(engine: AsyncEngine) -> None:
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
+READ_MODEL = (
+    people,
+    candidacy_changes,
+    service_records,
+    quotas,
+    quota_decisions,
+    quota_places,
+    rank_rules,
+    rank_disputes,
+    cohorts,
+    trainees,
+    units,
+    contingents,
+    postings,
+    coalitions,
+)
+"""Every table the projections write: what ``/read-model/rebuild`` rebuilds."""

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from ddr_integration.domain.errors import RuleViolated
+from ddr_runtime.kernel import RuleViolated
 
 QUALIFICATIONS = ("none", "basic_military", "nco_course", "officer_school", "higher_education")
 NO_COMMAND = "none"
@@ -70,7 +70,7 @@ def rules_in_force(rule_sets: Sequence[RuleSet], on: date) -> RuleSet:
     in_force = [r for r in rule_sets if r.effective_from <= on]
     if not in_force:
         raise RuleViolated(
-            "no_rank_rules", f"no rank rules are in force on {on.isoformat()}", {"on": on.isoformat()}
+            "no_rank_rules", f"no rank rules are in force on {on.isoformat()}", figures={"on": on.isoformat()}
         )
     return max(in_force, key=lambda r: (r.effective_from, r.version))
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from ddr_integration.domain.errors import RuleViolated
+from ddr_runtime.kernel import RuleViolated
 
 ARMED_FORCES = "armed_forces"
 SIGNATORY_COALITIONS: tuple[str, ...] = ("CMA", "Platform")
@@ -86,7 +86,7 @@ def check_assignment(
             raise RuleViolated(
                 "not_a_signatory_party",
                 f"the rule of thirds counts the armed forces and {', '.join(coalitions)}; {party} is none of them",
-                {"party": party, **before.figures(parties)},
+                figures={"party": party, **before.figures(parties)},
             )
     after = with_members(before, added)
     for party in sorted({p for p, _ in added}):
@@ -94,7 +94,7 @@ def check_assignment(
             raise RuleViolated(
                 "rule_of_thirds_strength",
                 f"this assignment would give {party} more than a third of {before.unit_id}'s strength",
-                {
+                figures={
                     "party": party,
                     "tolerance": tolerance,
                     **before.figures(parties),
@@ -106,7 +106,7 @@ def check_assignment(
             raise RuleViolated(
                 "rule_of_thirds_command",
                 f"this assignment would give {party} more than a third of {before.unit_id}'s command posts",
-                {
+                figures={
                     "party": party,
                     "tolerance": tolerance,
                     **before.figures(parties),

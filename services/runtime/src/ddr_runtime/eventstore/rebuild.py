@@ -49,6 +49,13 @@ class ReadModel:
     tables: Sequence[Table]
 
 
+async def create_read_model(read_model: ReadModel) -> None:
+    """Create the read model's tables where missing (before anything projects into them)."""
+    metadata = _metadata_of(read_model.tables)
+    async with read_model.unit.engine.begin() as conn:
+        await conn.run_sync(lambda sync: metadata.create_all(sync, tables=list(read_model.tables)))
+
+
 async def rebuild_read_model(
     unit: UnitOfWork,
     tables: Sequence[Table],

@@ -1,0 +1,81 @@
+"""What every handler works with: the unit of work (through its ports, so the service layer holds no SQL),
+the read model's views, and the loading of the aggregates a decision needs.
+
+A command handler is a few lines: load the aggregates, let them decide (with the command's business time),
+save them together with their expected versions. Everything one command saves commits in one transaction with
+the read-model rows projected from it; a concurrent writer on any of its streams makes it decide again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ddr_integration.domain.candidates import Candidate, person_stream
+from ddr_integration.domain.cohorts import Cohort, cohort_stream
+from ddr_integration.domain.thirds import SIGNATORY_COALITIONS
+from ddr_integration.domain.units import Unit, unit_stream
+from ddr_integration.service_layer.views import Views
+from ddr_runtime.eventstore.errors import ConcurrencyConflict
+from ddr_runtime.eventstore.ports import AggregateSession, CommandRunner
+from ddr_runtime.kernel import Aggregate, UnknownRecord
+
+POLICY_ACTOR = "integration-policy"
+
+
+@dataclass
+class Integration:
+    """The service as its entry points see it."""
+
+    runner: CommandRunner
+    views: Views
+    coalitions: tuple[str, ...] = SIGNATORY_COALITIONS  # the signatory coalitions the rule of thirds counts
+
+
+async def load_candidates(session: AggregateSession, person_ids: Sequence[str]) -> dict[str, Candidate]:
+    """Each person's record as of its last event (an empty record for one this service never heard of)."""
+    ids = list(dict.fromkeys(person_ids))
+    loaded = await session.load_many([person_stream(pid) for pid in ids], Candidate)
+    found: dict[str, Candidate] = {}
+    for pid in ids:
+        candidate = loaded.get(person_stream(pid)) or Candidate()
+        candidate.person_id = candidate.person_id or pid
+        found[pid] = candidate
+    return found
+
+
+def ensure_candidate(candidate: Candidate) -> Candidate:
+    """The candidate, or a 404: a person who never was one, or a child, is no record of this service's."""
+    if candidate.status == "none" or candidate.child_protection:
+        raise UnknownRecord("person", candidate.person_id)
+    return candidate
+
+
+async def load_candidate(session: AggregateSession, person_id: str, expected: int | None = None) -> Candidate:
+    candidate = ensure_candidate((await load_candidates(session, [person_id]))[person_id])
+    if expected is not None and candidate.version != expected:
+        raise ConcurrencyConflict(person_stream(person_id), expected, candidate.version)
+    return candidate
+
+
+async def load_cohort(session: AggregateSession, cohort_id: str) -> Cohort:
+    return await session.load_existing(cohort_stream(cohort_id), Cohort, "cohort", cohort_id)
+
+
+async def load_unit(session: AggregateSession, unit_id: str) -> Unit:
+    return await session.load_existing(unit_stream(unit_id), Unit, "unit", unit_id)
+
+
+Saving = tuple[Aggregate[Any], str, str]
+
+
+def saving(*groups: Mapping[str, Candidate] | Sequence[Saving]) -> list[Saving]:
+    """``(aggregate, stream, subject)`` for ``save_many``: candidates by person id, or such triples."""
+    items: list[Saving] = []
+    for group in groups:
+        if isinstance(group, Mapping):
+            items.extend((c, person_stream(pid), pid) for pid, c in group.items())
+        else:
+            items.extend(group)
+    return items
