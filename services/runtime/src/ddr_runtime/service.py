@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -42,6 +42,11 @@ from ddr_runtime.telemetry import configure_logging, configure_telemetry
 
 register_problem(ConcurrencyConflict, 409, "Conflict: the record changed since you read it")
 register_problem(SubjectErased, 410, "Gone: this person's data was erased")
+
+
+Preparation = Callable[[], Awaitable[None]]
+"""Something a service does once its store exists and before its consumers start (its read model's tables,
+the reference data its first events are decided by)."""
 
 
 def master_key(settings: Settings) -> bytes:
@@ -86,10 +91,14 @@ class ServiceRuntime:
         self.consumers.append(consumer)
         return consumer
 
-    async def start(self) -> asyncio.Task[None]:
+    async def start(self, preparations: Sequence[Preparation] = ()) -> asyncio.Task[None]:
+        """Create the stores' tables, run the service's ``preparations``, then start the broker (and with it
+        the consumers) and the outbox relay."""
         await self.keystore.create_schema()
         await self.store.create_schema()
         await self.idempotency.create_schema()
+        for prepare in preparations:
+            await prepare()
         await self.broker.start()
         self._stop = asyncio.Event()
         return asyncio.create_task(self.relay.run(self._stop), name=f"{self.settings.service_name}-relay")
@@ -141,11 +150,13 @@ def create_service_app(
     token_verifier: TokenVerifier | None = None,
     lifespan_hooks: Sequence[LifespanHook] = (),
     read_model: ReadModel | None = None,
+    preparations: Sequence[Preparation] = (),
 ) -> FastAPI:
     """The service's app: its routers, health and readiness (store and Kafka), metrics, the write protocol
     (``Idempotency-Key`` on every POST, domain refusals as problems), and a lifespan that creates the store's
-    tables, starts the broker with its subscribers and runs the outbox relay, then the service's own hooks
-    (its read model's tables, its background tasks), which stop in reverse order. With ``read_model``, an
+    tables, runs the service's ``preparations`` (before any consumer delivers), starts the broker with its
+    subscribers and runs the outbox relay, then the service's own hooks (its background tasks), which stop in
+    reverse order. With ``read_model``, an
     operator can rebuild it from the service's own history while it serves (``/read-model/rebuild``)."""
     extra: list[APIRouter] = []
     if read_model is not None:
@@ -153,7 +164,7 @@ def create_service_app(
 
     @asynccontextmanager
     async def running(_app: FastAPI) -> AsyncIterator[None]:
-        relay_task = await runtime.start()
+        relay_task = await runtime.start(preparations)
         try:
             yield
         finally:
