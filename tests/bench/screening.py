@@ -48,7 +48,6 @@ from ddr_runtime.eventstore.store import Causation, NewEvent
 from ddr_runtime.kernel import Recording
 from ddr_runtime.messaging.topics import ensure_topics, platform_topics
 from ddr_runtime.service import ServiceRuntime, build_runtime
-from ddr_screening.adapters.queries import queue_person_ids
 from ddr_screening.bootstrap import build_screening, prepare
 from ddr_screening.domain.case import AgeEvidence
 from ddr_screening.service_layer.bulk import assess_ages, record_examinations, record_handling_tests
@@ -159,10 +158,9 @@ def settings_for(env: BenchEnv, service: str, database: str, var_dir: Path, name
 async def feed(scr: Screening, stop: asyncio.Event, counts: dict[str, int]) -> None:
     """Play the screening staff: whatever waits in the medical, age and weapon queues gets a bulk upload."""
     while not stop.is_set():
-        async with scr.unit.reading() as conn:
-            medical = await queue_person_ids(conn, "medical")
-            ages = await queue_person_ids(conn, "age_assessment")
-            weapons = await queue_person_ids(conn, "weapon")
+        medical = await scr.reads.queue_person_ids("medical")
+        ages = await scr.reads.queue_person_ids("age_assessment")
+        weapons = await scr.reads.queue_person_ids("weapon")
         for start in range(0, len(ages), CHUNK):
             chunk = ages[start : start + CHUNK]
             adult = AgeEvidence("interview", youngest_age=25)
@@ -223,7 +221,7 @@ async def screening_run(env: BenchEnv, size: int) -> ScreeningRun:
         )
         registration: ServiceRuntime = build_runtime("registration", REGISTRY, reg_settings)
         screening: ServiceRuntime = build_runtime("screening", REGISTRY, scr_settings)
-        scr = build_screening(screening)
+        scr, _unit = build_screening(screening)
         try:
             await registration.keystore.create_schema()
             await registration.store.create_schema()
@@ -237,7 +235,7 @@ async def screening_run(env: BenchEnv, size: int) -> ScreeningRun:
                     Causation("bench-registration"),
                 )
             event_count = sum(len(events) for _, events in streams)
-            relay_task = await screening.start([lambda: prepare(scr)])
+            relay_task = await screening.start([lambda: prepare(scr, screening.engine)])
             await registration.broker.connect()
             tracks: dict[str, str] = {}
             done, stop = asyncio.Event(), asyncio.Event()

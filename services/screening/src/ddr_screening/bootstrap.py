@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 import ddr_contracts.screening
 from ddr_contracts.catalog import REGISTRY
@@ -28,7 +29,7 @@ from ddr_runtime.eventstore.unit import UnitOfWork
 from ddr_runtime.service import ServiceRuntime, build_runtime, create_service_app
 from ddr_screening.adapters.persons import RegisteredPersons
 from ddr_screening.adapters.projections import CaseProjection, ReferenceProjection
-from ddr_screening.adapters.queries import StoredReference
+from ddr_screening.adapters.queries import StoredReads, StoredReference
 from ddr_screening.adapters.tables import READ_MODEL, create_read_model
 from ddr_screening.domain import events
 from ddr_screening.domain.policy import ScreeningPolicy
@@ -60,8 +61,10 @@ class ScreeningConfig(BaseSettings):
         )
 
 
-def build_screening(runtime: ServiceRuntime, config: ScreeningConfig | None = None) -> Screening:
-    """The service layer on the runtime's store, with its registration consumer registered."""
+def build_screening(
+    runtime: ServiceRuntime, config: ScreeningConfig | None = None
+) -> tuple[Screening, UnitOfWork]:
+    """The service layer on the runtime's store (and its unit of work), its registration consumer registered."""
     unit = UnitOfWork(
         runtime.store,
         projections=[CaseProjection(), ReferenceProjection()],
@@ -72,21 +75,22 @@ def build_screening(runtime: ServiceRuntime, config: ScreeningConfig | None = No
         unit=unit,
         reference=StoredReference(),
         persons=RegisteredPersons(runtime.store.cipher),
+        reads=StoredReads(runtime.engine, runtime.store),
         policy=(config or ScreeningConfig()).policy(),
     )
     runtime.consume(
         runtime.settings.events_topic("registration"),
         name=f"{runtime.settings.topic_namespace}screening-registration",
-        batch_handler=on_registration_events(scr),
+        batch_handler=on_registration_events(scr, unit),
         event_names=REGISTRATION_EVENTS,
     )
-    return scr
+    return scr, unit
 
 
-async def prepare(scr: Screening) -> None:
+async def prepare(scr: Screening, engine: AsyncEngine) -> None:
     """Before the consumers start: the read model's tables and the default rule sets (a first batch decides
     at once)."""
-    await create_read_model(scr.unit.engine)
+    await create_read_model(engine)
     await publish_default_rule_sets(scr)
 
 
@@ -100,11 +104,11 @@ def build_app(
 ) -> FastAPI:
     config = config or ScreeningConfig()
     runtime = build_runtime(SERVICE, registry, settings, tracer_provider=tracer_provider)
-    scr = build_screening(runtime, config)
+    scr, unit = build_screening(runtime, config)
 
     @asynccontextmanager
     async def watching(_app: FastAPI) -> AsyncIterator[None]:
-        watcher = asyncio.create_task(watch_overdue_handovers(scr.unit, config.overdue_check_seconds))
+        watcher = asyncio.create_task(watch_overdue_handovers(scr.reads, config.overdue_check_seconds))
         try:
             yield
         finally:
@@ -116,9 +120,9 @@ def build_app(
         runtime,
         [cases_api.router, decisions_api.router, reference_api.router],
         token_verifier=token_verifier,
-        preparations=[lambda: prepare(scr)],
+        preparations=[lambda: prepare(scr, runtime.engine)],
         lifespan_hooks=[watching],
-        read_model=ReadModel(scr.unit, READ_MODEL),
+        read_model=ReadModel(unit, READ_MODEL),
     )
     app.state.screening = scr
     app.state.runtime = runtime

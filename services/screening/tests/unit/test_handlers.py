@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
-from ddr_contracts.envelope import EventEnvelope
 from ddr_contracts.registration import PersonPreRegistered, PersonRegistered
 from ddr_runtime.eventstore.errors import ConcurrencyConflict
-from ddr_runtime.eventstore.store import Causation
-from ddr_runtime.eventstore.unit import BulkRefused, Session
+from ddr_runtime.eventstore.ports import AggregateSession, BulkRefused, Causation
 from ddr_runtime.kernel import Recording, RuleViolated
-from ddr_runtime.messaging.consumer import ReceivedEvent
 from ddr_screening.domain.events import (
     CaseMergedInto,
     ChildIdentified,
@@ -30,7 +26,7 @@ from ddr_screening.domain.values import VettingListEntry
 from ddr_screening.service_layer import bulk, handlers
 from ddr_screening.service_layer.handlers import Examination
 from ddr_screening.service_layer.intake import take_registration_events
-from ddr_screening.service_layer.service import Screening
+from ddr_screening.service_layer.service import Reads, Screening
 from ddr_testkit.fakes import FakeSession, FakeUnitOfWork
 
 REGISTERED = datetime(2019, 11, 4, 9, 0, tzinfo=UTC)
@@ -41,15 +37,15 @@ NOW = REGISTERED + timedelta(days=10)
 class FixedReference:
     rule_sets_in_store: list[RuleSet] = field(default_factory=lambda: list(DEFAULT_RULE_SETS))
 
-    async def rule_sets(self, session: Session) -> list[RuleSet]:
+    async def rule_sets(self, session: AggregateSession) -> list[RuleSet]:
         return self.rule_sets_in_store
 
     async def vetting_list(
-        self, session: Session, person_ids: Collection[str]
+        self, session: AggregateSession, person_ids: Collection[str]
     ) -> tuple[int | None, dict[str, VettingListEntry]]:
         return None, {}
 
-    async def cases_to_recheck(self, session: Session, named: Collection[str]) -> list[str]:
+    async def cases_to_recheck(self, session: AggregateSession, named: Collection[str]) -> list[str]:
         return []
 
 
@@ -59,7 +55,7 @@ class MemoryPersons:
     births: dict[str, date | None] = field(default_factory=dict)
 
     async def load(
-        self, session: Session, person_ids: Collection[str]
+        self, session: AggregateSession, person_ids: Collection[str]
     ) -> tuple[dict[str, dict[str, Any]], dict[str, date | None]]:
         wanted = set(person_ids)
         return (
@@ -68,7 +64,7 @@ class MemoryPersons:
         )
 
     async def save(
-        self, session: Session, rows: Sequence[Mapping[str, Any]], births: Mapping[str, date | None]
+        self, session: AggregateSession, rows: Sequence[Mapping[str, Any]], births: Mapping[str, date | None]
     ) -> None:
         for row in rows:
             self.rows[row["person_id"]] = dict(row)
@@ -88,7 +84,8 @@ def unit() -> FakeUnitOfWork:
 
 @pytest.fixture
 def scr(unit: FakeUnitOfWork) -> Screening:
-    return Screening(unit=unit, reference=FixedReference(), persons=MemoryPersons())
+    # The handlers read no read model: only the views and alerts do (integration tests).
+    return Screening(unit=unit, reference=FixedReference(), persons=MemoryPersons(), reads=cast(Reads, None))
 
 
 def opened(person_id: str, **overrides: Any) -> ScreeningCaseOpened:
@@ -211,13 +208,6 @@ async def test_a_person_twice_in_one_upload_is_examined_then_examined_again(
     ]
 
 
-def received(event: Any, at: datetime) -> ReceivedEvent:
-    # Only what the intake reads of an envelope: the event's business time.
-    fields: dict[str, Any] = {"id": str(uuid.uuid4()), "subject": event.person_id, "occurredat": at}
-    envelope = EventEnvelope.model_construct(**fields)
-    return ReceivedEvent(envelope, event, "registration", 0, 0)
-
-
 async def test_registration_opens_a_case_and_separates_a_child_with_a_deadline_from_the_registration_day(
     unit: FakeUnitOfWork, scr: Screening
 ) -> None:
@@ -241,9 +231,7 @@ async def test_registration_opens_a_case_and_separates_a_child_with_a_deadline_f
     )
     registered = PersonRegistered(person_id="c-1", ddr_id="DDR-1", biometric_hash=None)
 
-    await take_registration_events(
-        scr, FakeSession(unit), [received(listed, REGISTERED), received(registered, REGISTERED)]
-    )
+    await take_registration_events(scr, FakeSession(unit), [(listed, REGISTERED), (registered, REGISTERED)])
 
     child = next(c for c in unit.committed if isinstance(c.event, ChildIdentified))
     assert child.at == REGISTERED

@@ -14,8 +14,9 @@ from typing import Any
 from sqlalchemy import select
 
 from ddr_runtime.crypto.cipher import PersonalDataCipher
-from ddr_runtime.eventstore.unit import Session
+from ddr_runtime.eventstore.ports import AggregateSession
 from ddr_screening.adapters.projections import upsert
+from ddr_screening.adapters.queries import connection
 from ddr_screening.adapters.tables import persons
 
 CHUNK = 1000
@@ -29,13 +30,13 @@ class RegisteredPersons:
         self.cipher = cipher
 
     async def load(
-        self, session: Session, person_ids: Collection[str]
+        self, session: AggregateSession, person_ids: Collection[str]
     ) -> tuple[dict[str, dict[str, Any]], dict[str, date | None]]:
         """The rows of ``person_ids`` that exist, and the birth dates still kept (opened)."""
         wanted = sorted(person_ids)
         rows: dict[str, dict[str, Any]] = {}
         for start in range(0, len(wanted), CHUNK):
-            result = await session.conn.execute(
+            result = await connection(session).execute(
                 select(persons).where(persons.c.person_id.in_(wanted[start : start + CHUNK]))
             )
             rows.update({row.person_id: dict(row._mapping) for row in result})
@@ -50,14 +51,14 @@ class RegisteredPersons:
         return rows, births
 
     async def save(
-        self, session: Session, rows: Sequence[Mapping[str, Any]], births: Mapping[str, date | None]
+        self, session: AggregateSession, rows: Sequence[Mapping[str, Any]], births: Mapping[str, date | None]
     ) -> None:
         """Write ``rows``; a birth date still needed is sealed under its person's key, any other dropped."""
         keep = [row["person_id"] for row in rows if births.get(row["person_id"]) is not None]
         sealed = await self.cipher.encrypt_many([(pid, {BIRTH: births[pid]}, (BIRTH,)) for pid in keep])
         sealed_by_person = {pid: data[BIRTH] for pid, data in zip(keep, sealed, strict=True)}
         await upsert(
-            session.conn,
+            connection(session),
             persons,
             [{**row, "sealed_birth_date": sealed_by_person.get(row["person_id"])} for row in rows],
             ["person_id"],

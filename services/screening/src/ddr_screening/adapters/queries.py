@@ -1,5 +1,5 @@
-"""Every read of screening's tables: the case views, queues, outcomes and figures the API answers, and the
-reference data the commands decide by (:class:`StoredReference`).
+"""Every read of screening's tables: the case views, queues, outcomes and figures the API answers
+(:class:`StoredReads`), and the reference data the commands decide by (:class:`StoredReference`).
 
 What a caller may see is decided in the service layer (``service_layer.access``) and arrives here as a
 :class:`CaseFilter`; rows leave as plain dictionaries.
@@ -8,29 +8,22 @@ What a caller may see is decided in the service layer (``service_layer.access``)
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection, Mapping
-from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from ddr_runtime.eventstore.ports import AggregateSession
+from ddr_runtime.eventstore.store import EventStore
 from ddr_runtime.eventstore.unit import Session
 from ddr_screening.adapters.tables import cases, rule_sets, vetting_entries, vetting_lists
 from ddr_screening.domain.rules import RuleSet
 from ddr_screening.domain.values import VettingListEntry
+from ddr_screening.domain.visibility import CaseFilter
 
 CHUNK = 1000
 Row = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class CaseFilter:
-    """The cases a caller may list: of one movement only, in some regions only, restricted or not."""
-
-    movement: str | None = None
-    regions: frozenset[str] = field(default_factory=frozenset)
-    restricted: bool | None = None  # True: only restricted cases; False: none of them; None: both
 
 
 QUEUES: dict[str, ColumnElement[bool]] = {
@@ -182,17 +175,22 @@ def rule_set_from(body: Mapping[str, Any]) -> RuleSet:
     return RuleSet(**values)
 
 
+def connection(session: AggregateSession) -> AsyncConnection:
+    """The connection of a command's transaction (the runtime's session behind the service layer's port)."""
+    return cast(Session, session).conn
+
+
 class StoredReference:
     """The reference data commands decide by, read from the read model in the command's transaction."""
 
-    async def rule_sets(self, session: Session) -> list[RuleSet]:
-        return [rule_set_from(body) for body in await rule_set_bodies(session.conn)]
+    async def rule_sets(self, session: AggregateSession) -> list[RuleSet]:
+        return [rule_set_from(body) for body in await rule_set_bodies(connection(session))]
 
     async def vetting_list(
-        self, session: Session, person_ids: Collection[str]
+        self, session: AggregateSession, person_ids: Collection[str]
     ) -> tuple[int | None, dict[str, VettingListEntry]]:
         """The current list version, and its entries naming any of ``person_ids``."""
-        conn = session.conn
+        conn = connection(session)
         version: int | None = (await conn.execute(select(func.max(vetting_lists.c.list_version)))).scalar()
         if version is None:
             return None, {}
@@ -209,7 +207,72 @@ class StoredReference:
                 found[row.person_id] = VettingListEntry(row.person_id, row.allegation_ref, row.status)
         return version, found
 
-    async def cases_to_recheck(self, session: Session, named: Collection[str]) -> list[str]:
+    async def cases_to_recheck(self, session: AggregateSession, named: Collection[str]) -> list[str]:
         """Cases never checked against a list, and cases a new list names."""
         condition = or_(cases.c.vetting.is_(None), cases.c.person_id.in_(sorted(named)) if named else false())
-        return list((await session.conn.execute(select(cases.c.person_id).where(condition))).scalars())
+        return list((await connection(session).execute(select(cases.c.person_id).where(condition))).scalars())
+
+
+class StoredReads:
+    """The read model on its own connections (outside any command), and each case's history from the store."""
+
+    def __init__(self, engine: AsyncEngine, store: EventStore) -> None:
+        self.engine = engine
+        self.store = store
+
+    async def case_row(self, person_id: str) -> Row | None:
+        async with self.engine.connect() as conn:
+            return await case_row(conn, person_id)
+
+    async def history(self, person_id: str) -> list[Row]:
+        return [
+            {
+                "event": recorded.event,
+                "version": recorded.version,
+                "actor": recorded.envelope.actor,
+                "occurred_at": recorded.envelope.occurredat,
+                "recorded_at": recorded.envelope.recordedat,
+            }
+            for recorded in await self.store.read_stream(person_id)
+        ]
+
+    async def queue(
+        self, kind: str, shown: CaseFilter, region: str | None, offset: int, limit: int
+    ) -> tuple[int, list[Row]]:
+        async with self.engine.connect() as conn:
+            return await queue(conn, kind, shown, region, offset, limit)
+
+    async def queue_person_ids(self, kind: str) -> list[str]:
+        async with self.engine.connect() as conn:
+            return await queue_person_ids(conn, kind)
+
+    async def outcomes(
+        self, shown: CaseFilter, movement: str | None, track: str | None, offset: int, limit: int
+    ) -> list[Row]:
+        async with self.engine.connect() as conn:
+            return await outcomes(conn, shown, movement, track, offset, limit)
+
+    async def figures(self, region: str | None, regions: frozenset[str]) -> dict[str, Any]:
+        async with self.engine.connect() as conn:
+            return await figures(conn, region, regions)
+
+    async def overdue_children(self, now: datetime, regions: frozenset[str]) -> list[Row]:
+        async with self.engine.connect() as conn:
+            return await overdue_children(conn, now, regions)
+
+    async def count_overdue(self, now: datetime) -> int:
+        async with self.engine.connect() as conn:
+            return await count_overdue(conn, now)
+
+    async def unrestricted_open_cases(self) -> AsyncIterator[Row]:
+        async with self.engine.connect() as conn:
+            async for row in unrestricted_open_cases(conn):
+                yield row
+
+    async def rule_set_bodies(self) -> list[dict[str, Any]]:
+        async with self.engine.connect() as conn:
+            return await rule_set_bodies(conn)
+
+    async def published_vetting_lists(self) -> list[Row]:
+        async with self.engine.connect() as conn:
+            return await published_vetting_lists(conn)

@@ -8,7 +8,7 @@ others see fit or unfit. A movement liaison sees only the outcomes of its own mo
 from __future__ import annotations
 
 from ddr_runtime.auth.roles import Principal, Role
-from ddr_screening.adapters.queries import CaseFilter
+from ddr_screening.domain.visibility import CaseFilter
 
 CASE_READERS = (
     Role.SCREENING_OFFICER,

@@ -9,8 +9,7 @@ from datetime import UTC, datetime
 
 from prometheus_client import Counter, Gauge
 
-from ddr_runtime.eventstore.unit import UnitOfWork
-from ddr_screening.adapters import queries
+from ddr_screening.service_layer.service import Reads
 
 log = logging.getLogger("ddr_screening.alerts")
 
@@ -31,11 +30,10 @@ def note_children(identified: int) -> None:
         )
 
 
-async def count_overdue(unit: UnitOfWork, now: datetime | None = None) -> int:
+async def count_overdue(reads: Reads, now: datetime | None = None) -> int:
     """Count overdue handovers (deadlines run from the separation's business time), set the gauge, and log
     an alert line (a count, nothing else) when any."""
-    async with unit.reading() as conn:
-        overdue = await queries.count_overdue(conn, now or datetime.now(UTC))
+    overdue = await reads.count_overdue(now or datetime.now(UTC))
     HANDOVERS_OVERDUE.set(overdue)
     if overdue:
         log.warning(
@@ -44,9 +42,9 @@ async def count_overdue(unit: UnitOfWork, now: datetime | None = None) -> int:
     return overdue
 
 
-async def watch_overdue_handovers(unit: UnitOfWork, every_seconds: float) -> None:
+async def watch_overdue_handovers(reads: Reads, every_seconds: float) -> None:
     """Recount overdue child handovers now and then: the gauge and the alert line follow the clock."""
     while True:
         with contextlib.suppress(Exception):  # a failed count is retried next time; never stop watching
-            await count_overdue(unit)
+            await count_overdue(reads)
         await asyncio.sleep(every_seconds)

@@ -14,7 +14,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Protocol, TypeVar
 
-from ddr_runtime.eventstore.unit import BulkRefused, ItemOutcome, Session, refusal
+from ddr_runtime.eventstore.ports import AggregateSession, BulkRefused, ItemOutcome, refusal
 from ddr_runtime.kernel import Change, DomainError, UnknownRecord
 from ddr_screening.domain.case import ScreeningCase
 from ddr_screening.domain.events import CaseEvent
@@ -45,7 +45,7 @@ async def decide_each(
 ) -> list[ItemOutcome[T]]:
     """Each item decided on its case, settled, and the changed cases saved at once; every item's outcome."""
 
-    async def work(session: Session) -> list[ItemOutcome[T]]:
+    async def work(session: AggregateSession) -> list[ItemOutcome[T]]:
         cases = await session.load_many([item.person_id for item in items], ScreeningCase)
         rule_sets = await scr.reference.rule_sets(session)
         outcomes = [
@@ -61,7 +61,7 @@ async def decide_each(
 
 
 async def _decide_one(
-    session: Session,
+    session: AggregateSession,
     cases: dict[str, ScreeningCase],
     index: int,
     item: I,
@@ -82,7 +82,9 @@ async def _decide_one(
     return ItemOutcome(index, "recorded", result, key=item.person_id)
 
 
-async def _restored(session: Session, person_id: str, pending: Sequence[Change[CaseEvent]]) -> ScreeningCase:
+async def _restored(
+    session: AggregateSession, person_id: str, pending: Sequence[Change[CaseEvent]]
+) -> ScreeningCase:
     case = await session.load(person_id, ScreeningCase)
     for change in pending:
         case.record(change.event, at=change.at, subject=change.subject)

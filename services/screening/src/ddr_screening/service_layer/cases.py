@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ddr_runtime.eventstore.store import Causation
-from ddr_runtime.eventstore.unit import Session
+from ddr_runtime.eventstore.ports import AggregateSession, Causation
 from ddr_screening.domain.case import ScreeningCase
 from ddr_screening.domain.events import ChildIdentified
 from ddr_screening.service_layer.alerts import note_children
 
 
-async def load_case(session: Session, person_id: str) -> ScreeningCase:
+async def load_case(session: AggregateSession, person_id: str) -> ScreeningCase:
     """The open case of ``person_id``: UnknownRecord (404) when there is none."""
     return await session.load_existing(person_id, ScreeningCase, "case", person_id)
 
@@ -21,7 +20,7 @@ def _children(cases: Iterable[ScreeningCase]) -> int:
 
 
 async def save_case(
-    session: Session, case: ScreeningCase, causation: Causation, expected_version: int | None = None
+    session: AggregateSession, case: ScreeningCase, causation: Causation, expected_version: int | None = None
 ) -> int:
     """Store the case's new events after ``expected_version`` (default: as loaded); its new version."""
     children = _children([case])
@@ -30,7 +29,7 @@ async def save_case(
     return version
 
 
-async def save_cases(session: Session, cases: Iterable[ScreeningCase], causation: Causation) -> None:
+async def save_cases(session: AggregateSession, cases: Iterable[ScreeningCase], causation: Causation) -> None:
     """Store every changed case, each after the version it was loaded at, in one append."""
     changed = [case for case in cases if case.pending]
     children = _children(changed)

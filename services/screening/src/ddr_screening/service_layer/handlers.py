@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from ddr_runtime.eventstore.unit import Session
+from ddr_runtime.eventstore.ports import AggregateSession
 from ddr_screening.domain.case import AgeEvidence, Day, Ruling, ScreeningCase
 from ddr_screening.domain.values import AgeEffect, MedicalResult, VettingStatus
 from ddr_screening.service_layer.cases import load_case, save_case
@@ -58,7 +58,7 @@ async def on_case(
 ) -> Decided[T]:
     """Load the case, ``decide`` on it, settle the outcome that follows, save: one command."""
 
-    async def work(session: Session) -> Decided[T]:
+    async def work(session: AggregateSession) -> Decided[T]:
         case = await load_case(session, person_id)
         result = decide(case)
         case.settle(await scr.reference.rule_sets(session))
@@ -177,7 +177,7 @@ async def choose_reinsertion(
 ) -> Decided[str]:
     """The person's choice, under the rule set in force the day it was made."""
 
-    async def work(session: Session) -> Decided[str]:
+    async def work(session: AggregateSession) -> Decided[str]:
         case = await load_case(session, person_id)
         rule_sets = await scr.reference.rule_sets(session)
         decision = case.choose_reinsertion(rule_sets, on, ctx.recording)

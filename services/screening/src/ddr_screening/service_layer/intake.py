@@ -23,10 +23,8 @@ from ddr_contracts.registration import (
     PersonRegistered,
     WeaponHandedOver,
 )
-from ddr_runtime.eventstore.store import Causation
-from ddr_runtime.eventstore.unit import Session
+from ddr_runtime.eventstore.ports import AggregateSession, Causation
 from ddr_runtime.kernel import UnknownRecord
-from ddr_runtime.messaging.consumer import ReceivedEvent
 from ddr_screening.domain.age import youngest_age
 from ddr_screening.domain.case import ScreeningCase
 from ddr_screening.domain.events import CaseDetailsCorrected, ScreeningCaseOpened
@@ -47,6 +45,8 @@ REGISTRATION_EVENTS = frozenset(
     }
 )
 ACTOR = "screening-intake"
+Told = tuple[Any, datetime]
+"""One of registration's events, and when it happened (its business time)."""
 BIRTH = "birth_date"
 KEPT = ("category", "sex", "birth_kind", "birth_year", "region", "cercle", "rank", "armed")
 NOT_ON_THE_CASE = frozenset({BIRTH, "full_name", "full_name_arabic", "commune"})
@@ -55,7 +55,7 @@ NOT_ON_THE_CASE = frozenset({BIRTH, "full_name", "full_name_arabic", "commune"})
 class Intake:
     """One batch of registration events applied to screening's persons and cases."""
 
-    def __init__(self, scr: Screening, session: Session) -> None:
+    def __init__(self, scr: Screening, session: AggregateSession) -> None:
         self.scr = scr
         self.session = session
         self.persons: dict[str, dict[str, Any]] = {}
@@ -66,14 +66,14 @@ class Intake:
         self.list_version: int | None = None
         self.matches: dict[str, VettingListEntry] = {}
 
-    async def run(self, batch: Sequence[ReceivedEvent]) -> None:
-        ids = sorted({str(item.event.person_id) for item in batch})  # type: ignore[attr-defined]
+    async def run(self, batch: Sequence[Told]) -> None:
+        ids = sorted({str(event.person_id) for event, _ in batch})
         self.persons, self.births = await self.scr.persons.load(self.session, ids)
         self.cases = await self.session.load_many(ids, ScreeningCase)
         self.rule_sets = await self.scr.reference.rule_sets(self.session)
         self.list_version, self.matches = await self.scr.reference.vetting_list(self.session, ids)
-        for item in batch:
-            self._apply(item.event, item.envelope.occurredat)
+        for event, at in batch:
+            self._apply(event, at)
         await self.scr.persons.save(
             self.session,
             [self.persons[pid] for pid in sorted(self.touched) if pid in self.persons],
@@ -190,6 +190,7 @@ class Intake:
             self._vet_and_settle(case, at)
 
 
-async def take_registration_events(scr: Screening, session: Session, batch: Sequence[ReceivedEvent]) -> None:
-    """Apply a batch of registration's events in the consumer's transaction (``session``)."""
+async def take_registration_events(scr: Screening, session: AggregateSession, batch: Sequence[Told]) -> None:
+    """Apply a batch of registration's events, each with its business time, in the consumer's transaction
+    (``session``)."""
     await Intake(scr, session).run(batch)

@@ -21,7 +21,6 @@ from ddr_contracts.screening import (
 )
 from ddr_runtime.auth.roles import Principal
 from ddr_runtime.kernel import UnknownRecord
-from ddr_screening.adapters import queries as read
 from ddr_screening.service_layer.access import (
     MEDICAL_DETAIL_READERS,
     PERSONAL_TEXT_READERS,
@@ -84,8 +83,7 @@ async def queue(
     offset: int = 0,
     limit: int = 100,
 ) -> dict[str, Any]:
-    async with scr.unit.reading() as conn:
-        total, rows = await read.queue(conn, kind, visible_cases(principal), region, offset, limit)
+    total, rows = await scr.reads.queue(kind, visible_cases(principal), region, offset, limit)
     return {"queue": kind, "total": total, "items": [summary(row, principal) for row in rows]}
 
 
@@ -93,8 +91,7 @@ async def get_case(
     scr: Screening, principal: Principal, person_id: str, *, with_decisions: bool = True
 ) -> tuple[dict[str, Any], int]:
     """The case as the caller may see it, and its version (for ``If-Match``)."""
-    async with scr.unit.reading() as conn:
-        row = await read.case_row(conn, person_id)
+    row = await scr.reads.case_row(person_id)
     if (
         row is None
         or not principal.covers_movement(row["movement"])
@@ -139,14 +136,14 @@ async def _decisions(
     full = restricted and sees_restricted(principal)
     return [
         {
-            "type": type(recorded.event).name.rsplit(".", 1)[-1],
-            "version": recorded.version,
-            "actor": recorded.envelope.actor,
-            "occurred_at": recorded.envelope.occurredat,
-            "recorded_at": recorded.envelope.recordedat,
-            **_shown_data(recorded.event, principal, full),
+            "type": type(recorded["event"]).name.rsplit(".", 1)[-1],
+            "version": recorded["version"],
+            "actor": recorded["actor"],
+            "occurred_at": recorded["occurred_at"],
+            "recorded_at": recorded["recorded_at"],
+            **_shown_data(recorded["event"], principal, full),
         }
-        for recorded in await scr.unit.store.read_stream(person_id)
+        for recorded in await scr.reads.history(person_id)
     ]
 
 
@@ -159,8 +156,7 @@ async def outcomes(
     offset: int = 0,
     limit: int = 100,
 ) -> list[dict[str, Any]]:
-    async with scr.unit.reading() as conn:
-        rows = await read.outcomes(conn, visible_cases(principal), movement, track, offset, limit)
+    rows = await scr.reads.outcomes(visible_cases(principal), movement, track, offset, limit)
     return [
         {
             "person_id": r["person_id"],
@@ -177,8 +173,7 @@ async def outcomes(
 
 async def figures(scr: Screening, principal: Principal, *, region: str | None = None) -> dict[str, Any]:
     """Counts that reconcile: cases = each track + undecided; restricted cases counted, never listed."""
-    async with scr.unit.reading() as conn:
-        counted = await read.figures(conn, region, principal.regions)
+    counted = await scr.reads.figures(region, principal.regions)
     by_track = {str(track or "undecided"): count for track, count in counted["by_track"].items()}
     return {
         "cases": sum(by_track.values()),
@@ -194,8 +189,7 @@ async def overdue_handovers(
     """Children not handed over by their deadline (48 hours from the separation's business time): listed for
     child protection, counted for anyone else."""
     now = now or datetime.now(UTC)
-    async with scr.unit.reading() as conn:
-        rows = await read.overdue_children(conn, now, principal.regions)
+    rows = await scr.reads.overdue_children(now, principal.regions)
     answer: dict[str, Any] = {"overdue": len(rows)}
     if sees_restricted(principal) and not outcome_only(principal):
         answer["items"] = [
@@ -226,10 +220,8 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 
 async def rule_sets(scr: Screening) -> list[dict[str, Any]]:
-    async with scr.unit.reading() as conn:
-        return await read.rule_set_bodies(conn)
+    return await scr.reads.rule_set_bodies()
 
 
 async def vetting_lists(scr: Screening) -> list[dict[str, Any]]:
-    async with scr.unit.reading() as conn:
-        return await read.published_vetting_lists(conn)
+    return [dict(row) for row in await scr.reads.published_vetting_lists()]

@@ -11,9 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ddr_runtime.eventstore.store import Causation
-from ddr_runtime.eventstore.unit import Session
-from ddr_screening.adapters import queries
+from ddr_runtime.eventstore.ports import AggregateSession, Causation
 from ddr_screening.domain.case import ScreeningCase
 from ddr_screening.domain.reference import VETTING_LIST_STREAM, PublishedRuleSet, VettingList, rule_set_stream
 from ddr_screening.domain.rules import DEFAULT_RULE_SETS, RuleSet
@@ -24,7 +22,7 @@ from ddr_screening.service_layer.service import Context, Screening
 DEFAULTS = Causation("screening-defaults")
 
 
-async def _publish_rule_set(session: Session, rules: RuleSet, causation: Causation) -> int:
+async def _publish_rule_set(session: AggregateSession, rules: RuleSet, causation: Causation) -> int:
     stream = rule_set_stream(rules.rule_version)
     published = await session.load(stream, PublishedRuleSet)
     published.publish(rules)
@@ -39,7 +37,7 @@ async def publish_rule_set(scr: Screening, rules: RuleSet, ctx: Context) -> int:
 async def publish_default_rule_sets(scr: Screening) -> None:
     """At a store's first start: the criteria of 2015 and 2019, so that a new deployment decides at once."""
 
-    async def work(session: Session) -> None:
+    async def work(session: AggregateSession) -> None:
         for rules in DEFAULT_RULE_SETS:
             published = await session.load(rule_set_stream(rules.rule_version), PublishedRuleSet)
             if published.rules is None:
@@ -53,7 +51,7 @@ async def publish_vetting_list(
 ) -> int:
     """Store the next version of the list and re-check the cases it concerns; the new version number."""
 
-    async def work(session: Session) -> int:
+    async def work(session: AggregateSession) -> int:
         published = await session.load(VETTING_LIST_STREAM, VettingList)
         version = published.publish(entries, source_ref)
         await session.save(published, VETTING_LIST_STREAM, VETTING_LIST_STREAM, ctx.causation)
@@ -99,25 +97,24 @@ async def what_if(scr: Screening, proposed: RuleSet, *, sample: int = 100) -> Wh
     changes: Counter[str] = Counter()
     changed_cases: list[dict[str, Any]] = []
     evaluated = 0
-    async with scr.unit.reading() as conn:
-        async for row in queries.unrestricted_open_cases(conn):
-            evaluated += 1
-            decided = case_from_row(row).track_under(proposed)
-            now = decided[0] if decided else None
-            if now == row["track"]:
-                continue
-            changes[f"{row['track'] or 'undecided'}->{now or 'undecided'}"] += 1
-            if len(changed_cases) < sample:
-                changed_cases.append(
-                    {
-                        "person_id": row["person_id"],
-                        "region": row["region"],
-                        "movement": row["movement"],
-                        "track": row["track"],
-                        "would_be": now,
-                        "reason": decided[1] if decided else None,
-                    }
-                )
+    async for row in scr.reads.unrestricted_open_cases():
+        evaluated += 1
+        decided = case_from_row(row).track_under(proposed)
+        now = decided[0] if decided else None
+        if now == row["track"]:
+            continue
+        changes[f"{row['track'] or 'undecided'}->{now or 'undecided'}"] += 1
+        if len(changed_cases) < sample:
+            changed_cases.append(
+                {
+                    "person_id": row["person_id"],
+                    "region": row["region"],
+                    "movement": row["movement"],
+                    "track": row["track"],
+                    "would_be": now,
+                    "reason": decided[1] if decided else None,
+                }
+            )
     return WhatIf(
         rule_version=proposed.rule_version,
         cases_evaluated=evaluated,
