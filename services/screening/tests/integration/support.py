@@ -102,9 +102,10 @@ async def case_of(officer: Api, person_id: str, within: float = 60.0) -> dict[st
 
 
 async def topic_events(
-    bootstrap: str, topic: str, expected: int | Callable[[list[EventEnvelope]], bool], within: float = 30.0
+    bootstrap: str, topic: str, expected: int | Callable[[list[EventEnvelope]], bool], within: float = 60.0
 ) -> list[EventEnvelope]:
-    """Read ``topic`` from the start until ``expected`` events are there, or ``expected(events)`` holds.
+    """Read ``topic`` from the start until ``expected`` events are there, or ``expected(events)`` holds;
+    fails, naming what it read, when they are not there ``within`` seconds (a loaded machine's relay is slow).
 
     In a thread: the app's relay shares this event loop and must keep publishing meanwhile.
     """
@@ -132,6 +133,9 @@ def _read_topic(
                 envelopes.extend(EventEnvelope.from_bytes(record.value) for record in records)
     finally:
         consumer.close()
+    if not enough(envelopes):
+        read = [e.type for e in envelopes]
+        raise AssertionError(f"{topic}: what was expected is not there after {timeout} s; read {read}")
     return envelopes
 
 
