@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
-from sqlalchemy import select
 
 from ddr_contracts.catalog import REGISTRY
 from ddr_contracts.envelope import EventEnvelope
@@ -46,19 +45,14 @@ from ddr_contracts.topics import events_topic
 from ddr_registration.simulate.caseload import generate_caseload
 from ddr_runtime.config import Settings
 from ddr_runtime.eventstore.store import Causation, NewEvent
+from ddr_runtime.kernel import Recording
 from ddr_runtime.messaging.topics import ensure_topics, platform_topics
 from ddr_runtime.service import ServiceRuntime, build_runtime
-from ddr_screening.adapters.tables import cases
-from ddr_screening.bootstrap import build_screening
-from ddr_screening.service_layer.handlers import (
-    AgeAssessment,
-    Examination,
-    assess_ages,
-    record_examinations,
-    record_handling_tests,
-)
-from ddr_screening.service_layer.startup import prepare
-from ddr_screening.service_layer.unit import Screening
+from ddr_screening.bootstrap import build_screening, prepare
+from ddr_screening.domain.case import AgeEvidence
+from ddr_screening.service_layer.bulk import assess_ages, record_examinations, record_handling_tests
+from ddr_screening.service_layer.handlers import AgeAssessment, Examination, HandlingTest
+from ddr_screening.service_layer.service import Screening
 from tests.bench import BenchEnv, Figure, machine_info, now_iso, package_versions
 
 NAME = "screening"
@@ -70,6 +64,14 @@ CHUNK = 1000
 UNFIT_EVERY = 10  # one in ten examined is unfit
 MASTER_KEY = bytes(range(32))
 CAUSE = Causation(actor="bench-feeder")
+
+
+@dataclass(frozen=True)
+class Staff:
+    """The feeder's command context: decisions recorded now, by the bench."""
+
+    recording: Recording
+    causation: Causation = CAUSE
 
 
 @dataclass
@@ -156,42 +158,22 @@ def settings_for(env: BenchEnv, service: str, database: str, var_dir: Path, name
 async def feed(scr: Screening, stop: asyncio.Event, counts: dict[str, int]) -> None:
     """Play the screening staff: whatever waits in the medical, age and weapon queues gets a bulk upload."""
     while not stop.is_set():
-        async with scr.engine.connect() as conn:
-            medical = (
-                (
-                    await conn.execute(
-                        select(cases.c.person_id).where(
-                            cases.c.eligibility == "integration",
-                            cases.c.medical.is_(None),
-                            cases.c.child.is_(False),
-                        )
-                    )
-                )
-                .scalars()
-                .all()
-            )
-            ages = (
-                (await conn.execute(select(cases.c.person_id).where(cases.c.age_pending.is_(True))))
-                .scalars()
-                .all()
-            )
-            weapons = (
-                (await conn.execute(select(cases.c.person_id).where(cases.c.eligibility == "pending")))
-                .scalars()
-                .all()
-            )
+        medical = await scr.reads.queue_person_ids("medical")
+        ages = await scr.reads.queue_person_ids("age_assessment")
+        weapons = await scr.reads.queue_person_ids("weapon")
         for start in range(0, len(ages), CHUNK):
             chunk = ages[start : start + CHUNK]
-            await assess_ages(scr, [AgeAssessment(p, "interview", youngest_age=25) for p in chunk], CAUSE)
+            adult = AgeEvidence("interview", youngest_age=25)
+            await assess_ages(scr, [AgeAssessment(p, adult) for p in chunk], Staff(Recording()))
             counts["ages"] += len(chunk)
         for start in range(0, len(weapons), CHUNK):
             chunk = weapons[start : start + CHUNK]
-            await record_handling_tests(scr, [(p, True) for p in chunk], CAUSE)
+            await record_handling_tests(scr, [HandlingTest(p, True) for p in chunk], Staff(Recording()))
             counts["handling"] += len(chunk)
         for start in range(0, len(medical), CHUNK):
             chunk = medical[start : start + CHUNK]
             items = [Examination(p, "unfit" if hash(p) % UNFIT_EVERY == 0 else "fit") for p in chunk]
-            await record_examinations(scr, items, CAUSE)
+            await record_examinations(scr, items, Staff(Recording()))
             counts["medical"] += len(chunk)
         if not (medical or ages or weapons):
             await asyncio.sleep(0.5)
@@ -239,7 +221,7 @@ async def screening_run(env: BenchEnv, size: int) -> ScreeningRun:
         )
         registration: ServiceRuntime = build_runtime("registration", REGISTRY, reg_settings)
         screening: ServiceRuntime = build_runtime("screening", REGISTRY, scr_settings)
-        scr = build_screening(screening)
+        scr, _unit = build_screening(screening)
         try:
             await registration.keystore.create_schema()
             await registration.store.create_schema()
@@ -253,8 +235,7 @@ async def screening_run(env: BenchEnv, size: int) -> ScreeningRun:
                     Causation("bench-registration"),
                 )
             event_count = sum(len(events) for _, events in streams)
-            await prepare(scr)
-            relay_task = await screening.start()
+            relay_task = await screening.start([lambda: prepare(scr, screening.engine)])
             await registration.broker.connect()
             tracks: dict[str, str] = {}
             done, stop = asyncio.Event(), asyncio.Event()

@@ -237,6 +237,8 @@ async def register_biometrically(
 
 # -- screening --------------------------------------------------------------------------------------------
 
+ALL = {"atomic": "true"}  # the demo's uploads are all valid: one refusal is a defect of the scenario, loudly
+
 
 async def screening(platform: Platform, shape: Shape, progress: Progress, outcome: Outcome) -> None:
     """Cases open from the registration events; child protection takes the children; examiners find the
@@ -270,7 +272,9 @@ async def screening(platform: Platform, shape: Shape, progress: Progress, outcom
         + [{"person_id": p, "result": "fit"} for p in adults[len(unfit) + len(temporary) :]]
     )
     for start in range(0, len(first), 1000):
-        await examiner.post("screening", "/examinations/bulk", {"items": first[start : start + 1000]})
+        await examiner.post(
+            "screening", "/examinations/bulk", {"items": first[start : start + 1000]}, params=ALL
+        )
         progress.report("examinations", min(start + 1000, len(first)), len(first))
     contested = unfit[: 2 * extra]
     for person_id in contested:
@@ -282,7 +286,7 @@ async def screening(platform: Platform, shape: Shape, progress: Progress, outcom
         + [{"person_id": p, "result": "unfit"} for p in contested[extra:]]
         + [{"person_id": p, "result": "fit"} for p in temporary]
     )
-    await examiner.post("screening", "/examinations/bulk", {"items": second})
+    await examiner.post("screening", "/examinations/bulk", {"items": second}, params=ALL)
     await _clear_pending_queues(platform)
 
     async def decided() -> dict[str, int] | None:
@@ -315,6 +319,7 @@ async def _clear_pending_queues(platform: Platform) -> None:
                         {"person_id": c["person_id"], "method": "medical", "youngest_age": 24} for c in ages
                     ]
                 },
+                params=ALL,
             )
         weapons = (await officer.get("screening", "/queues/weapon", limit=1000))["items"]
         if weapons:
@@ -322,6 +327,7 @@ async def _clear_pending_queues(platform: Platform) -> None:
                 "screening",
                 "/handling-tests/bulk",
                 {"items": [{"person_id": c["person_id"], "passed": True} for c in weapons]},
+                params=ALL,
             )
         due = (await examiner.get("screening", "/queues/medical", limit=1000))["items"]
         if due:
@@ -329,6 +335,7 @@ async def _clear_pending_queues(platform: Platform) -> None:
                 "screening",
                 "/examinations/bulk",
                 {"items": [{"person_id": c["person_id"], "result": "fit"} for c in due]},
+                params=ALL,
             )
         if not (ages or weapons or due):
             return

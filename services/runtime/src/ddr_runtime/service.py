@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -45,6 +45,11 @@ from ddr_runtime.telemetry import configure_logging, configure_telemetry
 
 register_problem(ConcurrencyConflict, 409, "Conflict: the record changed since you read it")
 register_problem(SubjectErased, 410, "Gone: this person's data was erased")
+
+
+Preparation = Callable[[], Awaitable[None]]
+"""Something a service does once its store exists and before its consumers start (its read model's tables,
+the reference data its first events are decided by)."""
 
 
 def master_key(settings: Settings) -> bytes:
@@ -91,11 +96,15 @@ class ServiceRuntime:
         self.consumers.append(consumer)
         return consumer
 
-    async def start(self) -> asyncio.Task[None]:
+    async def start(self, preparations: Sequence[Preparation] = ()) -> asyncio.Task[None]:
+        """Create the stores' tables, run the service's ``preparations``, then start the broker (and with it
+        the consumers) and the outbox relay."""
         await self.keystore.create_schema()
         await self.store.create_schema()
         await self.idempotency.create_schema()
         await self.checkpointer.create_schema()
+        for prepare in preparations:
+            await prepare()
         await self.broker.start()
         self._stop = asyncio.Event()
         if self.settings.audit_checkpoint_seconds > 0:
@@ -163,23 +172,24 @@ def create_service_app(
     token_verifier: TokenVerifier | None = None,
     lifespan_hooks: Sequence[LifespanHook] = (),
     read_model: ReadModel | None = None,
+    preparations: Sequence[Preparation] = (),
 ) -> FastAPI:
     """The service's app: its routers, health and readiness (store, Kafka, every consumer consuming),
     metrics, the on-demand store checkpoint, the write protocol (``Idempotency-Key`` on every POST, domain
-    refusals as problems), and a lifespan that creates the store's tables (and the read model's, before any
-    consumer projects into them), starts the broker with its subscribers, runs the outbox relay, supervises
-    the consumers and signs the store's checkpoints, then the service's own hooks (its background tasks),
-    which stop in reverse order. With ``read_model``, an operator can rebuild it from the service's own
-    history while it serves (``/read-model/rebuild``)."""
+    refusals as problems), and a lifespan that creates the store's tables, then the read model's and runs the
+    service's other ``preparations`` (reference data) before any consumer delivers, starts the broker with its
+    subscribers, runs the outbox relay, supervises the consumers and signs the store's checkpoints, then the
+    service's own hooks (its background tasks), which stop in reverse order. With ``read_model``, an operator
+    can rebuild it from the service's own history while it serves (``/read-model/rebuild``)."""
     extra: list[APIRouter] = []
     if read_model is not None:
         extra.append(read_model_router(Rebuilder(runtime.settings.service_name, read_model)))
 
     @asynccontextmanager
     async def running(_app: FastAPI) -> AsyncIterator[None]:
-        if read_model is not None:  # before the consumers start: their first batch may project into it
-            await create_read_model(read_model)
-        relay_task = await runtime.start()
+        # The read model's tables first: a consumer's first batch may project into them.
+        first = [lambda: create_read_model(read_model)] if read_model is not None else []
+        relay_task = await runtime.start([*first, *preparations])
         try:
             yield
         finally:

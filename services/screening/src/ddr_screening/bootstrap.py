@@ -1,4 +1,5 @@
-"""Composition root of the screening service: the runtime, its registration consumer, routers, the app.
+"""Composition root of the screening service: the runtime, its unit of work and read model, its registration
+consumer, routers, the app.
 
 ``uvicorn --factory ddr_screening.bootstrap:create_app`` serves it with settings from the environment
 (``DDR_*``; screening's own: ``DDR_SCREENING_HANDOVER_HOURS``, ``DDR_SCREENING_SUSPECT_DOCUMENT_DAYS``,
@@ -9,28 +10,37 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+import ddr_contracts.screening
 from ddr_contracts.catalog import REGISTRY
 from ddr_contracts.events import EventRegistry
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings, service_settings
-from ddr_runtime.messaging.consumer import ReceivedEvent
+from ddr_runtime.eventstore.rebuild import ReadModel
+from ddr_runtime.eventstore.translation import EventMap
+from ddr_runtime.eventstore.unit import UnitOfWork
 from ddr_runtime.service import ServiceRuntime, build_runtime, create_service_app
+from ddr_screening.adapters.persons import RegisteredPersons
+from ddr_screening.adapters.projections import CaseProjection, ReferenceProjection
+from ddr_screening.adapters.queries import StoredReads, StoredReference
+from ddr_screening.adapters.tables import READ_MODEL, create_read_model
+from ddr_screening.domain import events
 from ddr_screening.domain.policy import ScreeningPolicy
-from ddr_screening.entrypoints.http_support import install_error_mapping
-from ddr_screening.entrypoints.routers import screening_routers
-from ddr_screening.service_layer.intake import REGISTRATION_EVENTS, on_registration_events
-from ddr_screening.service_layer.startup import prepare, watch_overdue_handovers
-from ddr_screening.service_layer.unit import Screening
+from ddr_screening.entrypoints import cases_api, decisions_api, reference_api
+from ddr_screening.entrypoints.consumers import REGISTRATION_EVENTS, on_registration_events
+from ddr_screening.service_layer.alerts import watch_overdue_handovers
+from ddr_screening.service_layer.reference import publish_default_rule_sets
+from ddr_screening.service_layer.service import Screening
 
 SERVICE = "screening"
+TRANSLATION = EventMap.by_name(events, ddr_contracts.screening)
 
 
 class ScreeningConfig(BaseSettings):
@@ -51,22 +61,37 @@ class ScreeningConfig(BaseSettings):
         )
 
 
-def build_screening(runtime: ServiceRuntime, config: ScreeningConfig | None = None) -> Screening:
-    """The service layer on the runtime's store, with its registration consumer registered."""
-    scr = Screening(
-        store=runtime.store, policy=(config or ScreeningConfig()).policy(), notify=runtime.relay.notify
+def build_screening(
+    runtime: ServiceRuntime, config: ScreeningConfig | None = None
+) -> tuple[Screening, UnitOfWork]:
+    """The service layer on the runtime's store (and its unit of work), its registration consumer registered."""
+    unit = UnitOfWork(
+        runtime.store,
+        projections=[CaseProjection(), ReferenceProjection()],
+        translation=TRANSLATION,
+        notify=runtime.relay.notify,
     )
-
-    async def on_batch(conn: AsyncConnection, batch: Sequence[ReceivedEvent]) -> None:
-        await on_registration_events(scr, conn, batch)
-
+    scr = Screening(
+        unit=unit,
+        reference=StoredReference(),
+        persons=RegisteredPersons(runtime.store.cipher),
+        reads=StoredReads(runtime.engine, runtime.store),
+        policy=(config or ScreeningConfig()).policy(),
+    )
     runtime.consume(
         runtime.settings.events_topic("registration"),
         name=f"{runtime.settings.topic_namespace}screening-registration",
-        batch_handler=on_batch,
+        batch_handler=on_registration_events(scr, unit),
         event_names=REGISTRATION_EVENTS,
     )
-    return scr
+    return scr, unit
+
+
+async def prepare(scr: Screening, engine: AsyncEngine) -> None:
+    """Before the consumers start: the read model's tables and the default rule sets (a first batch decides
+    at once)."""
+    await create_read_model(engine)
+    await publish_default_rule_sets(scr)
 
 
 def build_app(
@@ -79,27 +104,28 @@ def build_app(
 ) -> FastAPI:
     config = config or ScreeningConfig()
     runtime = build_runtime(SERVICE, registry, settings, tracer_provider=tracer_provider)
-    scr = build_screening(runtime, config)
-    app = create_service_app(runtime, screening_routers(scr), token_verifier=token_verifier)
-    install_error_mapping(app)
-    app.state.screening = scr
-    app.state.runtime = runtime
-
-    runtime_lifespan = app.router.lifespan_context
+    scr, unit = build_screening(runtime, config)
 
     @asynccontextmanager
-    async def lifespan(served: FastAPI) -> AsyncIterator[None]:
-        await prepare(scr)  # read model before the consumers start
-        async with runtime_lifespan(served):
-            watcher = asyncio.create_task(watch_overdue_handovers(scr, config.overdue_check_seconds))
-            try:
-                yield
-            finally:
-                watcher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watcher
+    async def watching(_app: FastAPI) -> AsyncIterator[None]:
+        watcher = asyncio.create_task(watch_overdue_handovers(scr.reads, config.overdue_check_seconds))
+        try:
+            yield
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
 
-    app.router.lifespan_context = lifespan
+    app = create_service_app(
+        runtime,
+        [cases_api.router, decisions_api.router, reference_api.router],
+        token_verifier=token_verifier,
+        preparations=[lambda: prepare(scr, runtime.engine)],
+        lifespan_hooks=[watching],
+        read_model=ReadModel(unit, READ_MODEL),
+    )
+    app.state.screening = scr
+    app.state.runtime = runtime
     return app
 
 

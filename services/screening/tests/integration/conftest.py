@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 
 from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
@@ -16,35 +17,13 @@ from ddr_runtime.auth.roles import Role
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings
 from ddr_screening.bootstrap import ScreeningConfig, build_app
-from ddr_testkit.upstream import UpstreamService, create_namespace_topics, new_namespace
-
-from .support import Api, caller
-
-
-@pytest.fixture(scope="module")
-def issuer() -> DevelopmentTokenIssuer:
-    return DevelopmentTokenIssuer(Ed25519PrivateKey.generate(), issuer="test", audience="test")
-
-
-@pytest.fixture(params=["postgres", "sqlite"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'screening.sqlite'}"
-    url: str = request.getfixturevalue("fresh_postgres_database")
-    return url
+from ddr_testkit.services import Api, caller_of, service_client, service_settings
+from ddr_testkit.upstream import UpstreamService
 
 
 @pytest.fixture
-def settings(database_url: str, kafka_bootstrap_servers: str, tmp_path: Path) -> Settings:
-    namespace = new_namespace()
-    create_namespace_topics(kafka_bootstrap_servers, namespace)
-    return Settings(
-        service_name="screening",
-        database_url=database_url,
-        var_dir=tmp_path,
-        kafka_bootstrap_servers=kafka_bootstrap_servers,
-        topic_namespace=namespace,
-    )
+def settings(database_url: str, kafka_bootstrap_servers: str, namespace: str, tmp_path: Path) -> Settings:
+    return service_settings("screening", database_url, kafka_bootstrap_servers, namespace, tmp_path)
 
 
 @dataclass
@@ -55,8 +34,10 @@ class Env:
     client: httpx.AsyncClient
     issuer: DevelopmentTokenIssuer
 
-    def as_role(self, *roles: Role, **claims: object) -> Api:
-        return caller(self.client, self.issuer, *roles, **claims)
+    def as_role(self, *roles: Role, **claims: Any) -> Api:
+        """A caller of its own (a subject named after its roles) holding ``roles``."""
+        subject = f"{'-'.join(roles)}-{uuid.uuid4().hex[:6]}"
+        return caller_of(self.client, self.issuer)(*roles, subject=subject, **claims)
 
     @property
     def topic(self) -> str:
@@ -64,15 +45,14 @@ class Env:
 
 
 @pytest.fixture
-async def env(settings: Settings, issuer: DevelopmentTokenIssuer) -> AsyncIterator[Env]:
+async def env(
+    settings: Settings, issuer: DevelopmentTokenIssuer, token_verifier: TokenVerifier
+) -> AsyncIterator[Env]:
     app = build_app(
-        settings,
-        token_verifier=TokenVerifier(issuer.public_key_pem, issuer="test", audience="test"),
-        config=ScreeningConfig(overdue_check_seconds=1.0),
+        settings, token_verifier=token_verifier, config=ScreeningConfig(overdue_check_seconds=1.0)
     )
     async with (
-        app.router.lifespan_context(app),
+        service_client(app, "http://screening") as client,
         UpstreamService("registration", settings) as registration,
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://screening") as client,
     ):
         yield Env(app, settings, registration, client, issuer)

@@ -1,4 +1,4 @@
-"""What the screening integration tests share: the app on a backend, registration upstream, tokens, topic reads."""
+"""What the screening integration tests share: registration's events upstream, waiting for cases, topic reads."""
 
 from __future__ import annotations
 
@@ -9,33 +9,12 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-import httpx
 from kafka import KafkaConsumer
 
 from ddr_contracts.envelope import EventEnvelope
 from ddr_contracts.registration import PersonPreRegistered, PersonRegistered, WeaponHandedOver
-from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
-from ddr_runtime.auth.roles import Role
+from ddr_testkit.services import Api
 from ddr_testkit.upstream import UpstreamService
-
-
-class Api:
-    """An HTTP client of the app, acting as one caller."""
-
-    def __init__(self, client: httpx.AsyncClient, token: str) -> None:
-        self.client = client
-        self.headers = {"Authorization": f"Bearer {token}"}
-
-    async def get(self, path: str, **params: Any) -> httpx.Response:
-        return await self.client.get(path, params=params, headers=self.headers)
-
-    async def post(self, path: str, body: Any = None, **headers: str) -> httpx.Response:
-        return await self.client.post(path, json=body, headers={**self.headers, **headers})
-
-
-def caller(client: httpx.AsyncClient, issuer: DevelopmentTokenIssuer, *roles: Role, **claims: Any) -> Api:
-    subject = f"{'-'.join(roles)}-{uuid.uuid4().hex[:6]}"
-    return Api(client, issuer.issue(subject=subject, roles=list(roles), **claims))
 
 
 def pre_registered(person_id: str, **overrides: Any) -> PersonPreRegistered:
@@ -123,9 +102,10 @@ async def case_of(officer: Api, person_id: str, within: float = 60.0) -> dict[st
 
 
 async def topic_events(
-    bootstrap: str, topic: str, expected: int | Callable[[list[EventEnvelope]], bool], within: float = 30.0
+    bootstrap: str, topic: str, expected: int | Callable[[list[EventEnvelope]], bool], within: float = 60.0
 ) -> list[EventEnvelope]:
-    """Read ``topic`` from the start until ``expected`` events are there, or ``expected(events)`` holds.
+    """Read ``topic`` from the start until ``expected`` events are there, or ``expected(events)`` holds;
+    fails, naming what it read, when they are not there ``within`` seconds (a loaded machine's relay is slow).
 
     In a thread: the app's relay shares this event loop and must keep publishing meanwhile.
     """
@@ -153,6 +133,9 @@ def _read_topic(
                 envelopes.extend(EventEnvelope.from_bytes(record.value) for record in records)
     finally:
         consumer.close()
+    if not enough(envelopes):
+        read = [e.type for e in envelopes]
+        raise AssertionError(f"{topic}: what was expected is not there after {timeout} s; read {read}")
     return envelopes
 
 

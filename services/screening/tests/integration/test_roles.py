@@ -117,9 +117,16 @@ async def test_bad_input_is_a_4xx_naming_the_field_and_writes_nothing(env: Env) 
     assert "result" in bad.text
     unknown = await examiner.post(f"/cases/{uuid.uuid4()}/examinations", {"result": "fit"})
     assert unknown.status_code == 404
-    bulk = await examiner.post(
+    bulk = await examiner.client.post(
         "/examinations/bulk",
-        {"items": [{"person_id": adult, "result": "fit"}, {"person_id": str(uuid.uuid4()), "result": "fit"}]},
+        params={"atomic": "true"},
+        json={
+            "items": [
+                {"person_id": adult, "result": "fit"},
+                {"person_id": str(uuid.uuid4()), "result": "fit"},
+            ]
+        },
+        headers=examiner.headers,
     )
     assert bulk.status_code == 422
     assert bulk.json()["errors"][0]["field"] == "body.items[1]"

@@ -199,13 +199,13 @@ async def test_an_appeal_overturning_unfit_moves_the_person_with_both_outcomes_o
     appeal = await officer.post(
         f"/cases/{person}/appeals",
         {"decision_id": unfit.json()["decision_id"], "reason": "contested"},
-        **{"Idempotency-Key": "appeal-1"},
+        idempotency_key="appeal-1",
     )
     assert appeal.status_code == 201, appeal.text
     again = await officer.post(
         f"/cases/{person}/appeals",
         {"decision_id": unfit.json()["decision_id"], "reason": "contested"},
-        **{"Idempotency-Key": "appeal-1"},
+        idempotency_key="appeal-1",
     )
     assert again.json()["appeal_id"] == appeal.json()["appeal_id"]  # a retry records nothing new
     decided = await officer.post(

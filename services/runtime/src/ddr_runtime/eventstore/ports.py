@@ -50,7 +50,8 @@ class CommandContext:
 
 @dataclass(frozen=True)
 class ItemOutcome(Generic[T]):
-    """What became of one item of a bulk command: recorded (with its result), or refused with the rule."""
+    """What became of one item of a bulk command: recorded (with its result), or refused with the rule.
+    ``key`` names what the item is about (a person, a case), when the command knows it."""
 
     index: int
     status: Literal["recorded", "refused"]
@@ -59,6 +60,7 @@ class ItemOutcome(Generic[T]):
     detail: str | None = None
     figures: dict[str, Any] = field(default_factory=dict)
     not_found: bool = False
+    key: str | None = None
 
 
 class BulkRefused(DomainError):

@@ -169,7 +169,7 @@ def bulk_answer(
     items = [
         BulkItemAnswer(
             index=outcome.index,
-            key=key(outcome.index),
+            key=outcome.key if outcome.key is not None else key(outcome.index),
             status=outcome.status,
             rule=outcome.rule,
             detail=outcome.detail,

@@ -1,8 +1,10 @@
-"""Read-model tables of the screening service, in its own database beside its event store.
+"""Tables of the screening service, in its own database beside its event store.
 
-Derived from the events (written in the same transaction as the append). Nothing personal is kept in clear:
-a pre-registered person's exact birth date is held sealed under their key only until the case opens (to
-assess the age at registration) and is then dropped; medical details and reasons stay in the sealed events.
+The read model (:data:`READ_MODEL`) is projected from screening's events in the transaction of their
+append, and rebuilt from them on demand. ``scr_persons`` is the intake's memory of registration's events
+about people whose case is not open yet. Nothing personal is kept in clear: a pre-registered person's exact
+birth date is held sealed under their key only until the case opens (to assess the age at registration) and
+is then dropped; medical details and reasons stay in the sealed events.
 """
 
 from __future__ import annotations
@@ -20,8 +22,6 @@ from sqlalchemy import (
     Table,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
-
-from ddr_runtime.http.idempotency import idempotency_table
 
 metadata = MetaData()
 
@@ -110,7 +110,9 @@ vetting_entries = Table(
     Column("status", String(20), nullable=False),
 )
 
-idempotency_keys = idempotency_table("scr_idempotency_keys", metadata)
+READ_MODEL = (cases, rule_sets, vetting_lists, vetting_entries)
+"""The tables projected from screening's own events, rebuilt from its history (``scr_persons`` is not one:
+it holds what registration's events said of people whose case is not open yet)."""
 
 
 async def create_read_model(engine: AsyncEngine) -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
 
-Eligibility = Literal["integration", "reinsertion", "cvr", "not_eligible", "pending"]
+from ddr_screening.domain.values import Eligibility
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,18 +1,26 @@
-"""Each screening decision is its own command (``POST``, with an ``Idempotency-Key`` for safe retries),
-plus bulk uploads of examination results, age assessments and handling tests for large caseloads."""
+"""Each screening decision is its own command (``POST``; ``If-Match`` optional, ``Idempotency-Key`` for safe
+retries), dated by the business time it happened; and bulk uploads of examination results, age assessments
+and handling tests, answered item by item (``?atomic=true``: all or nothing)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
-from starlette.responses import Response
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 
-from ddr_runtime.auth.dependencies import require_roles
-from ddr_runtime.auth.roles import Principal, Role
-from ddr_runtime.eventstore.store import Causation
-from ddr_runtime.http.idempotency import IdempotencyStore
-from ddr_screening.entrypoints.http_support import IdempotencyKey, idempotent, json_response
+from ddr_runtime.auth.roles import Principal
+from ddr_runtime.http.writes import (
+    Atomic,
+    BulkAnswer,
+    Command,
+    MaybeExpectedVersion,
+    bulk_answer,
+    json_response,
+)
+from ddr_screening.domain.case import AgeEvidence, Ruling
+from ddr_screening.entrypoints.dependencies import Service
+from ddr_screening.entrypoints.roles import AgeAssessor, ChildProtection, Examiner, Officer, VettingOfficer
 from ddr_screening.entrypoints.schemas import (
     AgeAssessmentIn,
     AppealDecisionIn,
@@ -25,219 +33,198 @@ from ddr_screening.entrypoints.schemas import (
     HandoverIn,
     MembershipDecisionIn,
     ReExaminationRequestIn,
+    ReinsertionChoiceIn,
     VettingDecisionIn,
 )
-from ddr_screening.service_layer import handlers, queries
-from ddr_screening.service_layer.handlers import AgeAssessment, Examination
-from ddr_screening.service_layer.unit import Screening
+from ddr_screening.service_layer import bulk, handlers, queries
+from ddr_screening.service_layer.handlers import AgeAssessment, Decided, Examination, HandlingTest
+from ddr_screening.service_layer.service import Screening
 
-Examiner = Annotated[Principal, Depends(require_roles(Role.EXAMINER))]
-Officer = Annotated[Principal, Depends(require_roles(Role.SCREENING_OFFICER))]
-VettingOfficer = Annotated[Principal, Depends(require_roles(Role.VETTING_OFFICER))]
-ChildProtection = Annotated[Principal, Depends(require_roles(Role.CHILD_PROTECTION))]
-AgeAssessor = Annotated[Principal, Depends(require_roles(Role.CHILD_PROTECTION, Role.SCREENING_OFFICER))]
+router = APIRouter(tags=["decisions"])
 
 
-def cause(principal: Principal, request: Request) -> Causation:
-    correlation = request.headers.get("X-Correlation-ID")
-    return Causation(principal.subject, correlation) if correlation else Causation(principal.subject)
+async def decided(
+    scr: Screening, principal: Principal, person_id: str, done: Decided[Any], **extra: Any
+) -> JSONResponse:
+    """201 with what was decided and the case as the caller may now see it (a child's: restricted)."""
+    view, _ = await queries.get_case(scr, principal, person_id, with_decisions=False)
+    return json_response({**extra, "case": view}, 201, version=done.version, location=f"/cases/{person_id}")
 
 
-def decisions_router(scr: Screening, keys: IdempotencyStore) -> APIRouter:
-    router = APIRouter(tags=["decisions"])
+def _evidence(body: AgeAssessmentIn) -> AgeEvidence:
+    return AgeEvidence(
+        body.method, body.youngest_age, body.document_issued_on, body.documented_age, body.note
+    )
 
-    async def answer(
-        principal: Principal, person_id: str, extra: dict[str, Any], status_code: int = 201
-    ) -> Any:
-        case = await queries.get_case(scr, principal, person_id, with_decisions=False)
-        return json_response({**extra, "case": case}, status_code=status_code)
 
-    @router.post("/cases/{person_id}/examinations")
-    async def examine(
-        person_id: str, body: ExaminationIn, principal: Examiner, request: Request, key: IdempotencyKey = None
-    ) -> Response:
-        async def run() -> Any:
-            item = Examination(person_id, body.result, body.details)
-            [decision] = await handlers.record_examinations(scr, [item], cause(principal, request))
-            return await answer(principal, person_id, {"decision_id": decision})
+@router.post("/cases/{person_id}/examinations", status_code=201)
+async def examine(
+    person_id: str,
+    body: ExaminationIn,
+    examiner: Examiner,
+    command: Command,
+    scr: Service,
+    version: MaybeExpectedVersion,
+) -> JSONResponse:
+    exam = Examination(person_id, body.result, body.details, body.examined_on)
+    done = await handlers.examine(scr, exam, command, version)
+    return await decided(scr, examiner, person_id, done, decision_id=done.result)
 
-        return await idempotent(keys, principal, key, request, f"{person_id}\n{body.model_dump_json()}", run)
 
-    @router.post("/examinations/bulk")
-    async def examine_bulk(
-        body: BulkExaminations, principal: Examiner, request: Request, key: IdempotencyKey = None
-    ) -> Response:
-        async def run() -> Any:
-            items = [Examination(i.person_id, i.result, i.details) for i in body.items]
-            decisions = await handlers.record_examinations(scr, items, cause(principal, request))
-            return json_response({"recorded": len(decisions), "decision_ids": decisions}, status_code=201)
+@router.post("/examinations/bulk", response_model=BulkAnswer)
+async def examine_bulk(
+    body: BulkExaminations, _examiner: Examiner, command: Command, scr: Service, atomic: Atomic = False
+) -> BulkAnswer:
+    items = [Examination(i.person_id, i.result, i.details, i.examined_on) for i in body.items]
+    outcomes = await bulk.record_examinations(scr, items, command, atomic=atomic)
+    return bulk_answer(outcomes)
 
-        return await idempotent(keys, principal, key, request, body.model_dump_json(), run)
 
-    @router.post("/cases/{person_id}/re-examination-requests")
-    async def request_re_examination(
-        person_id: str,
-        body: ReExaminationRequestIn,
-        principal: Officer,
-        request: Request,
-        key: IdempotencyKey = None,
-    ) -> Response:
-        async def run() -> Any:
-            done = await handlers.request_re_examination(
-                scr, person_id, body.reason, cause(principal, request)
-            )
-            return await answer(principal, person_id, {"request_id": done})
+@router.post("/cases/{person_id}/re-examination-requests", status_code=201)
+async def request_re_examination(
+    person_id: str,
+    body: ReExaminationRequestIn,
+    officer: Officer,
+    command: Command,
+    scr: Service,
+    version: MaybeExpectedVersion,
+) -> JSONResponse:
+    done = await handlers.request_re_examination(
+        scr, person_id, body.reason, body.requested_on, command, version
+    )
+    return await decided(scr, officer, person_id, done, request_id=done.result)
 
-        return await idempotent(keys, principal, key, request, f"{person_id}\n{body.model_dump_json()}", run)
 
-    @router.post("/cases/{person_id}/age-assessments")
-    async def assess_age(
-        person_id: str,
-        body: AgeAssessmentIn,
-        principal: AgeAssessor,
-        request: Request,
-        key: IdempotencyKey = None,
-    ) -> Response:
-        async def run() -> Any:
-            item = AgeAssessment(person_id, **body.model_dump())
-            [effect] = await handlers.assess_ages(scr, [item], cause(principal, request))
-            # The case may now be a child's: answer with what the caller may see of it.
-            case = await queries.get_case(scr, principal, person_id, with_decisions=False)
-            return json_response({"effect": effect, "case": case}, status_code=201)
+@router.post("/cases/{person_id}/age-assessments", status_code=201)
+async def assess_age(
+    person_id: str,
+    body: AgeAssessmentIn,
+    assessor: AgeAssessor,
+    command: Command,
+    scr: Service,
+    version: MaybeExpectedVersion,
+) -> JSONResponse:
+    item = AgeAssessment(person_id, _evidence(body), body.assessed_on)
+    done = await handlers.assess_age(scr, item, command, version)
+    return await decided(scr, assessor, person_id, done, effect=done.result)
 
-        return await idempotent(keys, principal, key, request, f"{person_id}\n{body.model_dump_json()}", run)
 
-    @router.post("/age-assessments/bulk")
-    async def assess_ages_bulk(
-        body: BulkAgeAssessments, principal: AgeAssessor, request: Request, key: IdempotencyKey = None
-    ) -> Response:
-        async def run() -> Any:
-            items = [AgeAssessment(**i.model_dump()) for i in body.items]
-            effects = await handlers.assess_ages(scr, items, cause(principal, request))
-            return json_response({"recorded": len(effects), "effects": effects}, status_code=201)
+@router.post("/age-assessments/bulk", response_model=BulkAnswer)
+async def assess_ages_bulk(
+    body: BulkAgeAssessments, _assessor: AgeAssessor, command: Command, scr: Service, atomic: Atomic = False
+) -> BulkAnswer:
+    items = [AgeAssessment(i.person_id, _evidence(i), i.assessed_on) for i in body.items]
+    outcomes = await bulk.assess_ages(scr, items, command, atomic=atomic)
+    return bulk_answer(outcomes)
 
-        return await idempotent(keys, principal, key, request, body.model_dump_json(), run)
 
-    @router.post("/cases/{person_id}/handover")
-    async def hand_over(
-        person_id: str,
-        body: HandoverIn,
-        principal: ChildProtection,
-        request: Request,
-        key: IdempotencyKey = None,
-    ) -> Response:
-        async def run() -> Any:
-            await handlers.record_handover(
-                scr,
-                person_id,
-                body.receiving_actor,
-                body.handed_over_at,
-                body.note,
-                cause(principal, request),
-            )
-            return await answer(principal, person_id, {})
+@router.post("/cases/{person_id}/handover", status_code=201)
+async def hand_over(
+    person_id: str,
+    body: HandoverIn,
+    protection: ChildProtection,
+    command: Command,
+    scr: Service,
+    version: MaybeExpectedVersion,
+) -> JSONResponse:
+    done = await handlers.hand_over(
+        scr, person_id, body.receiving_actor, body.note, body.handed_over_at, command, version
+    )
+    return await decided(scr, protection, person_id, done)
 
-        return await idempotent(keys, principal, key, request, f"{person_id}\n{body.model_dump_json()}", run)
 
-    @router.post("/cases/{person_id}/vetting-decisions")
-    async def decide_vetting(
-        person_id: str,
-        body: VettingDecisionIn,
-        principal: VettingOfficer,
-        request: Request,
-        key: IdempotencyKey = None,
-    ) -> Response:
-        async def run() -> Any:
-            decision = await handlers.decide_vetting(
-                scr, person_id, body.status, body.reason_code, body.reason, cause(principal, request)
-            )
-            return await answer(principal, person_id, {"decision_id": decision})
+@router.post("/cases/{person_id}/vetting-decisions", status_code=201)
+async def decide_vetting(
+    person_id: str,
+    body: VettingDecisionIn,
+    vetting: VettingOfficer,
+    command: Command,
+    scr: Service,
+    version: MaybeExpectedVersion,
+) -> JSONResponse:
+    done = await handlers.decide_vetting(
+        scr, person_id, body.status, body.reason_code, body.reason, body.decided_on, command, version
+    )
+    return await decided(scr, vetting, person_id, done, decision_id=done.result)
 
-        return await idempotent(keys, principal, key, request, f"{person_id}\n{body.model_dump_json()}", run)
 
-    @router.post("/cases/{person_id}/membership-decisions")
-    async def decide_membership(
-        person_id: str,
-        body: MembershipDecisionIn,
-        principal: Officer,
-        request: Request,
-        key: IdempotencyKey = None,
-    ) -> Response:
-        async def run() -> Any:
-            decision = await handlers.decide_membership(
-                scr, person_id, body.verified, body.reason_code, body.reason, cause(principal, request)
-            )
-            return await answer(principal, person_id, {"decision_id": decision})
+@router.post("/cases/{person_id}/membership-decisions", status_code=201)
+async def decide_membership(
+    person_id: str,
+    body: MembershipDecisionIn,
+    officer: Officer,
+    command: Command,
+    scr: Service,
+    version: MaybeExpectedVersion,
+) -> JSONResponse:
+    done = await handlers.decide_membership(
+        scr, person_id, body.verified, body.reason_code, body.reason, body.decided_on, command, version
+    )
+    return await decided(scr, officer, person_id, done, decision_id=done.result)
 
-        return await idempotent(keys, principal, key, request, f"{person_id}\n{body.model_dump_json()}", run)
 
-    @router.post("/cases/{person_id}/handling-tests")
-    async def handling_test(
-        person_id: str, body: HandlingTestIn, principal: Officer, request: Request, key: IdempotencyKey = None
-    ) -> Response:
-        async def run() -> Any:
-            [decision] = await handlers.record_handling_tests(
-                scr, [(person_id, body.passed)], cause(principal, request)
-            )
-            return await answer(principal, person_id, {"decision_id": decision})
+@router.post("/cases/{person_id}/handling-tests", status_code=201)
+async def handling_test(
+    person_id: str,
+    body: HandlingTestIn,
+    officer: Officer,
+    command: Command,
+    scr: Service,
+    version: MaybeExpectedVersion,
+) -> JSONResponse:
+    test = HandlingTest(person_id, body.passed, body.tested_on)
+    done = await handlers.record_handling_test(scr, test, command, version)
+    return await decided(scr, officer, person_id, done, decision_id=done.result)
 
-        return await idempotent(keys, principal, key, request, f"{person_id}\n{body.model_dump_json()}", run)
 
-    @router.post("/handling-tests/bulk")
-    async def handling_tests_bulk(
-        body: BulkHandlingTests, principal: Officer, request: Request, key: IdempotencyKey = None
-    ) -> Response:
-        async def run() -> Any:
-            items = [(i.person_id, i.passed) for i in body.items]
-            decisions = await handlers.record_handling_tests(scr, items, cause(principal, request))
-            return json_response({"recorded": len(decisions), "decision_ids": decisions}, status_code=201)
+@router.post("/handling-tests/bulk", response_model=BulkAnswer)
+async def handling_tests_bulk(
+    body: BulkHandlingTests, _officer: Officer, command: Command, scr: Service, atomic: Atomic = False
+) -> BulkAnswer:
+    items = [HandlingTest(i.person_id, i.passed, i.tested_on) for i in body.items]
+    outcomes = await bulk.record_handling_tests(scr, items, command, atomic=atomic)
+    return bulk_answer(outcomes)
 
-        return await idempotent(keys, principal, key, request, body.model_dump_json(), run)
 
-    @router.post("/cases/{person_id}/reinsertion-choice")
-    async def choose_reinsertion(
-        person_id: str, principal: Officer, request: Request, key: IdempotencyKey = None
-    ) -> Response:
-        async def run() -> Any:
-            decision = await handlers.choose_reinsertion(scr, person_id, cause(principal, request))
-            return await answer(principal, person_id, {"decision_id": decision})
+@router.post("/cases/{person_id}/reinsertion-choice", status_code=201)
+async def choose_reinsertion(
+    person_id: str,
+    officer: Officer,
+    command: Command,
+    scr: Service,
+    version: MaybeExpectedVersion,
+    body: ReinsertionChoiceIn | None = None,
+) -> JSONResponse:
+    on = body.chosen_on if body is not None else None
+    done = await handlers.choose_reinsertion(scr, person_id, on, command, version)
+    return await decided(scr, officer, person_id, done, decision_id=done.result)
 
-        return await idempotent(keys, principal, key, request, person_id, run)
 
-    @router.post("/cases/{person_id}/appeals")
-    async def lodge_appeal(
-        person_id: str, body: AppealIn, principal: Officer, request: Request, key: IdempotencyKey = None
-    ) -> Response:
-        async def run() -> Any:
-            appeal = await handlers.lodge_appeal(
-                scr, person_id, body.decision_id, body.reason, cause(principal, request)
-            )
-            return await answer(principal, person_id, {"appeal_id": appeal})
+@router.post("/cases/{person_id}/appeals", status_code=201)
+async def lodge_appeal(
+    person_id: str,
+    body: AppealIn,
+    officer: Officer,
+    command: Command,
+    scr: Service,
+    version: MaybeExpectedVersion,
+) -> JSONResponse:
+    done = await handlers.lodge_appeal(
+        scr, person_id, body.decision_id, body.reason, body.lodged_on, command, version
+    )
+    return await decided(scr, officer, person_id, done, appeal_id=done.result)
 
-        return await idempotent(keys, principal, key, request, f"{person_id}\n{body.model_dump_json()}", run)
 
-    @router.post("/cases/{person_id}/appeals/{appeal_id}/decision")
-    async def decide_appeal(
-        person_id: str,
-        appeal_id: str,
-        body: AppealDecisionIn,
-        principal: Officer,
-        request: Request,
-        key: IdempotencyKey = None,
-    ) -> Response:
-        async def run() -> Any:
-            await handlers.decide_appeal(
-                scr,
-                person_id,
-                appeal_id,
-                body.overturned,
-                body.replacement,
-                body.reason,
-                cause(principal, request),
-            )
-            return await answer(principal, person_id, {"appeal_id": appeal_id})
-
-        fingerprint = f"{person_id}\n{appeal_id}\n{body.model_dump_json()}"
-        return await idempotent(keys, principal, key, request, fingerprint, run)
-
-    return router
+@router.post("/cases/{person_id}/appeals/{appeal_id}/decision", status_code=201)
+async def decide_appeal(
+    person_id: str,
+    appeal_id: str,
+    body: AppealDecisionIn,
+    officer: Officer,
+    command: Command,
+    scr: Service,
+    version: MaybeExpectedVersion,
+) -> JSONResponse:
+    ruling = Ruling(body.overturned, body.replacement, officer.subject, body.reason)
+    done = await handlers.decide_appeal(scr, person_id, appeal_id, ruling, body.decided_on, command, version)
+    return await decided(scr, officer, person_id, done, appeal_id=appeal_id)

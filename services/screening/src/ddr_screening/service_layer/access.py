@@ -7,10 +7,8 @@ others see fit or unfit. A movement liaison sees only the outcomes of its own mo
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, true
-
 from ddr_runtime.auth.roles import Principal, Role
-from ddr_screening.adapters.tables import cases
+from ddr_screening.domain.visibility import CaseFilter
 
 CASE_READERS = (
     Role.SCREENING_OFFICER,
@@ -48,18 +46,18 @@ def _children_only(principal: Principal) -> bool:
     )
 
 
-def visible_cases(principal: Principal) -> ColumnElement[bool]:
-    """The condition on ``scr_cases`` rows the caller may list in full."""
-    conditions: list[ColumnElement[bool]] = []
-    if Role.MOVEMENT_LIAISON in principal.roles:
-        conditions.append(cases.c.movement == (principal.movement or ""))
-    if principal.regions:
-        conditions.append(cases.c.region.in_(sorted(principal.regions)))
+def visible_cases(principal: Principal) -> CaseFilter:
+    """The cases the caller may list in full."""
+    restricted: bool | None = None
     if _children_only(principal):
-        conditions.append(cases.c.restricted.is_(True))
+        restricted = True
     elif not sees_restricted(principal) or outcome_only(principal):
-        conditions.append(cases.c.restricted.is_(False))
-    return and_(true(), *conditions)
+        restricted = False
+    return CaseFilter(
+        movement=(principal.movement or "") if Role.MOVEMENT_LIAISON in principal.roles else None,
+        regions=principal.regions,
+        restricted=restricted,
+    )
 
 
 def medical_view(principal: Principal, result: str | None) -> str | None:

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from prometheus_client import Counter, Gauge
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ddr_contracts.events import DomainEvent
-from ddr_contracts.screening import ChildIdentified
-from ddr_screening.adapters.tables import cases
-from ddr_screening.domain.case import ScreeningCase
+from ddr_screening.service_layer.service import Reads
 
 log = logging.getLogger("ddr_screening.alerts")
 
@@ -25,8 +21,7 @@ HANDOVERS_OVERDUE = Gauge(
 )
 
 
-def note_children(changed: Sequence[tuple[ScreeningCase, Sequence[DomainEvent]]]) -> None:
-    identified = sum(1 for _, events in changed for e in events if isinstance(e, ChildIdentified))
+def note_children(identified: int) -> None:
     if identified:
         CHILDREN_IDENTIFIED.inc(identified)
         log.info(
@@ -35,22 +30,21 @@ def note_children(changed: Sequence[tuple[ScreeningCase, Sequence[DomainEvent]]]
         )
 
 
-async def count_overdue(engine: AsyncEngine, now: datetime | None = None) -> int:
-    """Count overdue handovers, set the gauge, and log an alert line (a count, nothing else) when any."""
-    now = now or datetime.now(UTC)
-    async with engine.connect() as conn:
-        overdue = (
-            await conn.execute(
-                select(func.count())
-                .select_from(cases)
-                .where(
-                    cases.c.child.is_(True), cases.c.handed_over_at.is_(None), cases.c.handover_deadline < now
-                )
-            )
-        ).scalar_one()
+async def count_overdue(reads: Reads, now: datetime | None = None) -> int:
+    """Count overdue handovers (deadlines run from the separation's business time), set the gauge, and log
+    an alert line (a count, nothing else) when any."""
+    overdue = await reads.count_overdue(now or datetime.now(UTC))
     HANDOVERS_OVERDUE.set(overdue)
     if overdue:
         log.warning(
             "ALERT: %d separated child(ren) not handed over to child protection by the deadline", overdue
         )
-    return int(overdue)
+    return overdue
+
+
+async def watch_overdue_handovers(reads: Reads, every_seconds: float) -> None:
+    """Recount overdue child handovers now and then: the gauge and the alert line follow the clock."""
+    while True:
+        with contextlib.suppress(Exception):  # a failed count is retried next time; never stop watching
+            await count_overdue(reads)
+        await asyncio.sleep(every_seconds)
