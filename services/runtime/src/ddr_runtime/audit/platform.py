@@ -35,6 +35,7 @@ from ddr_runtime.audit.signing import CheckpointBody, SignedCheckpoint, TreeHead
 from ddr_runtime.audit.sources import (
     StoreMissing,
     StoreRow,
+    TopicRecord,
     events_by_id,
     pending_publication,
     read_chain_rows,
@@ -357,118 +358,16 @@ async def _check_topic(
     an event stored in the snapshot and no longer in the outbox was acknowledged below those offsets."""
     assert platform.bootstrap_servers is not None
     topic = platform.topics[service]
-    seen: dict[str, str] = {}
-    # Kafka orders a subject's events (one key, one partition), not a stream's: a stream may carry several
-    # subjects (a unit's stream holds its members' service records), so order is checked per stream and subject.
-    last_version: dict[tuple[str, str], int] = {}
-    partition_of: dict[str, int] = {}
-    unknown: list[tuple[str, str, str]] = []  # (event id, where, digest)
+    check = _TopicCheck(service, index, summary, report)
     async for records in read_topic(platform.bootstrap_servers, topic):
         summary.topic_messages += len(records)
         for record in records:
-            value = record.value or b""
-            digest = hashlib.sha256(value).hexdigest()
-            event_id = event_id_of(value)
-            entry = index.get(event_id)
-            if entry is None:
-                unknown.append((event_id, record.where, digest))
-                continue
-            stream_id, version, stored_hash, subject = entry
-            if digest != stored_hash:
-                report.offences.append(
-                    Offence(
-                        "altered",
-                        service,
-                        "topic bytes differ from the stored event",
-                        stream_id,
-                        version,
-                        event_id,
-                        record.where,
-                    )
-                )
-                continue
-            if record.declared_hash != stored_hash:
-                report.offences.append(
-                    Offence(
-                        "altered",
-                        service,
-                        "the ddr-hash header differs from the stored hash",
-                        stream_id,
-                        version,
-                        event_id,
-                        record.where,
-                    )
-                )
-            if event_id in seen:
-                summary.duplicates += 1
-                continue
-            seen[event_id] = record.where
-            if record.key != subject.encode():
-                report.offences.append(
-                    Offence(
-                        "out-of-order",
-                        service,
-                        f"published under key {record.key!r}, not its subject",
-                        stream_id,
-                        version,
-                        event_id,
-                        record.where,
-                    )
-                )
-            if partition_of.setdefault(subject, record.partition) != record.partition:
-                report.offences.append(
-                    Offence(
-                        "out-of-order",
-                        service,
-                        "its subject's events are spread over partitions",
-                        stream_id,
-                        version,
-                        event_id,
-                        record.where,
-                    )
-                )
-            previous = last_version.get((stream_id, subject), 0)
-            if version < previous:
-                report.offences.append(
-                    Offence(
-                        "out-of-order",
-                        service,
-                        f"published after version {previous} of its stream for the same subject",
-                        stream_id,
-                        version,
-                        event_id,
-                        record.where,
-                    )
-                )
-            last_version[(stream_id, subject)] = max(previous, version)
-    if unknown:  # stored after the snapshot, or never stored at all
-        late = await events_by_id(url, [u[0] for u in unknown]) if summary.store == "checked" else {}
-        for event_id, where, digest in unknown:
-            row: StoreRow | None = late.get(event_id)
-            if row is None:
-                report.offences.append(
-                    Offence(
-                        "injected",
-                        service,
-                        "on the topic but in no store: injected or extra",
-                        event_id=event_id or None,
-                        where=where,
-                    )
-                )
-            elif row.hash != digest:
-                report.offences.append(
-                    Offence(
-                        "altered",
-                        service,
-                        "topic bytes differ from the stored event",
-                        row.stream_id,
-                        row.stream_version,
-                        event_id,
-                        where,
-                    )
-                )
+            check.record(record)
+    if check.unknown:  # stored after the snapshot, or never stored at all
+        late = await events_by_id(url, [u[0] for u in check.unknown]) if summary.store == "checked" else {}
+        check.late(late)
     for event_id, (stream_id, version, _hash, _subject) in index.items():
-        if event_id in seen:
+        if event_id in check.seen:
             continue
         if event_id in pending:
             summary.pending += 1
@@ -483,3 +382,79 @@ async def _check_topic(
                 event_id,
             )
         )
+
+
+@dataclass
+class _TopicCheck:
+    """What one service's topic has shown so far, checked message by message against its store's index."""
+
+    service: str
+    index: dict[str, tuple[str, int, str, str]]
+    summary: ServiceSummary
+    report: AuditReport
+    seen: dict[str, str] = field(default_factory=dict)
+    # Kafka orders a subject's events (one key, one partition), not a stream's: a stream may carry several
+    # subjects (a unit's stream holds its members' service records), so order is checked per stream and subject.
+    last_version: dict[tuple[str, str], int] = field(default_factory=dict)
+    partition_of: dict[str, int] = field(default_factory=dict)
+    unknown: list[tuple[str, str, str]] = field(default_factory=list)  # (event id, where, digest)
+
+    def record(self, record: TopicRecord) -> None:
+        value = record.value or b""
+        digest = hashlib.sha256(value).hexdigest()
+        event_id = event_id_of(value)
+        entry = self.index.get(event_id)
+        if entry is None:
+            self.unknown.append((event_id, record.where, digest))
+            return
+        stream_id, version, stored_hash, subject = entry
+
+        def offence(kind: str, detail: str) -> None:
+            self.report.offences.append(
+                Offence(kind, self.service, detail, stream_id, version, event_id, record.where)
+            )
+
+        if digest != stored_hash:
+            offence("altered", "topic bytes differ from the stored event")
+            return
+        if record.declared_hash != stored_hash:
+            offence("altered", "the ddr-hash header differs from the stored hash")
+        if event_id in self.seen:
+            self.summary.duplicates += 1
+            return
+        self.seen[event_id] = record.where
+        if record.key != subject.encode():
+            offence("out-of-order", f"published under key {record.key!r}, not its subject")
+        if self.partition_of.setdefault(subject, record.partition) != record.partition:
+            offence("out-of-order", "its subject's events are spread over partitions")
+        previous = self.last_version.get((stream_id, subject), 0)
+        if version < previous:
+            offence("out-of-order", f"published after version {previous} of its stream for the same subject")
+        self.last_version[(stream_id, subject)] = max(previous, version)
+
+    def late(self, late: Mapping[str, StoreRow]) -> None:
+        """The messages the snapshot did not know, against the store read again by id."""
+        for event_id, where, digest in self.unknown:
+            row = late.get(event_id)
+            if row is None:
+                self.report.offences.append(
+                    Offence(
+                        "injected",
+                        self.service,
+                        "on the topic but in no store: injected or extra",
+                        event_id=event_id or None,
+                        where=where,
+                    )
+                )
+            elif row.hash != digest:
+                self.report.offences.append(
+                    Offence(
+                        "altered",
+                        self.service,
+                        "topic bytes differ from the stored event",
+                        row.stream_id,
+                        row.stream_version,
+                        event_id,
+                        where,
+                    )
+                )
