@@ -12,6 +12,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -219,34 +220,13 @@ def compute_figures(
     wanted = check_filters(filters or {})
     survivor = canonical_ids(merges)
     end = start_of(as_of + timedelta(days=1))
-    by_person: dict[str, list[Fact]] = defaultdict(list)
-    by_movement: dict[str, list[Fact]] = defaultdict(list)
-    lists: dict[str, Fact] = {}
-    projects: dict[str, dict[str, Fact]] = defaultdict(dict)
-    participants: list[Fact] = []
-    for fact in facts:
-        if fact.person_id and fact.kind != "merge":
-            by_person[survivor.get(fact.person_id, fact.person_id)].append(fact)
-        if fact.valid_from >= end:
-            continue
-        if fact.kind == "coalition" and fact.movement:
-            by_movement[fact.movement].append(fact)
-        elif fact.kind == "list" and fact.value:
-            current = lists.get(fact.value)
-            if current is None or fact.sort_key() > current.sort_key():
-                lists[fact.value] = fact
-        elif fact.kind in ("cvr_project", "cvr_counts", "cvr_completed") and fact.value:
-            current = projects[fact.value].get(fact.kind)
-            if current is None or fact.sort_key() > current.sort_key():
-                projects[fact.value][fact.kind] = fact
-        if fact.kind == "cvr_participant":
-            participants.append(fact)
-    coalitions = {movement: _coalition(items) for movement, items in by_movement.items()}
+    known = _Known.of(facts, survivor, end)
+    coalitions = {movement: _coalition(items) for movement, items in known.by_movement.items()}
 
     total = _Counter()
     breakdowns: dict[str, dict[str, _Counter]] = {name: defaultdict(_Counter) for name in FILTERS}
     waits: dict[str, list[float]] = defaultdict(list)
-    for items in by_person.values():
+    for items in known.by_person.values():
         state = fold(items, before=end)
         if not state.steps:
             continue
@@ -258,25 +238,8 @@ def compute_figures(
             breakdowns[name][value].add(state)
         _collect_waits(state, waits)
 
-    person_filters = set(wanted) - {"movement", "coalition"}
-    if not person_filters:
-        listed_by: dict[str, dict[str, int]] = {"movement": defaultdict(int), "coalition": defaultdict(int)}
-        total.listed = 0
-        for fact in lists.values():
-            movement = fact.movement or "unknown"
-            coalition = coalitions.get(movement) or "none"
-            if (
-                wanted.get("movement", movement) != movement
-                or wanted.get("coalition", coalition) != coalition
-            ):
-                continue
-            rows = fact.number or 0
-            total.listed += rows
-            listed_by["movement"][movement] += rows
-            listed_by["coalition"][coalition] += rows
-        for name, counts in listed_by.items():
-            for value, rows in counts.items():
-                breakdowns[name][value].listed = rows
+    if not set(wanted) - {"movement", "coalition"}:  # lists count rows, not people: no person filter applies
+        _count_listed(known.lists, coalitions, wanted, total, breakdowns)
 
     def table(name: str) -> dict[str, Funnel]:
         return {value: counter.funnel() for value, counter in sorted(breakdowns[name].items())}
@@ -294,8 +257,66 @@ def compute_figures(
         by_category=table("category"),
         by_track=table("track"),
         waiting={name: _waiting(values) for name, values in sorted(waits.items())},
-        cvr=_cvr_totals(projects, participants),
+        cvr=_cvr_totals(known.projects, known.participants),
     )
+
+
+@dataclass
+class _Known:
+    """The facts sorted for counting: each person's (all of them: a later cause holds an effect back), and
+    the programme's own facts in force by the end of the day (coalitions, lists' latest versions, CVR)."""
+
+    by_person: dict[str, list[Fact]] = field(default_factory=lambda: defaultdict(list))
+    by_movement: dict[str, list[Fact]] = field(default_factory=lambda: defaultdict(list))
+    lists: dict[str, Fact] = field(default_factory=dict)
+    projects: dict[str, dict[str, Fact]] = field(default_factory=lambda: defaultdict(dict))
+    participants: list[Fact] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, facts: Iterable[Fact], survivor: Mapping[str, str], end: datetime) -> _Known:
+        known = cls()
+        for fact in facts:
+            if fact.person_id and fact.kind != "merge":
+                known.by_person[survivor.get(fact.person_id, fact.person_id)].append(fact)
+            if fact.valid_from >= end:
+                continue
+            if fact.kind == "coalition" and fact.movement:
+                known.by_movement[fact.movement].append(fact)
+            elif fact.kind == "list" and fact.value:
+                current = known.lists.get(fact.value)
+                if current is None or fact.sort_key() > current.sort_key():
+                    known.lists[fact.value] = fact
+            elif fact.kind in ("cvr_project", "cvr_counts", "cvr_completed") and fact.value:
+                current = known.projects[fact.value].get(fact.kind)
+                if current is None or fact.sort_key() > current.sort_key():
+                    known.projects[fact.value][fact.kind] = fact
+            if fact.kind == "cvr_participant":
+                known.participants.append(fact)
+        return known
+
+
+def _count_listed(
+    lists: Mapping[str, Fact],
+    coalitions: Mapping[str, str | None],
+    wanted: Mapping[str, str],
+    total: _Counter,
+    breakdowns: dict[str, dict[str, _Counter]],
+) -> None:
+    """Listed rows from each list's latest version, in total and by movement and coalition."""
+    listed_by: dict[str, dict[str, int]] = {"movement": defaultdict(int), "coalition": defaultdict(int)}
+    total.listed = 0
+    for fact in lists.values():
+        movement = fact.movement or "unknown"
+        coalition = coalitions.get(movement) or "none"
+        if wanted.get("movement", movement) != movement or wanted.get("coalition", coalition) != coalition:
+            continue
+        rows = fact.number or 0
+        total.listed += rows
+        listed_by["movement"][movement] += rows
+        listed_by["coalition"][coalition] += rows
+    for name, counts in listed_by.items():
+        for value, rows in counts.items():
+            breakdowns[name][value].listed = rows
 
 
 def _coalition(facts: list[Fact]) -> str | None:
