@@ -228,40 +228,7 @@ def classify(
         "region": _text(data, "region"),
         "birth_year": _int(data, "birth_year"),
     }
-    if kind == "screening":
-        values["value"] = _text(data, "track")
-    elif kind == "integration":
-        values["value"] = _integration_status(name, data)
-    elif kind == "reinsertion":
-        values["value"] = (
-            "active"
-            if name.endswith("BeneficiaryEnrolled")
-            else REINSERTION_EXIT.get(_text(data, "reason") or "", "withdrawn")
-        )
-    elif kind == "merge":
-        values["value"] = _text(data, "into_person_id")
-    elif kind == "coalition":
-        values["movement"] = _text(data, "movement") or subject
-        values["value"] = _text(data, "coalition") if name.endswith("Joined") else None
-    elif kind == "list":
-        values["value"] = _text(data, "list_id")
-        values["number"] = _int(data, "rows_accepted")
-    elif kind == "cvr_project":
-        values["value"] = _text(data, "project_id")
-        values["amount"] = _amount(data, "budget_usd")
-    elif kind in ("cvr_counts", "cvr_completed", "cvr_participant", "cvr_participant_left"):
-        values["value"] = _text(data, "project_id")
-        if kind == "cvr_counts":
-            values["number"] = _int(data, "direct")
-            values["amount"] = str(_int(data, "direct_women") or 0)
-        if kind == "cvr_participant":
-            values["category"] = _text(data, "category")
-    elif kind == "correction":
-        # Only the corrected fields change; the others read None and leave the earlier value standing.
-        corrected = set(data.get("corrected_fields") or ())
-        for key in ("movement", "category", "sex", "region", "birth_year"):
-            if key not in corrected:
-                values[key] = None
+    values.update(_kind_values(kind, name, subject, data))
     return Fact(
         event_id=event_id,
         type=name,
@@ -279,6 +246,46 @@ def classify(
         refers_to=_reference(_REFERS_FIELD, name, data),
         **values,
     )
+
+
+def _kind_values(kind: str, name: str, subject: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields a fact of this kind reads from its event, beyond the person's common ones."""
+    out: dict[str, Any] = {}
+    if kind == "screening":
+        out["value"] = _text(data, "track")
+    elif kind == "integration":
+        out["value"] = _integration_status(name, data)
+    elif kind == "reinsertion":
+        out["value"] = (
+            "active"
+            if name.endswith("BeneficiaryEnrolled")
+            else REINSERTION_EXIT.get(_text(data, "reason") or "", "withdrawn")
+        )
+    elif kind == "merge":
+        out["value"] = _text(data, "into_person_id")
+    elif kind == "coalition":
+        out["movement"] = _text(data, "movement") or subject
+        out["value"] = _text(data, "coalition") if name.endswith("Joined") else None
+    elif kind == "list":
+        out["value"] = _text(data, "list_id")
+        out["number"] = _int(data, "rows_accepted")
+    elif kind == "cvr_project":
+        out["value"] = _text(data, "project_id")
+        out["amount"] = _amount(data, "budget_usd")
+    elif kind in ("cvr_counts", "cvr_completed", "cvr_participant", "cvr_participant_left"):
+        out["value"] = _text(data, "project_id")
+        if kind == "cvr_counts":
+            out["number"] = _int(data, "direct")
+            out["amount"] = str(_int(data, "direct_women") or 0)
+        if kind == "cvr_participant":
+            out["category"] = _text(data, "category")
+    elif kind == "correction":
+        # Only the corrected fields change; the others read None and leave the earlier value standing.
+        corrected = set(data.get("corrected_fields") or ())
+        for key in ("movement", "category", "sex", "region", "birth_year"):
+            if key not in corrected:
+                out[key] = None
+    return out
 
 
 def _integration_status(name: str, data: Mapping[str, Any]) -> str:
