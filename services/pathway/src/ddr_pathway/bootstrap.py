@@ -13,7 +13,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from ddr_contracts.catalog import REGISTRY
 from ddr_contracts.events import EventRegistry
-from ddr_pathway.entrypoints.api import pathway_router
+from ddr_pathway.entrypoints.api import router as pathway_router
 from ddr_pathway.service_layer.replay import ReadModels
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings, service_settings
@@ -54,7 +54,7 @@ def build_app(
 
     app = create_service_app(
         runtime,
-        [pathway_router(read_models, runtime.store)],
+        [pathway_router],
         token_verifier=token_verifier,
         lifespan_hooks=[consuming],
     )

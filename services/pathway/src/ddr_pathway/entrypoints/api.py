@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import AwareDatetime
 
 from ddr_pathway.adapters.tables import facts_table
@@ -45,90 +45,107 @@ AsOf = Annotated[date | None, Query(description="Business date (default: today)"
 KnownOn = Annotated[AwareDatetime | None, Query(description="Count only what was recorded by then")]
 
 
-def pathway_router(read_models: ReadModels, store: EventStore) -> APIRouter:
-    router = APIRouter(tags=["pathway"])
-    engine = read_models.engine
+def _read_models(request: Request) -> ReadModels:
+    return cast(ReadModels, request.app.state.read_models)
 
-    @router.get("/paths/{person_id}", response_model=None)
-    async def get_path(
-        person_id: str, principal: AnyCaller, as_of: AsOf = None, known_on: KnownOn = None
-    ) -> PersonPath | StageOnlyPath:
-        generation = await read_models.serving()
-        if generation is None:
-            raise ServiceUnavailable("the read model is being created")
-        table = facts_table(read_models.prefix, generation)
-        async with engine.connect() as conn:
-            path = await read_path(
-                conn, table, person_id, now=datetime.now(UTC), as_of=as_of, known_on=known_on
-            )
-        decision = access.decide(principal, path)
-        await record_read(store, principal, person_id, decision, generation=generation)
-        if decision.outcome == "not_found" or path is None:
-            raise NotFound(f"no path of person {person_id} within your remit")
-        if decision.outcome == "refused":
-            raise Forbidden(f"you may not read this path ({decision.reason_code})")
-        return path if decision.view == "full" else stage_only(path)
 
-    @router.get("/paths/{person_id}/reads")
-    async def get_reads(person_id: str, principal: Auditor) -> list[dict[str, Any]]:
-        return [
-            {
-                **r.event.model_dump(mode="json"),
-                "read_at": r.envelope.recordedat,
-                "actor": r.envelope.actor,
-                "event_id": r.envelope.id,
-            }
-            for r in await reads_of(store, person_id)
-        ]
+def _store(request: Request) -> EventStore:
+    """Pathway's own store: where each read of a path is recorded."""
+    return cast(EventStore, request.app.state.runtime.store)
 
-    @router.get("/figures")
-    async def get_figures(
-        principal: FigureReader,
-        as_of: AsOf = None,
-        known_on: KnownOn = None,
-        movement: str | None = None,
-        coalition: str | None = None,
-        region: str | None = None,
-        sex: str | None = None,
-        age_group: str | None = None,
-        category: str | None = None,
-        track: str | None = None,
-    ) -> ProgrammeFigures:
-        if principal.regions:
-            if region is None and len(principal.regions) == 1:
-                region = next(iter(principal.regions))
-            if region is None or not principal.covers_region(region):
-                raise Forbidden("your remit covers some regions only: name one of them in `region`")
-        async with engine.connect() as conn:
-            try:
-                return await programme_figures(
-                    conn,
-                    as_of=as_of or datetime.now(UTC).date(),
-                    known_on=known_on,
-                    prefix=read_models.prefix,
-                    movement=movement,
-                    coalition=coalition,
-                    region=region,
-                    sex=sex,
-                    age_group=age_group,
-                    category=category,
-                    track=track,
-                )
-            except NoReadModel:
-                raise ServiceUnavailable("the read model is being created") from None
-            except UnknownFilter as error:
-                raise BadRequest(str(error), errors=[FieldError(f"query.{error.name}", str(error))]) from None
 
-    @router.get("/replay")
-    async def replay_status(principal: ReplayReader) -> dict[str, Any]:
-        return await read_models.status()
+Models = Annotated[ReadModels, Depends(_read_models)]
+Store = Annotated[EventStore, Depends(_store)]
 
-    @router.post("/replay", status_code=status.HTTP_202_ACCEPTED)
-    async def start_replay(principal: Operator) -> dict[str, Any]:
+router = APIRouter(tags=["pathway"])
+
+
+@router.get("/paths/{person_id}", response_model=None)
+async def get_path(
+    person_id: str,
+    principal: AnyCaller,
+    read_models: Models,
+    store: Store,
+    as_of: AsOf = None,
+    known_on: KnownOn = None,
+) -> PersonPath | StageOnlyPath:
+    generation = await read_models.serving()
+    if generation is None:
+        raise ServiceUnavailable("the read model is being created")
+    table = facts_table(read_models.prefix, generation)
+    async with read_models.engine.connect() as conn:
+        path = await read_path(conn, table, person_id, now=datetime.now(UTC), as_of=as_of, known_on=known_on)
+    decision = access.decide(principal, path)
+    await record_read(store, principal, person_id, decision, generation=generation)
+    if decision.outcome == "not_found" or path is None:
+        raise NotFound(f"no path of person {person_id} within your remit")
+    if decision.outcome == "refused":
+        raise Forbidden(f"you may not read this path ({decision.reason_code})")
+    return path if decision.view == "full" else stage_only(path)
+
+
+@router.get("/paths/{person_id}/reads")
+async def get_reads(person_id: str, principal: Auditor, store: Store) -> list[dict[str, Any]]:
+    return [
+        {
+            **r.event.model_dump(mode="json"),
+            "read_at": r.envelope.recordedat,
+            "actor": r.envelope.actor,
+            "event_id": r.envelope.id,
+        }
+        for r in await reads_of(store, person_id)
+    ]
+
+
+@router.get("/figures")
+async def get_figures(
+    principal: FigureReader,
+    read_models: Models,
+    as_of: AsOf = None,
+    known_on: KnownOn = None,
+    movement: str | None = None,
+    coalition: str | None = None,
+    region: str | None = None,
+    sex: str | None = None,
+    age_group: str | None = None,
+    category: str | None = None,
+    track: str | None = None,
+) -> ProgrammeFigures:
+    if principal.regions:
+        if region is None and len(principal.regions) == 1:
+            region = next(iter(principal.regions))
+        if region is None or not principal.covers_region(region):
+            raise Forbidden("your remit covers some regions only: name one of them in `region`")
+    async with read_models.engine.connect() as conn:
         try:
-            generation = await read_models.rebuild()
-        except RebuildInProgress as error:
-            raise Conflict(str(error)) from None
-        return {"generation": generation, "status": await read_models.status()}
+            return await programme_figures(
+                conn,
+                as_of=as_of or datetime.now(UTC).date(),
+                known_on=known_on,
+                prefix=read_models.prefix,
+                movement=movement,
+                coalition=coalition,
+                region=region,
+                sex=sex,
+                age_group=age_group,
+                category=category,
+                track=track,
+            )
+        except NoReadModel:
+            raise ServiceUnavailable("the read model is being created") from None
+        except UnknownFilter as error:
+            raise BadRequest(str(error), errors=[FieldError(f"query.{error.name}", str(error))]) from None
 
-    return router
+
+@router.get("/replay")
+async def replay_status(principal: ReplayReader, read_models: Models) -> dict[str, Any]:
+    return await read_models.status()
+
+
+@router.post("/replay", status_code=status.HTTP_202_ACCEPTED)
+async def start_replay(principal: Operator, read_models: Models) -> dict[str, Any]:
+    try:
+        generation = await read_models.rebuild()
+    except RebuildInProgress as error:
+        raise Conflict(str(error)) from None
+    return {"generation": generation, "status": await read_models.status()}
