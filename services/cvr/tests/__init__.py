@@ -1,0 +1,1 @@
+"""cvr service tests (a package, so its test modules import their support relatively)."""

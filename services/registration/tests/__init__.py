@@ -1,0 +1,1 @@
+"""registration service tests (a package, so its test modules import their support relatively)."""

@@ -1,0 +1,1 @@
+"""screening service tests (a package, so its test modules import their support relatively)."""
