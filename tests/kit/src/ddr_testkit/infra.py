@@ -201,7 +201,8 @@ def _kafka_in_docker() -> Iterator[str]:
 def _kafka_native() -> Iterator[str]:
     home = Path(tempfile.mkdtemp(prefix="ddr-pytest-kafka-"))
     port, controller_port = free_ports(2)
-    kafka = NativeKafka(port, controller_port, home)
+    # A whole suite's namespaced topics (thousands of partitions) outgrow the default 512 MB heap.
+    kafka = NativeKafka(port, controller_port, home, heap="-Xmx2g -Xms512m")
     try:
         kafka.start()
         yield kafka.bootstrap_servers
