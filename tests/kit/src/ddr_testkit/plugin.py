@@ -8,7 +8,13 @@ from ddr_testkit.infra import (
     make_postgres_database,
     postgres_url,
 )
-from ddr_testkit.services import database_url, issuer, namespace, token_verifier
+from ddr_testkit.services import (
+    database_url,
+    issuer,
+    namespace,
+    token_verifier,
+    topics_deleted_after_each_test,
+)
 
 __all__ = [
     "database_url",
@@ -19,4 +25,5 @@ __all__ = [
     "namespace",
     "postgres_url",
     "token_verifier",
+    "topics_deleted_after_each_test",
 ]

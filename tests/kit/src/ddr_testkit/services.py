@@ -15,7 +15,7 @@ A service's ``conftest.py`` keeps only what is its own::
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,12 @@ from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Role
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings
-from ddr_testkit.upstream import create_namespace_topics, new_namespace
+from ddr_testkit.upstream import (
+    NAMESPACES_IN_USE,
+    create_namespace_topics,
+    delete_namespace_topics,
+    new_namespace,
+)
 
 ISSUER = "test"
 AUDIENCE = "test"
@@ -53,6 +58,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite+aiosqlite:///{tmp_path / 'store.sqlite'}"
     url: str = request.getfixturevalue("fresh_postgres_database")
     return url
+
+
+@pytest.fixture(autouse=True)
+def topics_deleted_after_each_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Once a test that used Kafka has ended (its services stopped: this fixture is torn down last), the
+    topics of the namespaces it took are deleted."""
+    NAMESPACES_IN_USE.clear()
+    yield
+    if NAMESPACES_IN_USE and "kafka_bootstrap_servers" in request.fixturenames:
+        delete_namespace_topics(request.getfixturevalue("kafka_bootstrap_servers"), list(NAMESPACES_IN_USE))
+    NAMESPACES_IN_USE.clear()
 
 
 @pytest.fixture

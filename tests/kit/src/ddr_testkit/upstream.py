@@ -19,6 +19,8 @@ import uuid
 from datetime import datetime
 from types import TracebackType
 
+from kafka import KafkaAdminClient
+
 from ddr_contracts.catalog import REGISTRY
 from ddr_contracts.events import DomainEvent
 from ddr_runtime.config import Settings
@@ -26,10 +28,27 @@ from ddr_runtime.eventstore.store import Causation, NewEvent, StoredEvent
 from ddr_runtime.messaging.topics import ensure_topics, platform_topics
 from ddr_runtime.service import ServiceRuntime, build_runtime
 
+# The namespaces handed out since the last test ended: their topics are deleted when it ends (see ``plugin``).
+NAMESPACES_IN_USE: list[str] = []
+
 
 def new_namespace() -> str:
-    """A topic namespace of one's own (``t<hex>.``)."""
-    return f"t{uuid.uuid4().hex[:12]}."
+    """A topic namespace of one's own (``t<hex>.``), whose topics are deleted once the test ends."""
+    name = f"t{uuid.uuid4().hex[:12]}."
+    NAMESPACES_IN_USE.append(name)
+    return name
+
+
+def delete_namespace_topics(bootstrap_servers: str, namespaces: list[str]) -> None:
+    """Delete every topic under ``namespaces``: a whole suite's topics would otherwise stay open in the broker
+    (one file per partition, tens of thousands over a suite) until it runs out of file descriptors."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="ddr-test-cleanup")
+    try:
+        doomed = [t for t in admin.list_topics() if t.startswith(tuple(namespaces))]
+        if doomed:
+            admin.delete_topics(doomed)
+    finally:
+        admin.close()
 
 
 def create_namespace_topics(bootstrap_servers: str, namespace: str, partitions: int = 3) -> None:
