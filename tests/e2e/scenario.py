@@ -14,14 +14,13 @@ after the fact: each party that records it is also a records officer and says wh
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from ddr_registration.adapters.list_files import ListFileWriter
 from ddr_registration.domain.members import Category
@@ -30,8 +29,6 @@ from ddr_runtime.auth.roles import Role
 from tests.e2e import timeline
 from tests.e2e.platform import Caller, Platform, ScenarioError, eventually
 from tests.e2e.timeline import Adult, Plan
-
-T = TypeVar("T")
 
 COALITIONS: dict[str, tuple[str, ...]] = {
     "CMA": ("MNLA", "HCUA", "MAA-CMA"),
@@ -54,7 +51,6 @@ class Shape:
     children: int = 12
     seed: int = 2018
     movements: tuple[str, ...] = ("MNLA", "HCUA", "MAA-CMA", "GATIA", "CMFPR", "CPA", "MAA-Platform")
-    concurrency: int = 8
 
 
 @dataclass
@@ -73,17 +69,6 @@ class Outcome:
     children: list[str] = field(default_factory=list)
     tracks: dict[str, list[str]] = field(default_factory=dict)  # screening's outcome: track -> person ids
     list_rows: int = 0
-
-
-async def bounded(items: Iterable[T], work: Callable[[T], Awaitable[None]], limit: int) -> None:
-    """Run ``work`` over ``items`` with at most ``limit`` calls in flight."""
-    gate = asyncio.Semaphore(limit)
-
-    async def one(item: T) -> None:
-        async with gate:
-            await work(item)
-
-    await asyncio.gather(*(one(item) for item in items))
 
 
 def day(on: date) -> str:
@@ -213,51 +198,48 @@ async def choose_and_plan(platform: Platform, shape: Shape, outcome: Outcome) ->
     )
 
 
-async def register_biometrically(
-    platform: Platform, shape: Shape, progress: Progress, outcome: Outcome, plan: Plan
-) -> None:
-    """Biometric registration on the planned day at a site; each registered adult hands over the weapon
-    their list declared the same day."""
+async def register_biometrically(platform: Platform, progress: Progress, plan: Plan) -> None:
+    """Biometric registration day after day, as the sites sent them (one bulk upload a day), each registered
+    adult handing over the weapon their list declared the same day."""
     officer = platform.party("cnddr-officer", Role.CNDDR_OFFICER, back_recording=HISTORY)
-    chosen = sorted(plan.registered_on, key=lambda p: (plan.registered_on[p], p))
     children = set(plan.children)
+    by_day: dict[date, list[str]] = {}
+    for person_id, on in sorted(plan.registered_on.items(), key=lambda item: (item[1], item[0])):
+        by_day.setdefault(on, []).append(person_id)
     done = 0
-
-    site = {p: REGISTRATION_SITES[n % len(REGISTRATION_SITES)] for n, p in enumerate(chosen)}
-
-    async def register(person_id: str) -> None:
-        nonlocal done
-        on = day(plan.registered_on[person_id])
-        await officer.change(
+    for on, people in by_day.items():
+        await officer.post(
             "registration",
-            f"/persons/{person_id}",
-            f"/persons/{person_id}/registration",
-            {
-                "biometric_reference": f"bio-{person_id}",
-                "site": site[person_id],
-                "on": on,
-            },
-        )
-        if person_id not in children:
-            await officer.post(
-                "registration",
-                "/weapons",
+            "/registrations/bulk",
+            [
                 {
                     "person_id": person_id,
-                    "type": "AK-47",
-                    "calibre": "7.62x39",
-                    "serial": f"SN-{person_id[:8]}",
-                    "condition": "serviceable",
-                    "tag": f"TAG-{person_id[:8]}",
-                    "custodian": "MINUSMA DDR section, Gao",
-                    "on": on,
-                },
-            )
-        done += 1
-        if done % 50 == 0 or done == len(chosen):
-            progress.report("registration", done, len(chosen))
-
-    await bounded(chosen, register, shape.concurrency)
+                    "biometric_reference": f"bio-{person_id}",
+                    "site": REGISTRATION_SITES[(done + n) % len(REGISTRATION_SITES)],
+                    "on": day(on),
+                }
+                for n, person_id in enumerate(people)
+            ],
+            params=ALL,
+        )
+        weapons = [
+            {
+                "person_id": person_id,
+                "type": "AK-47",
+                "calibre": "7.62x39",
+                "serial": f"SN-{person_id[:8]}",
+                "condition": "serviceable",
+                "tag": f"TAG-{person_id[:8]}",
+                "custodian": "MINUSMA DDR section, Gao",
+                "on": day(on),
+            }
+            for person_id in people
+            if person_id not in children
+        ]
+        if weapons:
+            await officer.post("registration", "/weapons/bulk", weapons, params=ALL)
+        done += len(people)
+        progress.report("registration", done, len(plan.registered_on))
 
 
 # -- screening --------------------------------------------------------------------------------------------
@@ -872,7 +854,7 @@ async def run(platform: Platform, shape: Shape, progress: Progress) -> Result:
     await movements_and_coalitions(platform)
     await submit_certified_lists(platform, shape, progress, outcome)
     plan = await choose_and_plan(platform, shape, outcome)
-    await register_biometrically(platform, shape, progress, outcome, plan)
+    await register_biometrically(platform, progress, plan)
     await integration_offer(platform)
     await screening(platform, progress, outcome, plan)
     await integration(platform, progress, plan)
