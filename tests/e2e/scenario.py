@@ -129,7 +129,7 @@ async def submit_certified_lists(
                 params={"movement": movement, "on": day(timeline.LISTS_SUBMITTED_ON)},
                 files={"file": (writer.path.name, writer.path.read_bytes(), "text/csv")},
             )
-            outcome.list_rows += int(report["rows_accepted"])
+            outcome.list_rows += int(report["rows_pre_registered"]) + int(report["rows_already_listed"])
             list_id, number = report["list_id"], report["list_version"]
             await _certify_and_endorse(liaison, cts, cnddr, list_id, number)
             progress.report("lists", done, len(writers))
