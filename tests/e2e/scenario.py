@@ -181,7 +181,7 @@ async def pre_registered_persons(platform: Platform) -> list[dict[str, Any]]:
 async def choose_and_plan(platform: Platform, shape: Shape, outcome: Outcome) -> Plan:
     """Who registers (the armed combatants up to ``shape.registered``, and the listed children), and the
     plan of everything that happens to them."""
-    persons = await pre_registered_persons(platform)
+    persons = sorted(await pre_registered_persons(platform), key=lambda p: str(p["person_id"]))  # lists mixed
     children = [p for p in persons if p.get("category") == "child"][: shape.children]
     # The accelerated DDR registered armed combatants; the other listed members stay pre-registered.
     adults = [p for p in persons if p.get("category") == "combatant" and p.get("armed")][: shape.registered]
