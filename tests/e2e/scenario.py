@@ -39,6 +39,7 @@ COALITION_SINCE = date(2014, 6, 1)
 REGISTRATION_SITES = ("Gao", "Timbuktu", "Kidal")
 HISTORY = "the accelerated DDR's records of 2018-2023, entered from the CNDDR's and MINUSMA's files"
 """Why the demo records the past: every party that records a fact older than the window says so."""
+BULK = 1000  # items in one bulk upload
 ALL = {"atomic": "true"}  # the demo's uploads are all valid: one refusal is a defect of the scenario, loudly
 
 
@@ -199,15 +200,13 @@ async def choose_and_plan(platform: Platform, shape: Shape, outcome: Outcome) ->
 
 
 async def register_biometrically(platform: Platform, progress: Progress, plan: Plan) -> None:
-    """Biometric registration day after day, as the sites sent them (one bulk upload a day), each registered
-    adult handing over the weapon their list declared the same day."""
+    """Biometric registration in the order of the days the sites registered people (each item of a bulk
+    upload carries its own day), each adult handing over the weapon their list declared the same day."""
     officer = platform.party("cnddr-officer", Role.CNDDR_OFFICER, back_recording=HISTORY)
     children = set(plan.children)
-    by_day: dict[date, list[str]] = {}
-    for person_id, on in sorted(plan.registered_on.items(), key=lambda item: (item[1], item[0])):
-        by_day.setdefault(on, []).append(person_id)
-    done = 0
-    for on, people in by_day.items():
+    chosen = sorted(plan.registered_on, key=lambda p: (plan.registered_on[p], p))
+    for start in range(0, len(chosen), BULK):
+        people = chosen[start : start + BULK]
         await officer.post(
             "registration",
             "/registrations/bulk",
@@ -215,8 +214,8 @@ async def register_biometrically(platform: Platform, progress: Progress, plan: P
                 {
                     "person_id": person_id,
                     "biometric_reference": f"bio-{person_id}",
-                    "site": REGISTRATION_SITES[(done + n) % len(REGISTRATION_SITES)],
-                    "on": day(on),
+                    "site": REGISTRATION_SITES[(start + n) % len(REGISTRATION_SITES)],
+                    "on": day(plan.registered_on[person_id]),
                 }
                 for n, person_id in enumerate(people)
             ],
@@ -231,15 +230,14 @@ async def register_biometrically(platform: Platform, progress: Progress, plan: P
                 "condition": "serviceable",
                 "tag": f"TAG-{person_id[:8]}",
                 "custodian": "MINUSMA DDR section, Gao",
-                "on": day(on),
+                "on": day(plan.registered_on[person_id]),
             }
             for person_id in people
             if person_id not in children
         ]
         if weapons:
             await officer.post("registration", "/weapons/bulk", weapons, params=ALL)
-        done += len(people)
-        progress.report("registration", done, len(plan.registered_on))
+        progress.report("registration", start + len(people), len(chosen))
 
 
 # -- screening --------------------------------------------------------------------------------------------
