@@ -147,7 +147,11 @@ def _rows_with_children(shape: Shape) -> list[CaseloadRow]:
         armed_share=1.0,
         minor_share=0.02,
         movements=shape.movements,
-        at_least={Category.COMBATANT: shape.registered, Category.CHILD: shape.children},
+        # Some listed combatants are minors (about 2 %): they are separated, so the lists hold more.
+        at_least={
+            Category.COMBATANT: shape.registered + shape.registered // 20 + 5,
+            Category.CHILD: shape.children,
+        },
         registration_day=timeline.AGES_AS_OF,
     )
     return list(caseload.rows())
@@ -185,7 +189,17 @@ async def choose_and_plan(platform: Platform, shape: Shape, outcome: Outcome) ->
     persons = sorted(await pre_registered_persons(platform), key=lambda p: str(p["person_id"]))  # lists mixed
     children = [p for p in persons if p.get("category") == "child"][: shape.children]
     # The accelerated DDR registered armed combatants; the other listed members stay pre-registered.
-    adults = [p for p in persons if p.get("category") == "combatant" and p.get("armed")][: shape.registered]
+    adults = [
+        p
+        for p in persons
+        if p.get("category") == "combatant"
+        and p.get("armed")
+        and not timeline.possibly_minor(
+            p["birth_kind"], p.get("birth_year"), p.get("birth_date"), timeline.LAUNCH
+        )
+    ][: shape.registered]
+    if len(adults) < shape.registered:
+        raise ScenarioError(f"the lists hold {len(adults)} adult armed combatants, not {shape.registered}")
     outcome.persons.update({p["person_id"]: p for p in (*adults, *children)})
     outcome.registered = [p["person_id"] for p in adults]
     outcome.children = [p["person_id"] for p in children]

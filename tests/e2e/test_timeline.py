@@ -245,3 +245,13 @@ def test_a_small_run_keeps_the_same_timeline_scaled() -> None:
 def test_a_plan_too_small_for_four_units_is_refused() -> None:
     with pytest.raises(timeline.PlanError):
         plan(adults(6, 1), [], finally_unfit=1, seed=1)
+
+
+def test_a_person_born_in_the_year_that_makes_them_17_or_18_is_possibly_a_minor_at_the_launch() -> None:
+    launch = timeline.LAUNCH
+
+    assert timeline.possibly_minor("year", 2000, None, launch)  # counted as born 31 December 2000: 17
+    assert not timeline.possibly_minor("year", 1999, None, launch)
+    assert timeline.possibly_minor("exact", 2000, "2000-11-07", launch)
+    assert not timeline.possibly_minor("exact", 2000, "2000-11-06", launch)
+    assert not timeline.possibly_minor("unknown", None, None, launch)

@@ -35,6 +35,7 @@ AGES_AS_OF = date(2017, 11, 6)
 """The caseload generator draws ages as of this day, a year before the launch: whoever is listed as an adult
 is one on any registration day, even when only a birth year is known (which counts as 31 December)."""
 
+ADULT_AGE = 18
 EXAMINED_AFTER = timedelta(days=2)  # the medical examination, two days after the registration
 RE_EXAMINATION_REQUESTED_AFTER = timedelta(days=7)  # a disputed result, a week after the examination
 RE_EXAMINED_AFTER = timedelta(days=21)  # the second examination of a disputed result
@@ -87,6 +88,19 @@ CVR_DIRECT, CVR_DIRECT_WOMEN, CVR_INDIRECT, CVR_INDIRECT_WOMEN = 400, 210, 1_600
 
 FIGURE_DATES = (date(2018, 12, 31), date(2020, 6, 30), date(2023, 11, 30))
 THIRDS_DATES = (date(2023, 9, 30), date(2023, 11, 30))
+
+
+def possibly_minor(birth_kind: str, birth_year: int | None, birth_date: str | None, on: date) -> bool:
+    """Whether a listed person may be under 18 on ``on``, with the benefit of the doubt screening gives (a
+    year alone counts as born on 31 December): lists hide minors among their combatants, and whoever
+    registers one sees a child separated, not a combatant screened."""
+    if birth_kind == "exact" and birth_date:
+        born = date.fromisoformat(birth_date)
+    elif birth_kind in ("exact", "year") and birth_year is not None:
+        born = date(birth_year, 12, 31)
+    else:
+        return False  # unknown: an age assessment decides (the demo's finds an adult)
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day)) < ADULT_AGE
 
 
 class PlanError(ValueError):
