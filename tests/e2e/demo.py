@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -96,7 +97,7 @@ def print_timeline(result: scenario.Result) -> None:
         cells = []
         for on, figures in result.figures.items():
             mine, theirs = created[on][part][name], figures[part][name]
-            same = str(mine) == str(theirs)
+            same = mine == theirs if isinstance(mine, dict) else Decimal(str(mine)) == Decimal(str(theirs))
             cells.append(_cell(mine) if same else f"[red]{_cell(mine)} / {_cell(theirs)}[/red]")
         table.add_row(f"{part}: {name}", *cells)
     console.print(table)
