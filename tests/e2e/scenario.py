@@ -874,13 +874,12 @@ async def run(platform: Platform, shape: Shape, progress: Progress) -> Result:
     await cvr_projects(platform, progress, plan)
     auditor = platform.party("auditor", Role.AUDITOR)
     last = timeline.FIGURE_DATES[-1]
-    expected = plan.figures(last)["funnel"]
+    expected = _settled(plan.figures(last))
 
     async def caught_up() -> dict[str, Any] | None:
         figures: dict[str, Any] = await auditor.get("pathway", "/figures", as_of=day(last))
-        funnel = figures["funnel"]
-        progress.report("pathway caught up", _settled(funnel), _settled(expected))
-        return figures if _settled(funnel) >= _settled(expected) else None
+        progress.report("pathway caught up", _settled(figures), expected)
+        return figures if _settled(figures) >= expected else None
 
     await eventually(caught_up, what="pathway to project every event", within=600)
     figures = {on: await auditor.get("pathway", "/figures", as_of=day(on)) for on in timeline.FIGURE_DATES}
@@ -890,14 +889,17 @@ async def run(platform: Platform, shape: Shape, progress: Progress) -> Result:
     return Result(outcome, plan, figures, thirds, deserter_path, ledger)
 
 
-def _settled(funnel: dict[str, Any]) -> int:
-    """How much of the programme's end state a funnel shows (every person's last step counted once)."""
+def _settled(figures: dict[str, Any]) -> int:
+    """How much of the programme's end state figures show: every person's last step counted once, and the
+    CVR projects' counts (projected from another topic, so they may arrive last)."""
+    funnel, cvr = figures["funnel"], figures["cvr"]
     return int(
         funnel["registered"]
         + sum(funnel["integration"].values())
         + funnel["integration"]["deserted"]
         + sum(funnel["reinsertion"].values())
         + funnel["cvr"]
+        + sum(int(value) for name, value in cvr.items() if name != "budget_usd")
     )
 
 
