@@ -135,8 +135,10 @@ async def main(shape: scenario.Shape) -> None:
             MofNCompleteColumn(),
             TimeElapsedColumn(),
         )
+        started = time.monotonic()
         with Progress(*columns, console=console) as progress:
             result = await scenario.run(platform, shape, RichProgress(progress))
+        console.print(f"The programme recorded and read back in {time.monotonic() - started:.0f} s.")
         print_funnel(result.figures[max(result.figures)])
         print_timeline(result)
         print_path(result.sample_path)
