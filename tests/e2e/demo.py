@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -77,6 +78,50 @@ def print_funnel(figures: dict[str, Any]) -> None:
     console.print(table)
 
 
+def _cell(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v:,}" for k, v in value.items() if v) or "0"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def print_timeline(result: scenario.Result) -> None:
+    """What the run created by each date, beside what pathway's ``GET /figures?as_of=`` answers."""
+    table = Table(title="The programme as of three dates: created by the demo / pathway's figures")
+    table.add_column("figure")
+    for on in result.figures:
+        table.add_column(on.isoformat(), justify="right")
+    created = {on: result.plan.figures(on) for on in result.figures}
+    first = next(iter(created.values()))
+    rows = [("funnel", name) for name in first["funnel"]] + [("cvr", name) for name in first["cvr"]]
+    for part, name in rows:
+        cells = []
+        for on, figures in result.figures.items():
+            mine, theirs = created[on][part][name], figures[part][name]
+            same = mine == theirs if isinstance(mine, dict) else Decimal(str(mine)) == Decimal(str(theirs))
+            cells.append(_cell(mine) if same else f"[red]{_cell(mine)} / {_cell(theirs)}[/red]")
+        table.add_row(f"{part}: {name}", *cells)
+    console.print(table)
+    thirds = Table(title="Rule of thirds per unit (integration, strength / command posts)")
+    thirds.add_column("unit")
+    for on in result.thirds:
+        thirds.add_column(on.isoformat())
+    units = sorted({unit for found in result.thirds.values() for unit in found})
+    for unit in units:
+        cells = []
+        for found in result.thirds.values():
+            unit_figures = found.get(unit)
+            cells.append(
+                " · ".join(
+                    f"{party} {unit_figures['strength'][party]}/{unit_figures['command_posts'][party]}"
+                    for party in unit_figures["strength"]
+                )
+                if unit_figures
+                else "-"
+            )
+        thirds.add_row(unit, *cells)
+    console.print(thirds)
+
+
 def print_path(path: dict[str, Any]) -> None:
     console.print(path_table(path))
 
@@ -90,13 +135,21 @@ async def main(shape: scenario.Shape) -> None:
             MofNCompleteColumn(),
             TimeElapsedColumn(),
         )
+        started = time.monotonic()
         with Progress(*columns, console=console) as progress:
             result = await scenario.run(platform, shape, RichProgress(progress))
-        print_funnel(result.figures)
+        console.print(f"The programme recorded and read back in {time.monotonic() - started:.0f} s.")
+        print_funnel(result.figures[max(result.figures)])
+        print_timeline(result)
         print_path(result.sample_path)
         console.rule("Where to look next")
         for line in scenario.where_next(platform_ports={s.name: s.port for s in installed_services()}):
             console.print(line)
+        wrong = scenario.differences(result)
+        if wrong:
+            for line in wrong:
+                console.print(f"[red]{line}[/red]")
+            raise SystemExit("the services' figures differ from what the demo created")
 
 
 if __name__ == "__main__":

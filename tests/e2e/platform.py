@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
 
 from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Role
+from ddr_runtime.http.writes import BACK_RECORDING_HEADER
 
 T = TypeVar("T")
 
@@ -32,6 +33,9 @@ class Caller:
     clients: Mapping[str, httpx.AsyncClient]
     token: str
     name: str
+    headers: Mapping[str, str] = field(
+        default_factory=dict
+    )  # sent with every request (a reason to back-record)
 
     async def call(
         self,
@@ -67,7 +71,7 @@ class Caller:
         headers: Mapping[str, str] | None = None,
         files: Any = None,
     ) -> httpx.Response:
-        sent = {"Authorization": f"Bearer {self.token}", **(headers or {})}
+        sent = {"Authorization": f"Bearer {self.token}", **self.headers, **(headers or {})}
         return await self.clients[service].request(
             method, path, json=json, params=params, headers=sent, files=files, timeout=120.0
         )
@@ -105,11 +109,16 @@ class Platform:
         movement: str | None = None,
         partner: str | None = None,
         regions: tuple[str, ...] = (),
+        back_recording: str | None = None,
     ) -> Caller:
+        """A party holding ``roles``; with ``back_recording``, also a records officer who records history
+        older than the back-recording window and says why (the ``Back-Recording-Reason`` of every request)."""
+        held = [*roles, Role.RECORDS_OFFICER] if back_recording else list(roles)
         token = self.issuer.issue(
-            subject=name, roles=list(roles), movement=movement, partner=partner, regions=regions
+            subject=name, roles=held, movement=movement, partner=partner, regions=regions
         )
-        return Caller(self.clients, token, name)
+        headers = {BACK_RECORDING_HEADER: back_recording} if back_recording else {}
+        return Caller(self.clients, token, name, headers)
 
 
 async def eventually(
