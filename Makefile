@@ -59,5 +59,6 @@ bench: setup
 	bash deploy/local/postgres.sh install
 	$(RUN) python -m tests.bench.run
 
-clean:
-	rm -rf var/stores var/log
+## clean: stop the stack and delete what it wrote (stores, Kafka's data, logs, audit checkpoints); var/secrets stays
+clean: down
+	rm -rf var/stores var/log var/kafka var/audit var/run
