@@ -23,10 +23,10 @@ setup: .venv/.synced
 up: setup
 	$(RUN) ddr stack up --store $(STORE)
 
-## demo: start the stack, drive the report-shaped caseload through the public APIs, print the funnel and a path
+## demo: start a fresh stack (what an earlier run wrote is deleted first, as `make clean` does), drive the report-shaped caseload through the public APIs, print the funnel and a path
 REGISTERED ?= 2300
 UNFIT ?= 535
-demo: setup
+demo: setup clean
 	$(RUN) ddr stack up --store $(STORE)
 	$(RUN) python -m tests.e2e.demo --registered $(REGISTERED) --unfit $(UNFIT)
 
