@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -21,6 +22,10 @@ def test_kafka_creates_a_topic_and_round_trips_a_record(kafka_bootstrap_servers:
     admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap_servers, client_id="test-infra")
     try:
         admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1)])
+        # The broker lists a new topic once its metadata has caught up: at once when idle, later when loaded.
+        deadline = time.monotonic() + 30
+        while topic not in admin.list_topics() and time.monotonic() < deadline:
+            time.sleep(0.5)
         assert topic in admin.list_topics()
     finally:
         admin.close()

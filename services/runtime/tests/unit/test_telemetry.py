@@ -162,6 +162,8 @@ def test_a_service_process_logs_json_and_never_the_access_log(capsys: pytest.Cap
 
     from ddr_runtime.telemetry import configure_logging
 
+    # An in-process uvicorn.Config elsewhere in the run (log_level="warning") leaves its level behind.
+    logging.getLogger("uvicorn.error").setLevel(logging.NOTSET)
     configure_logging("registration")
     logging.getLogger("uvicorn.error").info("started server process")
     logging.getLogger("uvicorn.access").info('127.0.0.1 - "GET /persons?name=Intalla HTTP/1.1" 200')
