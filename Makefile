@@ -5,7 +5,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 STORE ?= sqlite
 RUN := $(UV) run --frozen
 
-.PHONY: setup up down status demo test lint bench schemas clean
+.PHONY: setup up down status demo test test-all lint bench schemas clean
 
 $(UV):
 	python3 -m pip install --quiet --user "uv==$(UV_VERSION)" || python3 -m pip install --quiet "uv==$(UV_VERSION)"
@@ -37,8 +37,13 @@ down: .venv/.synced
 status: .venv/.synced
 	$(RUN) ddr stack status
 
-## test: the whole suite against a real Kafka broker and real PostgreSQL (started for the run)
+## test: the suite against a real Kafka broker and real PostgreSQL (started for the run); services on PostgreSQL, the event store on both
 test: setup
+	bash deploy/local/postgres.sh install
+	$(RUN) pytest --service-backends=postgres
+
+## test-all: the whole suite, every service's tests on SQLite as well as PostgreSQL
+test-all: setup
 	bash deploy/local/postgres.sh install
 	$(RUN) pytest
 
