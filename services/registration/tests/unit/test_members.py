@@ -132,6 +132,8 @@ def test_a_woman_is_listed_as_an_individual_with_no_field_tying_her_to_another_p
         "father_name",
         "mother_name",
         "birth_place",
+        "document_type",
+        "document_issued",
     ]
 
 
