@@ -20,13 +20,12 @@ from datetime import datetime
 from types import TracebackType
 
 from kafka import KafkaAdminClient
-from kafka.admin import NewTopic
 
 from ddr_contracts.catalog import REGISTRY
 from ddr_contracts.events import DomainEvent
 from ddr_runtime.config import Settings
 from ddr_runtime.eventstore.store import Causation, NewEvent, StoredEvent
-from ddr_runtime.messaging.topics import platform_topics
+from ddr_runtime.messaging.topics import ensure_topics, platform_topics
 from ddr_runtime.service import ServiceRuntime, build_runtime
 
 # The namespaces handed out since the last test ended: their topics are deleted when it ends (see ``plugin``).
@@ -53,18 +52,8 @@ def delete_namespace_topics(bootstrap_servers: str, namespaces: list[str]) -> No
 
 
 def create_namespace_topics(bootstrap_servers: str, namespace: str, partitions: int = 3) -> None:
-    """Every service's event and dead-letter topic under ``namespace``, in one request (a new namespace has
-    none yet; one request per topic cost most of a test's setup)."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="ddr-test-topics")
-    try:
-        admin.create_topics(
-            [
-                NewTopic(s.name, num_partitions=s.partitions, replication_factor=1, topic_configs=s.config)
-                for s in platform_topics(partitions, 1, namespace)
-            ]
-        )
-    finally:
-        admin.close()
+    """Every service's event and dead-letter topic under ``namespace``."""
+    ensure_topics(bootstrap_servers, platform_topics(partitions, 1, namespace))
 
 
 class UpstreamService:

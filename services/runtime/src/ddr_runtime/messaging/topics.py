@@ -34,27 +34,31 @@ def platform_topics(partitions: int, dlq_partitions: int = 1, namespace: str = "
 
 
 def ensure_topics(bootstrap_servers: str, specs: Iterable[TopicSpec]) -> list[str]:
-    """Create the topics that do not exist yet; return the names created. Existing topics are left alone."""
+    """Create the topics that do not exist yet, in one request; return the names created. Existing topics are
+    left alone (one created meanwhile by another process too: the request is then made topic by topic)."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="ddr-admin")
     try:
         existing = set(admin.list_topics())
         wanted = [s for s in specs if s.name not in existing]
-        created: list[str] = []
-        for spec in wanted:
-            try:
-                admin.create_topics(
-                    [
-                        NewTopic(
-                            spec.name,
-                            num_partitions=spec.partitions,
-                            replication_factor=1,
-                            topic_configs=spec.config,
-                        )
-                    ]
-                )
-                created.append(spec.name)
-            except TopicAlreadyExistsError:
-                continue
-        return created
+        if not wanted:
+            return []
+        try:
+            admin.create_topics([_new_topic(spec) for spec in wanted])
+            return [spec.name for spec in wanted]
+        except TopicAlreadyExistsError:
+            created: list[str] = []
+            for spec in wanted:
+                try:
+                    admin.create_topics([_new_topic(spec)])
+                    created.append(spec.name)
+                except TopicAlreadyExistsError:
+                    continue
+            return created
     finally:
         admin.close()
+
+
+def _new_topic(spec: TopicSpec) -> NewTopic:
+    return NewTopic(
+        spec.name, num_partitions=spec.partitions, replication_factor=1, topic_configs=spec.config
+    )
