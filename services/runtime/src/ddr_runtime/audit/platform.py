@@ -409,28 +409,37 @@ class _TopicCheck:
             return
         stream_id, version, stored_hash, subject = entry
 
-        def offence(kind: str, detail: str) -> None:
-            self.report.offences.append(
-                Offence(kind, self.service, detail, stream_id, version, event_id, record.where)
-            )
-
         if digest != stored_hash:
-            offence("altered", "topic bytes differ from the stored event")
+            self._offend(record, entry, "altered", "topic bytes differ from the stored event")
             return
         if record.declared_hash != stored_hash:
-            offence("altered", "the ddr-hash header differs from the stored hash")
+            self._offend(record, entry, "altered", "the ddr-hash header differs from the stored hash")
         if event_id in self.seen:
             self.summary.duplicates += 1
             return
         self.seen[event_id] = record.where
         if record.key != subject.encode():
-            offence("out-of-order", f"published under key {record.key!r}, not its subject")
+            self._offend(
+                record, entry, "out-of-order", f"published under key {record.key!r}, not its subject"
+            )
         if self.partition_of.setdefault(subject, record.partition) != record.partition:
-            offence("out-of-order", "its subject's events are spread over partitions")
+            self._offend(record, entry, "out-of-order", "its subject's events are spread over partitions")
         previous = self.last_version.get((stream_id, subject), 0)
         if version < previous:
-            offence("out-of-order", f"published after version {previous} of its stream for the same subject")
+            self._offend(
+                record,
+                entry,
+                "out-of-order",
+                f"published after version {previous} of its stream for the same subject",
+            )
         self.last_version[(stream_id, subject)] = max(previous, version)
+
+    def _offend(self, record: TopicRecord, entry: tuple[str, int, str, str], kind: str, detail: str) -> None:
+        stream_id, version, _hash, _subject = entry
+        event_id = event_id_of(record.value or b"")
+        self.report.offences.append(
+            Offence(kind, self.service, detail, stream_id, version, event_id, record.where)
+        )
 
     def late(self, late: Mapping[str, StoreRow]) -> None:
         """The messages the snapshot did not know, against the store read again by id."""
