@@ -4,6 +4,9 @@ UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 STORE ?= sqlite
 RUN := $(UV) run --frozen
+# Settings default to production (which refuses development keys and local key stores); what make runs
+# here is a development stack, its demo and its tests. A deployment never runs through this Makefile.
+export DDR_ENVIRONMENT ?= development
 
 .PHONY: setup up down status demo test test-all lint bench schemas clean
 

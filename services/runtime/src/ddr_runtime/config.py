@@ -1,12 +1,19 @@
 """Typed settings shared by every service, read from the environment (prefix ``DDR_``).
 
 A service reads its own settings through :func:`service_settings`; nothing is read at import time.
+Production is the default: a process that is not told ``DDR_ENVIRONMENT=development`` (or ``test``) refuses
+to start with development conveniences (a signing key minted on the spot, a key store on a local file, a
+known development key); ``make``, the native stack and the test kit say ``development`` explicitly.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -14,6 +21,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from ddr_contracts.topics import CHECKPOINTS_TOPIC, events_topic
 
 Environment = Literal["development", "test", "production"]
+
+# The key-encryption key docker-compose.yml once printed for laptops ("DEV-ONLY-DDR-MASTER-KEY-PUBLIC!!"):
+# public, so never acceptable where real people's data is kept.
+COMPOSE_DEVELOPMENT_MASTER_KEY = "REVWLU9OTFktRERSLU1BU1RFUi1LRVktUFVCTElDISE="
 
 
 def project_root() -> Path:
@@ -25,21 +36,10 @@ def project_root() -> Path:
     return Path.cwd()
 
 
-class Settings(BaseSettings):
-    """Settings of one service process."""
+class KafkaSettings(BaseSettings):
+    """Where the broker is and how topics are laid out: all a topic administrator needs to know."""
 
     model_config = SettingsConfigDict(env_prefix="DDR_", extra="ignore")
-
-    environment: Environment = "development"
-    service_name: str = "runtime"
-    var_dir: Path = Field(default_factory=lambda: project_root() / "var")
-
-    # Event store of this service. Empty: an SQLite file under var/ named after the service.
-    database_url: str = ""
-    # The one key store of personal-data keys that every service reaches. Empty: var/keys.sqlite.
-    keystore_url: str = ""
-    # Key-encryption key that wraps every subject key at rest (32 bytes, base64). A KMS replaces it in production.
-    master_key: SecretStr | None = None
 
     kafka_bootstrap_servers: str = Field(default="127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS")
     kafka_partitions: int = 6
@@ -48,10 +48,57 @@ class Settings(BaseSettings):
     # benchmarks that share one broker give each run its own so their events never meet.
     topic_namespace: str = ""
 
+
+class PlatformSettings(BaseSettings):
+    """What every process of the platform shares: its environment, folder, token rules and telemetry."""
+
+    model_config = SettingsConfigDict(env_prefix="DDR_", extra="ignore")
+
+    environment: Environment = "production"
+    service_name: str = "runtime"
+    var_dir: Path = Field(default_factory=lambda: project_root() / "var")
+
     # JWT verification. Ed25519 public key (PEM); development uses var/secrets/ (see ddr_runtime.auth.issuer).
     jwt_public_key: str = ""
     jwt_issuer: str = "ddr-platform"
     jwt_audience: str = "ddr-platform"
+    # A token whose lifetime (exp - iat) is longer than this is refused, whoever signed it.
+    jwt_max_lifetime_hours: float = Field(default=12.0, gt=0, le=24 * 7)
+    # Revoked token ids and subjects are fetched from the key service this often; when the list is older
+    # than the staleness bound (the key service cannot be reached), every bearer token is refused (503).
+    revocation_refresh_seconds: float = Field(default=5.0, gt=0)
+    revocation_max_staleness_seconds: float = Field(default=60.0, gt=0)
+
+    otel_exporter_otlp_endpoint: str = Field(default="", validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT")
+
+    @property
+    def is_development(self) -> bool:
+        """Development or automated tests: the only places development conveniences are allowed."""
+        return self.environment != "production"
+
+
+class Settings(PlatformSettings, KafkaSettings):
+    """Settings of one service process."""
+
+    model_config = SettingsConfigDict(env_prefix="DDR_", extra="ignore")
+
+    # Event store of this service. Empty: an SQLite file under var/ named after the service.
+    database_url: str = ""
+    # Personal-data keys. Production: the key service (``ddr keys serve``, its own process holding the
+    # key-encryption key), reached over HTTPS with this service's own credential. Development and tests
+    # only: a key store opened in process (``keystore_url``, default var/stores/keys.sqlite) under
+    # ``master_key`` (default: a development key in var/secrets).
+    key_service_url: str = ""
+    key_service_credential: SecretStr | None = None
+    # A file holding the credential (a mounted secret); read when key_service_credential is not set.
+    key_service_credential_file: Path | None = None
+    # CA bundle that signed the key service's TLS certificate (default: the system's).
+    key_service_ca_file: Path | None = None
+    keystore_url: str = ""
+    master_key: SecretStr | None = None
+    # How long an unwrapped subject key stays in this process's memory: an erasure or a revoked credential
+    # takes effect here within this bound.
+    key_cache_seconds: float = Field(default=30.0, ge=0)
 
     # Facts recorded more than this many days after they happened need the records officer's role and a
     # reason (the Back-Recording-Reason header), both kept in the event.
@@ -61,17 +108,12 @@ class Settings(BaseSettings):
     # Seconds between the signed checkpoints a service takes of its own store (the first at start); 0: none.
     audit_checkpoint_seconds: float = 3600.0
 
-    otel_exporter_otlp_endpoint: str = Field(default="", validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT")
-
     @model_validator(mode="after")
     def _production_refuses_defaults(self) -> Settings:
         if self.environment == "production":
-            if self.master_key is None:
-                raise ValueError("DDR_MASTER_KEY must be set in production")
-            if not self.jwt_public_key:
-                raise ValueError("DDR_JWT_PUBLIC_KEY must be set in production")
-            if not self.database_url or self.database_url.startswith("sqlite"):
-                raise ValueError("production needs a PostgreSQL DDR_DATABASE_URL")
+            problems = production_problems(self)
+            if problems:
+                raise ValueError("refused in production: " + "; ".join(problems))
         return self
 
     def store_url(self) -> str:
@@ -89,9 +131,90 @@ class Settings(BaseSettings):
         return self.topic_namespace + CHECKPOINTS_TOPIC
 
     def keys_url(self) -> str:
+        """The in-process key store's URL (development and tests only; production uses the key service)."""
         if self.keystore_url:
             return to_async_url(self.keystore_url)
         return f"sqlite+aiosqlite:///{self.var_dir / 'stores' / 'keys.sqlite'}"
+
+    def key_credential(self) -> str:
+        """This service's credential for the key service: the setting, else the file it names, else ''."""
+        if self.key_service_credential is not None:
+            return self.key_service_credential.get_secret_value().strip()
+        if self.key_service_credential_file is not None:
+            return self.key_service_credential_file.read_text().strip()
+        return ""
+
+
+def token_key_problems(settings: PlatformSettings) -> list[str]:
+    """What is wrong with the token-verification key for production (empty when nothing is)."""
+    if not settings.jwt_public_key:
+        return ["DDR_JWT_PUBLIC_KEY must name the identity provider's public key"]
+    if _public_key_text(settings.jwt_public_key) in development_public_keys(settings.var_dir):
+        return ["DDR_JWT_PUBLIC_KEY is the development key pair's public key"]
+    return []
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """What keeps ``settings`` from being safe for real people's data (empty when nothing does)."""
+    problems = token_key_problems(settings)
+    if not settings.database_url or settings.database_url.startswith("sqlite"):
+        problems.append("DDR_DATABASE_URL must be a PostgreSQL URL")
+    if not settings.key_service_url:
+        problems.append("DDR_KEY_SERVICE_URL must name the key service (no local key store in production)")
+    elif urlsplit(settings.key_service_url).scheme != "https":
+        problems.append("DDR_KEY_SERVICE_URL must be https:// (subject keys cross that connection)")
+    if settings.key_service_credential is None and settings.key_service_credential_file is None:
+        problems.append("DDR_KEY_SERVICE_CREDENTIAL(_FILE) must hold this service's own credential")
+    if settings.master_key is not None or settings.keystore_url:
+        problems.append(
+            "DDR_MASTER_KEY and DDR_KEYSTORE_URL belong to the key service alone, never to a service"
+        )
+    return problems
+
+
+def development_key_material(var_dir: Path) -> set[bytes]:
+    """Every key a development setup is known to use: the one Compose printed, and whatever lies under
+    ``var/secrets`` (raw and base64-decoded), so none of them can pass for a production key."""
+    known = {base64.b64decode(COMPOSE_DEVELOPMENT_MASTER_KEY)}
+    folder = var_dir / "secrets"
+    if folder.is_dir():
+        for path in folder.rglob("*"):
+            if path.is_file():
+                raw = path.read_bytes().strip()
+                known.add(raw)
+                known.update(_decoded(raw))
+    return known
+
+
+def development_public_keys(var_dir: Path) -> set[str]:
+    """The development public keys (PEM text) found under ``var/secrets``."""
+    folder = var_dir / "secrets"
+    if not folder.is_dir():
+        return set()
+    return {
+        path.read_text().strip()
+        for path in folder.rglob("*.pem")
+        if path.is_file() and "PUBLIC KEY" in path.read_text(errors="replace")
+    }
+
+
+def is_development_key(key: bytes, var_dir: Path) -> bool:
+    return key in development_key_material(var_dir)
+
+
+def _decoded(raw: bytes) -> Iterable[bytes]:
+    try:
+        yield base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        return
+
+
+def _public_key_text(configured: str) -> str:
+    text = configured.strip()
+    if text.startswith("-----BEGIN"):
+        return text
+    path = Path(text)
+    return path.read_text().strip() if path.is_file() else text
 
 
 def to_async_url(url: str) -> str:

@@ -1,8 +1,16 @@
-"""The pytest plugin every test run loads (entry point ``pytest11``): infrastructure and service fixtures."""
+"""The pytest plugin every test run loads (entry point ``pytest11``): infrastructure and service fixtures.
+
+Settings default to production, which refuses development keys and local key stores; a test run is a
+development setting, said here once for every test (a test may still build production settings itself).
+"""
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+os.environ.setdefault("DDR_ENVIRONMENT", "development")
 
 from ddr_testkit.infra import (
     fresh_postgres_database,

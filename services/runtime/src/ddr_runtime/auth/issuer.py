@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from ddr_runtime.auth.roles import Principal, Role
-from ddr_runtime.config import Settings
+from ddr_runtime.config import PlatformSettings
 
 PRIVATE_KEY_FILE = "jwt-ed25519.pem"
 PUBLIC_KEY_FILE = "jwt-ed25519.pub.pem"
@@ -33,7 +33,7 @@ class DevelopmentOnlyError(RuntimeError):
     """A development convenience was asked for in production."""
 
 
-def secrets_dir(settings: Settings) -> Path:
+def secrets_dir(settings: PlatformSettings) -> Path:
     return settings.var_dir / "secrets"
 
 
@@ -42,7 +42,7 @@ def public_key_pem(key: Ed25519PublicKey) -> bytes:
     return key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
 
 
-def development_private_key(settings: Settings) -> Ed25519PrivateKey:
+def development_private_key(settings: PlatformSettings) -> Ed25519PrivateKey:
     """The development signing key under ``<var_dir>/secrets/``, created on first use.
 
     Several services may start at once and race to create it; the key is written to a private
@@ -70,7 +70,7 @@ class DevelopmentTokenIssuer:
         self._audience = audience
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> DevelopmentTokenIssuer:
+    def from_settings(cls, settings: PlatformSettings) -> DevelopmentTokenIssuer:
         """The issuer whose tokens the services built from ``settings`` accept; refuses production."""
         key = development_private_key(settings)
         return cls(key, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
@@ -121,9 +121,11 @@ class DevelopmentTokenIssuer:
         return jwt.encode(claims, self._key, algorithm="EdDSA")
 
 
-def _refuse_production(settings: Settings) -> None:
-    if settings.environment == "production":
-        raise DevelopmentOnlyError("the development token issuer and key pair are not for production")
+def _refuse_production(settings: PlatformSettings) -> None:
+    if not settings.is_development:
+        raise DevelopmentOnlyError(
+            "the development token issuer and key pair exist only with DDR_ENVIRONMENT=development"
+        )
 
 
 def private_key_pem(key: Ed25519PrivateKey) -> bytes:

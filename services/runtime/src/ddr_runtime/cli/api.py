@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
+from ddr_runtime.auth.issuer import DevelopmentOnlyError, DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Role
 from ddr_runtime.config import Settings
 from ddr_runtime.stack.runner import installed_services
@@ -38,8 +38,8 @@ def bearer_token(token: str | None, subject: str, roles: Sequence[Role]) -> str:
     try:
         issuer = DevelopmentTokenIssuer.from_settings(Settings())
         return issuer.issue(subject=subject, roles=list(roles), ttl=timedelta(minutes=30))
-    except ValueError as error:
-        console.print(f"[red]{escape(str(error))}: give a token with --token[/red]")
+    except (ValueError, DevelopmentOnlyError):
+        console.print("[red]no development issuer outside development: give a token with --token[/red]")
         raise typer.Exit(2) from None
 
 

@@ -13,12 +13,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
+from ddr_runtime.auth.issuer import DevelopmentOnlyError, DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Role
 from ddr_runtime.cli.audit import audit_app
 from ddr_runtime.cli.read_model import read_model_app
 from ddr_runtime.cli.stack import stack_app
-from ddr_runtime.config import Settings
+from ddr_runtime.config import KafkaSettings, Settings
 
 app = typer.Typer(name="ddr", help="The DDR platform's command line.", no_args_is_help=True)
 topics_app = typer.Typer(help="Kafka topics of the platform (created explicitly, never auto-created).")
@@ -40,8 +40,15 @@ def token(
     ] = None,
     hours: Annotated[float, typer.Option(help="Validity in hours.")] = 8.0,
 ) -> None:
-    """Print a development bearer token (refused in production)."""
-    issuer = DevelopmentTokenIssuer.from_settings(Settings())
+    """Print a development bearer token (only with DDR_ENVIRONMENT=development)."""
+    try:
+        issuer = DevelopmentTokenIssuer.from_settings(Settings())
+    except (ValueError, DevelopmentOnlyError):
+        console.print(
+            "[red]ddr token issues development tokens only: it runs with DDR_ENVIRONMENT=development "
+            "(make sets it); a deployment's tokens come from its identity provider[/red]"
+        )
+        raise typer.Exit(2) from None
     try:
         issued = issuer.issue(
             subject=subject,
@@ -62,7 +69,7 @@ def create_topics() -> None:
     """Create every service's event and dead-letter topic that does not exist yet."""
     from ddr_runtime.messaging.topics import ensure_topics, platform_topics
 
-    settings = Settings()
+    settings = KafkaSettings()
     created = ensure_topics(
         settings.kafka_bootstrap_servers,
         platform_topics(settings.kafka_partitions, settings.kafka_dlq_partitions, settings.topic_namespace),

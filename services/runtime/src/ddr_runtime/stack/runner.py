@@ -61,8 +61,10 @@ def docker_available() -> bool:
 
 
 class Stack:
+    """The native stack is a development stack: its services run with ``DDR_ENVIRONMENT=development``."""
+
     def __init__(self, settings: Settings | None = None) -> None:
-        self.settings = settings or Settings()
+        self.settings = settings or Settings(environment="development")
         self.var = self.settings.var_dir
         self.run_dir = self.var / "run"
         self.log_dir = self.var / "log"
@@ -92,6 +94,7 @@ class Stack:
         env.update(
             {
                 "KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap_servers,
+                "DDR_ENVIRONMENT": "development",
                 "DDR_VAR_DIR": str(self.var),
                 "DDR_SERVICE_NAME": service.name,
             }
