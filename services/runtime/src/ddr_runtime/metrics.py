@@ -2,11 +2,43 @@
 and health, the last store checkpoint.
 
 Labels carry service and consumer names, never anything about a person.
+
+``/metrics`` answers without a token, so it shows only the metrics declared operational here (and the
+process's own); any other metric a service registers (counts of children, of medical or vetting
+categories...) is shown only at ``/metrics/all``, to an operator's token.
 """
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge
+from collections.abc import Iterator
+
+from prometheus_client import REGISTRY, Counter, Gauge
+from prometheus_client.metrics import MetricWrapperBase
+from prometheus_client.metrics_core import Metric
+
+# The process and runtime collectors prometheus_client registers by default: nothing about people.
+_PROCESS_PREFIXES = ("process_", "python_")
+_operational: set[str] = set()
+
+
+def declare_operational(*metrics: MetricWrapperBase) -> None:
+    """Show these metrics on the unauthenticated ``/metrics``: only counts that say nothing about the
+    people in the records (backlogs, lags, errors), never counts of a category of person."""
+    _operational.update(metric._name for metric in metrics)
+
+
+def is_operational(name: str) -> bool:
+    return name in _operational or name.startswith(_PROCESS_PREFIXES)
+
+
+class OperationalMetrics:
+    """A collector view of the process's registry holding only the operational metric families."""
+
+    def collect(self) -> Iterator[Metric]:
+        for family in REGISTRY.collect():
+            if is_operational(family.name):
+                yield family
+
 
 RELAY_PUBLISHED = Counter("ddr_relay_published_events", "Events the outbox relay published", ["service"])
 OUTBOX_BACKLOG = Gauge("ddr_outbox_backlog_events", "Events stored but not yet published", ["service"])
@@ -34,4 +66,18 @@ CHECKPOINT_TIME = Gauge(
 )
 CHECKPOINT_SIZE = Gauge(
     "ddr_checkpoint_size_events", "Events covered by the service's last signed checkpoint", ["service"]
+)
+
+declare_operational(
+    RELAY_PUBLISHED,
+    OUTBOX_BACKLOG,
+    CONSUMED,
+    DUPLICATES,
+    DEAD_LETTERS,
+    CONSUMER_LAG,
+    REBUILD_PROJECTED,
+    REBUILD_RUNNING,
+    CONSUMER_UP,
+    CHECKPOINT_TIME,
+    CHECKPOINT_SIZE,
 )

@@ -24,11 +24,14 @@ from ddr_contracts.events import EventRegistry
 from ddr_runtime import metrics
 from ddr_runtime.audit.checkpoints import StoreCheckpointer, checkpoint_router
 from ddr_runtime.audit.signing import signing_key
-from ddr_runtime.auth.dependencies import public_route
+from ddr_runtime.auth.dependencies import public_route, require_roles
+from ddr_runtime.auth.revocation import RevocationList, RevocationSource, RevocationStore
+from ddr_runtime.auth.roles import Role
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings
 from ddr_runtime.crypto.cipher import PersonalDataCipher
-from ddr_runtime.crypto.keystore import KeyStore, SubjectErased, load_or_create_master_key
+from ddr_runtime.crypto.keyclient import KeyServiceClient
+from ddr_runtime.crypto.keystore import KeyStore, SubjectErased, SubjectKeys, load_or_create_master_key
 from ddr_runtime.db import create_engine
 from ddr_runtime.eventstore.errors import ConcurrencyConflict
 from ddr_runtime.eventstore.rebuild import ReadModel, create_read_model
@@ -53,9 +56,29 @@ the reference data its first events are decided by)."""
 
 
 def master_key(settings: Settings) -> bytes:
+    """The KEK of an in-process key store: development and tests only (production has the key service)."""
+    if not settings.is_development:
+        raise ValueError("no service holds the key-encryption key outside development: use the key service")
     if settings.master_key is not None:
         return base64.b64decode(settings.master_key.get_secret_value())
     return load_or_create_master_key(settings.var_dir / "secrets" / "master.key")
+
+
+def subject_keys(settings: Settings) -> tuple[SubjectKeys, RevocationSource]:
+    """Where this process gets subject keys and token revocations: the key service, with this service's own
+    credential, when one is configured (always in production); else, in development and tests only, a key
+    store opened in process (the shared ``keystore_url``, or var/stores/keys.sqlite)."""
+    if settings.key_service_url:
+        client = KeyServiceClient(
+            settings.key_service_url,
+            settings.key_credential(),
+            ca_file=settings.key_service_ca_file,
+            cache_seconds=settings.key_cache_seconds,
+        )
+        return client, client
+    engine = create_engine(settings.keys_url(), pool_size=5)
+    keystore = KeyStore(engine, master_key(settings), cache_seconds=settings.key_cache_seconds)
+    return keystore, RevocationStore(engine)
 
 
 @dataclass
@@ -64,8 +87,9 @@ class ServiceRuntime:
 
     settings: Settings
     engine: AsyncEngine
-    keys_engine: AsyncEngine
-    keystore: KeyStore
+    keystore: SubjectKeys
+    revocations: RevocationList
+    revocation_source: RevocationSource
     store: EventStore
     broker: KafkaBroker
     relay: OutboxRelay
@@ -74,6 +98,11 @@ class ServiceRuntime:
     checkpointer: StoreCheckpointer
     consumers: list[IdempotentConsumer] = field(default_factory=list)
     supervise_every: float = 5.0  # seconds between checks that every consumer still consumes
+
+    @property
+    def keys_engine(self) -> SubjectKeys:
+        """What to dispose of at the end for the keys (kept for callers written before the key service)."""
+        return self.keystore
 
     def consume(
         self,
@@ -100,6 +129,8 @@ class ServiceRuntime:
         """Create the stores' tables, run the service's ``preparations``, then start the broker (and with it
         the consumers) and the outbox relay."""
         await self.keystore.create_schema()
+        if isinstance(self.revocation_source, RevocationStore):
+            await self.revocation_source.create_schema()
         await self.store.create_schema()
         await self.idempotency.create_schema()
         await self.checkpointer.create_schema()
@@ -121,11 +152,15 @@ class ServiceRuntime:
         await self.checkpointer.stop()
         await self.broker.stop()
         await self.engine.dispose()
-        await self.keys_engine.dispose()
+        await self.keystore.dispose()
 
     async def check_store(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(text("select 1"))
+
+    async def check_revocations(self) -> None:
+        if not self.revocations.current:
+            raise ConnectionError("the token revocation list is not current")
 
     async def check_kafka(self) -> None:
         if not await self.broker.ping(timeout=2.0):
@@ -149,8 +184,12 @@ def build_runtime(
     configure_logging(service)
     provider = tracer_provider or configure_telemetry(service, settings)
     engine = create_engine(settings.store_url())
-    keys_engine = create_engine(settings.keys_url(), pool_size=5)
-    keystore = KeyStore(keys_engine, master_key(settings))
+    keystore, revocation_source = subject_keys(settings)
+    revocations = RevocationList(
+        revocation_source,
+        refresh_seconds=settings.revocation_refresh_seconds,
+        max_staleness_seconds=settings.revocation_max_staleness_seconds,
+    )
     store = EventStore(
         engine, PersonalDataCipher(keystore), registry, service=service, topic=settings.events_topic(service)
     )
@@ -161,7 +200,17 @@ def build_runtime(
         engine, broker, service=service, topic=settings.checkpoints_topic(), key=lambda: signing_key(settings)
     )
     return ServiceRuntime(
-        settings, engine, keys_engine, keystore, store, broker, relay, provider, idempotency, checkpointer
+        settings,
+        engine,
+        keystore,
+        revocations,
+        revocation_source,
+        store,
+        broker,
+        relay,
+        provider,
+        idempotency,
+        checkpointer,
     )
 
 
@@ -191,7 +240,8 @@ def create_service_app(
         first = [lambda: create_read_model(read_model)] if read_model is not None else []
         relay_task = await runtime.start([*first, *preparations])
         try:
-            yield
+            async with runtime.revocations.kept_fresh():
+                yield
         finally:
             await runtime.stop(relay_task)
 
@@ -203,12 +253,14 @@ def create_service_app(
             ("store", runtime.check_store),
             ("kafka", runtime.check_kafka),
             ("consumers", runtime.check_consumers),
+            ("revocations", runtime.check_revocations),
         ],
         lifespan_hooks=[running, *lifespan_hooks],
         token_verifier=token_verifier,
         tracer_provider=runtime.tracer_provider,
     )
     app.state.idempotency = runtime.idempotency
+    app.state.revocations = runtime.revocations
     return app
 
 
@@ -217,7 +269,13 @@ def _metrics_router(runtime: ServiceRuntime) -> APIRouter:
 
     @router.get("/metrics", dependencies=[Depends(public_route)], include_in_schema=False)
     async def prometheus_metrics() -> Response:
-        # Counts only, never anything about a person: safe for the operator's scraper without a token.
+        """Operational counts only (see ddr_runtime.metrics): safe for a scraper without a token."""
+        metrics.OUTBOX_BACKLOG.labels(runtime.settings.service_name).set(await runtime.relay.backlog())
+        return Response(generate_latest(metrics.OperationalMetrics()), media_type=CONTENT_TYPE_LATEST)
+
+    @router.get("/metrics/all", dependencies=[Depends(require_roles(Role.OPERATOR))], include_in_schema=False)
+    async def all_metrics() -> Response:
+        """Every metric of the process, the service's own counts included: an operator's token only."""
         metrics.OUTBOX_BACKLOG.labels(runtime.settings.service_name).set(await runtime.relay.backlog())
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

@@ -8,20 +8,25 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.trace import Span
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from opentelemetry.util.types import AttributeValue
 
-from ddr_runtime.config import Settings
+from ddr_runtime.config import PlatformSettings
 
 TRACEPARENT = "traceparent"
 TRACESTATE = "tracestate"
@@ -29,7 +34,7 @@ TRACESTATE = "tracestate"
 _propagator = TraceContextTextMapPropagator()
 
 
-def configure_telemetry(service_name: str, settings: Settings) -> TracerProvider:
+def configure_telemetry(service_name: str, settings: PlatformSettings) -> TracerProvider:
     """The process's tracer provider, made global on the first call and returned as is afterwards.
 
     Spans are always recorded, so trace context flows from HTTP through Kafka to consumers; they are
@@ -50,7 +55,7 @@ def configure_telemetry(service_name: str, settings: Settings) -> TracerProvider
     if endpoint:
         # The variable names the collector's base URL; the HTTP exporter wants the traces signal's URL.
         exporter = OTLPSpanExporter(endpoint=endpoint.rstrip("/") + "/v1/traces")
-        provider.add_span_processor(BatchSpanProcessor(exporter))
+        provider.add_span_processor(BatchSpanProcessor(ScrubbingSpanExporter(exporter)))
     trace.set_tracer_provider(provider)
     return provider
 
@@ -87,12 +92,91 @@ def context_from_traceparent(traceparent: str, tracestate: str | None = None) ->
     return _propagator.extract(carrier)
 
 
+# Span attributes that carry a URL or its query (old and new HTTP semantic conventions): a query string can
+# carry a name (``GET /persons?name=...``), so no span keeps one.
+URL_ATTRIBUTES = ("http.url", "url.full", "http.target")
+QUERY_ATTRIBUTES = ("url.query",)
+SCRUBBED = "[scrubbed]"
+# A query string after a URL or a path, in free text (a log message, an exception's string).
+_QUERY_IN_TEXT = re.compile(r"(?<=[\w/.-])\?[^\s\"'<>]+")
+
+
+def scrub_url(url: str) -> str:
+    """``url`` without its query string, fragment and user info (a path or a full URL)."""
+    parts = urlsplit(url)
+    netloc = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def scrub_text(text: str) -> str:
+    """``text`` with every query string that follows a URL or a path replaced."""
+    return _QUERY_IN_TEXT.sub("?" + SCRUBBED, text)
+
+
+def scrubbed_attributes(attributes: Mapping[str, AttributeValue]) -> dict[str, AttributeValue]:
+    """The span attributes with URLs cut to their paths and query strings dropped."""
+    cleaned: dict[str, AttributeValue] = {}
+    for key, value in attributes.items():
+        if key in QUERY_ATTRIBUTES:
+            continue
+        cleaned[key] = scrub_url(value) if key in URL_ATTRIBUTES and isinstance(value, str) else value
+    return cleaned
+
+
+def scrub_server_span(span: Span, _scope: Mapping[str, Any]) -> None:
+    """The HTTP instrumentation's request hook: it runs once the request's attributes are on the span."""
+    attributes = getattr(span, "attributes", None) or {}
+    for key in URL_ATTRIBUTES:
+        value = attributes.get(key)
+        if isinstance(value, str):
+            span.set_attribute(key, scrub_url(value))
+    for key in QUERY_ATTRIBUTES:
+        if key in attributes:
+            span.set_attribute(key, SCRUBBED)
+
+
+class ScrubbingSpanExporter(SpanExporter):
+    """Exports spans with URL attributes scrubbed and query attributes dropped: the last line, whatever
+    instrumentation made the span."""
+
+    def __init__(self, inner: SpanExporter) -> None:
+        self.inner = inner
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return self.inner.export([_scrubbed_span(span) for span in spans])
+
+    def shutdown(self) -> None:
+        self.inner.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return self.inner.force_flush(timeout_millis)
+
+
+def _scrubbed_span(span: ReadableSpan) -> ReadableSpan:
+    return ReadableSpan(
+        name=span.name,
+        context=span.context,
+        parent=span.parent,
+        resource=span.resource,
+        attributes=scrubbed_attributes(span.attributes or {}),
+        events=span.events,
+        links=span.links,
+        kind=span.kind,
+        status=span.status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
+
+
 class JsonLogFormatter(logging.Formatter):
     """One JSON object per line, with the service and the current span's trace and span ids.
 
     An exception is logged by its type and code path only: exception messages can quote
     personal data (a database error echoes its parameters), and operators must not see it.
     Fields passed with ``extra=`` are included, so log ``event_id`` and ``event_type`` that way.
+    Query strings are scrubbed from the message and from text fields (a request line or a URL that a
+    library logs can carry ``?name=...``).
     """
 
     def __init__(self, service_name: str) -> None:
@@ -104,7 +188,7 @@ class JsonLogFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": scrub_text(record.getMessage()),
             "service": self.service_name,
         }
         span_context = trace.get_current_span().get_span_context()
@@ -112,7 +196,9 @@ class JsonLogFormatter(logging.Formatter):
             entry["trace_id"] = format(span_context.trace_id, "032x")
             entry["span_id"] = format(span_context.span_id, "016x")
         entry.update(
-            (key, value) for key, value in record.__dict__.items() if key not in _STANDARD_RECORD_FIELDS
+            (key, scrub_text(value) if isinstance(value, str) else value)
+            for key, value in record.__dict__.items()
+            if key not in _STANDARD_RECORD_FIELDS
         )
         if record.exc_info and record.exc_info[0] is not None:
             entry.setdefault("exc_type", record.exc_info[0].__qualname__)

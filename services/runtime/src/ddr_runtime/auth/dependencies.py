@@ -11,9 +11,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from ddr_runtime.auth.revocation import RevocationList, RevocationsUnavailable, TokenRevoked
 from ddr_runtime.auth.roles import Principal, Role
 from ddr_runtime.auth.tokens import ExpiredTokenError, InvalidTokenError, TokenVerifier
-from ddr_runtime.http.problems import Forbidden, Unauthorized
+from ddr_runtime.http.problems import Forbidden, ServiceUnavailable, Unauthorized
 
 # RFC 6750: a request without credentials gets the bare challenge, a bad token an error code.
 _CHALLENGE = "Bearer"
@@ -35,11 +36,24 @@ async def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)],
 ) -> Principal:
-    """The authenticated caller; 401 with a Bearer challenge when the token is missing or not trusted."""
+    """The authenticated caller; 401 with a Bearer challenge when the token is missing, not trusted or
+    revoked; 503 when the revocation list cannot be kept current (no token is trusted then)."""
     if credentials is None:
         raise Unauthorized("a bearer token is required", headers={"WWW-Authenticate": _CHALLENGE})
     try:
-        return token_verifier(request).verify(credentials.credentials)
+        principal = token_verifier(request).verify(credentials.credentials)
+        revocations = getattr(request.app.state, "revocations", None)
+        if isinstance(revocations, RevocationList):
+            revocations.check(principal)
+        return principal
+    except TokenRevoked:
+        raise Unauthorized(
+            "the bearer token was revoked", headers={"WWW-Authenticate": _REJECTED_CHALLENGE}
+        ) from None
+    except RevocationsUnavailable:
+        raise ServiceUnavailable(
+            "token revocations cannot be checked right now; try again shortly", headers={"Retry-After": "5"}
+        ) from None
     except ExpiredTokenError:
         raise Unauthorized(
             "the bearer token has expired", headers={"WWW-Authenticate": _REJECTED_CHALLENGE}
@@ -53,7 +67,13 @@ async def current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-class RoleRequirement:
+class AccessRequirement:
+    """Base of the dependencies that decide who may call a route; the app factory looks for one on every
+    route. :class:`RoleRequirement` admits bearer tokens by role; the key service admits services by the
+    grants of their own credentials."""
+
+
+class RoleRequirement(AccessRequirement):
     """A dependency admitting callers that hold at least one of ``roles``; see :func:`require_roles`."""
 
     def __init__(self, roles: frozenset[Role]) -> None:

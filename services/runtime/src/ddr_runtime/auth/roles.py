@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -45,6 +46,9 @@ class Principal:
     movement: str | None = None
     partner: str | None = None
     regions: frozenset[str] = field(default_factory=frozenset)
+    # The token's id (``jti``) and issue time, for revocation; None for a principal made in code.
+    token_id: str | None = field(default=None, compare=False)
+    issued_at: datetime | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not self.subject:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jwt
@@ -12,12 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ddr_runtime.auth.issuer import development_private_key, public_key_pem
 from ddr_runtime.auth.roles import Principal, Role
-from ddr_runtime.config import Settings
+from ddr_runtime.config import PlatformSettings
 
 ALGORITHM = "EdDSA"
 # Only these are accepted, whatever the token's header says, so no "alg" confusion is possible.
 _ACCEPTED_ALGORITHMS = [ALGORITHM]
-_REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
+_REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "jti"]
 _PEM_HEADER = "-----BEGIN"
 _KNOWN_ROLES = frozenset(role.value for role in Role)
 
@@ -30,12 +30,18 @@ class ExpiredTokenError(InvalidTokenError):
     """The bearer token was valid but its ``exp`` has passed."""
 
 
+class TokenTooLongLivedError(InvalidTokenError):
+    """The token's lifetime (exp - iat) exceeds the platform's maximum."""
+
+
 class _Claims(BaseModel):
     """The claims the platform reads; anything else in the token is ignored."""
 
     model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
 
     sub: str = Field(min_length=1)
+    jti: str = Field(min_length=1, max_length=200)
+    iat: int | float
     name: str = ""
     roles: list[str] = Field(default_factory=list)
     movement: str | None = None
@@ -52,6 +58,8 @@ class _Claims(BaseModel):
             movement=self.movement,
             partner=self.partner,
             regions=frozenset(self.regions),
+            token_id=self.jti,
+            issued_at=datetime.fromtimestamp(self.iat, UTC),
         )
 
 
@@ -65,6 +73,7 @@ class TokenVerifier:
         issuer: str,
         audience: str,
         leeway: timedelta = timedelta(seconds=30),
+        max_lifetime: timedelta = timedelta(hours=12),
     ) -> None:
         pem = public_key_pem.encode() if isinstance(public_key_pem, str) else public_key_pem
         key = load_pem_public_key(pem)
@@ -74,9 +83,10 @@ class TokenVerifier:
         self._issuer = issuer
         self._audience = audience
         self._leeway = leeway
+        self.max_lifetime = max_lifetime
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> TokenVerifier:
+    def from_settings(cls, settings: PlatformSettings) -> TokenVerifier:
         """The verifier for ``settings``: its configured public key, else the development key pair.
 
         ``jwt_public_key`` holds either the PEM text itself or the path of a PEM file (a mounted secret).
@@ -86,10 +96,16 @@ class TokenVerifier:
             pem = configured.encode()
         elif configured:
             pem = Path(configured).read_bytes()
-        else:
-            # Settings refuse production without a configured key, so this is development or test.
+        elif settings.is_development:
             pem = public_key_pem(development_private_key(settings).public_key())
-        return cls(pem, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+        else:
+            raise ValueError("DDR_JWT_PUBLIC_KEY must be set outside development: no key is minted here")
+        return cls(
+            pem,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            max_lifetime=timedelta(hours=settings.jwt_max_lifetime_hours),
+        )
 
     def verify(self, token: str) -> Principal:
         """The principal ``token`` stands for; raises ExpiredTokenError or InvalidTokenError."""
@@ -107,6 +123,9 @@ class TokenVerifier:
             raise ExpiredTokenError("the token has expired") from None
         except jwt.PyJWTError as error:
             raise InvalidTokenError(f"the token is invalid: {type(error).__name__}") from None
+        lifetime = payload.get("exp", 0) - payload.get("iat", 0)
+        if not isinstance(lifetime, int | float) or lifetime > self.max_lifetime.total_seconds():
+            raise TokenTooLongLivedError("the token lives longer than the platform allows")
         try:
             return _Claims.model_validate(payload).to_principal()
         except (ValidationError, ValueError):

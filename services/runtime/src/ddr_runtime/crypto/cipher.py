@@ -12,14 +12,14 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ddr_contracts.envelope import ENCRYPTED_PREFIX, to_jsonable
-from ddr_runtime.crypto.keystore import NONCE_BYTES, KeyStore
+from ddr_runtime.crypto.keystore import NONCE_BYTES, SubjectKeys
 
 
 class PersonalDataCipher:
     """Encrypts the named fields of a payload with AES-GCM; the associated data binds subject and field,
     so a ciphertext cannot be moved to another person or another field unnoticed."""
 
-    def __init__(self, keystore: KeyStore) -> None:
+    def __init__(self, keystore: SubjectKeys) -> None:
         self.keystore = keystore
 
     async def encrypt_many(

@@ -1,23 +1,31 @@
-"""The key store: one data key per subject, wrapped at rest by a key-encryption key.
+"""The key store: one data key per subject, wrapped at rest by a key-encryption key (KEK).
 
-Every service reaches the same key store through the runtime (an SQLite file under ``var/`` or a
-PostgreSQL database; a KMS or Vault can take its place in production behind :class:`KeyStore`'s methods).
+In production only the key service (``ddr_runtime.keyservice``, its own process) opens this store and holds
+the KEK; services reach it with their own credentials through :class:`ddr_runtime.crypto.keyclient.
+KeyServiceClient`. In development and tests a service may open it in process. Both are :class:`SubjectKeys`.
 Erasing a subject destroys its key: every copy of its personal fields, in any store, topic or backup,
 becomes unreadable, while the ciphertext (and so every hash over it) stays as it was.
+
+Each wrapped key records which KEK wrapped it (``kek_id``, a fingerprint, never the key): a new KEK is put
+in front of the ring, :meth:`KeyStore.rewrap` wraps every key again under it, and the old KEK can then be
+dropped. Events are never re-encrypted: their data keys do not change.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from cachetools import TTLCache
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Column, DateTime, LargeBinary, MetaData, String, Table, select, update
+from sqlalchemy import Column, DateTime, LargeBinary, MetaData, String, Table, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -29,6 +37,8 @@ subject_keys = Table(
     metadata,
     Column("subject", String(200), primary_key=True),
     Column("wrapped_key", LargeBinary, nullable=True),  # NULL once erased
+    # Fingerprint of the KEK that wrapped it (NULL: written before KEKs were fingerprinted).
+    Column("kek_id", String(16), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("erased_at", DateTime(timezone=True), nullable=True),
 )
@@ -39,6 +49,61 @@ NONCE_BYTES = 12
 
 class SubjectErased(Exception):
     """The subject's key was destroyed: its personal data can no longer be read (nor new data written)."""
+
+
+class SubjectKeys(Protocol):
+    """Where a process gets subject keys: the key service's client, or (development) the store itself."""
+
+    async def create_schema(self) -> None: ...
+
+    async def keys_for_writing(self, subjects: Iterable[str]) -> dict[str, bytes]: ...
+
+    async def keys_for_reading(self, subjects: Iterable[str]) -> dict[str, bytes]: ...
+
+    async def erase(self, subject: str) -> None: ...
+
+    async def dispose(self) -> None: ...
+
+
+class KekMissing(LookupError):
+    """A stored key was wrapped by a KEK that is not in the ring (a rotation finished too early?)."""
+
+
+def kek_id(key: bytes) -> str:
+    """A KEK's fingerprint: names it in the store and the logs without revealing it."""
+    return hashlib.sha256(b"ddr-kek-id\x00" + key).hexdigest()[:16]
+
+
+class KeyRing:
+    """The current KEK, which wraps every new key, and the previous ones still able to unwrap."""
+
+    def __init__(self, current: bytes, previous: Sequence[bytes] = ()) -> None:
+        for key in (current, *previous):
+            if len(key) != KEY_BYTES:
+                raise ValueError("a key-encryption key must be 32 bytes")
+        self.current_id = kek_id(current)
+        self._keks = {kek_id(key): AESGCM(key) for key in (*previous, current)}
+        self._current = AESGCM(current)
+
+    @property
+    def ids(self) -> list[str]:
+        return list(self._keks)
+
+    def wrap(self, subject: str, key: bytes) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)
+        return nonce + self._current.encrypt(nonce, key, subject.encode())
+
+    def unwrap(self, subject: str, wrapped: bytes, wrapped_by: str | None) -> bytes:
+        """The key, opened with the KEK ``wrapped_by`` names (every KEK in turn when it names none)."""
+        if wrapped_by is not None and wrapped_by not in self._keks:
+            raise KekMissing(f"the KEK {wrapped_by} that wrapped a key is not in the ring")
+        candidates = [self._keks[wrapped_by]] if wrapped_by is not None else list(self._keks.values())
+        for kek in candidates:
+            try:
+                return kek.decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], subject.encode())
+            except InvalidTag:
+                continue
+        raise KekMissing("no KEK in the ring opens a stored key")
 
 
 def load_or_create_master_key(path: Path) -> bytes:
@@ -63,23 +128,76 @@ class KeyStore:
     def __init__(
         self,
         engine: AsyncEngine,
-        master_key: bytes,
+        master_key: bytes | KeyRing,
         *,
         cache_seconds: float = 30.0,
         cache_size: int = 200_000,
     ) -> None:
-        if len(master_key) != KEY_BYTES:
+        if isinstance(master_key, bytes) and len(master_key) != KEY_BYTES:
             raise ValueError("the master key must be 32 bytes")
         self._engine = engine
-        self._kek = AESGCM(master_key)
+        self.ring = master_key if isinstance(master_key, KeyRing) else KeyRing(master_key)
         # Bounded in size and age: a long-running service keeps only recent subjects' keys in memory.
         self._cache: TTLCache[str, bytes] = TTLCache(
             maxsize=cache_size, ttl=cache_seconds, timer=time.monotonic
         )
 
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
     async def create_schema(self) -> None:
         async with self._engine.begin() as conn:
             await conn.run_sync(metadata.create_all)
+
+    async def dispose(self) -> None:
+        await self._engine.dispose()
+
+    def forget_cached(self) -> None:
+        """Drop every unwrapped key this process holds (after a revocation or a KEK rotation)."""
+        self._cache.clear()
+
+    async def rewrap(self, batch: int = 1000) -> int:
+        """Wrap again, under the current KEK, every key another KEK wrapped; the number re-wrapped.
+
+        Subject keys do not change, so every event sealed under them opens as before. Each batch commits
+        on its own: an interrupted rotation resumes where it stopped.
+        """
+        current = self.ring.current_id
+        done = 0
+        while True:
+            async with self._engine.begin() as conn:
+                rows = (
+                    await conn.execute(
+                        select(subject_keys.c.subject, subject_keys.c.wrapped_key, subject_keys.c.kek_id)
+                        .where(
+                            subject_keys.c.wrapped_key.is_not(None),
+                            or_(subject_keys.c.kek_id.is_(None), subject_keys.c.kek_id != current),
+                        )
+                        .limit(batch)
+                    )
+                ).all()
+                for subject, wrapped, wrapped_by in rows:
+                    key = self.ring.unwrap(subject, wrapped, wrapped_by)
+                    await conn.execute(
+                        update(subject_keys)
+                        .where(subject_keys.c.subject == subject, subject_keys.c.wrapped_key == wrapped)
+                        .values(wrapped_key=self.ring.wrap(subject, key), kek_id=current)
+                    )
+            done += len(rows)
+            if len(rows) < batch:
+                return done
+
+    async def kek_usage(self) -> dict[str, int]:
+        """How many live keys each KEK wraps (fingerprint, or "unknown" for unfingerprinted rows)."""
+
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                select(subject_keys.c.kek_id, func.count())
+                .where(subject_keys.c.wrapped_key.is_not(None))
+                .group_by(subject_keys.c.kek_id)
+            )
+            return {kek or "unknown": int(count) for kek, count in rows}
 
     async def keys_for_writing(self, subjects: Iterable[str]) -> dict[str, bytes]:
         """The key of each subject, created when it has none. An erased subject raises :class:`SubjectErased`."""
@@ -140,7 +258,15 @@ class KeyStore:
         (a subject that already had a key, or was erased, is left alone and not returned)."""
         now = datetime.now(UTC)
         fresh = {s: AESGCM.generate_key(256) for s in sorted(subjects)}
-        rows = [{"subject": s, "wrapped_key": self._wrap(s, k), "created_at": now} for s, k in fresh.items()]
+        rows = [
+            {
+                "subject": s,
+                "wrapped_key": self.ring.wrap(s, k),
+                "kek_id": self.ring.current_id,
+                "created_at": now,
+            }
+            for s, k in fresh.items()
+        ]
         statement = self._insert().on_conflict_do_nothing().returning(subject_keys.c.subject)
         async with self._engine.begin() as conn:
             created = set((await conn.execute(statement, rows)).scalars())
@@ -155,18 +281,11 @@ class KeyStore:
             for start in range(0, len(ordered), 500):
                 chunk = ordered[start : start + 500]
                 result = await conn.execute(
-                    select(subject_keys.c.subject, subject_keys.c.wrapped_key).where(
+                    select(subject_keys.c.subject, subject_keys.c.wrapped_key, subject_keys.c.kek_id).where(
                         subject_keys.c.subject.in_(chunk), subject_keys.c.wrapped_key.is_not(None)
                     )
                 )
-                for subject, wrapped in result:
-                    loaded[subject] = self._unwrap(subject, wrapped)
+                for subject, wrapped, wrapped_by in result:
+                    loaded[subject] = self.ring.unwrap(subject, wrapped, wrapped_by)
         self._cache.update(loaded)
         return loaded
-
-    def _wrap(self, subject: str, key: bytes) -> bytes:
-        nonce = os.urandom(NONCE_BYTES)
-        return nonce + self._kek.encrypt(nonce, key, subject.encode())
-
-    def _unwrap(self, subject: str, wrapped: bytes) -> bytes:
-        return self._kek.decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], subject.encode())

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.dependencies.models import Dependant
@@ -15,13 +16,13 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 from starlette.routing import BaseRoute
 
-from ddr_runtime.auth.dependencies import RoleRequirement, public_route
+from ddr_runtime.auth.dependencies import AccessRequirement, public_route
 from ddr_runtime.auth.tokens import TokenVerifier
-from ddr_runtime.config import Settings
+from ddr_runtime.config import PlatformSettings
 from ddr_runtime.http.idempotency import IdempotencyMiddleware
 from ddr_runtime.http.problems import PROBLEM_TYPE_PREFIX, install_problem_handlers, problem_response
 from ddr_runtime.http.writes import IDEMPOTENCY_HEADER, install_domain_problems
-from ddr_runtime.telemetry import configure_telemetry
+from ddr_runtime.telemetry import configure_telemetry, scrub_server_span
 
 ReadinessCheck = tuple[str, Callable[[], Awaitable[None]]]
 """A name and an async probe that returns when the dependency is usable and raises when it is not."""
@@ -41,7 +42,7 @@ class UnprotectedRouteError(RuntimeError):
 def create_app(
     *,
     service_name: str,
-    settings: Settings,
+    settings: PlatformSettings,
     routers: Sequence[APIRouter] = (),
     readiness_checks: Sequence[ReadinessCheck] = (),
     lifespan_hooks: Sequence[LifespanHook] = (),
@@ -80,44 +81,110 @@ def create_app(
     install_domain_problems(app)
     # Outermost but for the instrumentation: a replayed answer is traced, and errors inside are problems.
     app.add_middleware(IdempotencyMiddleware)
-    _document_write_protocol(app)
+    _document_protocol(app)
     FastAPIInstrumentor.instrument_app(
         app,
         tracer_provider=provider,
         excluded_urls=",".join(HEALTH_PATHS),  # probes every few seconds would drown the real traces
         exclude_spans=["receive", "send"],
+        server_request_hook=scrub_server_span,  # no URL with its query string stays on a span
     )
     return app
 
 
-def _document_write_protocol(app: FastAPI) -> None:
-    """Every POST accepts ``Idempotency-Key`` (the middleware applies it): say so in the OpenAPI document."""
+# The error answers every route may give, documented once here for every service (problem+json).
+_READ_ERRORS = {404: "Not Found", 422: "The request is invalid (each field at fault is named)"}
+_AUTH_ERRORS = {
+    401: "No bearer token, or one that is invalid, expired or revoked",
+    403: "The caller's roles do not allow this",
+    503: "The token revocation list cannot be checked right now",
+}
+_WRITE_ERRORS = {
+    409: "Conflict: the record changed since it was read, or the command was already done",
+    410: "Gone: this person's data was erased",
+    412: "Precondition Failed: If-Match names an older version",
+    428: "Precondition Required: this change needs If-Match",
+}
+_WRITE_METHODS = ("post", "put", "patch", "delete")
+PROBLEM_SCHEMA: dict[str, object] = {
+    "type": "object",
+    "description": "RFC 9457 problem details",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+        "trace_id": {"type": "string"},
+    },
+    "additionalProperties": True,
+}
+
+
+def _document_protocol(app: FastAPI) -> None:
+    """Say in the OpenAPI document what every route shares: the error answers as problem+json (401, 403
+    and 503 where a token is needed; 404 and 422 everywhere; 409, 410, 412 and 428 on writes), and the
+    ``Idempotency-Key`` every POST accepts (the middleware applies it)."""
     build = app.openapi
 
     def openapi() -> dict[str, object]:
         if app.openapi_schema is not None:
             return app.openapi_schema
         schema = build()
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas["Problem"] = PROBLEM_SCHEMA
         for path_item in schema.get("paths", {}).values():
+            for method, operation in path_item.items():
+                if isinstance(operation, dict) and "responses" in operation:
+                    _document_errors(method, operation)
             operation = path_item.get("post")
-            if operation is None:
-                continue
-            parameters = operation.setdefault("parameters", [])
-            if not any(p.get("name") == IDEMPOTENCY_HEADER for p in parameters):
-                parameters.append(
-                    {
-                        "name": IDEMPOTENCY_HEADER,
-                        "in": "header",
-                        "required": False,
-                        "schema": {"type": "string", "maxLength": 200},
-                        "description": "Sent again with the same request, the first answer is replayed "
-                        "(header Idempotent-Replayed: true) and nothing is recorded twice; kept 24 hours.",
-                    }
-                )
+            if operation is not None:
+                _document_idempotency(operation)
         app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _document_errors(method: str, operation: dict[str, Any]) -> None:
+    errors = dict(_READ_ERRORS)
+    if operation.get("security"):
+        errors |= _AUTH_ERRORS
+    if method in _WRITE_METHODS:
+        errors |= _WRITE_ERRORS
+    responses: dict[str, Any] = operation["responses"]
+    for status, description in errors.items():
+        existing = responses.get(str(status))
+        # FastAPI documents its own 422 as application/json; ours is a problem.
+        if existing is None or "HTTPValidationError" in str(existing):
+            responses[str(status)] = {
+                "description": description,
+                "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            }
+
+
+def _document_idempotency(operation: dict[str, Any]) -> None:
+    parameters = operation.setdefault("parameters", [])
+    if not any(p.get("name") == IDEMPOTENCY_HEADER for p in parameters):
+        parameters.append(
+            {
+                "name": IDEMPOTENCY_HEADER,
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "maxLength": 200},
+                "description": "Sent again with the same request, the first answer is replayed "
+                "(header Idempotent-Replayed: true) and nothing is recorded twice; kept 24 hours.",
+            }
+        )
 
 
 def ensure_routes_declare_access(routes: Sequence[BaseRoute]) -> None:
@@ -144,7 +211,7 @@ def _declares_access(context: RouteContext) -> bool:
 def _has_access_dependency(dependant: Dependant) -> bool:
     # Walk the whole tree: a requirement may sit in a router's dependencies or inside another dependency.
     return any(
-        isinstance(sub.call, RoleRequirement) or sub.call is public_route or _has_access_dependency(sub)
+        isinstance(sub.call, AccessRequirement) or sub.call is public_route or _has_access_dependency(sub)
         for sub in dependant.dependencies
     )
 

@@ -183,9 +183,13 @@ def _principal(scope: Scope, headers: dict[bytes, bytes]) -> str | None:
     if scheme.lower() != "bearer" or not token or verifier is None:
         return None
     try:
-        subject: str = verifier.verify(token).subject
-    except Exception:  # noqa: BLE001 - an invalid token is the route's to refuse (401)
+        principal = verifier.verify(token)
+        revocations = getattr(scope["app"].state, "revocations", None)
+        if revocations is not None:
+            revocations.check(principal)  # a revoked token has no stored answers replayed to it
+    except Exception:  # noqa: BLE001 - an invalid or revoked token is the route's to refuse (401)
         return None
+    subject: str = principal.subject
     return subject
 
 
