@@ -177,3 +177,27 @@ async def test_without_a_verifier_the_app_trusts_the_development_key(tmp_path: P
         response = await client.get("/audit", headers={"Authorization": f"Bearer {token}"})
 
     assert response.status_code == 200
+
+
+def test_every_route_documents_its_error_answers_as_problems(tmp_path: Path) -> None:
+    router = APIRouter(dependencies=[Depends(require_roles(Role.CNDDR_OFFICER))])
+
+    @router.get("/cases/{case_id}")
+    async def case(case_id: str) -> dict[str, str]:
+        return {"case_id": case_id}
+
+    @router.post("/cases")
+    async def open_case(body: dict[str, str]) -> dict[str, str]:
+        return body
+
+    schema = build(tmp_path, routers=[router]).openapi()
+    paths = schema["paths"]
+    read = paths["/cases/{case_id}"]["get"]["responses"]
+    write = paths["/cases"]["post"]["responses"]
+    health = paths["/healthz"]["get"]["responses"]
+
+    assert sorted(read) == ["200", "401", "403", "404", "422", "503"]
+    assert sorted(write) == ["200", "401", "403", "404", "409", "410", "412", "422", "428", "503"]
+    assert sorted(health) == ["200", "404", "422"]
+    assert set(write["422"]["content"]) == {"application/problem+json"}
+    assert schema["components"]["schemas"]["Problem"]["required"] == ["type", "title", "status"]

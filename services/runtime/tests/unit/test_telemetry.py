@@ -25,6 +25,7 @@ from ddr_runtime.config import Settings
 from ddr_runtime.http.app import create_app
 from ddr_runtime.telemetry import (
     JsonLogFormatter,
+    ScrubbingSpanExporter,
     configure_telemetry,
     context_from_traceparent,
     current_traceparent,
@@ -172,3 +173,71 @@ def test_a_service_process_logs_json_and_never_the_access_log(capsys: pytest.Cap
     assert [(line["logger"], line["message"], line["service"]) for line in lines] == [
         ("uvicorn.error", "started server process", "registration")
     ]
+
+
+async def test_a_name_in_a_query_string_never_reaches_a_span(
+    provider: TracerProvider, exporter: InMemorySpanExporter, tmp_path: Path
+) -> None:
+    router = APIRouter(dependencies=[Depends(public_route)])
+
+    @router.get("/persons")
+    async def persons(name: str = "") -> dict[str, int]:
+        return {"found": len(name)}
+
+    issuer = DevelopmentTokenIssuer(Ed25519PrivateKey.generate(), issuer="ddr", audience="ddr")
+    app = create_app(
+        service_name="telemetry-test",
+        settings=Settings(environment="test", var_dir=tmp_path),
+        routers=[router],
+        token_verifier=TokenVerifier(issuer.public_key_pem, issuer="ddr", audience="ddr"),
+        tracer_provider=provider,
+    )
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        response = await client.get("/persons", params={"name": "Intalla Moussa"})
+
+    server = next(span for span in exporter.get_finished_spans() if span.kind is SpanKind.SERVER)
+    assert response.status_code == 200
+    assert server.attributes is not None
+    assert server.attributes["http.url"] == "http://test/persons"
+    assert server.attributes["http.target"] == "/persons"
+    assert "Intalla" not in json.dumps(dict(server.attributes))
+
+
+def test_the_exporter_drops_query_strings_whatever_made_the_span(provider: TracerProvider) -> None:
+    inner = InMemorySpanExporter()
+    with provider.get_tracer("test").start_as_current_span("GET", kind=SpanKind.CLIENT) as span:
+        span.set_attribute("url.full", "https://keys.internal/v1/find?name=Intalla%20Moussa")
+        span.set_attribute("url.query", "name=Intalla%20Moussa")
+    finished = next(s for s in provider_spans(provider) if s.name == "GET")
+
+    ScrubbingSpanExporter(inner).export([finished])
+
+    (exported,) = inner.get_finished_spans()
+    assert dict(exported.attributes or {}) == {"url.full": "https://keys.internal/v1/find"}
+
+
+def provider_spans(provider: TracerProvider) -> tuple[ReadableSpan, ...]:
+    exporters = [
+        processor.span_exporter  # type: ignore[attr-defined]
+        for processor in provider._active_span_processor._span_processors
+    ]
+    return tuple(span for exporter in exporters for span in exporter.get_finished_spans())
+
+
+def test_a_query_string_in_a_log_line_is_scrubbed() -> None:
+    formatter = JsonLogFormatter("registration")
+    record = logging.LogRecord(
+        "httpx",
+        logging.INFO,
+        __file__,
+        1,
+        'HTTP Request: GET %s "200 OK"',
+        ("http://x/persons?name=Aminata",),
+        None,
+    )
+    record.url = "/persons?name=Aminata&born=2009"
+
+    line = formatter.format(record)
+
+    assert "Aminata" not in line
+    assert json.loads(line)["message"] == 'HTTP Request: GET http://x/persons?[scrubbed] "200 OK"'
