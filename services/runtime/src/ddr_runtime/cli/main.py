@@ -16,6 +16,7 @@ from rich.console import Console
 from ddr_runtime.auth.issuer import DevelopmentOnlyError, DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Role
 from ddr_runtime.cli.audit import audit_app
+from ddr_runtime.cli.keys import keys_app
 from ddr_runtime.cli.read_model import read_model_app
 from ddr_runtime.cli.stack import stack_app
 from ddr_runtime.config import KafkaSettings, Settings
@@ -26,6 +27,7 @@ app.add_typer(stack_app, name="stack")
 app.add_typer(audit_app, name="audit")
 app.add_typer(topics_app, name="topics")
 app.add_typer(read_model_app, name="read-model")
+app.add_typer(keys_app, name="keys")
 console = Console(stderr=True)
 
 

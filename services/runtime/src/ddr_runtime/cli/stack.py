@@ -50,6 +50,16 @@ def up(
         console.print(f"[green]stores[/green]: SQLite files under {stack.var / 'stores'}")
     stack.remember(chosen)
     failed: list[str] = []
+    stack.start_keys(chosen)
+    with console.status("waiting for the key service…"):
+        keys_ready = stack.wait_ready(stack.keys_process)
+    if not keys_ready:
+        console.print(f"[red]keys[/red] did not become ready; see {stack.log_path('keys')}")
+        raise typer.Exit(1)
+    stack.provision_credentials(chosen)
+    console.print(
+        f"[green]keys[/green] ready on http://127.0.0.1:{stack.keys_process.port}, a credential per service"
+    )
     for service in installed_services():
         stack.start_service(service, chosen)
         with console.status(f"waiting for {service.name}…"):

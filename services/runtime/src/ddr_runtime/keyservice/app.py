@@ -30,6 +30,7 @@ from ddr_runtime.http.app import create_app
 from ddr_runtime.http.problems import Forbidden, Unauthorized, Unprocessable, register_problem
 from ddr_runtime.keyservice.credentials import Credential, Credentials, Grant
 from ddr_runtime.keyservice.settings import KeyServiceSettings
+from ddr_runtime.telemetry import configure_logging
 
 register_problem(SubjectErased, 410, "Gone: this person's data was erased")
 register_problem(KekMissing, 503, "Service Unavailable: a key-encryption key is missing from the ring")
@@ -287,6 +288,7 @@ def create_keyservice_app(
 ) -> FastAPI:
     """The key service's app: its store's tables are created when it starts."""
     settings = settings or KeyServiceSettings()
+    configure_logging("keys")
     state = _KeyServiceState(settings)
 
     @asynccontextmanager

@@ -7,6 +7,7 @@ Docker Compose where a Docker engine answers. State lives under ``var/``: pids i
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -20,7 +21,10 @@ from typing import Literal
 import httpx
 
 from ddr_contracts.topics import SERVICES
-from ddr_runtime.config import Settings, project_root, service_settings
+from ddr_runtime.config import Settings, project_root, service_settings, to_async_url
+from ddr_runtime.db import create_engine
+from ddr_runtime.keyservice.credentials import Credentials, Grant
+from ddr_runtime.keyservice.settings import credential_file
 from ddr_runtime.messaging.topics import ensure_topics, platform_topics
 from ddr_runtime.stack import processes
 from ddr_runtime.stack.native import NativeKafka, NativePostgres
@@ -30,6 +34,11 @@ KAFKA_PORT = int(os.environ.get("DDR_KAFKA_PORT", "9092"))
 KAFKA_CONTROLLER_PORT = int(os.environ.get("DDR_KAFKA_CONTROLLER_PORT", "9093"))
 POSTGRES_PORT = int(os.environ.get("DDR_POSTGRES_PORT", "55432"))
 FIRST_SERVICE_PORT = 8001
+KEYS_PORT = int(os.environ.get("DDR_KEYS_PORT", str(FIRST_SERVICE_PORT - 1)))
+# The key service is its own process; only these services may erase a subject's key.
+KEYS = "keys"
+ERASING_SERVICES = frozenset({"registration"})
+KEYS_APP = "ddr_runtime.keyservice.app:create_keyservice_app"
 
 
 @dataclass(frozen=True)
@@ -89,22 +98,83 @@ class Stack:
         self.postgres.start()
         self.postgres.create_databases(*(f"ddr_{name}" for name in SERVICES), "ddr_keys")
 
+    @property
+    def keys_process(self) -> ServiceProcess:
+        return ServiceProcess(KEYS, KEYS_APP, KEYS_PORT)
+
+    def keys_env(self, store: Store) -> dict[str, str]:
+        """The key service's environment: it alone opens the key store and holds the (development) KEK."""
+        env = self._common_env(KEYS)
+        if store == "postgres":
+            env["DDR_KEYS_DATABASE_URL"] = self.postgres.url("ddr_keys")
+        return env
+
+    def start_keys(self, store: Store) -> int:
+        """Start the key service (development: its KEK in var/secrets, plain HTTP on the loopback)."""
+        return self._start(self.keys_process, self.keys_env(store))
+
+    def provision_credentials(self, store: Store) -> dict[str, Path]:
+        """A key-service credential for each installed service on this host, kept 0600 under var/secrets;
+        one still live is kept, a missing or revoked one is issued again."""
+        url = to_async_url(self.postgres.url("ddr_keys")) if store == "postgres" else None
+        database = url or f"sqlite+aiosqlite:///{self.var / 'stores' / 'keys.sqlite'}"
+
+        async def provision() -> dict[str, Path]:
+            engine = create_engine(database, pool_size=2)
+            credentials = Credentials(engine)
+            try:
+                await credentials.create_schema()
+                return {
+                    service.name: await self._credential_for(credentials, service.name)
+                    for service in installed_services()
+                }
+            finally:
+                await engine.dispose()
+
+        return asyncio.run(provision())
+
+    async def _credential_for(self, credentials: Credentials, service: str) -> Path:
+        path = credential_file(self.var, service)
+        if path.exists() and await credentials.authenticate(path.read_text().strip()) is not None:
+            return path
+        grants: list[Grant] = ["create", "unwrap"]
+        if service in ERASING_SERVICES:
+            grants.append("erase")
+        _, secret = await credentials.issue(service, "native-stack", grants)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secret)
+        return path
+
     def service_env(self, service: ServiceProcess, store: Store) -> dict[str, str]:
+        """A service's environment: its store, the key service with its own credential, never the KEK."""
+        env = self._common_env(service.name)
+        env["DDR_KEY_SERVICE_URL"] = f"http://127.0.0.1:{KEYS_PORT}"
+        env["DDR_KEY_SERVICE_CREDENTIAL_FILE"] = str(credential_file(self.var, service.name))
+        for inherited in ("DDR_MASTER_KEY", "DDR_KEYSTORE_URL", "DDR_KEYS_KEK", "DDR_KEYS_PREVIOUS_KEKS"):
+            env.pop(inherited, None)
+        if store == "postgres":
+            env[f"DDR_{service.name.upper()}_DATABASE_URL"] = self.postgres.url(f"ddr_{service.name}")
+        return env
+
+    def _common_env(self, name: str) -> dict[str, str]:
         env = dict(os.environ)
         env.update(
             {
                 "KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap_servers,
                 "DDR_ENVIRONMENT": "development",
                 "DDR_VAR_DIR": str(self.var),
-                "DDR_SERVICE_NAME": service.name,
+                "DDR_SERVICE_NAME": name,
             }
         )
-        if store == "postgres":
-            env[f"DDR_{service.name.upper()}_DATABASE_URL"] = self.postgres.url(f"ddr_{service.name}")
-            env["DDR_KEYSTORE_URL"] = self.postgres.url("ddr_keys")
         return env
 
     def start_service(self, service: ServiceProcess, store: Store) -> int:
+        return self._start(service, self.service_env(service, store))
+
+    def _start(self, service: ServiceProcess, env: dict[str, str]) -> int:
         existing = processes.running_pid(self.run_dir, service.name)
         if existing is not None:
             return existing
@@ -123,7 +193,7 @@ class Stack:
         return processes.start(
             service.name,
             argv,
-            env=self.service_env(service, store),
+            env=env,
             run_dir=self.run_dir,
             log_file=self.log_dir / f"{service.name}.log",
             cwd=project_root(),
@@ -162,6 +232,8 @@ class Stack:
     # -- down ------------------------------------------------------------------------------------
     def stop_all(self) -> list[str]:
         stopped = [s.name for s in installed_services() if processes.stop(s.name, run_dir=self.run_dir)]
+        if processes.stop(KEYS, run_dir=self.run_dir):
+            stopped.append(KEYS)
         if self.postgres.is_running():
             self.postgres.stop()
             stopped.append("postgres")
@@ -177,7 +249,7 @@ class Stack:
             ComponentStatus("kafka", self.kafka.is_running(), self.kafka.bootstrap_servers),
             ComponentStatus("postgres", self.postgres.is_running(), f"127.0.0.1:{POSTGRES_PORT}"),
         ]
-        for service in installed_services():
+        for service in [self.keys_process, *installed_services()]:
             pid = processes.running_pid(self.run_dir, service.name)
             found.append(ComponentStatus(service.name, pid is not None, f"http://127.0.0.1:{service.port}"))
         return found
