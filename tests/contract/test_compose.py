@@ -200,15 +200,62 @@ def test_service_gets_the_shared_platform_settings(services: Services, name: str
     env = environment(service_entry(services, name))
     required = (
         "DDR_ENVIRONMENT",
-        "DDR_KEYSTORE_URL",
-        "DDR_MASTER_KEY",
+        "DDR_KEY_SERVICE_URL",
+        "DDR_KEY_SERVICE_CREDENTIAL_FILE",
         "DDR_JWT_PUBLIC_KEY",
         "KAFKA_BOOTSTRAP_SERVERS",
         "OTEL_EXPORTER_OTLP_ENDPOINT",
     )
     missing = [key for key in required if key not in env]
     assert not missing, f"{name}: environment lacks {missing}"
-    assert str(env["DDR_KEYSTORE_URL"]).endswith("/ddr_keys"), f"{name}: key store is not ddr_keys"
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_a_service_holds_neither_the_kek_nor_the_key_store(services: Services, name: str) -> None:
+    env = environment(service_entry(services, name))
+    held = sorted(
+        key
+        for key in env
+        if key in ("DDR_MASTER_KEY", "DDR_KEYSTORE_URL", "DDR_KEYS_KEK", "DDR_KEYS_DATABASE_URL")
+    )
+    assert not held, f"{name}: holds {held}; only the key service may"
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_a_service_mounts_only_its_own_key_credential(services: Services, name: str) -> None:
+    volumes = [str(volume) for volume in service_entry(services, name).get("volumes") or []]
+    credentials = [volume for volume in volumes if volume.startswith("credentials-")]
+    assert credentials == [f"credentials-{name}:/run/ddr-keys:ro"], (
+        f"{name}: credential volumes {credentials}"
+    )
+
+
+def test_the_environment_defaults_to_production_everywhere() -> None:
+    text = COMPOSE_FILE.read_text(encoding="utf-8")
+    defaults = re.findall(r"\$\{DDR_ENVIRONMENT:-(\w+)\}", text)
+    assert defaults, "no service sets DDR_ENVIRONMENT"
+    assert set(defaults) == {"production"}, f"DDR_ENVIRONMENT defaults to {sorted(set(defaults))}"
+
+
+def test_no_key_encryption_key_is_written_in_the_compose_file(services: Services) -> None:
+    from ddr_runtime.config import COMPOSE_DEVELOPMENT_MASTER_KEY
+
+    env = environment(service_entry(services, "keys"))
+    assert COMPOSE_DEVELOPMENT_MASTER_KEY not in COMPOSE_FILE.read_text(encoding="utf-8")
+    assert env["DDR_KEYS_KEK"] == "${DDR_KEYS_KEK:-}", "the KEK comes from the environment, never this file"
+
+
+def test_the_key_service_alone_reaches_the_key_store_and_is_not_published(services: Services) -> None:
+    keys = service_entry(services, "keys")
+    env = environment(keys)
+    assert str(env["DDR_KEYS_DATABASE_URL"]).endswith("/ddr_keys")
+    assert not published_ports(keys), "keys: the key service is reached on the Compose network only"
+    reaching = sorted(
+        name
+        for name, entry in services.items()
+        if any("/ddr_keys" in str(value) for value in environment(entry).values())
+    )
+    assert reaching == ["key-credentials", "keys"], f"services reaching ddr_keys: {reaching}"
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -241,6 +288,8 @@ def test_service_starts_after_healthy_kafka_and_postgres_and_created_topics(
         "kafka": "service_healthy",
         "postgres": "service_healthy",
         "kafka-topics": "service_completed_successfully",
+        "keys": "service_healthy",
+        "key-credentials": "service_completed_successfully",
     }
     wrong = {dep: conditions.get(dep) for dep, want in expected.items() if conditions.get(dep) != want}
     assert not wrong, f"{name}: depends_on should be {expected}; found {wrong}"

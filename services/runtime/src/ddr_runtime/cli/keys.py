@@ -11,15 +11,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from ddr_contracts.topics import SERVICES
 from ddr_runtime.crypto.keystore import KeyStore
 from ddr_runtime.db import create_engine
-from ddr_runtime.keyservice.credentials import GRANTS, Credentials, Grant
+from ddr_runtime.keyservice.credentials import GRANTS, Credentials, Grant, provision
 from ddr_runtime.keyservice.settings import KeyServiceSettings
 
 keys_app = typer.Typer(help="The key service: subject keys, credentials, KEK rotation.", no_args_is_help=True)
@@ -70,8 +72,8 @@ def serve(
         host=host,
         port=port,
         access_log=False,
-        ssl_certfile=tls_cert,
-        ssl_keyfile=tls_key,
+        ssl_certfile=tls_cert or None,
+        ssl_keyfile=tls_key or None,
     )
 
 
@@ -98,6 +100,30 @@ def issue(
         return secret
 
     typer.echo(_with_store(work))
+
+
+@credential_app.command("provision")
+def provision_credentials(
+    directory: Annotated[
+        Path, typer.Option("--dir", help="One folder per service gets a `credential` file.")
+    ],
+    host: Annotated[str, typer.Option(help="The host the services run on (revocable as a whole).")],
+    service: Annotated[list[str] | None, typer.Option(help="Repeatable (default: every service).")] = None,
+    erasing: Annotated[list[str] | None, typer.Option(help="Services that may erase (repeatable).")] = None,
+    owner: Annotated[int | None, typer.Option(help="uid (and gid) to own the files.")] = None,
+) -> None:
+    """Issue a credential for each service that has none live, into <dir>/<service>/credential (Compose's
+    one-shot job does this; a deployment hands each service its credential through its secret store)."""
+    names = service or list(SERVICES)
+    files = {name: directory / name / "credential" for name in names}
+
+    async def work(_s: KeyServiceSettings, credentials: Credentials, _k: KeyStore) -> dict[str, Path]:
+        return await provision(
+            credentials, files, host=host, erasing=erasing or ["registration"], owner=owner
+        )
+
+    written = _with_store(work)
+    console.print(f"credentials in place for {', '.join(sorted(written))}")
 
 
 @credential_app.command("list")

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Literal
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func, select, update
@@ -186,6 +188,36 @@ class Credentials:
                 .order_by(u.service, u.host, u.operation)
             )
             return [Usage(r[0], r[1], r[2], r[3], int(r[4]), int(r[5] or 0), int(r[6] or 0)) for r in rows]
+
+
+async def provision(
+    credentials: Credentials,
+    files: Mapping[str, Path],
+    *,
+    host: str,
+    erasing: Iterable[str] = (),
+    owner: int | None = None,
+) -> dict[str, Path]:
+    """A credential for each service in the file named for it (0600, owned by ``owner`` when given): one
+    still live is kept, a missing or revoked one is issued again (create and unwrap, erase for ``erasing``)."""
+    may_erase = set(erasing)
+    written: dict[str, Path] = {}
+    for service, path in files.items():
+        if path.exists() and await credentials.authenticate(path.read_text().strip()) is not None:
+            written[service] = path
+            continue
+        grants: list[Grant] = ["create", "unwrap", *(("erase",) if service in may_erase else ())]
+        _, secret = await credentials.issue(service, host, grants)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secret)
+        if owner is not None:
+            os.chown(path.parent, owner, owner)
+            os.chown(path, owner, owner)
+        written[service] = path
+    return written
 
 
 def _digest(secret: str) -> str:

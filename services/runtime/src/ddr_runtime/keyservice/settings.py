@@ -27,6 +27,11 @@ class KeyServiceSettings(PlatformSettings):
 
     @model_validator(mode="after")
     def _production_refuses_defaults(self) -> KeyServiceSettings:
+        # An empty variable (Compose's ``${DDR_KEYS_KEK:-}``) means unset.
+        for name in ("keys_kek", "keys_previous_keks"):
+            value = getattr(self, name)
+            if value is not None and not value.get_secret_value().strip():
+                object.__setattr__(self, name, None)
         if self.environment == "production":
             problems = self.production_problems()
             if problems:

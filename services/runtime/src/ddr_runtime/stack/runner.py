@@ -23,7 +23,7 @@ import httpx
 from ddr_contracts.topics import SERVICES
 from ddr_runtime.config import Settings, project_root, service_settings, to_async_url
 from ddr_runtime.db import create_engine
-from ddr_runtime.keyservice.credentials import Credentials, Grant
+from ddr_runtime.keyservice.credentials import Credentials, provision
 from ddr_runtime.keyservice.settings import credential_file
 from ddr_runtime.messaging.topics import ensure_topics, platform_topics
 from ddr_runtime.stack import processes
@@ -119,34 +119,17 @@ class Stack:
         url = to_async_url(self.postgres.url("ddr_keys")) if store == "postgres" else None
         database = url or f"sqlite+aiosqlite:///{self.var / 'stores' / 'keys.sqlite'}"
 
-        async def provision() -> dict[str, Path]:
+        async def run() -> dict[str, Path]:
             engine = create_engine(database, pool_size=2)
             credentials = Credentials(engine)
             try:
                 await credentials.create_schema()
-                return {
-                    service.name: await self._credential_for(credentials, service.name)
-                    for service in installed_services()
-                }
+                files = {s.name: credential_file(self.var, s.name) for s in installed_services()}
+                return await provision(credentials, files, host="native-stack", erasing=ERASING_SERVICES)
             finally:
                 await engine.dispose()
 
-        return asyncio.run(provision())
-
-    async def _credential_for(self, credentials: Credentials, service: str) -> Path:
-        path = credential_file(self.var, service)
-        if path.exists() and await credentials.authenticate(path.read_text().strip()) is not None:
-            return path
-        grants: list[Grant] = ["create", "unwrap"]
-        if service in ERASING_SERVICES:
-            grants.append("erase")
-        _, secret = await credentials.issue(service, "native-stack", grants)
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        path.unlink(missing_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(secret)
-        return path
+        return asyncio.run(run())
 
     def service_env(self, service: ServiceProcess, store: Store) -> dict[str, str]:
         """A service's environment: its store, the key service with its own credential, never the KEK."""
