@@ -243,7 +243,15 @@ def _health_router(checks: Sequence[ReadinessCheck], timeout: float) -> APIRoute
         """Liveness: the process answers."""
         return {"status": "alive"}
 
-    @router.get("/readyz")
+    @router.get(
+        "/readyz",
+        responses={
+            503: {
+                "description": "A dependency does not answer its probe",
+                "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            }
+        },
+    )
     async def readyz() -> JSONResponse:
         """Readiness: every dependency (event store, Kafka...) answers its probe."""
         outcomes = await asyncio.gather(*(_probe(name, check, timeout) for name, check in checks))

@@ -1,0 +1,95 @@
+"""Schemathesis against a service's OpenAPI document, in process (ASGI), once per caller.
+
+    failures = fuzz_openapi(build_app(settings, token_verifier=verifier), tokens={"officer": token, ...})
+    assert not failures, "\\n".join(map(str, failures))
+
+Every operation of the document gets generated requests (valid and not) from each caller; each answer must
+not be a server error, must have a status, content type, headers and body the document declares. The app's
+lifespan is started by schemathesis in its own event loop, so build the app for this test alone (do not share
+it with clients of the test's loop), and nothing else in the test may have used its engines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI
+
+
+@dataclass(frozen=True)
+class FuzzFailure:
+    operation: str
+    caller: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.operation} as {self.caller}: {self.detail}"
+
+
+def fuzz_openapi(
+    app: FastAPI,
+    tokens: Mapping[str, str | None],
+    *,
+    max_examples: int = 20,
+    operations: tuple[str, ...] = (),
+) -> list[FuzzFailure]:
+    """Failures of schemathesis' conformance checks, per operation and caller (``None``: no token).
+
+    ``operations`` limits the run to operations whose label (``GET /people/{person_id}``) is listed.
+    """
+    import hypothesis
+    import schemathesis
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.core.result import Err
+    from schemathesis.python.asgi import shutdown_lifespans
+    from schemathesis.specs.openapi.checks import (
+        content_type_conformance,
+        response_headers_conformance,
+        response_schema_conformance,
+        status_code_conformance,
+    )
+
+    checks: list[Any] = [
+        not_a_server_error,
+        status_code_conformance,
+        content_type_conformance,
+        response_headers_conformance,
+        response_schema_conformance,
+    ]
+    settings = hypothesis.settings(
+        max_examples=max_examples,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(hypothesis.HealthCheck),
+        phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
+    )
+    failures: list[FuzzFailure] = []
+    try:
+        schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+        for result in schema.get_all_operations():
+            if isinstance(result, Err):
+                failures.append(FuzzFailure("(document)", "-", f"an operation cannot be read: {result.err()}"))
+                continue
+            operation = result.ok()
+            if operations and operation.label not in operations:
+                continue
+            strategy = operation.as_strategy()
+            for caller, token in tokens.items():
+                headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+                @settings
+                @hypothesis.given(case=strategy)
+                def run(case: Any, headers: dict[str, str] = headers) -> None:
+                    response = case.call(headers=headers)
+                    case.validate_response(response, checks=checks, headers=headers)
+
+                try:
+                    run()
+                except (AssertionError, BaseExceptionGroup) as error:
+                    failures.append(FuzzFailure(operation.label, caller, str(error)[:3000]))
+    finally:
+        shutdown_lifespans()
+    return failures
