@@ -71,25 +71,37 @@ def fuzz_openapi(
         schema = schemathesis.openapi.from_asgi("/openapi.json", app)
         for result in schema.get_all_operations():
             if isinstance(result, Err):
-                failures.append(FuzzFailure("(document)", "-", f"an operation cannot be read: {result.err()}"))
+                failures.append(
+                    FuzzFailure("(document)", "-", f"an operation cannot be read: {result.err()}")
+                )
                 continue
             operation = result.ok()
             if operations and operation.label not in operations:
                 continue
             strategy = operation.as_strategy()
             for caller, token in tokens.items():
-                headers = {"Authorization": f"Bearer {token}"} if token else {}
-
-                @settings
-                @hypothesis.given(case=strategy)
-                def run(case: Any, headers: dict[str, str] = headers) -> None:
-                    response = case.call(headers=headers)
-                    case.validate_response(response, checks=checks, headers=headers)
-
-                try:
-                    run()
-                except (AssertionError, BaseExceptionGroup) as error:
-                    failures.append(FuzzFailure(operation.label, caller, str(error)[:3000]))
+                failure = _fuzz_one(strategy, token, checks, settings)
+                if failure is not None:
+                    failures.append(FuzzFailure(operation.label, caller, failure))
     finally:
         shutdown_lifespans()
     return failures
+
+
+def _fuzz_one(strategy: Any, token: str | None, checks: list[Any], settings: Any) -> str | None:
+    """Run one operation's strategy as one caller; the failure's text, or None."""
+    import hypothesis
+
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    @settings  # type: ignore[untyped-decorator]
+    @hypothesis.given(case=strategy)
+    def run(case: Any) -> None:
+        response = case.call(headers=headers)
+        case.validate_response(response, checks=checks, headers=headers)
+
+    try:
+        run()
+    except (AssertionError, BaseExceptionGroup) as error:
+        return str(error)[:3000]
+    return None
