@@ -184,12 +184,13 @@ class Sample:
 
 @pytest.fixture
 async def sample(
-    database_url: str,
     kafka_bootstrap_servers: str,
     namespace: str,
     tmp_path: Path,
     token_verifier: TokenVerifier,
 ) -> AsyncIterator[Sample]:
+    # One backend is enough here: what is checked is who gets which answer, not how it is stored.
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'sample.sqlite'}"
     settings = service_settings("sample", database_url, kafka_bootstrap_servers, namespace, tmp_path)
     topic = settings.events_topic("sample")
     ensure_topics(
@@ -243,3 +244,17 @@ async def test_a_wrong_rule_is_reported_with_what_was_answered(
     )
 
     assert [str(m).split(" {")[0] for m in mismatches] == ["GET /export as donor: expected 200, got 403"]
+
+
+async def test_metrics_without_a_token_carry_no_count_of_children(
+    sample: Sample, issuer: DevelopmentTokenIssuer
+) -> None:
+    world = SampleWorld(sample.client, issuer)
+    await world.params(Case(RULES[1], Role.CHILD_PROTECTION, None, "own", 200))  # lists a child
+
+    public = await sample.client.get("/metrics")
+    operator = await sample.client.get("/metrics/all", headers=world._as(Role.OPERATOR))
+
+    assert "ddr_outbox_backlog_events" in public.text
+    assert "ddr_sample_children_listed" not in public.text
+    assert "ddr_sample_children_listed_total" in operator.text

@@ -17,6 +17,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from opentelemetry.sdk.trace import TracerProvider
+from prometheus_client import Counter
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Boolean, Column, MetaData, String, Table, insert, select, update
 
@@ -36,6 +37,8 @@ from ddr_testkit.samples import (
 )
 
 SERVICE = "sample"
+# A count of a category of person: never on the unauthenticated /metrics, only at /metrics/all.
+CHILDREN_LISTED = Counter("ddr_sample_children_listed", "Children listed by the sample service")
 metadata = MetaData()
 people = Table(
     "sample_people",
@@ -178,6 +181,8 @@ async def list_person(body: PersonIn, principal: Lister, runtime: Runtime) -> Cr
             )
         )
     runtime.relay.notify()
+    if body.child:
+        CHILDREN_LISTED.inc()
     return Created(id=body.person_id)
 
 
