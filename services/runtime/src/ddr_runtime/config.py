@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ddr_contracts.topics import CHECKPOINTS_TOPIC, events_topic
@@ -107,6 +107,14 @@ class Settings(PlatformSettings, KafkaSettings):
     idempotency_ttl_hours: int = Field(default=24, ge=1)
     # Seconds between the signed checkpoints a service takes of its own store (the first at start); 0: none.
     audit_checkpoint_seconds: float = 3600.0
+
+    @field_validator(
+        "key_service_credential_file", "key_service_ca_file", "key_service_credential", mode="before"
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # Compose passes an unset variable as an empty string (``${DDR_KEY_SERVICE_CA_FILE:-}``).
+        return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
     def _production_refuses_defaults(self) -> Settings:

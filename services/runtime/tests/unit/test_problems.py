@@ -180,3 +180,13 @@ async def test_an_unexpected_error_is_a_500_problem_without_internals(
 def test_mapping_an_exception_to_a_second_status_is_refused() -> None:
     with pytest.raises(ValueError, match="already mapped"):
         register_problem(StaleDecisionError, 422, "Something else")
+
+
+def test_a_missing_record_and_a_forbidden_one_get_the_same_problem() -> None:
+    from ddr_runtime.http.problems import not_visible
+
+    missing, forbidden = not_visible("person"), not_visible("person")
+
+    assert (missing.status, missing.type, missing.title, missing.detail) == (
+        forbidden.status, forbidden.type, forbidden.title, forbidden.detail,
+    ) == (404, "urn:ddr:problem:not-found", "Not Found", "no such person")  # fmt: skip

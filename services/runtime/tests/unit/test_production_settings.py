@@ -115,3 +115,11 @@ def test_the_development_key_service_makes_its_key_under_var_secrets(tmp_path: P
 
     assert (tmp_path / "secrets" / "master.key").exists()
     assert ring.ids == [settings.key_ring().current_id]
+
+
+def test_an_empty_variable_for_the_key_service_files_means_unset(tmp_path: Path) -> None:
+    settings = Settings(
+        environment="development", var_dir=tmp_path, key_service_ca_file="", key_service_credential_file=""
+    )
+
+    assert (settings.key_service_ca_file, settings.key_service_credential_file) == (None, None)

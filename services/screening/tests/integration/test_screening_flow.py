@@ -101,10 +101,12 @@ async def test_an_overdue_handover_is_listed_for_child_protection_and_counted_fo
     assert listed["items"][0]["person_id"] == child
     assert listed["items"][0]["hours_overdue"] >= 23
     assert (await auditor.get("/children/overdue-handovers")).json() == {"overdue": 1}
-    metrics = (await env.client.get("/metrics")).text
+    # Counts of children are on /metrics/all, to an operator's token only (never on the open /metrics).
+    operator = env.as_role(Role.OPERATOR)
+    metrics = (await operator.get("/metrics/all")).text
 
     async def alerted() -> bool:
-        text = (await env.client.get("/metrics")).text
+        text = (await operator.get("/metrics/all")).text
         return "ddr_screening_child_handovers_overdue 1.0" in text
 
     await eventually(alerted, 15)

@@ -26,7 +26,7 @@ from ddr_runtime.auth.roles import Principal, Role
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings
 from ddr_runtime.eventstore.store import Causation, NewEvent
-from ddr_runtime.http.problems import Conflict, Forbidden, NotFound
+from ddr_runtime.http.problems import Conflict, Forbidden, not_visible
 from ddr_runtime.service import ServiceRuntime, build_runtime, create_service_app
 from ddr_testkit.samples import (
     SAMPLES,
@@ -197,7 +197,7 @@ async def _visible(runtime: ServiceRuntime, principal: Principal, person_id: str
         or not principal.covers_region(row.region)
         or row.child != principal.has_role(Role.CHILD_PROTECTION)
     ):
-        raise NotFound("no such person")
+        raise not_visible("person")
 
 
 @router.get("/people/{person_id}", response_model=PersonOut)
@@ -283,11 +283,7 @@ async def open_project(body: ProjectIn, principal: Partner, runtime: Runtime) ->
     async with runtime.store.transaction() as conn:
         taken = (await conn.execute(select(projects).where(projects.c.project_id == body.project_id))).first()
         if taken is not None:
-            raise (
-                NotFound("no such project")
-                if taken.partner != principal.partner
-                else Forbidden("already open")
-            )
+            raise not_visible("project") if taken.partner != principal.partner else Conflict("already open")
         event = SampleProjectOpened(project_id=body.project_id, partner=principal.partner, title=body.title)
         await runtime.store.append(
             f"project-{body.project_id}",
@@ -308,7 +304,7 @@ async def read_project(project_id: str, principal: ProjectReader, runtime: Runti
     async with runtime.engine.connect() as conn:
         row = (await conn.execute(select(projects).where(projects.c.project_id == project_id))).first()
     if row is None or not principal.covers_partner(row.partner):
-        raise NotFound("no such project")
+        raise not_visible("project")
     return ProjectOut(project_id=row.project_id, partner=row.partner, title=row.title)
 
 

@@ -88,6 +88,13 @@ class NotFound(Problem):
     slug = "not-found"
 
 
+def not_visible(kind: str) -> NotFound:
+    """The one answer for a record that does not exist and for one the caller may not see: the same
+    status, type, title and detail, so that no caller can tell them apart (nor learn that a child, a
+    medical record or another movement's member exists). Raise it for both."""
+    return NotFound(f"no such {kind}")
+
+
 class Conflict(Problem):
     """The request conflicts with the current state, e.g. it was decided on a stale stream version."""
 
