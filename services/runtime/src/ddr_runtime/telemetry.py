@@ -239,6 +239,8 @@ def configure_logging(service_name: str, level: int | str = logging.INFO) -> Non
         server_log = logging.getLogger(name)
         server_log.handlers.clear()
         server_log.propagate = True
+    # An HTTP client's line per request (the key service's revocation list every few seconds) is noise.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     access = logging.getLogger("uvicorn.access")
     access.handlers.clear()
     access.propagate = False

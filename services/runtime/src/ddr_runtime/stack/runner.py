@@ -182,7 +182,7 @@ class Stack:
             cwd=project_root(),
         )
 
-    def wait_ready(self, service: ServiceProcess, timeout: float = 60.0) -> bool:
+    def wait_ready(self, service: ServiceProcess, timeout: float = 180.0) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if processes.running_pid(self.run_dir, service.name) is None:
