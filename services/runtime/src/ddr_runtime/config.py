@@ -107,6 +107,9 @@ class Settings(PlatformSettings, KafkaSettings):
     idempotency_ttl_hours: int = Field(default=24, ge=1)
     # Seconds between the signed checkpoints a service takes of its own store (the first at start); 0: none.
     audit_checkpoint_seconds: float = 3600.0
+    # How long each /readyz probe (store, Kafka...) may take before it counts as failed; keep the
+    # orchestrator's probe timeout above it.
+    readiness_timeout_seconds: float = Field(default=2.0, gt=0)
 
     @field_validator(
         "key_service_credential_file", "key_service_ca_file", "key_service_credential", mode="before"

@@ -257,6 +257,7 @@ def create_service_app(
         ],
         lifespan_hooks=[running, *lifespan_hooks],
         token_verifier=token_verifier,
+        readiness_timeout=runtime.settings.readiness_timeout_seconds,
         tracer_provider=runtime.tracer_provider,
     )
     app.state.idempotency = runtime.idempotency

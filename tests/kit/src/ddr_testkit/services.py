@@ -87,7 +87,11 @@ def service_settings(
     var_dir: Path,
     **overrides: Any,
 ) -> Settings:
-    """Settings of ``service`` for a test: its store, the broker, the test's namespace, a private var/."""
+    """Settings of ``service`` for a test: its store, the broker, the test's namespace, a private var/.
+
+    Readiness probes get 30 s by default (not a deployment's 2 s): the test machine is shared and loaded, and
+    a probe that is merely slow there is not the failure a test of ``/readyz`` looks for."""
+    overrides.setdefault("readiness_timeout_seconds", 30.0)
     return Settings(
         service_name=service,
         database_url=database_url,
