@@ -203,6 +203,7 @@ def test_service_gets_the_shared_platform_settings(services: Services, name: str
         "DDR_KEY_SERVICE_URL",
         "DDR_KEY_SERVICE_CREDENTIAL_FILE",
         "DDR_JWT_PUBLIC_KEY",
+        "DDR_AUDIT_SIGNING_KEY",
         "KAFKA_BOOTSTRAP_SERVERS",
         "OTEL_EXPORTER_OTLP_ENDPOINT",
     )

@@ -116,7 +116,7 @@ def public(route: str, status: int = 200) -> Rule:
 
 def runtime_rules(app: FastAPI) -> list[Rule]:
     """The rules of what the runtime adds to every service app (probes, metrics, the API's documents, the
-    read-model rebuild), for those of them this app serves."""
+    read-model rebuild, the store's signed checkpoint), for those of them this app serves."""
     operator = {Role.OPERATOR: 200}
     known = [
         public("GET /healthz"),
@@ -129,6 +129,7 @@ def runtime_rules(app: FastAPI) -> list[Rule]:
         public("GET /redoc"),
         Rule("GET /read-model/rebuild", allowed={Role.OPERATOR: 200, Role.AUDITOR: 200}),
         Rule("POST /read-model/rebuild", allowed={Role.OPERATOR: 202}),
+        Rule("POST /audit/checkpoints", allowed={Role.OPERATOR: 201, Role.AUDITOR: 201}),
     ]
     served = app_routes(app)
     return [rule for rule in known if rule.route in served]

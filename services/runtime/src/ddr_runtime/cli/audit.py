@@ -204,7 +204,7 @@ def _service_urls(given: list[str] | None) -> dict[str, str]:
 def _development_token() -> str:
     try:
         issuer = DevelopmentTokenIssuer.from_settings(Settings())
-    except DevelopmentOnlyError:
+    except (ValueError, DevelopmentOnlyError):
         console.print("give an operator's token (--token or DDR_TOKEN)", style="red")
         raise typer.Exit(2) from None
     return issuer.issue(subject=os.environ.get("USER", "operator"), roles=[Role.OPERATOR])
