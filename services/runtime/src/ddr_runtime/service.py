@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ddr_contracts.events import EventRegistry
 from ddr_runtime import metrics
 from ddr_runtime.audit.checkpoints import StoreCheckpointer, checkpoint_router
+from ddr_runtime.audit.reads import ReadLedger, reads_router
 from ddr_runtime.audit.signing import signing_key
 from ddr_runtime.auth.dependencies import public_route, require_roles
 from ddr_runtime.auth.revocation import RevocationList, RevocationSource, RevocationStore
@@ -96,6 +97,7 @@ class ServiceRuntime:
     tracer_provider: TracerProvider
     idempotency: IdempotencyStore
     checkpointer: StoreCheckpointer
+    reads: ReadLedger
     consumers: list[IdempotentConsumer] = field(default_factory=list)
     supervise_every: float = 5.0  # seconds between checks that every consumer still consumes
 
@@ -134,6 +136,7 @@ class ServiceRuntime:
         await self.store.create_schema()
         await self.idempotency.create_schema()
         await self.checkpointer.create_schema()
+        await self.reads.create_schema()
         for prepare in preparations:
             await prepare()
         await self.broker.start()
@@ -211,6 +214,7 @@ def build_runtime(
         provider,
         idempotency,
         checkpointer,
+        ReadLedger(engine),
     )
 
 
@@ -248,7 +252,13 @@ def create_service_app(
     app = create_app(
         service_name=runtime.settings.service_name,
         settings=runtime.settings,
-        routers=[*routers, *extra, _metrics_router(runtime), checkpoint_router(runtime.checkpointer)],
+        routers=[
+            *routers,
+            *extra,
+            _metrics_router(runtime),
+            checkpoint_router(runtime.checkpointer),
+            reads_router(),
+        ],
         readiness_checks=[
             ("store", runtime.check_store),
             ("kafka", runtime.check_kafka),
@@ -262,6 +272,7 @@ def create_service_app(
     )
     app.state.idempotency = runtime.idempotency
     app.state.revocations = runtime.revocations
+    app.state.read_ledger = runtime.reads
     return app
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select,
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ddr_contracts.topics import dead_letter_topic
+from ddr_runtime.audit.reads import Reads
 from ddr_runtime.auth.dependencies import require_roles
 from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Principal, Role
@@ -27,6 +28,8 @@ from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings
 from ddr_runtime.eventstore.rebuild import ReadModel
 from ddr_runtime.eventstore.unit import Saved, Session, UnitOfWork
+from ddr_runtime.http.idempotency import idempotency_keys
+from ddr_runtime.http.problems import NotFound
 from ddr_runtime.http.writes import (
     Atomic,
     BulkAnswer,
@@ -112,6 +115,32 @@ def router_of(unit: UnitOfWork) -> APIRouter:
     async def add_note(person_id: str, body: NoteCreate, command: Command, version: ExpectedVersion) -> Any:
         new_version = await unit.run(lambda session: note(session, body, command, version))
         return json_response({"version": new_version}, version=new_version)
+
+    async def person(person_id: str) -> dict[str, Any]:
+        async with unit.store.engine.connect() as conn:
+            row = (
+                await conn.execute(select(notes_table).where(notes_table.c.person_id == person_id))
+            ).first()
+        if row is None:
+            raise NotFound(f"no person {person_id}")
+        return {"person_id": person_id, "notes": row.notes}
+
+    @router.get("/people/{person_id}")
+    async def read_person(person_id: str, reads: Reads) -> Any:
+        try:
+            found = await person(person_id)
+        except NotFound:
+            await reads.record([person_id], outcome="not_visible")
+            raise
+        await reads.record([person_id])
+        return found
+
+    @router.post("/people/{person_id}/noted")
+    async def add_note_and_show(person_id: str, body: NoteCreate, command: Command) -> Any:
+        new_version = await unit.run(lambda session: note(session, body, command))
+        return json_response(
+            await person(person_id), version=new_version, content_location=f"/people/{person_id}"
+        )
 
     @router.post("/notes/bulk", response_model=BulkAnswer)
     async def add_notes(body: list[NoteCreate], command: Command, atomic: Atomic = False) -> BulkAnswer:
@@ -215,6 +244,76 @@ async def test_a_retried_post_replays_its_answer_with_etag_and_location_and_reco
     assert again.headers["idempotent-replayed"] == "true"
     assert "idempotent-replayed" not in first.headers
     assert [e.version for e in await service[1].store.read_stream("person-p1")] == [1]
+
+
+async def test_an_answer_naming_its_record_is_not_stored_and_a_replay_reads_the_record_again(
+    officer: Api, service: tuple[httpx.AsyncClient, ServiceRuntime]
+) -> None:
+    """Issue 14, finding 2: stored answers kept a person's decrypted data for ever."""
+    await officer.ok("/people", {"person_id": "p1", "listed_on": TODAY.isoformat()}, status=201)
+    first = await officer.post("/people/p1/noted", {"person_id": "p1", "sequence": 1}, idempotency_key="n-1")
+    await officer.ok("/people/p1/noted", {"person_id": "p1", "sequence": 2})
+
+    again = await officer.post("/people/p1/noted", {"person_id": "p1", "sequence": 1}, idempotency_key="n-1")
+
+    async with service[1].engine.connect() as conn:
+        stored = (
+            await conn.execute(select(idempotency_keys.c.body).where(idempotency_keys.c.key == "n-1"))
+        ).one()
+    assert stored.body is None
+    assert first.json() == {"person_id": "p1", "notes": 1}
+    assert (again.status_code, again.json()) == (200, {"person_id": "p1", "notes": 2})
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.headers["content-location"] == "/people/p1"
+
+
+async def test_a_replay_after_the_record_is_gone_answers_as_its_read_does(
+    officer: Api, service: tuple[httpx.AsyncClient, ServiceRuntime]
+) -> None:
+    await officer.ok("/people", {"person_id": "p1", "listed_on": TODAY.isoformat()}, status=201)
+    await officer.post("/people/p1/noted", {"person_id": "p1", "sequence": 1}, idempotency_key="n-1")
+    async with service[1].engine.begin() as conn:
+        await conn.execute(notes_table.delete())
+
+    again = await officer.post("/people/p1/noted", {"person_id": "p1", "sequence": 1}, idempotency_key="n-1")
+
+    assert again.status_code == 404
+    assert "notes" not in again.text
+
+
+async def test_every_read_of_a_person_is_in_the_ledger_an_auditor_queries_with_who_which_route_and_why(
+    officer: Api, service: tuple[httpx.AsyncClient, ServiceRuntime], issuer: DevelopmentTokenIssuer
+) -> None:
+    """Issue 14, finding 15: reads were recorded only for pathway's paths."""
+    auditor = caller_of(service[0], issuer)(Role.AUDITOR, subject="auditor-1")
+    await officer.ok("/people", {"person_id": "p1", "listed_on": TODAY.isoformat()}, status=201)
+    await service[0].get("/people/p1", headers={**officer.headers, "X-Purpose": "case review"})
+    await officer.get("/people/p9")
+
+    shown = (await auditor.get("/reads/p1")).json()
+    refused = (await auditor.get("/reads/p9")).json()
+
+    assert [(r["reader"], r["route"], r["purpose"], r["outcome"]) for r in shown] == [
+        ("officer-1", "GET /people/{person_id}", "case review", "shown")
+    ]
+    assert shown[0]["reader_roles"] == ["cnddr_officer"]
+    assert [(r["reader"], r["outcome"]) for r in refused] == [("officer-1", "not_visible")]
+
+
+async def test_only_auditors_query_the_read_ledger(officer: Api) -> None:
+    assert (await officer.get("/reads/p1")).status_code == 403
+
+
+async def test_an_offset_past_the_bound_is_refused_with_the_field_named(
+    service: tuple[httpx.AsyncClient, ServiceRuntime], issuer: DevelopmentTokenIssuer
+) -> None:
+    """Issue 14, finding 15: offset=1e20 gave a 500 on every list route."""
+    auditor = caller_of(service[0], issuer)(Role.AUDITOR, subject="auditor-1")
+
+    answer = await auditor.get("/reads/p1", offset="1e20")
+
+    assert answer.status_code == 422
+    assert "offset" in answer.text
 
 
 async def test_the_same_key_with_another_request_is_refused(officer: Api) -> None:
@@ -364,6 +463,7 @@ async def test_every_post_documents_the_idempotency_key(
         "/audit/checkpoints",
         "/notes/bulk",
         "/people",
+        "/people/{person_id}/noted",
         "/people/{person_id}/notes",
         "/read-model/rebuild",
     ]

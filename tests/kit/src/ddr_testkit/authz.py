@@ -130,6 +130,7 @@ def runtime_rules(app: FastAPI) -> list[Rule]:
         Rule("GET /read-model/rebuild", allowed={Role.OPERATOR: 200, Role.AUDITOR: 200}),
         Rule("POST /read-model/rebuild", allowed={Role.OPERATOR: 202}),
         Rule("POST /audit/checkpoints", allowed={Role.OPERATOR: 201, Role.AUDITOR: 201}),
+        Rule("GET /reads/{person_id}", allowed={Role.AUDITOR: 200}),
     ]
     served = app_routes(app)
     return [rule for rule in known if rule.route in served]

@@ -35,7 +35,7 @@ from ddr_runtime.http.problems import PROBLEM_TYPE_PREFIX, problem_response
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEY_HEADER = b"idempotency-key"
-KEPT_HEADERS = ("etag", "location", "content-type")
+KEPT_HEADERS = ("etag", "location", "content-type", "content-location")
 DEFAULT_TTL = timedelta(hours=24)
 MAX_KEY_LENGTH = 200
 
@@ -160,7 +160,7 @@ class IdempotencyMiddleware:
         request_hash = fingerprint.hexdigest()
         stored = await store.claim(principal, key_text, request_hash)
         if stored is not None:
-            await _replay(scope, receive, send, stored, request_hash)
+            await _replay(self.app, scope, receive, send, stored, request_hash)
             return
         captured = _Captured()
         try:
@@ -171,9 +171,11 @@ class IdempotencyMiddleware:
         if captured.status is None or captured.status >= 500 or captured.status in (409, 429):
             await store.release(principal, key_text)
             return
-        await store.complete(
-            principal, key_text, captured.status, captured.json_body(), captured.kept_headers()
-        )
+        headers = captured.kept_headers()
+        # An answer naming the record it wrote keeps no body: a replay reads the record again, so what was
+        # answered once (a person's data) is never stored here, nor replayed after that person's erasure.
+        answer = None if "content-location" in headers else captured.json_body()
+        await store.complete(principal, key_text, captured.status, answer, headers)
 
 
 def _principal(scope: Scope, headers: dict[bytes, bytes]) -> str | None:
@@ -250,7 +252,7 @@ class _Captured:
 
 
 async def _replay(
-    scope: Scope, receive: Receive, send: Send, stored: StoredAnswer, request_hash: str
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send, stored: StoredAnswer, request_hash: str
 ) -> None:
     if stored.request_hash != request_hash:
         await _problem(scope, receive, send, 422, "this Idempotency-Key was used for a different request")
@@ -264,6 +266,10 @@ async def _replay(
             "a request with this Idempotency-Key is still being processed; retry later",
         )
         return
+    location = stored.headers.get("content-location")
+    if location is not None:
+        await _replay_by_reading(app, scope, send, stored, location)
+        return
     body = b"" if stored.body is None else json.dumps(stored.body).encode()
     headers = [
         (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in stored.headers.items()
@@ -273,6 +279,47 @@ async def _replay(
     headers.append((b"content-length", str(len(body)).encode()))
     headers.append((REPLAYED_HEADER.lower().encode(), b"true"))
     await send({"type": "http.response.start", "status": stored.status_code, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _replay_by_reading(
+    app: ASGIApp, scope: Scope, send: Send, stored: StoredAnswer, location: str
+) -> None:
+    """Answer a replay with the record as it is now, read at ``location`` with the caller's own token (so
+    the caller's remit applies again): the stored status when the read succeeds, else the read's answer
+    (404 or 410 once the record is gone or erased)."""
+    path, _, query = location.partition("?")
+    dropped = {b"content-length", b"content-type", KEY_HEADER, b"transfer-encoding"}
+    read_scope = {
+        **scope,
+        "method": "GET",
+        "path": path,
+        "raw_path": path.encode("latin-1"),
+        "query_string": query.encode("latin-1"),
+        "headers": [(name, value) for name, value in scope["headers"] if name.lower() not in dropped],
+    }
+
+    async def no_body() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    captured = _Captured()
+
+    async def swallow(message: Message) -> None:
+        return None
+
+    await app(read_scope, no_body, captured.wrap(swallow))
+    status = captured.status or 500
+    headers = [(name, value) for name, value in captured.headers if name.lower() != b"content-length"]
+    if 200 <= status < 300:
+        status = stored.status_code or status
+        kept = {
+            name.lower().encode("latin-1"): value.encode("latin-1") for name, value in stored.headers.items()
+        }
+        headers = [(name, value) for name, value in headers if name.lower() not in kept] + list(kept.items())
+    body = b"".join(captured.chunks)
+    headers.append((b"content-length", str(len(body)).encode()))
+    headers.append((REPLAYED_HEADER.lower().encode(), b"true"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

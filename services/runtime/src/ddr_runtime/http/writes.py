@@ -86,12 +86,23 @@ def etag(version: int) -> dict[str, str]:
 
 
 def json_response(
-    body: Any, status_code: int = 200, *, version: int | None = None, location: str | None = None
+    body: Any,
+    status_code: int = 200,
+    *,
+    version: int | None = None,
+    location: str | None = None,
+    content_location: str | None = None,
 ) -> JSONResponse:
-    """A JSON answer with the record's version as ``ETag`` and, for a created record, its ``Location``."""
+    """A JSON answer with the record's version as ``ETag`` and, for a created record, its ``Location``.
+
+    ``content_location`` names the route that reads the record this answer shows: give it whenever the
+    answer holds a person's data, so a replay of the write reads the record again instead of keeping it.
+    """
     headers: dict[str, str] = etag(version) if version is not None else {}
     if location is not None:
         headers["Location"] = location
+    if content_location is not None:
+        headers["Content-Location"] = content_location
     return JSONResponse(jsonable_encoder(body), status_code=status_code, headers=headers or None)
 
 

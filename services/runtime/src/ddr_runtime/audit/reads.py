@@ -1,0 +1,194 @@
+"""The read ledger: who read which person's record, when, through which route and why.
+
+Every service keeps one, append-only, in its own store (triggers refuse updates and deletes on both
+backends). A route that shows a person's record, or a list of them, records each person shown or refused
+through the :data:`Reads` dependency; auditors ask any service ``GET /reads/{person_id}``. The ledger
+holds ids, roles and routes, never a person's data, so an erasure leaves it whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ddr_runtime.auth.dependencies import CurrentPrincipal, require_roles
+from ddr_runtime.auth.roles import Principal, Role
+from ddr_runtime.http.paging import Limit, Offset
+
+ReadOutcome = Literal["shown", "not_visible"]
+PURPOSE_HEADER = "X-Purpose"
+MAX_PURPOSE = 200
+
+reads_metadata = MetaData()
+person_reads = Table(
+    "person_reads",
+    reads_metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("person_id", String(64), nullable=False),
+    Column("reader", String(200), nullable=False),
+    Column("reader_roles", String(400), nullable=False),
+    Column("route", String(200), nullable=False),
+    Column("purpose", String(MAX_PURPOSE)),
+    Column("outcome", String(16), nullable=False),
+    Column("read_at", DateTime(timezone=True), nullable=False),
+    Index("ix_person_reads_person", "person_id", "id"),
+    sqlite_autoincrement=True,
+)
+
+_APPEND_ONLY = {
+    "sqlite": [
+        "CREATE TRIGGER IF NOT EXISTS person_reads_no_update BEFORE UPDATE ON person_reads "
+        "BEGIN SELECT RAISE(ABORT, 'the read ledger is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS person_reads_no_delete BEFORE DELETE ON person_reads "
+        "BEGIN SELECT RAISE(ABORT, 'the read ledger is append-only'); END",
+    ],
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION person_reads_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'the read ledger is append-only'; END $$",
+        "DROP TRIGGER IF EXISTS person_reads_append_only ON person_reads",
+        "CREATE TRIGGER person_reads_append_only BEFORE UPDATE OR DELETE ON person_reads "
+        "FOR EACH ROW EXECUTE FUNCTION person_reads_append_only()",
+    ],
+}
+
+
+class ReadLedger:
+    """The append-only ledger of reads in a service's store."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def create_schema(self) -> None:
+        async with self.engine.begin() as conn:
+            await conn.run_sync(lambda sync: reads_metadata.create_all(sync, tables=[person_reads]))
+            for statement in _APPEND_ONLY.get(conn.dialect.name, []):
+                await conn.execute(text(statement))
+
+    async def record(
+        self,
+        principal: Principal,
+        person_ids: Iterable[str],
+        *,
+        route: str,
+        outcome: ReadOutcome = "shown",
+        purpose: str | None = None,
+    ) -> int:
+        """Append one row per distinct person id; returns how many were recorded."""
+        now = datetime.now(UTC)
+        roles = ",".join(sorted(principal.roles))
+        rows = [
+            {
+                "person_id": person_id,
+                "reader": principal.subject,
+                "reader_roles": roles,
+                "route": route,
+                "purpose": purpose[:MAX_PURPOSE] if purpose else None,
+                "outcome": outcome,
+                "read_at": now,
+            }
+            for person_id in dict.fromkeys(person_ids)
+        ]
+        if rows:
+            async with self.engine.begin() as conn:
+                await conn.execute(insert(person_reads), rows)
+        return len(rows)
+
+    async def reads_of(self, person_id: str, *, offset: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+        """The reads of ``person_id``, oldest first."""
+        query = (
+            select(person_reads)
+            .where(person_reads.c.person_id == person_id)
+            .order_by(person_reads.c.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [
+            {
+                "person_id": row["person_id"],
+                "reader": row["reader"],
+                "reader_roles": row["reader_roles"].split(",") if row["reader_roles"] else [],
+                "route": row["route"],
+                "purpose": row["purpose"],
+                "outcome": row["outcome"],
+                "read_at": _aware(row["read_at"]).isoformat(),
+            }
+            for row in rows
+        ]
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class ReadRecorder:
+    """What a route records its reads with: the caller, the route and the purpose are already known."""
+
+    def __init__(self, ledger: ReadLedger, principal: Principal, route: str, purpose: str | None) -> None:
+        self.ledger = ledger
+        self.principal = principal
+        self.route = route
+        self.purpose = purpose
+
+    async def record(self, person_ids: Iterable[str], outcome: ReadOutcome = "shown") -> int:
+        return await self.ledger.record(
+            self.principal, person_ids, route=self.route, outcome=outcome, purpose=self.purpose
+        )
+
+
+def read_ledger(request: Request) -> ReadLedger:
+    ledger = getattr(request.app.state, "read_ledger", None)
+    if not isinstance(ledger, ReadLedger):
+        raise TypeError("app.state.read_ledger holds no ReadLedger: build the app with create_service_app")
+    return ledger
+
+
+async def read_recorder(
+    request: Request, principal: CurrentPrincipal, ledger: Annotated[ReadLedger, Depends(read_ledger)]
+) -> ReadRecorder:
+    route = request.scope.get("route")
+    template = getattr(route, "path", request.url.path)
+    return ReadRecorder(
+        ledger, principal, f"{request.method} {template}", request.headers.get(PURPOSE_HEADER)
+    )
+
+
+Reads = Annotated[ReadRecorder, Depends(read_recorder)]
+"""A route's parameter: ``reads: Reads`` then ``await reads.record([person_id])``."""
+
+Auditor = Annotated[Principal, Depends(require_roles(Role.AUDITOR))]
+
+
+def reads_router() -> APIRouter:
+    router = APIRouter(tags=["audit"])
+
+    @router.get("/reads/{person_id}")
+    async def reads_of_person(
+        person_id: str,
+        _auditor: Auditor,
+        ledger: Annotated[ReadLedger, Depends(read_ledger)],
+        offset: Offset = 0,
+        limit: Limit = 100,
+    ) -> list[dict[str, Any]]:
+        """Who read this person's record in this service, when, through which route and why (auditors)."""
+        return await ledger.reads_of(person_id, offset=offset, limit=limit)
+
+    return router
