@@ -49,3 +49,12 @@ async def test_a_recorded_read_cannot_be_deleted(ledger: ReadLedger) -> None:
             await conn.execute(delete(person_reads))
     async with ledger.engine.connect() as conn:
         assert len((await conn.execute(select(person_reads))).all()) == 1
+
+
+async def test_a_read_recorded_in_the_callers_transaction_is_undone_with_it(ledger: ReadLedger) -> None:
+    async with ledger.engine.connect() as conn:
+        transaction = await conn.begin()
+        await ledger.record(OFFICER, ["p1"], route="GET /paths/{person_id}", conn=conn)
+        await transaction.rollback()
+
+    assert await ledger.reads_of("p1") == []

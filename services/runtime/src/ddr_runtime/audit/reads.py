@@ -26,7 +26,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ddr_runtime.auth.dependencies import CurrentPrincipal, require_roles
 from ddr_runtime.auth.roles import Principal, Role
@@ -89,8 +89,10 @@ class ReadLedger:
         route: str,
         outcome: ReadOutcome = "shown",
         purpose: str | None = None,
+        conn: AsyncConnection | None = None,
     ) -> int:
-        """Append one row per distinct person id; returns how many were recorded."""
+        """Append one row per distinct person id; returns how many were recorded. With ``conn``, in the
+        caller's transaction (so a service's own record of the read commits with it, or neither does)."""
         now = datetime.now(UTC)
         roles = ",".join(sorted(principal.roles))
         rows = [
@@ -105,9 +107,11 @@ class ReadLedger:
             }
             for person_id in dict.fromkeys(person_ids)
         ]
-        if rows:
-            async with self.engine.begin() as conn:
-                await conn.execute(insert(person_reads), rows)
+        if rows and conn is not None:
+            await conn.execute(insert(person_reads), rows)
+        elif rows:
+            async with self.engine.begin() as tx:
+                await tx.execute(insert(person_reads), rows)
         return len(rows)
 
     async def reads_of(self, person_id: str, *, offset: int = 0, limit: int = 100) -> list[dict[str, Any]]:
@@ -148,9 +152,15 @@ class ReadRecorder:
         self.route = route
         self.purpose = purpose
 
-    async def record(self, person_ids: Iterable[str], outcome: ReadOutcome = "shown") -> int:
+    async def record(
+        self,
+        person_ids: Iterable[str],
+        outcome: ReadOutcome = "shown",
+        *,
+        conn: AsyncConnection | None = None,
+    ) -> int:
         return await self.ledger.record(
-            self.principal, person_ids, route=self.route, outcome=outcome, purpose=self.purpose
+            self.principal, person_ids, route=self.route, outcome=outcome, purpose=self.purpose, conn=conn
         )
 
 
