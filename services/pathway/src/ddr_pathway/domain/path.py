@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from ddr_pathway.domain.disclosure import Sights, step_visible, visible_fields
 from ddr_pathway.domain.facts import Fact, as_utc
 from ddr_pathway.domain.order import Placed, causal_order
 from ddr_pathway.domain.state import PersonState
@@ -99,11 +100,6 @@ def _step(placed: Placed) -> Step:
     )
 
 
-def _public_stage(stage: str) -> str:
-    """A track's stage without its reason (a child's record shows as restricted)."""
-    return "restricted" if stage.startswith("child_protection") else stage
-
-
 def build_path(
     person_id: str,
     facts: Iterable[Fact],
@@ -157,11 +153,32 @@ def build_path(
 
 def stage_only(path: PersonPath) -> StageOnlyPath:
     return StageOnlyPath(
-        person_id=path.person_id,
-        stage=_public_stage(path.stage),
-        movement=path.movement,
-        stages=[s.model_copy(update={"stage": _public_stage(s.stage)}) for s in path.stages],
+        person_id=path.person_id, stage=path.stage, movement=path.movement, stages=list(path.stages)
     )
+
+
+def disclosed(path: PersonPath, sights: Sights) -> PersonPath:
+    """``path`` with only the steps, and the fields of each step, that a reader with ``sights`` may see
+    (:mod:`ddr_pathway.domain.disclosure`); a step's cause is named only when that step is shown too."""
+    shown = [s for s in path.steps if step_visible(s.type, s.summary, sights)]
+    ids = {s.event_id for s in shown}
+    steps = []
+    for step in shown:
+        envelope = visible_fields(
+            step.type, {"reason_code": step.reason_code, "rule_version": step.rule_version}, sights
+        )
+        steps.append(
+            step.model_copy(
+                update={
+                    "reason_code": envelope.get("reason_code"),
+                    "rule_version": envelope.get("rule_version"),
+                    "caused_by": step.caused_by if step.caused_by in ids else None,
+                    "summary": visible_fields(step.type, step.summary, sights),
+                }
+            )
+        )
+    overdue = path.overdue if sights.child else []
+    return path.model_copy(update={"steps": steps, "overdue": overdue})
 
 
 def _overdue(steps: Sequence[Placed], state: PersonState, now: datetime) -> list[Overdue]:
