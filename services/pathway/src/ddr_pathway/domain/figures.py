@@ -5,13 +5,20 @@ end of ``as_of``: a person's steps in causal order, each from the time it holds 
 an acceptance dated before the decision it rests on counts from the decision's date), and the programme's own
 facts (lists, coalitions, projects) from their business time. It reads non-personal fields only, so a
 pseudonymised or erased history gives the same figures.
+
+Children's records (:mod:`ddr_pathway.domain.children`, as known now) count in no figure but
+``child_protection``, and a reader outside child protection sees that count, and the vetting holds
+(``benefits_held``) unless they see vetting detail, only as ``disclose`` shows it (suppressed below 5, rounded
+down to a multiple of 5): no cell, no difference between two cells and none between two dates (``known_on``
+stepped record by record) tells a small number of children, nor one child leaving the adult counts.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -55,10 +62,10 @@ class Funnel(BaseModel):
     integration: TrackCounts = TrackCounts()
     reinsertion: TrackCounts = TrackCounts()
     cvr: int = 0
-    child_protection: int = 0
+    child_protection: int | None = None  # children's records (counted nowhere else); None: fewer than 5
     not_eligible: int = 0
     waiting_for_track: int = 0
-    benefits_held: int = 0
+    benefits_held: int | None = None  # held for vetting; None: fewer than 5 (outside vetting)
 
 
 class WaitingTime(BaseModel):
@@ -137,6 +144,25 @@ def canonical_ids(merges: Iterable[Fact]) -> dict[str, str]:
     return resolved
 
 
+Disclose = Callable[[int], int | None]
+
+
+def exact(n: int) -> int | None:
+    return n
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """How the protected counts are shown to one reader: exactly, or through a small-count rule."""
+
+    children: Disclose = exact
+    vetting: Disclose = exact
+
+
+EXACT = Disclosure()
+"""Every count as it is (what the offline replay and its auditors print)."""
+
+
 class _Counter:
     def __init__(self) -> None:
         self.pre_registered = 0
@@ -149,9 +175,15 @@ class _Counter:
         self.not_eligible = 0
         self.waiting = 0
         self.held = 0
+        self.children = 0
+        self.adults = 0
         self.listed: int | None = None
 
-    def add(self, state: PersonState) -> None:
+    def add(self, state: PersonState, *, child: bool = False) -> None:
+        if child:
+            self.children += 1
+            return
+        self.adults += 1
         level = state.level()
         self.pre_registered += level >= 1
         self.registered += level >= 2
@@ -162,12 +194,16 @@ class _Counter:
                 self.tracks[track][status] = self.tracks[track].get(status, 0) + 1
         stage = state.stage()
         self.cvr += state.track == "cvr" or bool(state.cvr_projects)
-        self.child_protection += stage.startswith("child_protection")
         self.not_eligible += stage == "not_eligible"
         self.waiting += stage.startswith("screened:")
         self.held += state.held
 
-    def funnel(self) -> Funnel:
+    def shown(self, disclosure: Disclosure) -> bool:
+        """Whether the cell appears at all: not when only children are in it and their count is withheld
+        (the cell's name would tell that a child is there)."""
+        return bool(self.adults or self.listed) or disclosure.children(self.children) is not None
+
+    def funnel(self, disclosure: Disclosure) -> Funnel:
         return Funnel(
             listed=self.listed,
             pre_registered=self.pre_registered,
@@ -177,10 +213,10 @@ class _Counter:
             integration=TrackCounts(**self.tracks["integration"]),
             reinsertion=TrackCounts(**self.tracks["reinsertion"]),
             cvr=self.cvr,
-            child_protection=self.child_protection,
+            child_protection=disclosure.children(self.children),
             not_eligible=self.not_eligible,
             waiting_for_track=self.waiting,
-            benefits_held=self.held,
+            benefits_held=disclosure.vetting(self.held),
         )
 
 
@@ -210,6 +246,8 @@ def compute_figures(
     as_of: date,
     known_on: datetime | None,
     filters: Mapping[str, str | None] | None = None,
+    children: AbstractSet[str] = frozenset(),
+    disclosure: Disclosure = EXACT,
 ) -> ProgrammeFigures:
     """Figures as of the end of ``as_of`` from ``facts`` (those recorded by ``known_on``, of any business
     time: a cause dated later must be seen to hold its effect back) and the merges known by ``known_on``.
@@ -226,29 +264,35 @@ def compute_figures(
     total = _Counter()
     breakdowns: dict[str, dict[str, _Counter]] = {name: defaultdict(_Counter) for name in FILTERS}
     waits: dict[str, list[float]] = defaultdict(list)
-    for items in known.by_person.values():
+    for person, items in known.by_person.items():
         state = fold(items, before=end)
         if not state.steps:
             continue
         dimensions = _dimensions(state, coalitions, as_of)
         if any(dimensions[name] != value for name, value in wanted.items()):
             continue
-        total.add(state)
+        child = person in children
+        total.add(state, child=child)
         for name, value in dimensions.items():
-            breakdowns[name][value].add(state)
-        _collect_waits(state, waits)
+            breakdowns[name][value].add(state, child=child)
+        if not child:
+            _collect_waits(state, waits)
 
     if not set(wanted) - {"movement", "coalition"}:  # lists count rows, not people: no person filter applies
         _count_listed(known.lists, coalitions, wanted, total, breakdowns)
 
     def table(name: str) -> dict[str, Funnel]:
-        return {value: counter.funnel() for value, counter in sorted(breakdowns[name].items())}
+        return {
+            value: counter.funnel(disclosure)
+            for value, counter in sorted(breakdowns[name].items())
+            if counter.shown(disclosure)
+        }
 
     return ProgrammeFigures(
         as_of=as_of,
         known_on=known_on,
         filters=wanted,
-        funnel=total.funnel(),
+        funnel=total.funnel(disclosure),
         by_movement=table("movement"),
         by_coalition=table("coalition"),
         by_region=table("region"),

@@ -9,24 +9,29 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ddr_pathway.adapters.tables import DEFAULT_PREFIX, fact_from_row, facts_table, live_generation
-from ddr_pathway.domain.facts import as_utc
+from ddr_pathway.domain.children import CHILD_EVIDENCE_KINDS, child_records
+from ddr_pathway.domain.facts import Fact, as_utc
 from ddr_pathway.domain.figures import (
+    EXACT,
     CvrTotals,
+    Disclosure,
     Funnel,
     ProgrammeFigures,
     TrackCounts,
     UnknownFilter,
     WaitingTime,
+    canonical_ids,
     check_filters,
     compute_figures,
 )
 
 __all__ = [
     "CvrTotals",
+    "Disclosure",
     "Funnel",
     "ProgrammeFigures",
     "TrackCounts",
@@ -67,9 +72,11 @@ async def programme_figures(
     known_on: datetime | None = None,
     prefix: str = DEFAULT_PREFIX,
     generation: int | None = None,
+    disclosure: Disclosure = EXACT,
     **filters: str | None,
 ) -> ProgrammeFigures:
-    """Figures as of the end of ``as_of`` (business time), counting only events recorded by ``known_on``."""
+    """Figures as of the end of ``as_of`` (business time), counting only events recorded by ``known_on``;
+    children's records (as known now) apart, their count and vetting holds shown as ``disclosure`` says."""
     wanted = check_filters(filters)
     table = await read_model_table(conn, prefix=prefix, generation=generation)
     known = as_utc(known_on) if known_on is not None else None
@@ -80,4 +87,23 @@ async def programme_figures(
         merges_query = merges_query.where(table.c.recorded_at <= known)
     facts = [fact_from_row(row) for row in (await conn.execute(query)).all()]
     merges = [fact_from_row(row) for row in (await conn.execute(merges_query)).all()]
-    return compute_figures(facts, merges, as_of=as_of, known_on=known, filters=wanted)
+    children = await _children(conn, table, facts, merges, known)
+    return compute_figures(
+        facts, merges, as_of=as_of, known_on=known, filters=wanted, children=children, disclosure=disclosure
+    )
+
+
+async def _children(
+    conn: AsyncConnection, table: Table, facts: list[Fact], merges: list[Fact], known: datetime | None
+) -> set[str]:
+    """The ids of children's records as known now, whatever ``known``: a figure as known on an earlier date
+    never counts a child among the adults (nor shows one leaving them when identified later)."""
+    if known is not None:
+        later = select(table).where(
+            table.c.recorded_at > known,
+            or_(table.c.kind.in_(CHILD_EVIDENCE_KINDS), table.c.category == "child"),
+        )
+        facts = facts + [fact_from_row(row) for row in (await conn.execute(later)).all()]
+        every_merge = select(table).where(table.c.kind == "merge")
+        merges = [fact_from_row(row) for row in (await conn.execute(every_merge)).all()]
+    return child_records(facts, canonical_ids(merges))
