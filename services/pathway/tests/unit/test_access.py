@@ -28,31 +28,52 @@ def who(*roles: Role, **claims: object) -> Principal:
         (who(Role.AUDITOR), "granted", "full"),
         (who(Role.CNDDR_OFFICER), "granted", "full"),
         (who(Role.CNDDR_OFFICER, regions=frozenset({"Kidal"})), "granted", "full"),
-        (who(Role.CNDDR_OFFICER, regions=frozenset({"Gao"})), "refused", "none"),
+        (who(Role.CNDDR_OFFICER, regions=frozenset({"Gao"})), "not_found", "none"),
         (who(Role.MOVEMENT_LIAISON, movement="MNLA"), "granted", "stage_only"),
         (who(Role.MOVEMENT_LIAISON, movement="GATIA"), "not_found", "none"),
         (who(Role.MOVEMENT_LIAISON, Role.AUDITOR, movement="GATIA"), "not_found", "none"),
         (who(Role.DONOR), "refused", "none"),
         (who(Role.OPERATOR), "refused", "none"),
-        (who(Role.CHILD_PROTECTION), "refused", "none"),
+        (who(Role.CHILD_PROTECTION), "not_found", "none"),
     ],
 )
 def test_who_reads_an_adults_path(principal: Principal, outcome: str, view: str) -> None:
-    decision = decide(principal, path())
+    decision = decide(principal, path(), child=False)
 
     assert (decision.outcome, decision.view) == (outcome, view)
 
 
-def test_a_childs_path_is_full_for_child_protection_and_stage_only_for_an_officer() -> None:
-    child = path("child_protection:separated")
+@pytest.mark.parametrize(
+    "principal",
+    [
+        who(Role.AUDITOR),
+        who(Role.CNDDR_OFFICER),
+        who(Role.MOVEMENT_LIAISON, movement="MNLA"),
+        who(Role.CNDDR_OFFICER, regions=frozenset({"Kidal"})),
+    ],
+)
+def test_a_childs_path_answers_like_a_missing_one_to_every_role_but_child_protection(
+    principal: Principal,
+) -> None:
+    """Finding 5 (issue 14): the path showed a "restricted" stage with dates for a child."""
+    child = decide(principal, path(stage="child_protection:separated"), child=True)
+    missing = decide(principal, None, child=False)
 
-    assert decide(who(Role.CHILD_PROTECTION), child).view == "full"
-    assert decide(who(Role.CNDDR_OFFICER), child).view == "stage_only"
+    assert (child.outcome, child.view) == (missing.outcome, missing.view) == ("not_found", "none")
 
 
-def test_a_path_nobody_has_is_not_found_for_everyone() -> None:
-    assert decide(who(Role.AUDITOR), None).outcome == "not_found"
+def test_child_protection_reads_a_childs_path_in_full() -> None:
+    decision = decide(who(Role.CHILD_PROTECTION), path(stage="registered"), child=True)
+
+    assert (decision.outcome, decision.view) == ("granted", "full")
 
 
-def test_a_region_scoped_officer_is_refused_a_path_whose_region_is_unknown() -> None:
-    assert decide(who(Role.CNDDR_OFFICER, regions=frozenset({"Gao"})), path(region=None)).outcome == "refused"
+def test_a_role_that_reads_no_path_is_refused_whether_the_person_exists_or_not() -> None:
+    """Finding 15 (issue 14): 403 for an existing id and 404 for a missing one told who exists."""
+    assert decide(who(Role.DONOR), path(), child=False) == decide(who(Role.DONOR), None, child=False)
+
+
+def test_an_officer_scoped_to_regions_gets_not_found_for_a_path_with_no_region() -> None:
+    assert decide(
+        who(Role.CNDDR_OFFICER, regions=frozenset({"Gao"})), path(region=None), child=False
+    ).outcome == ("not_found")

@@ -9,26 +9,29 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import AwareDatetime
 
 from ddr_pathway.adapters.tables import facts_table
-from ddr_pathway.domain.figures import ProgrammeFigures, UnknownFilter
-from ddr_pathway.domain.path import PersonPath, StageOnlyPath, stage_only
+from ddr_pathway.domain.figures import ProgrammeFigures, UnknownFilter, exact
+from ddr_pathway.domain.path import PersonPath, StageOnlyPath, disclosed, stage_only
 from ddr_pathway.service_layer import access
-from ddr_pathway.service_layer.figures import NoReadModel, programme_figures
-from ddr_pathway.service_layer.paths import read_path
+from ddr_pathway.service_layer.figures import Disclosure, NoReadModel, programme_figures
+from ddr_pathway.service_layer.paths import read_person
 from ddr_pathway.service_layer.reads import reads_of, record_read
 from ddr_pathway.service_layer.replay import ReadModels, RebuildInProgress
+from ddr_runtime.audit.reads import Reads
 from ddr_runtime.auth.dependencies import require_roles
 from ddr_runtime.auth.roles import Principal, Role
+from ddr_runtime.auth.visibility import disclose_count, sees_children, sees_vetting_detail
 from ddr_runtime.eventstore.store import EventStore
+from ddr_runtime.http.paging import Limit, Offset
 from ddr_runtime.http.problems import (
     BadRequest,
     Conflict,
     FieldError,
     Forbidden,
-    NotFound,
     ServiceUnavailable,
+    not_visible,
 )
 
-# Every role may ask for a path, so that a refused read is recorded too; access.decide says what they get.
+# Every role may ask for a path, so that a refused read is recorded too; access says what they get.
 AnyCaller = Annotated[Principal, Depends(require_roles(*Role))]
 FigureReader = Annotated[
     Principal,
@@ -66,26 +69,40 @@ async def get_path(
     principal: AnyCaller,
     read_models: Models,
     store: Store,
+    reads: Reads,
     as_of: AsOf = None,
     known_on: KnownOn = None,
 ) -> PersonPath | StageOnlyPath:
+    """A person's path. Missing, a child's record (outside child protection), another movement's member or
+    outside the caller's regions: the same 404. Every read is recorded, with its reason (``/reads``)."""
+    if not access.may_read_paths(principal):
+        await record_read(store, reads, principal, person_id, access.ROLE_NOT_ALLOWED, generation=None)
+        raise Forbidden("your role reads no path")
     generation = await read_models.serving()
     if generation is None:
         raise ServiceUnavailable("the read model is being created")
     table = facts_table(read_models.prefix, generation)
     async with read_models.engine.connect() as conn:
-        path = await read_path(conn, table, person_id, now=datetime.now(UTC), as_of=as_of, known_on=known_on)
-    decision = access.decide(principal, path)
-    await record_read(store, principal, person_id, decision, generation=generation)
-    if decision.outcome == "not_found" or path is None:
-        raise NotFound(f"no path of person {person_id} within your remit")
-    if decision.outcome == "refused":
-        raise Forbidden(f"you may not read this path ({decision.reason_code})")
-    return path if decision.view == "full" else stage_only(path)
+        paths = await read_person(
+            conn, table, person_id, now=datetime.now(UTC), as_of=as_of, known_on=known_on
+        )
+    decision = access.decide(principal, paths.current, child=paths.child)
+    if decision.outcome == "granted" and paths.asked is None:
+        decision = access.NOTHING_BY_THEN
+    await record_read(store, reads, principal, person_id, decision, generation=generation)
+    if decision.outcome != "granted" or paths.asked is None:
+        raise not_visible("path")
+    if decision.view == "full":
+        return disclosed(paths.asked, access.sights(principal))
+    return stage_only(paths.asked)
 
 
 @router.get("/paths/{person_id}/reads")
-async def get_reads(person_id: str, principal: Auditor, store: Store) -> list[dict[str, Any]]:
+async def get_reads(
+    person_id: str, principal: Auditor, store: Store, offset: Offset = 0, limit: Limit = 100
+) -> list[dict[str, Any]]:
+    """Every read of this path, granted or refused, with its reason, oldest first."""
+    recorded = await reads_of(store, person_id, after=offset)
     return [
         {
             **r.event.model_dump(mode="json"),
@@ -93,7 +110,7 @@ async def get_reads(person_id: str, principal: Auditor, store: Store) -> list[di
             "actor": r.envelope.actor,
             "event_id": r.envelope.id,
         }
-        for r in await reads_of(store, person_id)
+        for r in recorded[:limit]
     ]
 
 
@@ -130,6 +147,10 @@ async def get_figures(
                 age_group=age_group,
                 category=category,
                 track=track,
+                disclosure=Disclosure(
+                    children=disclose_count if not sees_children(principal) else exact,
+                    vetting=disclose_count if not sees_vetting_detail(principal) else exact,
+                ),
             )
         except NoReadModel:
             raise ServiceUnavailable("the read model is being created") from None

@@ -1,4 +1,14 @@
-"""Every read of a person's path is itself recorded, granted or refused, in pathway's own event store."""
+"""Every read of a person's path is itself recorded, granted or refused, in two forms committed together.
+
+- A ``PathRead`` event on the stream ``path-reads:<person>`` of pathway's own store: what was decided and
+  why (outcome, view, reason code, read-model generation), hash-chained and covered by the store's signed
+  checkpoints and handover bundles like every other event.
+- A row of the runtime's read ledger (``GET /reads/{person_id}``, the one query auditors make on every
+  service): who, which route, the purpose, shown or not visible.
+
+Both are written in one transaction, so the two never disagree: a read is in both or in neither (and then
+the request fails, as nothing may be shown unrecorded).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +18,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ddr_contracts.pathway import PathRead
 from ddr_pathway.service_layer.access import Decision
+from ddr_runtime.audit.reads import ReadOutcome, ReadRecorder
 from ddr_runtime.auth.roles import Principal
 from ddr_runtime.eventstore.errors import ConcurrencyConflict
 from ddr_runtime.eventstore.store import Causation, EventStore, NewEvent, RecordedEvent
 
 ATTEMPTS = 20
+LEDGER_OUTCOME: dict[str, ReadOutcome] = {
+    "granted": "shown",
+    "refused": "not_visible",
+    "not_found": "not_visible",
+}
 READS_SUBJECT = "pathway:path-reads"
 """One subject (so one Kafka key and one cached subject key) for every read record: they hold no personal
 field, and a key per person read would cost a key-store write on every first read of someone."""
@@ -25,6 +41,7 @@ def reads_stream(person_id: str) -> str:
 
 async def record_read(
     store: EventStore,
+    ledger: ReadRecorder,
     principal: Principal,
     person_id: str,
     decision: Decision,
@@ -32,7 +49,8 @@ async def record_read(
     generation: int | None,
     correlation_id: str | None = None,
 ) -> None:
-    """Append a :class:`PathRead`; concurrent reads of one person retry on the stream's next version."""
+    """Append a :class:`PathRead` and the ledger's row in one transaction; concurrent reads of one person
+    retry on the stream's next version."""
     stream = reads_stream(person_id)
     event = PathRead(
         person_id=person_id,
@@ -54,7 +72,9 @@ async def record_read(
         if version is None:
             version = await store.stream_version(stream)
         try:
-            await store.append(stream, version, [NewEvent(event, READS_SUBJECT)], causation)
+            async with store.engine.begin() as conn:
+                await store.append(stream, version, [NewEvent(event, READS_SUBJECT)], causation, conn=conn)
+                await ledger.record([person_id], LEDGER_OUTCOME[decision.outcome], conn=conn)
         except ConcurrencyConflict:
             if attempt == ATTEMPTS - 1:
                 raise
@@ -74,6 +94,7 @@ _versions: OrderedDict[str, int] = OrderedDict()
 
 
 async def reads_of(
-    store: EventStore, person_id: str, *, conn: AsyncConnection | None = None
+    store: EventStore, person_id: str, *, after: int = 0, conn: AsyncConnection | None = None
 ) -> list[RecordedEvent]:
-    return await store.read_stream(reads_stream(person_id), conn=conn)
+    """The reads of ``person_id``'s path after the first ``after`` of them, oldest first."""
+    return await store.read_stream(reads_stream(person_id), after=after, conn=conn)
