@@ -15,6 +15,7 @@ from rich.console import Console
 
 from ddr_contracts.topics import SERVICES
 from ddr_pathway.service_layer.offline import from_bundle, from_topics, replay
+from ddr_runtime.audit.sources import BundleTooLarge
 from ddr_runtime.config import Settings
 from ddr_runtime.db import create_engine
 
@@ -37,7 +38,11 @@ def replay_command(
     person: Annotated[str | None, typer.Option(help="Also rebuild this person's path.")] = None,
 ) -> None:
     """Rebuild the programme figures (and a person's path) as of a date, from a bundle or the live topics."""
-    events, figures, path = asyncio.run(_replay(as_of.date(), known_on, bundle, person))
+    try:
+        events, figures, path = asyncio.run(_replay(as_of.date(), known_on, bundle, person))
+    except BundleTooLarge as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
     console.print_json(orjson.dumps({"events": events, "figures": figures, "path": path}).decode())
 
 

@@ -273,15 +273,49 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+MAX_BUNDLE_BYTES_ENV = "DDR_AUDIT_BUNDLE_MAX_BYTES"
+MAX_BUNDLE_BYTES = 16 * 1024**3
+"""What a bundle may unpack to (16 GiB unless ``DDR_AUDIT_BUNDLE_MAX_BYTES`` says otherwise)."""
+MAX_BUNDLE_FILES = 100_000
+
+
+class BundleTooLarge(ValueError):
+    """A bundle archive that would unpack to more than the limit (HTTP's 413: refused before unpacking)."""
+
+    status = 413
+
+
+def bundle_limit() -> int:
+    value = os.environ.get(MAX_BUNDLE_BYTES_ENV, "")
+    return int(value) if value.strip() else MAX_BUNDLE_BYTES
+
+
+def _check_size(archive: tarfile.TarFile, path: Path, limit: int) -> None:
+    """Refuse an archive whose members' declared sizes add up to more than ``limit``, or that holds more than
+    :data:`MAX_BUNDLE_FILES` files, reading its headers only (nothing is written), and stopping at the first
+    member over the limit."""
+    total = 0
+    for files, member in enumerate(archive, start=1):
+        total += member.size
+        if total > limit:
+            raise BundleTooLarge(
+                f"{path.name} unpacks to more than {limit:,} bytes (the limit, {MAX_BUNDLE_BYTES_ENV}): refused"
+            )
+        if files > MAX_BUNDLE_FILES:
+            raise BundleTooLarge(f"{path.name} holds more than {MAX_BUNDLE_FILES:,} files: refused")
+
+
 @contextmanager
-def opened_bundle(path: Path) -> Iterator[Path]:
-    """The bundle's directory: ``path`` itself, or a tar archive unpacked (safely) into a temporary one."""
+def opened_bundle(path: Path, *, max_bytes: int | None = None) -> Iterator[Path]:
+    """The bundle's directory: ``path`` itself, or a tar archive unpacked (safely) into a temporary one, once
+    its headers show it fits in ``max_bytes`` (:func:`bundle_limit` by default; else :class:`BundleTooLarge`)."""
     if path.is_dir():
         yield path
         return
     if not tarfile.is_tarfile(path):
         raise ValueError(f"{path} is neither a bundle directory nor a tar archive")
     with tempfile.TemporaryDirectory(prefix="ddr-bundle-") as folder, tarfile.open(path) as archive:
+        _check_size(archive, path, bundle_limit() if max_bytes is None else max_bytes)
         archive.extractall(folder, filter="data")
         roots = [p for p in Path(folder).iterdir() if p.is_dir()]
         yield roots[0] if len(roots) == 1 and not (Path(folder) / "manifest.json").exists() else Path(folder)

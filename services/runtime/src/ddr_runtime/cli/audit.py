@@ -27,6 +27,7 @@ from ddr_runtime.audit.bundle import export_bundle, verify_bundle
 from ddr_runtime.audit.consistency import check_extends, proof_document, stores_leaves
 from ddr_runtime.audit.platform import AuditReport, Platform, read_checkpoints, verify_platform
 from ddr_runtime.audit.signing import SignedCheckpoint, load_public_key, signing_key
+from ddr_runtime.audit.sources import BundleTooLarge
 from ddr_runtime.auth.issuer import DevelopmentOnlyError, DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Role
 from ddr_runtime.config import Settings, service_settings
@@ -94,7 +95,11 @@ def verify_command(
     checkpoints (or a bundle, offline, with only its files)."""
     trusted = _trusted(trusted_key)
     if bundle is not None:
-        report = verify_bundle(bundle, REGISTRY, trusted_key=trusted[0] if trusted else None)
+        try:
+            report = verify_bundle(bundle, REGISTRY, trusted_key=trusted[0] if trusted else None)
+        except BundleTooLarge as error:
+            console.print(f"[red]{error}[/red]")
+            raise typer.Exit(2) from None
     else:
         settings = Settings()
         platform = Platform.from_settings(
