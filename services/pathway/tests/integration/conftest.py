@@ -109,6 +109,10 @@ class Callers:
     def donor(self) -> Api:
         return self.as_("donor-1", Role.DONOR)
 
+    @property
+    def child_protection(self) -> Api:
+        return self.as_("cp-1", Role.CHILD_PROTECTION)
+
     def liaison(self, movement: str) -> Api:
         return self.as_(f"liaison-{movement}", Role.MOVEMENT_LIAISON, movement=movement)
 
@@ -189,7 +193,7 @@ class Events:
         *,
         movement: str = "MNLA",
         decision: str | None = None,
-        reason: str = "eligible_armed_member",
+        reason: str = "integration_criteria_met",
         region: str = "Kidal",
         sex: str = "M",
     ) -> ScreeningOutcomeDecided:
