@@ -6,8 +6,9 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Query, Request, status
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, BaseModel
 
+from ddr_contracts.pathway import PathView, ReadOutcome
 from ddr_pathway.adapters.tables import facts_table
 from ddr_pathway.domain.figures import ProgrammeFigures, UnknownFilter, exact
 from ddr_pathway.domain.path import PersonPath, StageOnlyPath, disclosed, stage_only
@@ -63,7 +64,7 @@ Store = Annotated[EventStore, Depends(_store)]
 router = APIRouter(tags=["pathway"])
 
 
-@router.get("/paths/{person_id}", response_model=None)
+@router.get("/paths/{person_id}", response_model=PersonPath | StageOnlyPath)
 async def get_path(
     person_id: str,
     principal: AnyCaller,
@@ -97,19 +98,35 @@ async def get_path(
     return stage_only(paths.asked)
 
 
+class PathReadRecord(BaseModel):
+    """A recorded read of a path: the ``PathRead`` event, when it was recorded, by whom, its id."""
+
+    person_id: str
+    viewer: str
+    viewer_roles: tuple[str, ...]
+    viewer_movement: str | None = None
+    outcome: ReadOutcome
+    view: PathView
+    reason_code: str
+    read_model_generation: int | None = None
+    read_at: datetime
+    actor: str
+    event_id: str
+
+
 @router.get("/paths/{person_id}/reads")
 async def get_reads(
     person_id: str, principal: Auditor, store: Store, offset: Offset = 0, limit: Limit = 100
-) -> list[dict[str, Any]]:
+) -> list[PathReadRecord]:
     """Every read of this path, granted or refused, with its reason, oldest first."""
     recorded = await reads_of(store, person_id, after=offset)
     return [
-        {
-            **r.event.model_dump(mode="json"),
-            "read_at": r.envelope.recordedat,
-            "actor": r.envelope.actor,
-            "event_id": r.envelope.id,
-        }
+        PathReadRecord(
+            **r.event.model_dump(),
+            read_at=r.envelope.recordedat,
+            actor=r.envelope.actor,
+            event_id=r.envelope.id,
+        )
         for r in recorded[:limit]
     ]
 
