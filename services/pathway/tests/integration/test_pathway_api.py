@@ -183,7 +183,7 @@ async def test_figures_break_down_by_movement_coalition_region_sex_age_and_track
         await registration.emit(
             a, events.pre_registered(a, movement="MNLA"), occurred_at=events.at("2019-01-01")
         )
-        await registration.emit(b, events.pre_registered(b, movement="GATIA", sex="F", region="Gao", birth_year=2004),
+        await registration.emit(b, events.pre_registered(b, movement="GATIA", sex="F", region="Gao", birth_year=2000),
                                 occurred_at=events.at("2019-01-01"))  # fmt: skip
         await registration.emit(
             c, events.pre_registered(c, movement="MNLA", region="Gao"), occurred_at=events.at("2019-01-01")
@@ -203,7 +203,7 @@ async def test_figures_break_down_by_movement_coalition_region_sex_age_and_track
     assert result["by_coalition"]["CMA"]["pre_registered"] == 2
     assert result["by_coalition"]["none"]["pre_registered"] == 1
     assert result["by_region"]["Gao"]["pre_registered"] == 2
-    assert result["by_age_group"]["under_18"]["pre_registered"] == 1
+    assert result["by_age_group"]["18_24"]["pre_registered"] == 1
     assert result["funnel"]["reinsertion"]["deserted"] == 1
     assert result["by_track"]["reinsertion"]["reinsertion"]["deserted"] == 1
     # 1 March 09:00 to the enrolment of 1 April, recorded at 09:00 that day (a same-day date takes its time)

@@ -74,9 +74,12 @@ class PathwayWorld(World):
         self.people = people
 
     def claims(self, role: Role) -> Params:
-        return {Role.MOVEMENT_LIAISON: {"movement": "MNLA"}, Role.CNDDR_OFFICER: {"regions": ["Kidal"]}}.get(
-            role, {}
-        )
+        claims: dict[Role, Params] = {
+            Role.MOVEMENT_LIAISON: {"movement": "MNLA"},
+            Role.CNDDR_OFFICER: {"regions": ["Kidal"]},
+            Role.CVR_PARTNER: {"partner": "ngo-1"},
+        }
+        return claims.get(role, {})
 
     async def params(self, case: Case) -> Params:
         kind = _kind(case)

@@ -29,7 +29,8 @@ def answer(response: httpx.Response) -> tuple[int, str, Any]:
 
 
 async def visible_to(api: Any, person: str) -> bool:
-    return (await api.get(f"/paths/{person}")).status_code == 200
+    status: int = (await api.get(f"/paths/{person}")).status_code
+    return status == 200
 
 
 async def test_a_childs_path_answers_exactly_like_a_missing_one_to_every_role_but_child_protection(

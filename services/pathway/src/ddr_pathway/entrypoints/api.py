@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Query, Request, status
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime
 
-from ddr_contracts.pathway import PathView, ReadOutcome
+from ddr_contracts.pathway import PathRead
 from ddr_pathway.adapters.tables import facts_table
 from ddr_pathway.domain.figures import ProgrammeFigures, UnknownFilter, exact
 from ddr_pathway.domain.path import PersonPath, StageOnlyPath, disclosed, stage_only
@@ -98,17 +98,10 @@ async def get_path(
     return stage_only(paths.asked)
 
 
-class PathReadRecord(BaseModel):
-    """A recorded read of a path: the ``PathRead`` event, when it was recorded, by whom, its id."""
+class PathReadRecord(PathRead):
+    """A recorded read of a path: the ``PathRead`` event, when it was recorded, by whom, its id (an answer,
+    not an event: never registered nor appended)."""
 
-    person_id: str
-    viewer: str
-    viewer_roles: tuple[str, ...]
-    viewer_movement: str | None = None
-    outcome: ReadOutcome
-    view: PathView
-    reason_code: str
-    read_model_generation: int | None = None
     read_at: datetime
     actor: str
     event_id: str
