@@ -405,3 +405,25 @@ async def test_cvr_projects_count_in_the_totals_and_an_ex_combatant_participant_
     assert mid_2021["ex_combatant_participants"] == 1
     assert mid_2021["projects_completed"] == 0
     assert end_2022["projects_completed"] == 1
+
+
+async def test_the_runtime_read_ledger_and_pathways_read_records_agree_read_for_read(
+    pathway: Any, settings: Settings, events: Any, wait: Wait
+) -> None:
+    person = events.person()
+    async with UpstreamService("registration", settings) as registration:
+        await registration.emit(person, events.pre_registered(person, movement="MNLA"))
+    await wait(lambda: steps_seen(pathway.auditor, person, 1), "the path")
+    for api in (pathway.officer, pathway.liaison("GATIA"), pathway.donor, pathway.liaison("MNLA")):
+        await api.client.get(f"/paths/{person}", headers={**api.headers, "X-Purpose": "case review"})
+
+    ledger = (await pathway.auditor.get(f"/reads/{person}")).json()
+    recorded = (await pathway.auditor.get(f"/paths/{person}/reads")).json()
+
+    shown = {"granted": "shown", "refused": "not_visible", "not_found": "not_visible"}
+    assert [(r["reader"], r["outcome"]) for r in ledger] == [
+        (r["viewer"], shown[r["outcome"]]) for r in recorded
+    ]
+    assert [r["reader"] for r in ledger][-4:] == ["officer-1", "liaison-GATIA", "donor-1", "liaison-MNLA"]
+    assert {r["purpose"] for r in ledger[-4:]} == {"case review"}
+    assert {r["route"] for r in ledger} == {"GET /paths/{person_id}"}

@@ -1,12 +1,12 @@
-"""Issue 14 in pathway, over HTTP with events from the real broker, on both backends: a child's path and
+"""Issue 14 in pathway, over HTTP with events from the real broker: a child's path and
 every forbidden one answer exactly like a missing one, a step shows each role only what it may see, child
-counts never show fewer than 5 to donors however ``known_on`` is stepped, and the two records of every read
-agree."""
+counts never show fewer than 5 to donors however ``known_on`` is stepped."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,9 +17,16 @@ from ddr_runtime.auth.roles import Role
 from ddr_runtime.config import Settings
 from ddr_testkit.upstream import UpstreamService
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+pytestmark = [pytest.mark.kafka]
 
 Wait = Callable[..., Awaitable[None]]
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    # One backend is enough here: what is checked is who sees what (the records of reads, which do cross the
+    # database, are checked on both backends in test_pathway_api).
+    return f"sqlite+aiosqlite:///{tmp_path / 'pathway.sqlite'}"
 
 
 def answer(response: httpx.Response) -> tuple[int, str, Any]:
@@ -138,28 +145,6 @@ async def test_an_officers_path_shows_no_medical_result_nor_allegation_and_an_au
 async def _steps(api: Any, person: str, count: int) -> bool:
     response = await api.get(f"/paths/{person}")
     return response.status_code == 200 and len(response.json()["steps"]) >= count
-
-
-async def test_the_runtime_read_ledger_and_pathways_read_records_agree_read_for_read(
-    pathway: Any, settings: Settings, events: Any, wait: Wait
-) -> None:
-    person = events.person()
-    async with UpstreamService("registration", settings) as registration:
-        await registration.emit(person, events.pre_registered(person, movement="MNLA"))
-    await wait(lambda: visible_to(pathway.auditor, person), "the path")
-    for api in (pathway.officer, pathway.liaison("GATIA"), pathway.donor, pathway.liaison("MNLA")):
-        await api.client.get(f"/paths/{person}", headers={**api.headers, "X-Purpose": "case review"})
-
-    ledger = (await pathway.auditor.get(f"/reads/{person}")).json()
-    recorded = (await pathway.auditor.get(f"/paths/{person}/reads")).json()
-
-    shown = {"granted": "shown", "refused": "not_visible", "not_found": "not_visible"}
-    assert [(r["reader"], r["outcome"]) for r in ledger] == [
-        (r["viewer"], shown[r["outcome"]]) for r in recorded
-    ]
-    assert [r["reader"] for r in ledger][-4:] == ["officer-1", "liaison-GATIA", "donor-1", "liaison-MNLA"]
-    assert {r["purpose"] for r in ledger[-4:]} == {"case review"}
-    assert {r["route"] for r in ledger} == {"GET /paths/{person_id}"}
 
 
 async def test_stepping_known_on_child_by_child_never_shows_a_donor_fewer_than_five_children(
