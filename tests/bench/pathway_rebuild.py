@@ -82,7 +82,7 @@ def person_events(person: str, i: int) -> list[tuple[str, str, dict[str, Any], d
         "category": "combatant",
         "sex": sex,
         "region": region,
-        "birth_year": 1970 + i % 35,
+        "birth_year": 1970 + i % 30,  # adults all (an auditor reads no child's path: it would answer 404)
     }
     out: list[tuple[str, str, dict[str, Any], date]] = [
         ("registration", "ddr.registration.PersonPreRegistered.v1", {
