@@ -60,9 +60,9 @@ async def decided(
     else:
         await reads.record([person_id])
     location = f"/cases/{person_id}"
-    answer = json_response({**extra, "case": view}, 201, version=done.version, location=location)
-    answer.headers["Content-Location"] = location
-    return answer
+    return json_response(
+        {**extra, "case": view}, 201, version=done.version, location=location, content_location=location
+    )
 
 
 def _evidence(body: AgeAssessmentIn) -> AgeEvidence:
