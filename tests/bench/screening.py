@@ -43,6 +43,7 @@ from ddr_contracts.events import DomainEvent
 from ddr_contracts.registration import PersonPreRegistered, PersonRegistered, WeaponHandedOver
 from ddr_contracts.topics import events_topic
 from ddr_registration.simulate.caseload import generate_caseload
+from ddr_runtime.auth.roles import Principal, Role
 from ddr_runtime.config import Settings
 from ddr_runtime.eventstore.store import Causation, NewEvent
 from ddr_runtime.kernel import Recording
@@ -66,12 +67,19 @@ MASTER_KEY = bytes(range(32))
 CAUSE = Causation(actor="bench-feeder")
 
 
+BENCH_STAFF = Principal(
+    "bench", "Bench", frozenset({Role.EXAMINER, Role.SCREENING_OFFICER, Role.CHILD_PROTECTION})
+)
+
+
 @dataclass(frozen=True)
 class Staff:
-    """The feeder's command context: decisions recorded now, by the bench."""
+    """The feeder's command context: decisions recorded now, by the bench, as national staff holding the roles
+    of each queue it works (examiner, screening officer, child protection for the age assessments)."""
 
     recording: Recording
     causation: Causation = CAUSE
+    principal: Principal = BENCH_STAFF
 
 
 @dataclass

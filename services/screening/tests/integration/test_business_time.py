@@ -71,7 +71,7 @@ async def test_a_back_recorded_examination_needs_a_records_officer_and_a_reason(
         ("examinations", (Role.EXAMINER,), {"result": "fit", "examined_on": day(-1)}),
         (
             "age-assessments",
-            (Role.SCREENING_OFFICER,),
+            (Role.CHILD_PROTECTION,),
             {"method": "interview", "youngest_age": 30, "assessed_on": day(-1)},
         ),
         (

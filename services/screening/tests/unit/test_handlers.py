@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
@@ -10,9 +10,11 @@ from typing import Any, cast
 import pytest
 
 from ddr_contracts.registration import PersonPreRegistered, PersonRegistered
+from ddr_runtime.auth.roles import Principal, Role
 from ddr_runtime.eventstore.errors import ConcurrencyConflict
 from ddr_runtime.eventstore.ports import AggregateSession, BulkRefused, Causation
-from ddr_runtime.kernel import Recording, RuleViolated
+from ddr_runtime.kernel import Recording, RuleViolated, UnknownRecord
+from ddr_screening.domain.case import AgeEvidence
 from ddr_screening.domain.events import (
     CaseMergedInto,
     ChildIdentified,
@@ -24,7 +26,7 @@ from ddr_screening.domain.events import (
 from ddr_screening.domain.rules import DEFAULT_RULE_SETS, RuleSet
 from ddr_screening.domain.values import VettingListEntry
 from ddr_screening.service_layer import bulk, handlers
-from ddr_screening.service_layer.handlers import Examination
+from ddr_screening.service_layer.handlers import AgeAssessment, Examination, HandlingTest
 from ddr_screening.service_layer.intake import take_registration_events
 from ddr_screening.service_layer.service import Reads, Screening
 from ddr_testkit.fakes import FakeSession, FakeUnitOfWork
@@ -71,10 +73,15 @@ class MemoryPersons:
             self.births[row["person_id"]] = births.get(row["person_id"])
 
 
+def staff(*roles: Role, **claims: Any) -> Principal:
+    return Principal(f"{roles[0]}-1", "Staff", frozenset(roles), **claims)
+
+
 @dataclass(frozen=True)
 class Ctx:
     recording: Recording = field(default_factory=lambda: Recording(now=NOW))
     causation: Causation = field(default_factory=lambda: Causation("examiner-1"))
+    principal: Principal = field(default_factory=lambda: staff(Role.EXAMINER))
 
 
 @pytest.fixture
@@ -112,8 +119,8 @@ def eligible(person_id: str) -> EligibilityDetermined:
     return EligibilityDetermined(person_id, "d-0", "2019", "integration", ("integration_criteria_met",))
 
 
-def given_case(unit: FakeUnitOfWork, person_id: str, *more: Any) -> None:
-    unit.given(person_id, opened(person_id), eligible(person_id), *more, at=REGISTERED)
+def given_case(unit: FakeUnitOfWork, person_id: str, *more: Any, **facts: Any) -> None:
+    unit.given(person_id, opened(person_id, **facts), eligible(person_id), *more, at=REGISTERED)
 
 
 async def test_an_examination_records_the_result_and_the_outcome_it_leads_to_on_the_day_examined(
@@ -238,3 +245,133 @@ async def test_registration_opens_a_case_and_separates_a_child_with_a_deadline_f
     assert child.event.handover_deadline == REGISTERED + timedelta(hours=48)
     outcome = next(c.event for c in unit.committed if isinstance(c.event, ScreeningOutcomeDecided))
     assert outcome.track == "child_protection"
+
+
+# -- issue 14, finding 4: the caller's remit is checked on the case, in the command, before deciding ---------
+
+GAO = {"regions": frozenset({"Gao"})}
+CHILD = ChildIdentified("p-1", "d-c", "category", 15, REGISTERED, REGISTERED + timedelta(hours=48))
+SCREENING: list[tuple[str, Role, Callable[[Screening, Ctx], Awaitable[Any]]]] = [
+    (
+        "examine",
+        Role.EXAMINER,
+        lambda scr, ctx: handlers.examine(scr, Examination("p-1", "unfit", "TB"), ctx),
+    ),
+    (
+        "request_re_examination",
+        Role.SCREENING_OFFICER,
+        lambda scr, ctx: handlers.request_re_examination(scr, "p-1", None, None, ctx),
+    ),
+    (
+        "decide_vetting",
+        Role.VETTING_OFFICER,
+        lambda scr, ctx: handlers.decide_vetting(scr, "p-1", "excluded", "x", None, None, ctx),
+    ),
+    (
+        "decide_membership",
+        Role.SCREENING_OFFICER,
+        lambda scr, ctx: handlers.decide_membership(scr, "p-1", False, "x", None, None, ctx),
+    ),
+    (
+        "record_handling_test",
+        Role.SCREENING_OFFICER,
+        lambda scr, ctx: handlers.record_handling_test(scr, HandlingTest("p-1", False), ctx),
+    ),
+    (
+        "choose_reinsertion",
+        Role.SCREENING_OFFICER,
+        lambda scr, ctx: handlers.choose_reinsertion(scr, "p-1", None, ctx),
+    ),
+    (
+        "lodge_appeal",
+        Role.SCREENING_OFFICER,
+        lambda scr, ctx: handlers.lodge_appeal(scr, "p-1", "d-1", None, None, ctx),
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "role", "command"), SCREENING, ids=[c[0] for c in SCREENING])
+async def test_a_decision_on_a_case_outside_the_callers_regions_is_refused_as_unknown_before_deciding(
+    unit: FakeUnitOfWork,
+    scr: Screening,
+    name: str,
+    role: Role,
+    command: Callable[[Screening, Ctx], Awaitable[Any]],
+) -> None:
+    given_case(unit, "p-1")  # in Kidal
+
+    with pytest.raises(UnknownRecord):
+        await command(scr, Ctx(principal=staff(role, **GAO)))
+
+    assert unit.committed == []
+
+
+@pytest.mark.parametrize(("name", "role", "command"), SCREENING, ids=[c[0] for c in SCREENING])
+async def test_a_decision_on_a_childs_case_is_refused_as_unknown_before_deciding(
+    unit: FakeUnitOfWork,
+    scr: Screening,
+    name: str,
+    role: Role,
+    command: Callable[[Screening, Ctx], Awaitable[Any]],
+) -> None:
+    given_case(unit, "p-1", CHILD)
+
+    with pytest.raises(UnknownRecord):
+        await command(scr, Ctx(principal=staff(role, Role.CHILD_PROTECTION)))
+
+    assert unit.committed == []
+
+
+async def test_a_handover_outside_child_protections_regions_is_refused_as_unknown(
+    unit: FakeUnitOfWork, scr: Screening
+) -> None:
+    given_case(unit, "p-1", CHILD)
+
+    with pytest.raises(UnknownRecord):
+        await handlers.hand_over(
+            scr, "p-1", "UNICEF", None, None, Ctx(principal=staff(Role.CHILD_PROTECTION, **GAO))
+        )
+
+    assert unit.committed == []
+
+
+async def test_an_age_assessment_by_anyone_but_child_protection_is_refused_as_unknown(
+    unit: FakeUnitOfWork, scr: Screening
+) -> None:
+    given_case(unit, "p-1")
+    item = AgeAssessment("p-1", AgeEvidence("interview", 15, None, None, None))
+
+    with pytest.raises(UnknownRecord):
+        await handlers.assess_age(scr, item, Ctx(principal=staff(Role.SCREENING_OFFICER)))
+
+    assert unit.committed == []
+
+
+async def test_child_protection_may_challenge_an_adults_age(unit: FakeUnitOfWork, scr: Screening) -> None:
+    given_case(unit, "p-1")
+    item = AgeAssessment("p-1", AgeEvidence("interview", 15, None, None, None))
+
+    done = await handlers.assess_age(scr, item, Ctx(principal=staff(Role.CHILD_PROTECTION)))
+
+    assert done.result == "child_identified"
+
+
+async def test_each_bulk_item_outside_the_callers_remit_is_refused_like_an_unknown_case(
+    unit: FakeUnitOfWork, scr: Screening
+) -> None:
+    given_case(unit, "p-1", region="Gao")
+    given_case(unit, "p-2")  # in Kidal
+    given_case(
+        unit, "p-3", ChildIdentified("p-3", "d-c", "category", 15, REGISTERED, REGISTERED), region="Gao"
+    )
+    items = [Examination(p, "unfit", "TB") for p in ("p-1", "p-2", "p-3", "p-9")]
+
+    outcomes = await bulk.record_examinations(scr, items, Ctx(principal=staff(Role.EXAMINER, **GAO)))
+
+    assert [(o.status, o.rule) for o in outcomes] == [
+        ("recorded", None),
+        ("refused", "unknown-case"),
+        ("refused", "unknown-case"),
+        ("refused", "unknown-case"),
+    ]
+    assert {c.stream_id for c in unit.committed} == {"p-1"}

@@ -109,10 +109,17 @@ async def outcomes(
 
 
 async def figures(conn: AsyncConnection, region: str | None, regions: frozenset[str]) -> dict[str, Any]:
-    """Cases by track (undecided as ``None``), held benefits, and outcomes superseded at least once."""
-    condition: ColumnElement[bool] = cases.c.region == region if region is not None else true()
+    """Adults' cases by track (undecided as ``None``), held benefits, outcomes superseded at least once; and
+    how many cases are restricted (children and possible children), counted apart."""
+    within: ColumnElement[bool] = cases.c.region == region if region is not None else true()
     if regions:
-        condition = and_(condition, cases.c.region.in_(sorted(regions)))
+        within = and_(within, cases.c.region.in_(sorted(regions)))
+    condition = and_(within, cases.c.restricted.is_(False))
+    restricted = (
+        await conn.execute(
+            select(func.count()).select_from(cases).where(within, cases.c.restricted.is_(True))
+        )
+    ).scalar_one()
     by_track = (
         await conn.execute(select(cases.c.track, func.count()).where(condition).group_by(cases.c.track))
     ).all()
@@ -126,6 +133,7 @@ async def figures(conn: AsyncConnection, region: str | None, regions: frozenset[
         "by_track": {track: int(count) for track, count in by_track},
         "held": int(held),
         "superseded": int(superseded),
+        "restricted": int(restricted),
     }
 
 
@@ -146,11 +154,11 @@ async def count_overdue(conn: AsyncConnection, now: datetime) -> int:
     )
 
 
-async def unrestricted_open_cases(conn: AsyncConnection) -> AsyncIterator[Row]:
-    """Every case anyone may see and that is not merged, one at a time (a what-if reads them all)."""
+async def unrestricted_open_cases(conn: AsyncConnection, shown: CaseFilter) -> AsyncIterator[Row]:
+    """Every adult's case within ``shown`` that is not merged, one at a time (a what-if reads them all)."""
     result = await conn.stream(
         select(cases)
-        .where(cases.c.restricted.is_(False), cases.c.merged_into.is_(None))
+        .where(_visible(shown), cases.c.restricted.is_(False), cases.c.merged_into.is_(None))
         .order_by(cases.c.person_id)
     )
     async for row in result:
@@ -264,9 +272,9 @@ class StoredReads:
         async with self.engine.connect() as conn:
             return await count_overdue(conn, now)
 
-    async def unrestricted_open_cases(self) -> AsyncIterator[Row]:
+    async def unrestricted_open_cases(self, shown: CaseFilter) -> AsyncIterator[Row]:
         async with self.engine.connect() as conn:
-            async for row in unrestricted_open_cases(conn):
+            async for row in unrestricted_open_cases(conn, shown):
                 yield row
 
     async def rule_set_bodies(self) -> list[dict[str, Any]]:

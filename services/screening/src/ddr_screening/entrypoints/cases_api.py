@@ -7,8 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
+from ddr_runtime.audit.reads import Reads
+from ddr_runtime.http.paging import Limit, Offset
 from ddr_runtime.http.problems import Forbidden
 from ddr_runtime.http.writes import json_response
+from ddr_runtime.kernel import UnknownRecord
 from ddr_screening.entrypoints.dependencies import Service
 from ddr_screening.entrypoints.roles import (
     QUEUE_ROLES,
@@ -21,17 +24,21 @@ from ddr_screening.entrypoints.roles import (
 from ddr_screening.service_layer import queries
 from ddr_screening.service_layer.queries import QueueType
 
-Page = Annotated[int, Query(ge=0)]
-Limit = Annotated[int, Query(ge=1, le=1000)]
 Region = Annotated[str | None, Query(max_length=100)]
 
 router = APIRouter(tags=["cases"])
 
 
 @router.get("/cases/{person_id}")
-async def get_case(person_id: str, principal: Reader, scr: Service) -> JSONResponse:
-    """The case as the caller may see it, with its decisions; ``ETag`` is its version (for ``If-Match``)."""
-    view, version = await queries.get_case(scr, principal, person_id)
+async def get_case(person_id: str, principal: Reader, scr: Service, reads: Reads) -> JSONResponse:
+    """The case as the caller may see it, with its decisions; ``ETag`` is its version (for ``If-Match``).
+    A case the caller may not know of (a child's, another region's...) is answered exactly as a missing one."""
+    try:
+        view, version = await queries.get_case(scr, principal, person_id)
+    except UnknownRecord:
+        await reads.record([person_id], "not_visible")
+        raise
+    await reads.record([person_id])
     return json_response(view, version=version)
 
 
@@ -40,25 +47,33 @@ async def get_queue(
     kind: QueueType,
     principal: QueueReader,
     scr: Service,
+    reads: Reads,
     region: Region = None,
-    offset: Page = 0,
+    offset: Offset = 0,
     limit: Limit = 100,
 ) -> dict[str, Any]:
     if not principal.has_any(*QUEUE_ROLES[kind]):
         raise Forbidden(f"the {kind} queue needs one of the roles: {', '.join(QUEUE_ROLES[kind])}")
-    return await queries.queue(scr, principal, kind, region=region, offset=offset, limit=limit)
+    page = await queries.queue(scr, principal, kind, region=region, offset=offset, limit=limit)
+    await reads.record(item["person_id"] for item in page["items"])
+    return page
 
 
 @router.get("/outcomes")
 async def get_outcomes(
     principal: OutcomeReader,
     scr: Service,
+    reads: Reads,
     movement: Annotated[str | None, Query(max_length=40)] = None,
     track: Annotated[str | None, Query(max_length=20)] = None,
-    offset: Page = 0,
+    offset: Offset = 0,
     limit: Limit = 100,
 ) -> list[dict[str, Any]]:
-    return await queries.outcomes(scr, principal, movement=movement, track=track, offset=offset, limit=limit)
+    listed = await queries.outcomes(
+        scr, principal, movement=movement, track=track, offset=offset, limit=limit
+    )
+    await reads.record(item["person_id"] for item in listed)
+    return listed
 
 
 @router.get("/figures")
@@ -67,6 +82,9 @@ async def get_figures(principal: FigureReader, scr: Service, region: Region = No
 
 
 @router.get("/children/overdue-handovers")
-async def overdue_handovers(principal: OverdueReader, scr: Service) -> dict[str, Any]:
-    """Children not handed over within 48 hours of their separation (its business time, not data entry)."""
-    return await queries.overdue_handovers(scr, principal)
+async def overdue_handovers(principal: OverdueReader, scr: Service, reads: Reads) -> dict[str, Any]:
+    """Children not handed over within 48 hours of their separation (its business time, not data entry):
+    listed to child protection, a count through ``disclose_count`` to anyone else."""
+    answer = await queries.overdue_handovers(scr, principal)
+    await reads.record(item["person_id"] for item in answer.get("items", ()))
+    return answer

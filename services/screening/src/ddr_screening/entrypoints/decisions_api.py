@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from ddr_runtime.audit.reads import Reads
 from ddr_runtime.auth.roles import Principal
 from ddr_runtime.http.writes import (
     Atomic,
@@ -18,6 +19,7 @@ from ddr_runtime.http.writes import (
     bulk_answer,
     json_response,
 )
+from ddr_runtime.kernel import UnknownRecord
 from ddr_screening.domain.case import AgeEvidence, Ruling
 from ddr_screening.entrypoints.dependencies import Service
 from ddr_screening.entrypoints.roles import AgeAssessor, ChildProtection, Examiner, Officer, VettingOfficer
@@ -44,11 +46,23 @@ router = APIRouter(tags=["decisions"])
 
 
 async def decided(
-    scr: Screening, principal: Principal, person_id: str, done: Decided[Any], **extra: Any
+    scr: Screening, principal: Principal, reads: Reads, person_id: str, done: Decided[Any], **extra: Any
 ) -> JSONResponse:
-    """201 with what was decided and the case as the caller may now see it (a child's: restricted)."""
-    view, _ = await queries.get_case(scr, principal, person_id, with_decisions=False)
-    return json_response({**extra, "case": view}, 201, version=done.version, location=f"/cases/{person_id}")
+    """201 with what was decided and the case as the caller may now see it: ``null`` when the decision put it
+    out of the caller's sight (child protection's assessment that finds an adult). ``Content-Location`` is
+    the case, so an idempotent replay reads it again instead of keeping it."""
+    try:
+        view: dict[str, Any] | None = (
+            await queries.get_case(scr, principal, person_id, with_decisions=False)
+        )[0]
+    except UnknownRecord:
+        view = None
+    else:
+        await reads.record([person_id])
+    location = f"/cases/{person_id}"
+    return json_response(
+        {**extra, "case": view}, 201, version=done.version, location=location, content_location=location
+    )
 
 
 def _evidence(body: AgeAssessmentIn) -> AgeEvidence:
@@ -64,11 +78,12 @@ async def examine(
     examiner: Examiner,
     command: Command,
     scr: Service,
+    reads: Reads,
     version: MaybeExpectedVersion,
 ) -> JSONResponse:
     exam = Examination(person_id, body.result, body.details, body.examined_on)
     done = await handlers.examine(scr, exam, command, version)
-    return await decided(scr, examiner, person_id, done, decision_id=done.result)
+    return await decided(scr, examiner, reads, person_id, done, decision_id=done.result)
 
 
 @router.post("/examinations/bulk", response_model=BulkAnswer)
@@ -87,12 +102,13 @@ async def request_re_examination(
     officer: Officer,
     command: Command,
     scr: Service,
+    reads: Reads,
     version: MaybeExpectedVersion,
 ) -> JSONResponse:
     done = await handlers.request_re_examination(
         scr, person_id, body.reason, body.requested_on, command, version
     )
-    return await decided(scr, officer, person_id, done, request_id=done.result)
+    return await decided(scr, officer, reads, person_id, done, request_id=done.result)
 
 
 @router.post("/cases/{person_id}/age-assessments", status_code=201)
@@ -102,11 +118,12 @@ async def assess_age(
     assessor: AgeAssessor,
     command: Command,
     scr: Service,
+    reads: Reads,
     version: MaybeExpectedVersion,
 ) -> JSONResponse:
     item = AgeAssessment(person_id, _evidence(body), body.assessed_on)
     done = await handlers.assess_age(scr, item, command, version)
-    return await decided(scr, assessor, person_id, done, effect=done.result)
+    return await decided(scr, assessor, reads, person_id, done, effect=done.result)
 
 
 @router.post("/age-assessments/bulk", response_model=BulkAnswer)
@@ -125,12 +142,13 @@ async def hand_over(
     protection: ChildProtection,
     command: Command,
     scr: Service,
+    reads: Reads,
     version: MaybeExpectedVersion,
 ) -> JSONResponse:
     done = await handlers.hand_over(
         scr, person_id, body.receiving_actor, body.note, body.handed_over_at, command, version
     )
-    return await decided(scr, protection, person_id, done)
+    return await decided(scr, protection, reads, person_id, done)
 
 
 @router.post("/cases/{person_id}/vetting-decisions", status_code=201)
@@ -140,12 +158,13 @@ async def decide_vetting(
     vetting: VettingOfficer,
     command: Command,
     scr: Service,
+    reads: Reads,
     version: MaybeExpectedVersion,
 ) -> JSONResponse:
     done = await handlers.decide_vetting(
         scr, person_id, body.status, body.reason_code, body.reason, body.decided_on, command, version
     )
-    return await decided(scr, vetting, person_id, done, decision_id=done.result)
+    return await decided(scr, vetting, reads, person_id, done, decision_id=done.result)
 
 
 @router.post("/cases/{person_id}/membership-decisions", status_code=201)
@@ -155,12 +174,13 @@ async def decide_membership(
     officer: Officer,
     command: Command,
     scr: Service,
+    reads: Reads,
     version: MaybeExpectedVersion,
 ) -> JSONResponse:
     done = await handlers.decide_membership(
         scr, person_id, body.verified, body.reason_code, body.reason, body.decided_on, command, version
     )
-    return await decided(scr, officer, person_id, done, decision_id=done.result)
+    return await decided(scr, officer, reads, person_id, done, decision_id=done.result)
 
 
 @router.post("/cases/{person_id}/handling-tests", status_code=201)
@@ -170,11 +190,12 @@ async def handling_test(
     officer: Officer,
     command: Command,
     scr: Service,
+    reads: Reads,
     version: MaybeExpectedVersion,
 ) -> JSONResponse:
     test = HandlingTest(person_id, body.passed, body.tested_on)
     done = await handlers.record_handling_test(scr, test, command, version)
-    return await decided(scr, officer, person_id, done, decision_id=done.result)
+    return await decided(scr, officer, reads, person_id, done, decision_id=done.result)
 
 
 @router.post("/handling-tests/bulk", response_model=BulkAnswer)
@@ -192,12 +213,13 @@ async def choose_reinsertion(
     officer: Officer,
     command: Command,
     scr: Service,
+    reads: Reads,
     version: MaybeExpectedVersion,
     body: ReinsertionChoiceIn | None = None,
 ) -> JSONResponse:
     on = body.chosen_on if body is not None else None
     done = await handlers.choose_reinsertion(scr, person_id, on, command, version)
-    return await decided(scr, officer, person_id, done, decision_id=done.result)
+    return await decided(scr, officer, reads, person_id, done, decision_id=done.result)
 
 
 @router.post("/cases/{person_id}/appeals", status_code=201)
@@ -207,12 +229,13 @@ async def lodge_appeal(
     officer: Officer,
     command: Command,
     scr: Service,
+    reads: Reads,
     version: MaybeExpectedVersion,
 ) -> JSONResponse:
     done = await handlers.lodge_appeal(
         scr, person_id, body.decision_id, body.reason, body.lodged_on, command, version
     )
-    return await decided(scr, officer, person_id, done, appeal_id=done.result)
+    return await decided(scr, officer, reads, person_id, done, appeal_id=done.result)
 
 
 @router.post("/cases/{person_id}/appeals/{appeal_id}/decision", status_code=201)
@@ -223,8 +246,9 @@ async def decide_appeal(
     officer: Officer,
     command: Command,
     scr: Service,
+    reads: Reads,
     version: MaybeExpectedVersion,
 ) -> JSONResponse:
     ruling = Ruling(body.overturned, body.replacement, officer.subject, body.reason)
     done = await handlers.decide_appeal(scr, person_id, appeal_id, ruling, body.decided_on, command, version)
-    return await decided(scr, officer, person_id, done, appeal_id=appeal_id)
+    return await decided(scr, officer, reads, person_id, done, appeal_id=appeal_id)

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from ddr_runtime.audit.reads import Reads
 from ddr_runtime.http.writes import Command, json_response
 from ddr_screening.domain.rules import RuleSet
 from ddr_screening.domain.values import VettingListEntry
@@ -34,9 +35,12 @@ async def publish_rule_set(
 
 
 @router.post("/rule-sets/what-if")
-async def what_if(body: RuleSetIn, _reader: RuleReader, scr: Service) -> dict[str, Any]:
-    """Evaluate a proposed rule set over every existing case: what would change. Records nothing."""
-    return dataclasses.asdict(await reference.what_if(scr, RuleSet(**body.model_dump())))
+async def what_if(body: RuleSetIn, reader: RuleReader, scr: Service, reads: Reads) -> dict[str, Any]:
+    """Evaluate a proposed rule set over the adults' cases within the caller's regions (its token's claim):
+    what would change. Records nothing but the read of the cases it names."""
+    answer = await reference.what_if(scr, reader, RuleSet(**body.model_dump()))
+    await reads.record(case["person_id"] for case in answer.changed_cases)
+    return dataclasses.asdict(answer)
 
 
 @router.get("/vetting-lists")

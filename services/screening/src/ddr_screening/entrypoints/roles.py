@@ -35,13 +35,14 @@ Examiner = Annotated[Principal, Depends(require_roles(Role.EXAMINER))]
 Officer = Annotated[Principal, Depends(require_roles(Role.SCREENING_OFFICER))]
 VettingOfficer = Annotated[Principal, Depends(require_roles(Role.VETTING_OFFICER))]
 ChildProtection = Annotated[Principal, Depends(require_roles(Role.CHILD_PROTECTION))]
-AgeAssessor = Annotated[Principal, Depends(require_roles(Role.CHILD_PROTECTION, Role.SCREENING_OFFICER))]
+AgeAssessor = Annotated[Principal, Depends(require_roles(Role.CHILD_PROTECTION))]  # only child protection
 
-# Which roles work each queue (an auditor reads them all, restricted ones as counts and restricted stubs).
+# Which roles work each queue (an auditor reads them all; children's queues, to anyone but child protection,
+# are a count through disclose_count; the medical queue is medical detail: examiners and auditors).
 QUEUE_ROLES: dict[str, tuple[Role, ...]] = {
     "age_assessment": (Role.CHILD_PROTECTION, Role.AUDITOR),
     "handover": (Role.CHILD_PROTECTION, Role.AUDITOR),
-    "medical": (Role.EXAMINER, Role.SCREENING_OFFICER, Role.AUDITOR),
+    "medical": (Role.EXAMINER, Role.AUDITOR),
     "vetting": (Role.VETTING_OFFICER, Role.SCREENING_OFFICER, Role.AUDITOR),
     "weapon": (Role.SCREENING_OFFICER, Role.AUDITOR),
     "outcome": (Role.SCREENING_OFFICER, Role.AUDITOR),

@@ -1,13 +1,19 @@
-"""Who sees what of a screening case.
+"""Who sees and does what on a screening case: screening's use of the platform's one rule
+(``ddr_runtime.auth.visibility``).
 
-Children's records (and those of anyone possibly a child) are seen in full by child protection only; anyone
-else sees at most that the case is restricted. Medical details are for examiners and screening officers;
-others see fit or unfit. A movement liaison sees only the outcomes of its own movement's members.
+Children's records, and those of anyone possibly a child (age unknown and not yet assessed: "restricted"), are
+seen and acted on by child protection only: to every other role they answer exactly like a missing case. A
+caller scoped to some regions, or a movement liaison to its movement, sees and acts on nothing outside them,
+the same way. Medical detail (``temporarily_unfit``, findings) is for ``sees_medical_detail``; vetting detail
+(allegations, their references and reasons) for ``sees_vetting_detail``; everyone else sees the outcome.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
 from ddr_runtime.auth.roles import Principal, Role
+from ddr_runtime.auth.visibility import sees_children, sees_medical_detail
 from ddr_screening.domain.visibility import CaseFilter
 
 CASE_READERS = (
@@ -18,12 +24,11 @@ CASE_READERS = (
     Role.AUDITOR,
     Role.MOVEMENT_LIAISON,
 )
-MEDICAL_DETAIL_READERS = (Role.EXAMINER, Role.SCREENING_OFFICER)
 PERSONAL_TEXT_READERS = (Role.SCREENING_OFFICER, Role.EXAMINER, Role.VETTING_OFFICER)
 
-
-def sees_restricted(principal: Principal) -> bool:
-    return principal.has_role(Role.CHILD_PROTECTION)
+Act = Literal["screen", "protect", "assess_age"]
+"""What a command does to a case: screen an adult (every decision but the two below), protect a child (the
+hand-over), assess an age (on any case: an adult's age may be challenged)."""
 
 
 def outcome_only(principal: Principal) -> bool:
@@ -31,27 +36,43 @@ def outcome_only(principal: Principal) -> bool:
     return principal.has_role(Role.MOVEMENT_LIAISON)
 
 
+def covers(principal: Principal, movement: str, region: str) -> bool:
+    return principal.covers_movement(movement) and principal.covers_region(region)
+
+
 def may_see_case(principal: Principal, movement: str, region: str, restricted: bool) -> bool:
-    """Whether the caller may see this case in full (restricted cases: child protection only)."""
-    if not principal.covers_movement(movement) or not principal.covers_region(region):
+    """Whether the caller may know of this case at all (else it answers as a missing one)."""
+    if not covers(principal, movement, region):
         return False
     if restricted:
-        return sees_restricted(principal) and not outcome_only(principal)
+        return sees_children(principal) and not outcome_only(principal)
     return not _children_only(principal)
 
 
+def may_act(principal: Principal, act: Act, movement: str, region: str, restricted: bool) -> bool:
+    """Whether the caller may record ``act`` on this case (checked in the command's transaction, before the
+    case decides anything: a refusal changes nothing and answers like a missing case)."""
+    if not covers(principal, movement, region) or outcome_only(principal):
+        return False
+    if act == "screen":
+        return not restricted
+    if act == "protect":
+        return restricted and sees_children(principal)
+    return sees_children(principal)
+
+
 def _children_only(principal: Principal) -> bool:
-    return principal.has_role(Role.CHILD_PROTECTION) and not principal.has_any(
+    return sees_children(principal) and not principal.has_any(
         Role.SCREENING_OFFICER, Role.EXAMINER, Role.VETTING_OFFICER, Role.AUDITOR, Role.MOVEMENT_LIAISON
     )
 
 
 def visible_cases(principal: Principal) -> CaseFilter:
-    """The cases the caller may list in full."""
+    """The cases the caller may list."""
     restricted: bool | None = None
     if _children_only(principal):
         restricted = True
-    elif not sees_restricted(principal) or outcome_only(principal):
+    elif not sees_children(principal) or outcome_only(principal):
         restricted = False
     return CaseFilter(
         movement=(principal.movement or "") if Role.MOVEMENT_LIAISON in principal.roles else None,
@@ -62,6 +83,6 @@ def visible_cases(principal: Principal) -> CaseFilter:
 
 def medical_view(principal: Principal, result: str | None) -> str | None:
     """The medical result as the caller may see it: fit / temporarily unfit / unfit, or just fit / unfit."""
-    if result is None or principal.has_any(*MEDICAL_DETAIL_READERS):
+    if result is None or sees_medical_detail(principal):
         return result
     return "fit" if result == "fit" else "unfit"

@@ -20,7 +20,8 @@ from ddr_screening.domain.case import ScreeningCase
 from ddr_screening.domain.events import CaseEvent
 from ddr_screening.domain.rules import RuleSet
 from ddr_screening.domain.values import AgeEffect
-from ddr_screening.service_layer.cases import save_cases
+from ddr_screening.service_layer.access import Act
+from ddr_screening.service_layer.cases import may_act_on, save_cases
 from ddr_screening.service_layer.handlers import AgeAssessment, Examination, HandlingTest
 from ddr_screening.service_layer.service import Context, Screening
 
@@ -42,14 +43,27 @@ async def decide_each(
     ctx: Context,
     *,
     atomic: bool = False,
+    act: Act = "screen",
 ) -> list[ItemOutcome[T]]:
-    """Each item decided on its case, settled, and the changed cases saved at once; every item's outcome."""
+    """Each item decided on its case, settled, and the changed cases saved at once; every item's outcome.
+
+    Each item is first checked against the caller's remit (``act`` on that case, as it stands in this
+    transaction): an item the caller may not act on is refused exactly like an unknown case and changes
+    nothing."""
 
     async def work(session: AggregateSession) -> list[ItemOutcome[T]]:
         cases = await session.load_many([item.person_id for item in items], ScreeningCase)
         rule_sets = await scr.reference.rule_sets(session)
         outcomes = [
-            await _decide_one(session, cases, index, item, decide, rule_sets)
+            await _decide_one(
+                session,
+                cases,
+                index,
+                item,
+                decide,
+                rule_sets,
+                lambda case: may_act_on(case, ctx.principal, act),
+            )
             for index, item in enumerate(items)
         ]
         if atomic and any(outcome.status == "refused" for outcome in outcomes):
@@ -67,11 +81,12 @@ async def _decide_one(
     item: I,
     decide: Callable[[ScreeningCase, I], T],
     rule_sets: Sequence[RuleSet],
+    allowed: Callable[[ScreeningCase], bool],
 ) -> ItemOutcome[T]:
     case = cases[item.person_id]
     before = list(case.pending)
     try:
-        if not case.opened:
+        if not case.opened or not allowed(case):
             raise UnknownRecord("case", item.person_id)
         result = decide(case, item)
         case.settle(rule_sets)
@@ -113,6 +128,7 @@ async def assess_ages(
         lambda case, item: case.assess_age(item.evidence, item.on, ctx.recording, scr.policy),
         ctx,
         atomic=atomic,
+        act="assess_age",
     )
 
 

@@ -4,15 +4,34 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ddr_runtime.auth.roles import Principal
 from ddr_runtime.eventstore.ports import AggregateSession, Causation
+from ddr_runtime.kernel import UnknownRecord
 from ddr_screening.domain.case import ScreeningCase
 from ddr_screening.domain.events import ChildIdentified
+from ddr_screening.service_layer.access import Act, may_act
 from ddr_screening.service_layer.alerts import note_children
 
 
 async def load_case(session: AggregateSession, person_id: str) -> ScreeningCase:
     """The open case of ``person_id``: UnknownRecord (404) when there is none."""
     return await session.load_existing(person_id, ScreeningCase, "case", person_id)
+
+
+def may_act_on(case: ScreeningCase, principal: Principal, act: Act) -> bool:
+    """Whether ``principal`` may record ``act`` on this open case, as it stands in the command's transaction."""
+    return may_act(principal, act, case.movement, case.region, case.restricted)
+
+
+async def case_to_act_on(
+    session: AggregateSession, person_id: str, principal: Principal, act: Act
+) -> ScreeningCase:
+    """The open case of ``person_id`` if the caller may record ``act`` on it; else UnknownRecord (404), the
+    same answer as for a case that does not exist, before anything is decided."""
+    case = await load_case(session, person_id)
+    if not may_act_on(case, principal, act):
+        raise UnknownRecord("case", person_id)
+    return case
 
 
 def _children(cases: Iterable[ScreeningCase]) -> int:

@@ -13,7 +13,8 @@ from typing import Generic, TypeVar
 from ddr_runtime.eventstore.ports import AggregateSession
 from ddr_screening.domain.case import AgeEvidence, Day, Ruling, ScreeningCase
 from ddr_screening.domain.values import AgeEffect, MedicalResult, VettingStatus
-from ddr_screening.service_layer.cases import load_case, save_case
+from ddr_screening.service_layer.access import Act
+from ddr_screening.service_layer.cases import case_to_act_on, save_case
 from ddr_screening.service_layer.service import Context, Screening
 
 T = TypeVar("T")
@@ -55,11 +56,13 @@ async def on_case(
     decide: Callable[[ScreeningCase], T],
     ctx: Context,
     expected_version: int | None = None,
+    act: Act = "screen",
 ) -> Decided[T]:
-    """Load the case, ``decide`` on it, settle the outcome that follows, save: one command."""
+    """Load the case, check the caller may ``act`` on it, ``decide`` on it, settle the outcome that follows,
+    save: one command, one transaction."""
 
     async def work(session: AggregateSession) -> Decided[T]:
-        case = await load_case(session, person_id)
+        case = await case_to_act_on(session, person_id, ctx.principal, act)
         result = decide(case)
         case.settle(await scr.reference.rule_sets(session))
         return Decided(result, await save_case(session, case, ctx.causation, expected_version))
@@ -101,6 +104,7 @@ async def assess_age(
         lambda case: case.assess_age(item.evidence, item.on, ctx.recording, scr.policy),
         ctx,
         expected,
+        act="assess_age",
     )
 
 
@@ -119,6 +123,7 @@ async def hand_over(
         lambda case: case.record_handover(receiving_actor, note, on, ctx.recording),
         ctx,
         expected,
+        act="protect",
     )
 
 
@@ -178,7 +183,7 @@ async def choose_reinsertion(
     """The person's choice, under the rule set in force the day it was made."""
 
     async def work(session: AggregateSession) -> Decided[str]:
-        case = await load_case(session, person_id)
+        case = await case_to_act_on(session, person_id, ctx.principal, "screen")
         rule_sets = await scr.reference.rule_sets(session)
         decision = case.choose_reinsertion(rule_sets, on, ctx.recording)
         case.settle(rule_sets)

@@ -11,11 +11,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ddr_runtime.auth.roles import Principal
 from ddr_runtime.eventstore.ports import AggregateSession, Causation
 from ddr_screening.domain.case import ScreeningCase
 from ddr_screening.domain.reference import VETTING_LIST_STREAM, PublishedRuleSet, VettingList, rule_set_stream
 from ddr_screening.domain.rules import DEFAULT_RULE_SETS, RuleSet
 from ddr_screening.domain.values import VettingListEntry
+from ddr_screening.service_layer.access import visible_cases
 from ddr_screening.service_layer.cases import save_cases
 from ddr_screening.service_layer.service import Context, Screening
 
@@ -92,12 +94,13 @@ def case_from_row(row: Mapping[str, Any]) -> ScreeningCase:
     return case
 
 
-async def what_if(scr: Screening, proposed: RuleSet, *, sample: int = 100) -> WhatIf:
-    """Each open, unrestricted case evaluated under ``proposed``: what its track would become. Writes nothing."""
+async def what_if(scr: Screening, principal: Principal, proposed: RuleSet, *, sample: int = 100) -> WhatIf:
+    """Each open adult's case within the caller's remit (its ``regions`` claim, whatever the request says)
+    evaluated under ``proposed``: what its track would become. Writes nothing."""
     changes: Counter[str] = Counter()
     changed_cases: list[dict[str, Any]] = []
     evaluated = 0
-    async for row in scr.reads.unrestricted_open_cases():
+    async for row in scr.reads.unrestricted_open_cases(visible_cases(principal)):
         evaluated += 1
         decided = case_from_row(row).track_under(proposed)
         now = decided[0] if decided else None

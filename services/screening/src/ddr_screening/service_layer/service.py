@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from ddr_runtime.auth.roles import Principal
 from ddr_runtime.eventstore.ports import AggregateSession, Causation, CommandRunner
 from ddr_runtime.kernel import Recording
 from ddr_screening.domain.policy import ScreeningPolicy
@@ -20,7 +21,11 @@ Row = Mapping[str, Any]
 
 
 class Context(Protocol):
-    """A command's context: when it is recorded (and the authority to record the past), and its causation."""
+    """A command's context: who gives it, when it is recorded (and the authority to record the past), and its
+    causation."""
+
+    @property
+    def principal(self) -> Principal: ...
 
     @property
     def recording(self) -> Recording: ...
@@ -73,13 +78,15 @@ class Reads(Protocol):
         self, shown: CaseFilter, movement: str | None, track: str | None, offset: int, limit: int
     ) -> Sequence[Row]: ...
 
-    async def figures(self, region: str | None, regions: frozenset[str]) -> dict[str, Any]: ...
+    async def figures(self, region: str | None, regions: frozenset[str]) -> dict[str, Any]:
+        """``by_track``, ``held``, ``superseded`` over adults' cases; ``restricted``: the others, counted."""
+        ...
 
     async def overdue_children(self, now: datetime, regions: frozenset[str]) -> Sequence[Row]: ...
 
     async def count_overdue(self, now: datetime) -> int: ...
 
-    def unrestricted_open_cases(self) -> AsyncIterator[Row]: ...
+    def unrestricted_open_cases(self, shown: CaseFilter) -> AsyncIterator[Row]: ...
 
     async def rule_set_bodies(self) -> list[dict[str, Any]]: ...
 
