@@ -20,9 +20,11 @@ from ddr_contracts.catalog import REGISTRY
 from ddr_contracts.events import EventRegistry
 from ddr_registration.adapters.biometrics import BiometricHasher, biometric_secret
 from ddr_registration.adapters.list_files import ListFileReader, ListFileWriter
+from ddr_registration.adapters.name_index import NameTokens, name_index_secret
 from ddr_registration.adapters.projections import RegistrationProjection
 from ddr_registration.adapters.queries import RegistrationLookups, RegistrationViews
 from ddr_registration.adapters.tables import READ_MODEL, create_read_model
+from ddr_registration.adapters.upload_allowance import UploadAllowances
 from ddr_registration.domain import events
 from ddr_registration.entrypoints import (
     duplicates_api,
@@ -33,6 +35,7 @@ from ddr_registration.entrypoints import (
     weapons_api,
 )
 from ddr_registration.entrypoints.cli import lists_cli
+from ddr_registration.entrypoints.limits import BodyLimit
 from ddr_registration.entrypoints.simulate_cli import simulate_cli
 from ddr_registration.service_layer.dedup import catch_up_index
 from ddr_registration.service_layer.desk import RegistrationDesk
@@ -69,11 +72,19 @@ async def _on_integrity_error(request: Request, _exc: Exception) -> Response:
     )
 
 
-def build_unit(runtime: ServiceRuntime) -> UnitOfWork:
+def name_tokens(runtime: ServiceRuntime, key: bytes | None = None) -> NameTokens:
+    """The blind index's hashing, under ``key`` or the configured secret."""
+    settings = runtime.settings
+    return NameTokens(
+        key or name_index_secret(settings.var_dir, production=settings.environment == "production")
+    )
+
+
+def build_unit(runtime: ServiceRuntime, names: NameTokens | None = None) -> UnitOfWork:
     """The runtime's unit of work on the service's store, with its projection and its events' translation."""
     return UnitOfWork(
         runtime.store,
-        projections=[RegistrationProjection()],
+        projections=[RegistrationProjection(names or name_tokens(runtime))],
         translation=TRANSLATION,
         notify=runtime.relay.notify,
     )
@@ -102,14 +113,19 @@ def build_app(
     tracer_provider: TracerProvider | None = None,
     token_verifier: TokenVerifier | None = None,
     biometric_key: bytes | None = None,
+    name_index_key: bytes | None = None,
 ) -> FastAPI:
     runtime = build_runtime(SERVICE, registry, settings, tracer_provider=tracer_provider)
-    unit = build_unit(runtime)
+    names = name_tokens(runtime, name_index_key)
+    unit = build_unit(runtime, names)
     desk = build_desk(runtime, unit, biometric_key)
+
+    allowances = UploadAllowances(runtime.engine)
 
     @asynccontextmanager
     async def read_model_and_index(_app: FastAPI) -> AsyncIterator[None]:
         await prepare(desk, unit)
+        await allowances.create_schema()
         yield
 
     app = create_service_app(
@@ -120,8 +136,10 @@ def build_app(
         read_model=ReadModel(unit, READ_MODEL),
     )
     app.add_exception_handler(IntegrityError, _on_integrity_error)
+    app.add_middleware(BodyLimit)  # outermost: before the idempotency middleware reads a body whole
+    app.state.upload_allowances = allowances
     app.state.registration = desk
-    app.state.views = RegistrationViews(runtime.store)
+    app.state.views = RegistrationViews(runtime.store, names)
     app.state.runtime = runtime
     return app
 

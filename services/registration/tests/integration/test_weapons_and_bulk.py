@@ -151,12 +151,11 @@ async def test_a_bulk_item_about_someone_the_caller_may_not_see_is_refused_as_un
         weapons=(),
     )
     await upload(officer, list_file(tmp_path, [child, member("M-1", "Ahmoudou Ag Asriw")]), "MNLA")
-    people = sorted(await persons_of(officer, movement="MNLA"), key=lambda p: p["movement_ref"])
+    (adult,) = await persons_of(officer, movement="MNLA")
+    (young,) = await persons_of(caller(Role.CHILD_PROTECTION))
     cts = caller(Role.CTS_OFFICER, subject="cts-1")
 
-    answer = await cts.ok(
-        "/weapons/bulk", [weapon(people[0], "T-1", "KA-1"), weapon(people[1], "T-2", "KA-2")]
-    )
+    answer = await cts.ok("/weapons/bulk", [weapon(adult, "T-1", "KA-1"), weapon(young, "T-2", "KA-2")])
 
     assert [(i["status"], i["rule"]) for i in answer["items"]] == [
         ("recorded", None),

@@ -1,30 +1,74 @@
-"""Row-level access to people: a movement liaison sees their own movement only; children's records are
-seen in full only by the CNDDR, child protection and auditors. Every query that returns people uses these."""
+"""Row-level access to people, applied in every query that returns them (never after paging).
+
+- A movement liaison sees their own movement only (``Principal.covers_movement``).
+- A caller scoped to regions (the token's ``regions`` claim) sees people of those regions only.
+- A child's record is seen by child protection alone (``ddr_runtime.auth.visibility.sees_children``): to
+  every other role it answers exactly like a missing one. A child is anyone listed as a child, or certainly
+  under 18 by their birth year when they were registered (listed, before registration).
+- A caller holding child protection and no other reading role sees children's records only.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, FromClause, and_, true
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, FromClause, and_, extract, false, func, or_, true
 
 from ddr_registration.adapters.tables import persons
 from ddr_runtime.auth.roles import Principal, Role
+from ddr_runtime.auth.visibility import sees_children
 
-CHILD_RECORD_READERS = (Role.CNDDR_OFFICER, Role.CHILD_PROTECTION, Role.AUDITOR)
-BROAD_READERS = (Role.CNDDR_OFFICER, Role.NIC_OFFICER, Role.AUDITOR, Role.CTS_OFFICER)
+ADULT_AGE = 18
+BROAD_READERS = (Role.CNDDR_OFFICER, Role.NIC_OFFICER, Role.AUDITOR, Role.CTS_OFFICER, Role.MOVEMENT_LIAISON)
 
 
 def _children_only(principal: Principal) -> bool:
     """Child protection sees children's records, and only those (unless another role gives more)."""
-    return principal.has_role(Role.CHILD_PROTECTION) and not principal.has_any(
-        *BROAD_READERS, Role.MOVEMENT_LIAISON
-    )
+    return principal.has_role(Role.CHILD_PROTECTION) and not principal.has_any(*BROAD_READERS)
 
 
-def may_see_person(principal: Principal, movement: str, category: str) -> bool:
-    if not principal.covers_movement(movement):
-        return False
+def is_child(category: str | None, birth_year: int | None, at: datetime | None) -> bool:
+    """Listed as a child, or certainly under 18 at ``at`` (registration, else listing) by the birth year."""
     if category == "child":
-        return principal.has_any(*CHILD_RECORD_READERS)
+        return True
+    return birth_year is not None and at is not None and at.year - birth_year < ADULT_AGE
+
+
+def child_record(table: FromClause = persons) -> ColumnElement[bool]:
+    """SQL twin of :func:`is_child` on ``persons`` rows (or an alias of that table)."""
+    moment = func.coalesce(table.c.registered_at, table.c.listed_at)
+    under_age = and_(
+        table.c.birth_year.is_not(None), extract("year", moment) - table.c.birth_year < ADULT_AGE
+    )
+    return or_(table.c.category == "child", under_age)
+
+
+def may_see_person(
+    principal: Principal,
+    movement: str,
+    category: str,
+    region: str,
+    birth_year: int | None = None,
+    at: datetime | None = None,
+) -> bool:
+    if not principal.covers_movement(movement) or not principal.covers_region(region):
+        return False
+    if is_child(category, birth_year, at):
+        return sees_children(principal)
     return not _children_only(principal)
+
+
+def may_see_row(principal: Principal, row: Any) -> bool:
+    """:func:`may_see_person` on a row of ``persons`` (or one carrying its columns)."""
+    return may_see_person(
+        principal,
+        row.movement,
+        row.category,
+        row.region,
+        row.birth_year,
+        getattr(row, "registered_at", None) or row.listed_at,
+    )
 
 
 def visible_persons(principal: Principal, table: FromClause = persons) -> ColumnElement[bool]:
@@ -32,10 +76,14 @@ def visible_persons(principal: Principal, table: FromClause = persons) -> Column
     conditions: list[ColumnElement[bool]] = []
     if Role.MOVEMENT_LIAISON in principal.roles:
         conditions.append(table.c.movement == (principal.movement or ""))
-    if not principal.has_any(*CHILD_RECORD_READERS):
-        conditions.append(table.c.category != "child")
+    if principal.regions:
+        conditions.append(table.c.region.in_(sorted(principal.regions)))
+    if not sees_children(principal):
+        conditions.append(~child_record(table))
     if _children_only(principal):
-        conditions.append(table.c.category == "child")
+        conditions.append(child_record(table))
+    if not principal.roles:
+        conditions.append(false())
     return and_(true(), *conditions)
 
 

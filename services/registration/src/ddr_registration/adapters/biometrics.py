@@ -37,11 +37,18 @@ def load_or_create_secret(path: Path) -> bytes:
     return secret
 
 
-def biometric_secret(var_dir: Path, *, production: bool) -> bytes:
-    """``DDR_REGISTRATION_BIOMETRIC_KEY`` (hex, required in production), else the development file."""
-    configured = os.environ.get("DDR_REGISTRATION_BIOMETRIC_KEY", "").strip()
+def service_secret(variable: str, var_dir: Path, name: str, *, production: bool) -> bytes:
+    """The secret in ``variable`` (hex, required in production), else the development file ``name``."""
+    configured = os.environ.get(variable, "").strip()
     if configured:
         return bytes.fromhex(configured)
     if production:
-        raise ValueError("DDR_REGISTRATION_BIOMETRIC_KEY must be set in production")
-    return load_or_create_secret(var_dir / "secrets" / "registration-biometric.key")
+        raise ValueError(f"{variable} must be set in production")
+    return load_or_create_secret(var_dir / "secrets" / name)
+
+
+def biometric_secret(var_dir: Path, *, production: bool) -> bytes:
+    """``DDR_REGISTRATION_BIOMETRIC_KEY`` (hex, required in production), else the development file."""
+    return service_secret(
+        "DDR_REGISTRATION_BIOMETRIC_KEY", var_dir, "registration-biometric.key", production=production
+    )

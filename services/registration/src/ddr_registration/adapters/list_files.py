@@ -268,14 +268,44 @@ def _csv_rows(path: Path) -> Generator[tuple[int, tuple[Cell, ...]]]:
             raise ListFileError("the file is not UTF-8 text (save it as CSV UTF-8)") from None
 
 
+MAX_XLSX_UNPACKED = 256 * 1024 * 1024
+"""What a workbook's parts may unpack to, in all: a 150,000-row list is about 100 MiB of XML."""
+MAX_XLSX_RATIO = 100
+"""How much a part may grow when unpacked: worksheets of real lists grow 5 to 20 times; a zip bomb, 1,000."""
+MAX_XLSX_PARTS = 1_000
+MAX_COLUMNS = 200
+"""Cells read per row: a list has a few dozen columns; a sheet declaring 16,384 is not padded out."""
+
+
+def check_xlsx_archive(path: Path) -> None:
+    """Refuse a workbook whose parts would unpack past the bounds, before any part is opened (the sizes
+    a zip declares are checked again while reading, by ``zipfile``)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (OSError, zipfile.BadZipFile) as error:
+        raise ListFileError(f"not a readable XLSX workbook ({type(error).__name__})") from None
+    if len(parts) > MAX_XLSX_PARTS:
+        raise ListFileError(f"the workbook has over {MAX_XLSX_PARTS} parts")
+    if sum(part.file_size for part in parts) > MAX_XLSX_UNPACKED:
+        raise ListFileError(f"the workbook unpacks to over {MAX_XLSX_UNPACKED // (1024 * 1024)} MiB")
+    for part in parts:
+        if part.file_size > 1024 * 1024 and part.file_size > MAX_XLSX_RATIO * max(part.compress_size, 1):
+            raise ListFileError(
+                f"a part of the workbook grows over {MAX_XLSX_RATIO} times when unpacked (a zip bomb?)"
+            )
+
+
 def _xlsx_rows(path: Path) -> Generator[tuple[int, tuple[Cell, ...]]]:
+    check_xlsx_archive(path)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
         raise ListFileError(f"not a readable XLSX workbook ({type(error).__name__})") from None
     try:
         sheet = workbook.worksheets[0]
-        yield from enumerate(sheet.iter_rows(values_only=True), start=1)
+        # Read-only sheets pad each row to the dimension the file declares: bound it.
+        yield from enumerate(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS), start=1)
     finally:
         workbook.close()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ddr_contracts.registration import (
@@ -37,6 +37,7 @@ from ddr_contracts.registration import (
     WeaponHandedOver,
     WeaponSerialDuplicateFlagged,
 )
+from ddr_registration.adapters.name_index import NAME_FIELDS, NameTokens
 from ddr_registration.adapters.tables import (
     coalition_memberships,
     declared_serials,
@@ -48,6 +49,7 @@ from ddr_registration.adapters.tables import (
     list_versions,
     lists,
     movements,
+    name_tokens,
     persons,
     serial_repeats,
     weapons,
@@ -78,7 +80,11 @@ PLAIN_CORRECTIONS = ("category", "sex", "birth_kind", "birth_year", "region", "c
 
 
 class RegistrationProjection:
-    """Every read-model table of the registration service, from its events."""
+    """Every read-model table of the registration service, from its events; ``names`` hashes the name
+    tokens of the blind index (the events carry the names open to projections, never the hashes)."""
+
+    def __init__(self, names: NameTokens) -> None:
+        self.names = names
 
     async def project(self, conn: AsyncConnection, saved: Sequence[Saved]) -> None:
         run: list[Saved] = []  # consecutive pre-registrations (a list import's chunk): one statement
@@ -86,10 +92,42 @@ class RegistrationProjection:
             if isinstance(item.event, PersonPreRegistered):
                 run.append(item)
                 continue
-            await _pre_registered(conn, run)
+            await self._pre_registered(conn, run)
             run = []
             await _project_one(conn, item)
+            await self._names(conn, item)
+        await self._pre_registered(conn, run)
+
+    async def _pre_registered(self, conn: AsyncConnection, run: Sequence[Saved]) -> None:
         await _pre_registered(conn, run)
+        rows = [
+            {"person_id": item.event.person_id, "field": name_field, "token": token}
+            for item in run
+            if isinstance(item.event, PersonPreRegistered)
+            for name_field in NAME_FIELDS
+            for token in self.names.of(getattr(item.event, name_field))
+        ]
+        if rows:
+            await conn.execute(insert(name_tokens), rows)
+
+    async def _names(self, conn: AsyncConnection, item: Saved) -> None:
+        """The blind index follows a corrected name, and forgets an erased person."""
+        event = item.event
+        if isinstance(event, PersonalDataErased):
+            await conn.execute(delete(name_tokens).where(name_tokens.c.person_id == event.person_id))
+        elif isinstance(event, PersonDetailsCorrected):
+            for name_field in set(NAME_FIELDS) & set(event.corrected_fields):
+                await conn.execute(
+                    delete(name_tokens).where(
+                        name_tokens.c.person_id == event.person_id, name_tokens.c.field == name_field
+                    )
+                )
+                rows = [
+                    {"person_id": event.person_id, "field": name_field, "token": token}
+                    for token in self.names.of(getattr(event, name_field))
+                ]
+                if rows:
+                    await conn.execute(insert(name_tokens), rows)
 
 
 async def _project_one(conn: AsyncConnection, item: Saved) -> None:

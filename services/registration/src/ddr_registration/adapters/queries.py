@@ -14,7 +14,13 @@ from typing import Any, cast
 from sqlalchemy import Row, Select, and_, distinct, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from ddr_registration.adapters.access import may_see_movement, may_see_person, visible_persons
+from ddr_registration.adapters.access import (
+    child_record,
+    may_see_movement,
+    may_see_row,
+    visible_persons,
+)
+from ddr_registration.adapters.name_index import NameTokens
 from ddr_registration.adapters.tables import (
     coalition_memberships,
     declared_serials,
@@ -26,6 +32,7 @@ from ddr_registration.adapters.tables import (
     list_versions,
     lists,
     movements,
+    name_tokens,
     persons,
     serial_repeats,
     weapons,
@@ -38,13 +45,13 @@ from ddr_registration.domain.persons import person_stream
 from ddr_registration.domain.values import DeclaredRow
 from ddr_registration.domain.weapons import normalise_serial
 from ddr_runtime.auth.roles import Principal, Role
+from ddr_runtime.auth.visibility import disclose_count
 from ddr_runtime.crypto.cipher import PersonalDataCipher
 from ddr_runtime.eventstore.ports import AggregateSession
 from ddr_runtime.eventstore.store import EventStore, RecordedEvent
 from ddr_runtime.eventstore.unit import Session
-from ddr_runtime.kernel import UnknownRecord, start_of_day
+from ddr_runtime.kernel import RuleViolated, UnknownRecord, start_of_day
 
-NAME_SCAN_LIMIT = 5000
 REASON_READERS = (Role.CNDDR_OFFICER, Role.MOVEMENT_LIAISON, Role.AUDITOR)
 Record = dict[str, Any]
 
@@ -68,8 +75,9 @@ def _entry(key: str, recorded: RecordedEvent) -> Record:
 class RegistrationViews:
     """The commissions' reads (the service layer's ``Views``)."""
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, names: NameTokens) -> None:
         self.store = store
+        self.names = names
         self.engine: AsyncEngine = store.engine
         self.cipher: PersonalDataCipher = store.cipher
 
@@ -122,13 +130,20 @@ class RegistrationViews:
     async def list_report(
         self, principal: Principal, list_id: str, number: int, offset: int, limit: int
     ) -> list[Record]:
-        """Each row of one imported version with its status; the reason of a refused row is opened here."""
+        """Each row of one imported version with its status; the reason of a refused row is opened here.
+
+        A row naming a person the caller may not see (a child, another region) is absent, as a missing
+        row would be: never shown with its person left out, which would mark it."""
         await self.get_list(principal, list_id)
         async with self.engine.connect() as conn:
             query = (
-                select(list_rows, persons.c.category, persons.c.movement.label("person_movement"))
+                select(list_rows)
                 .outerjoin(persons, persons.c.person_id == list_rows.c.person_id)
-                .where(list_rows.c.list_id == list_id, list_rows.c.list_version == number)
+                .where(
+                    list_rows.c.list_id == list_id,
+                    list_rows.c.list_version == number,
+                    or_(list_rows.c.person_id.is_(None), visible_persons(principal)),
+                )
                 .order_by(list_rows.c.line, list_rows.c.position)
                 .offset(offset)
                 .limit(limit)
@@ -142,18 +157,15 @@ class RegistrationViews:
             repeats = await _repeats_of(conn, principal, list_id, number, [row.line for row in rows])
         report = []
         for row in rows:
-            hidden = row.person_id is not None and not may_see_person(
-                principal, row.person_movement or "", row.category or ""
-            )
             report.append(
                 {
                     "line": row.line,
                     "status": row.status,
                     "movement_ref": row.movement_ref,
-                    "person_id": None if hidden else row.person_id,
+                    "person_id": row.person_id,
                     "column": row.column_name,
                     "reason": reasons.get((row.chunk, row.reason_index)),
-                    "flags": list(row.flags),
+                    "flags": _flags(principal, row.flags, repeats.get(row.line, [])),
                     "serial_declared_also": repeats.get(row.line, []) if row.position == 0 else [],
                 }
             )
@@ -187,7 +199,7 @@ class RegistrationViews:
     async def get_person(self, principal: Principal, person_id: str) -> Record:
         async with self.engine.connect() as conn:
             row = (await conn.execute(select(persons).where(persons.c.person_id == person_id))).first()
-        if row is None or not may_see_person(principal, row.movement, row.category):
+        if row is None or not may_see_row(principal, row):
             raise UnknownRecord("person", person_id)
         identity = await self.cipher.decrypt(person_id, row.sealed_identity)
         return {**_plain(row, "seq", "sealed_identity", "biometric_hash"), **identity}
@@ -205,9 +217,10 @@ class RegistrationViews:
         offset: int = 0,
         limit: int = 50,
     ) -> list[Record]:
-        """People matching every filter given, among those the caller may see.
+        """People matching every filter given, among those the caller may see, paged in SQL.
 
-        Names are stored encrypted, so a name filter opens the names of the (bounded) filtered set here.
+        ``name``: people whose names hold every token of it (normalised, so any spelling or script of a
+        token matches), found through the blind index; only the page answered is opened.
         """
         conditions = [visible_persons(principal)]
         for column, value in (
@@ -219,23 +232,25 @@ class RegistrationViews:
         ):
             if value is not None:
                 conditions.append(column == value)
-        query = select(persons).where(and_(*conditions)).order_by(persons.c.seq)
-        query = query.limit(NAME_SCAN_LIMIT) if name else query.offset(offset).limit(limit)
+        if name is not None:
+            tokens = self.names.of(name)
+            if not tokens:
+                raise RuleViolated("name", "the name to search for has no letters")
+            holders = (
+                select(name_tokens.c.person_id)
+                .where(name_tokens.c.token.in_(tokens))
+                .group_by(name_tokens.c.person_id)
+                .having(func.count(distinct(name_tokens.c.token)) == len(tokens))
+            )
+            conditions.append(persons.c.person_id.in_(holders))
+        query = select(persons).where(and_(*conditions)).order_by(persons.c.seq).offset(offset).limit(limit)
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         opened = await self.cipher.decrypt_many([(row.person_id, row.sealed_identity) for row in rows])
-        found = [
+        return [
             {**_plain(row, "seq", "sealed_identity", "biometric_hash"), **identity}
             for row, identity in zip(rows, opened, strict=True)
         ]
-        if name:
-            wanted = name.casefold()
-            found = [
-                p
-                for p in found
-                if any(wanted in (p.get(k) or "").casefold() for k in ("full_name", "full_name_arabic"))
-            ][offset : offset + limit]
-        return found
 
     async def person_history(self, principal: Principal, person_id: str) -> list[Record]:
         """The person's events, and those of every record merged into theirs, in recorded order."""
@@ -371,16 +386,24 @@ class RegistrationViews:
 
     async def figures(self, principal: Principal, as_of: date) -> Record:
         """People listed and registered by the end of ``as_of`` (business dates), registrations counted by
-        site, movement, sex and category; merged records count once, under the record that stands."""
+        site, movement, sex and category; merged records count once, under the record that stands.
+
+        Within the caller's movement (a liaison) and regions. Children are left out of every count and
+        breakdown (no difference between two figures is a child); their own counts are disclosed as
+        ``disclose_count`` allows (none below 5, else a multiple of 5)."""
         end = start_of_day(as_of + timedelta(days=1))
-        standing = [persons.c.status != "merged"]
+        scope = [persons.c.status != "merged"]
         if Role.MOVEMENT_LIAISON in principal.roles:
-            standing.append(persons.c.movement == (principal.movement or ""))
-        registered = and_(*standing, persons.c.registered_at < end)
+            scope.append(persons.c.movement == (principal.movement or ""))
+        if principal.regions:
+            scope.append(persons.c.region.in_(sorted(principal.regions)))
+        adults = [*scope, ~child_record()]
+        children = [*scope, child_record()]
+        registered = and_(*adults, persons.c.registered_at < end)
         async with self.engine.connect() as conn:
-            listed = await conn.scalar(
-                select(func.count()).select_from(persons).where(*standing, persons.c.listed_at < end)
-            )
+            listed = await _count(conn, *adults, persons.c.listed_at < end)
+            children_listed = await _count(conn, *children, persons.c.listed_at < end)
+            children_registered = await _count(conn, *children, persons.c.registered_at < end)
             counts = {
                 name: await _count_by(conn, column, registered)
                 for name, column in (
@@ -392,9 +415,13 @@ class RegistrationViews:
             }
         return {
             "as_of": as_of,
-            "listed": int(listed or 0),
+            "listed": listed,
             "registered": sum(counts["by_site"].values()),
             "registered_by": counts,
+            "children": {
+                "listed": disclose_count(children_listed),
+                "registered": disclose_count(children_registered),
+            },
         }
 
     # -- weapons -----------------------------------------------------------------------------------------
@@ -430,22 +457,22 @@ class RegistrationViews:
 
     async def get_weapon(self, principal: Principal, weapon_id: str) -> Record:
         query = (
-            select(weapons, persons.c.category)
+            select(weapons)
             .join(persons, persons.c.person_id == weapons.c.person_id)
-            .where(weapons.c.weapon_id == weapon_id)
+            .where(weapons.c.weapon_id == weapon_id, visible_persons(principal))
         )
         async with self.engine.connect() as conn:
             row = (await conn.execute(query)).first()
-        if row is None or not may_see_person(principal, row.movement, row.category):
+        if row is None:
             raise UnknownRecord("weapon", weapon_id)
-        return _plain(row, "serial_key", "category")
+        return _plain(row, "serial_key")
 
 
 async def _repeats_of(
     conn: AsyncConnection, principal: Principal, list_id: str, number: int, lines: Sequence[int]
 ) -> dict[int, list[Record]]:
-    """For each line, the other rows that declared one of its serials for someone else. Another movement's
-    row is named to a movement liaison only as such (that movement's lists are not theirs to read)."""
+    """For each line, the other rows that declared one of its serials for someone else. A movement liaison
+    is told of their own movement's rows only (nothing of another movement's lists)."""
     rows = (
         await conn.execute(
             select(serial_repeats)
@@ -459,11 +486,24 @@ async def _repeats_of(
     ).all()
     found: dict[int, list[Record]] = {}
     for row in rows:
-        other: Record = {"serial": row.serial, "movement": row.other_movement}
-        if may_see_movement(principal, row.other_movement):
-            other.update(list_id=row.other_list_id, list_version=row.other_list_version, line=row.other_line)
+        if not may_see_movement(principal, row.other_movement):
+            continue
+        other: Record = {
+            "serial": row.serial,
+            "movement": row.other_movement,
+            "list_id": row.other_list_id,
+            "list_version": row.other_list_version,
+            "line": row.other_line,
+        }
         found.setdefault(row.line, []).append(other)
     return found
+
+
+def _flags(principal: Principal, flags: Sequence[str], repeats: Sequence[Record]) -> list[str]:
+    """A row's flags; a liaison's row is flagged for a repeated serial only when the repeat is theirs."""
+    if Role.MOVEMENT_LIAISON in principal.roles and not repeats:
+        return [flag for flag in flags if flag != "serial-repeated"]
+    return list(flags)
 
 
 async def _with_absorbed(conn: AsyncConnection, person_id: str) -> list[str]:
@@ -512,6 +552,10 @@ def reason_codes(stored: Any) -> list[identity.Reason]:
 def _name(opened: dict[str, Any]) -> str | None:
     name = opened.get("full_name") or opened.get("full_name_arabic")
     return str(name) if name else None
+
+
+async def _count(conn: AsyncConnection, *where: Any) -> int:
+    return int(await conn.scalar(select(func.count()).select_from(persons).where(*where)) or 0)
 
 
 async def _count_by(conn: AsyncConnection, column: Any, where: Any) -> dict[str, int]:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Float,
+    Index,
     Integer,
     MetaData,
     String,
@@ -183,6 +184,16 @@ persons = Table(
     Column("sealed_identity", JSON, nullable=False),
     Column("version", Integer, nullable=False),
     UniqueConstraint("movement", "movement_ref", name="uq_reg_persons_movement_ref"),
+)
+
+# The blind index of names (adapters.name_index): per person and name field, the keyed hash of each token.
+name_tokens = Table(
+    "reg_name_tokens",
+    metadata,
+    Column("person_id", String(36), primary_key=True),
+    Column("field", String(20), primary_key=True),
+    Column("token", String(32), primary_key=True),
+    Index("ix_reg_name_tokens_token", "token", "person_id"),
 )
 
 duplicates = Table(

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from starlette.responses import Response
 
 from ddr_registration.entrypoints.dependencies import Desk, Reads
+from ddr_registration.entrypoints.ledger import Ledger, shown
 from ddr_registration.entrypoints.roles import DuplicateReader, Officer
 from ddr_registration.entrypoints.schemas import DuplicateResolution
 from ddr_registration.service_layer import handlers
+from ddr_runtime.http.paging import Limit, Offset
 from ddr_runtime.http.writes import Command, ExpectedVersion, json_response
 
 router = APIRouter(prefix="/duplicates", tags=["duplicates"])
@@ -20,19 +22,22 @@ router = APIRouter(prefix="/duplicates", tags=["duplicates"])
 async def duplicate_queue(
     principal: DuplicateReader,
     reads: Reads,
+    ledger: Ledger,
     status: Literal["open", "merged", "distinct"] | None = "open",
     certain: bool | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Offset = 0,
+    limit: Limit = 100,
 ) -> list[dict[str, Any]]:
     """The queue, with each case's reasons as codes and, for the caller who may see both people, as
     sentences quoting their names. ``certain=true``: only cases proved by a shared biometric."""
-    return await reads.list_duplicates(principal, status, offset, limit, certain=certain)
+    found = await reads.list_duplicates(principal, status, offset, limit, certain=certain)
+    return await shown(ledger, found, "person_id", "other_person_id")
 
 
 @router.get("/{case_id}")
-async def get_duplicate(case_id: str, principal: DuplicateReader, reads: Reads) -> Response:
+async def get_duplicate(case_id: str, principal: DuplicateReader, reads: Reads, ledger: Ledger) -> Response:
     case = await reads.get_duplicate(principal, case_id)
+    await shown(ledger, [case], "person_id", "other_person_id")
     return json_response(case, version=case["version"])
 
 

@@ -8,31 +8,53 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, UploadFile
+from fastapi import APIRouter, Query, Request, UploadFile
 from starlette.responses import Response
 
 from ddr_registration.entrypoints.dependencies import Desk, Reads
+from ddr_registration.entrypoints.ledger import Ledger, shown
+from ddr_registration.entrypoints.limits import (
+    MAX_UPLOAD_BYTES,
+    PROBLEM_CONTENT,
+    TOO_LARGE,
+    ContentTooLarge,
+    TooManyRequests,
+)
 from ddr_registration.entrypoints.roles import (
     ENDORSING_ROLE,
     ListCertifier,
     ListEndorser,
     ListReader,
     ListSubmitter,
+    UploadWatcher,
 )
 from ddr_registration.entrypoints.schemas import Dated, Endorsement
 from ddr_registration.service_layer import handlers
 from ddr_registration.service_layer.importing import ProfileChoice, import_list
-from ddr_runtime.auth.roles import Principal
+from ddr_registration.service_layer.ports import SMALL_LIST_ROWS, UploadAllowance
+from ddr_runtime.auth.roles import Principal, Role
+from ddr_runtime.http.paging import Limit, Offset
 from ddr_runtime.http.problems import BadRequest, DomainRuleViolated, Forbidden
 from ddr_runtime.http.writes import Command, ExpectedVersion, json_response
 
 UPLOAD_CHUNK = 1024 * 1024
+MAX_PROBLEMS_SHOWN = 100
+"""Refused rows named in an upload's answer; the rest are counted (``problems_not_shown``) and all are in
+the version's report."""
+UPLOAD_ANSWERS: dict[int | str, dict[str, Any]] = {
+    **TOO_LARGE,
+    429: {
+        "description": "Too Many Requests: this liaison's small uploads are used up",
+        "content": PROBLEM_CONTENT,
+    },
+}
 
 router = APIRouter(prefix="/lists", tags=["lists"])
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=UPLOAD_ANSWERS)
 async def upload_list(
+    request: Request,
     file: UploadFile,
     movement: Annotated[str, Query(min_length=1, max_length=40)],
     principal: ListSubmitter,
@@ -59,25 +81,40 @@ async def upload_list(
     ``reject_whole`` and a row is bad (nothing is written)."""
     if not principal.covers_movement(movement):
         raise Forbidden("a movement liaison submits their own movement's list only")
+    if principal.regions:
+        raise Forbidden("a list is the movement's, in every region: submitted by a caller of every region")
     suffix = Path(file.filename or "").suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise BadRequest("the list file must be .csv or .xlsx")
-    with tempfile.TemporaryDirectory(prefix="ddr-list-") as folder:
-        path = Path(folder) / f"upload{suffix}"
-        with path.open("wb") as target:
-            while chunk := await file.read(UPLOAD_CHUNK):
-                target.write(chunk)
-        report = await import_list(
-            desk,
-            path,
-            movement,
-            command.causation,
-            reject_whole=reject_whole,
-            recording=command.recording,
-            on=on,
-            profile=ProfileChoice(profile, profile_version) if profile else None,
-        )
-    body = _as_seen_by(principal, dataclasses.asdict(report))
+    liaison = principal.has_role(Role.MOVEMENT_LIAISON)
+    allowances: UploadAllowance = request.app.state.upload_allowances
+    if liaison:
+        wait = await allowances.take(principal.subject, movement)
+        if wait is not None:
+            raise TooManyRequests(
+                "this liaison's small list uploads are used up for now; the CNDDR sees them",
+                headers={"Retry-After": str(wait)},
+            )
+    small = True
+    try:
+        with tempfile.TemporaryDirectory(prefix="ddr-list-") as folder:
+            path = Path(folder) / f"upload{suffix}"
+            await _save(file, path)
+            report = await import_list(
+                desk,
+                path,
+                movement,
+                command.causation,
+                reject_whole=reject_whole,
+                recording=command.recording,
+                on=on,
+                profile=ProfileChoice(profile, profile_version) if profile else None,
+            )
+        small = report.status != "already-imported" and report.rows_total < SMALL_LIST_ROWS
+    finally:
+        if liaison:
+            await allowances.settle(principal.subject, small=small)
+    body = _bounded(_as_seen_by(principal, dataclasses.asdict(report)))
     if report.status == "rejected":
         raise DomainRuleViolated(
             "list-file-has-bad-rows",
@@ -88,17 +125,48 @@ async def upload_list(
     return json_response(body, 201 if report.status == "accepted" else 200, location=location)
 
 
+async def _save(file: UploadFile, path: Path) -> None:
+    written = 0
+    with path.open("wb") as target:
+        while chunk := await file.read(UPLOAD_CHUNK):
+            written += len(chunk)
+            if written > MAX_UPLOAD_BYTES:
+                raise ContentTooLarge(f"a list file is at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB")
+            target.write(chunk)
+
+
 def _as_seen_by(principal: Principal, report: dict[str, Any]) -> dict[str, Any]:
-    """The report, with another movement's rows that declared the same serial named only by their movement
-    for a movement liaison (another movement's lists are not theirs to read)."""
+    """The report as the caller may read it. A movement liaison's answer holds nothing about another
+    movement: no count of suspected duplicates (the CNDDR resolves them, across movements), and no row of
+    another movement's list that declared the same serial."""
+    if not principal.has_role(Role.MOVEMENT_LIAISON):
+        return report
+    report["duplicates_suspected"] = None
+    repeats = []
     for repeat in report["serial_repeats"]:
         repeat["declared_also"] = [
-            row
-            if principal.covers_movement(row["movement"])
-            else {"serial": row["serial"], "movement": row["movement"]}
-            for row in repeat["declared_also"]
+            row for row in repeat["declared_also"] if principal.covers_movement(row["movement"])
         ]
+        if repeat["declared_also"]:
+            repeats.append(repeat)
+    report["serial_repeats"] = repeats
     return report
+
+
+def _bounded(report: dict[str, Any]) -> dict[str, Any]:
+    """At most ``MAX_PROBLEMS_SHOWN`` refused rows named; how many more there are."""
+    problems = report["problems"]
+    report["problems"] = problems[:MAX_PROBLEMS_SHOWN]
+    report["problems_not_shown"] = max(0, len(problems) - MAX_PROBLEMS_SHOWN)
+    return report
+
+
+@router.get("/upload-activity")
+async def upload_activity(_: UploadWatcher, request: Request) -> list[dict[str, Any]]:
+    """Each movement liaison's small list uploads (fewer than 20 rows) and those refused once their
+    allowance was used up: repeated small uploads are how someone would probe who is on file."""
+    allowances: UploadAllowance = request.app.state.upload_allowances
+    return await allowances.activity()
 
 
 @router.get("")
@@ -123,10 +191,11 @@ async def list_report(
     number: int,
     principal: ListReader,
     reads: Reads,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    ledger: Ledger,
+    offset: Offset = 0,
+    limit: Limit = 200,
 ) -> list[dict[str, Any]]:
-    return await reads.list_report(principal, list_id, number, offset, limit)
+    return await shown(ledger, await reads.list_report(principal, list_id, number, offset, limit))
 
 
 @router.post("/{list_id}/versions/{number}/certification")

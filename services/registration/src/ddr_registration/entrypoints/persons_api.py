@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Request
 from starlette.responses import Response
 
 from ddr_registration.domain.persons import Correction
 from ddr_registration.entrypoints.bulk import for_visible_people
 from ddr_registration.entrypoints.dependencies import Desk, Reads
+from ddr_registration.entrypoints.ledger import Ledger, read_person, shown
 from ddr_registration.entrypoints.roles import Officer, PersonReader, WeaponReader
 from ddr_registration.entrypoints.schemas import (
     Erasure,
     PersonCorrection,
     PersonRegistration,
+    PersonSearch,
     PersonToRegister,
 )
 from ddr_registration.service_layer import handlers
@@ -22,55 +24,80 @@ from ddr_registration.service_layer.handlers import Enrolment
 from ddr_registration.service_layer.ports import Views
 from ddr_runtime.auth.roles import Principal
 from ddr_runtime.eventstore.unit import ItemOutcome
-from ddr_runtime.http.problems import Conflict
+from ddr_runtime.http.paging import Limit, Offset
+from ddr_runtime.http.problems import Conflict, FieldError, Unprocessable
 from ddr_runtime.http.writes import Atomic, BulkAnswer, Command, ExpectedVersion, bulk_answer, json_response
-from ddr_runtime.kernel import UnknownRecord
+from ddr_runtime.kernel import RuleViolated, UnknownRecord
 
 router = APIRouter(prefix="/persons", tags=["persons"])
 registrations = APIRouter(prefix="/registrations", tags=["persons"])
 
 
 @router.get("")
-async def search_persons(
+async def list_persons(
+    request: Request,
     principal: PersonReader,
     reads: Reads,
+    ledger: Ledger,
     movement: str | None = None,
     region: str | None = None,
     category: str | None = None,
     status: str | None = None,
     ddr_id: str | None = None,
-    name: Annotated[str | None, Query(min_length=2, max_length=200)] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Offset = 0,
+    limit: Limit = 50,
 ) -> list[dict[str, Any]]:
-    return await reads.search_persons(
+    """The people the caller may see, filtered; to search by name, ``POST /persons/search`` (a name never
+    travels in a URL, which proxies, logs and traces keep)."""
+    if "name" in request.query_params:
+        raise Unprocessable(
+            "search by name with POST /persons/search: a name is never sent in a URL",
+            errors=[FieldError("query.name", "not accepted here")],
+        )
+    found = await reads.search_persons(
         principal,
         movement=movement,
         region=region,
         category=category,
         status=status,
         ddr_id=ddr_id,
-        name=name,
         offset=offset,
         limit=limit,
     )
+    return await shown(ledger, found)
+
+
+@router.post("/search")
+async def search_persons(
+    body: PersonSearch, principal: PersonReader, reads: Reads, ledger: Ledger
+) -> list[dict[str, Any]]:
+    """People the caller may see whose names hold every word of ``name`` (any spelling or script of it),
+    and every other filter given. A read: nothing is recorded but the read itself."""
+    found = await reads.search_persons(principal, **body.model_dump())
+    return await shown(ledger, found)
 
 
 @router.get("/{person_id}")
-async def get_person(person_id: str, principal: PersonReader, reads: Reads) -> Response:
-    person = await reads.get_person(principal, person_id)
+async def get_person(person_id: str, principal: PersonReader, reads: Reads, ledger: Ledger) -> Response:
+    person = await read_person(reads, ledger, principal, person_id)
     return json_response(person, version=person["version"])
 
 
 @router.get("/{person_id}/history")
-async def person_history(person_id: str, principal: PersonReader, reads: Reads) -> list[dict[str, Any]]:
+async def person_history(
+    person_id: str, principal: PersonReader, reads: Reads, ledger: Ledger
+) -> list[dict[str, Any]]:
+    await read_person(reads, ledger, principal, person_id)
     return await reads.person_history(principal, person_id)
 
 
 @router.get("/{person_id}/weapons/reconciliation")
-async def weapons_reconciliation(person_id: str, principal: WeaponReader, reads: Reads) -> dict[str, Any]:
+async def weapons_reconciliation(
+    person_id: str, principal: WeaponReader, reads: Reads, ledger: Ledger
+) -> dict[str, Any]:
     """The weapons the person's lists declared against those they handed over: declared but not handed over,
     handed over but not declared (by serial), and those received without a serial under the programme's mark."""
+    await read_person(reads, ledger, principal, person_id)
     return await reads.reconciliation(principal, person_id)
 
 
@@ -83,13 +110,22 @@ async def correct_person(
     version: ExpectedVersion,
     desk: Desk,
     reads: Reads,
+    ledger: Ledger,
 ) -> Response:
-    await reads.get_person(principal, person_id)
+    await read_person(reads, ledger, principal, person_id)
     correction = Correction(**body.model_dump(exclude={"reason", "on"}))
+    if correction.region is not None and not principal.covers_region(correction.region):
+        raise RuleViolated("region", "a person can be moved only to a region within the caller's regions")
     new_version = await handlers.correct_person(
         desk, person_id, correction, body.reason, version, command.causation, command.recording, body.on
     )
-    return json_response(await reads.get_person(principal, person_id), version=new_version)
+    try:
+        answer = await read_person(reads, ledger, principal, person_id)
+    except UnknownRecord:
+        # Corrected into a child's record (or out of the caller's regions): theirs to hand over, no more to
+        # read. The caller wrote it, so saying so tells them nothing new.
+        answer = {"person_id": person_id, "version": new_version, "visible": False}
+    return json_response(answer, version=new_version)
 
 
 @router.post("/{person_id}/erasure")
@@ -101,16 +137,17 @@ async def erase_person(
     version: ExpectedVersion,
     desk: Desk,
     reads: Reads,
+    ledger: Ledger,
 ) -> Response:
     """Crypto-shred the person's personal data everywhere (their key is destroyed); irreversible.
 
     The record stays, closed, with what the figures need; its names, date of birth, commune, parents,
     biometric hash and movement reference are gone from every event, topic, backup and read model."""
-    await reads.get_person(principal, person_id)
+    await read_person(reads, ledger, principal, person_id)
     new_version = await handlers.erase_person(
         desk, person_id, body.reason_code, body.authority, version, command.causation
     )
-    return json_response(await reads.get_person(principal, person_id), version=new_version)
+    return json_response(await read_person(reads, ledger, principal, person_id), version=new_version)
 
 
 @router.post("/{person_id}/registration")
@@ -122,12 +159,13 @@ async def register_person(
     version: ExpectedVersion,
     desk: Desk,
     reads: Reads,
+    ledger: Ledger,
 ) -> Response:
     """Biometric registration at a site, on a day: the person gets a DDR ID (never before they were listed).
     A biometric already registered to another record gets 409 and issues none: the pair's duplicate case is
     made certain for the CNDDR, and the answer names the existing registration only to a caller allowed to
     see it."""
-    await reads.get_person(principal, person_id)
+    await read_person(reads, ledger, principal, person_id)
     enrolment = Enrolment(body.biometric_reference, body.site, body.on)
     try:
         done = await handlers.register_person(

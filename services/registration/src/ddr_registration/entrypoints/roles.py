@@ -32,7 +32,8 @@ PERSON_READERS = (
     Role.MOVEMENT_LIAISON,
     Role.CHILD_PROTECTION,
 )
-DUPLICATE_READERS = (Role.CNDDR_OFFICER, Role.AUDITOR, Role.MOVEMENT_LIAISON)
+DUPLICATE_READERS = (Role.CNDDR_OFFICER, Role.AUDITOR, Role.MOVEMENT_LIAISON, Role.CHILD_PROTECTION)
+"""Child protection reads the cases between children, which no other role may see."""
 WEAPON_RECORDERS = (Role.CNDDR_OFFICER, Role.CTS_OFFICER)
 WEAPON_READERS = (Role.CNDDR_OFFICER, Role.CTS_OFFICER, Role.AUDITOR, Role.MOVEMENT_LIAISON)
 FIGURE_READERS = (
@@ -43,6 +44,7 @@ FIGURE_READERS = (
     Role.DONOR,
     Role.MOVEMENT_LIAISON,
 )
+UPLOAD_WATCHERS = (Role.CNDDR_OFFICER, Role.AUDITOR)
 ENDORSING_ROLE = {"CTS": Role.CTS_OFFICER, "CNDDR": Role.CNDDR_OFFICER}
 """Each endorsing body and the role that endorses for it."""
 
@@ -56,4 +58,5 @@ PersonReader = Annotated[Principal, Depends(require_roles(*PERSON_READERS))]
 DuplicateReader = Annotated[Principal, Depends(require_roles(*DUPLICATE_READERS))]
 WeaponRecorder = Annotated[Principal, Depends(require_roles(*WEAPON_RECORDERS))]
 WeaponReader = Annotated[Principal, Depends(require_roles(*WEAPON_READERS))]
+UploadWatcher = Annotated[Principal, Depends(require_roles(*UPLOAD_WATCHERS))]
 FigureReader = Annotated[Principal, Depends(require_roles(*FIGURE_READERS))]

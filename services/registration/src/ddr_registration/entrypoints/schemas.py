@@ -21,6 +21,7 @@ from ddr_registration.domain.values import (
     MovementKind,
     SerialStatus,
 )
+from ddr_runtime.http.paging import MAX_LIMIT, MAX_OFFSET
 
 
 class Body(BaseModel):
@@ -147,3 +148,17 @@ class ImportProfileCreate(Body):
     name: str = Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     columns: dict[str, str] = Field(min_length=1, max_length=100)
     values: dict[str, dict[str, str]] = Field(default_factory=dict, max_length=40)
+
+
+class PersonSearch(Body):
+    """A search of the people the caller may see: ``name`` (every word of it, any spelling or script) and
+    the other filters, all to match. Sent in a body so a name never sits in a URL."""
+
+    name: str | None = Field(default=None, min_length=2, max_length=200)
+    movement: str | None = Field(default=None, max_length=40)
+    region: str | None = Field(default=None, max_length=100)
+    category: str | None = Field(default=None, max_length=40)
+    status: str | None = Field(default=None, max_length=20)
+    ddr_id: str | None = Field(default=None, max_length=20)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
+    limit: int = Field(default=50, ge=1, le=MAX_LIMIT)

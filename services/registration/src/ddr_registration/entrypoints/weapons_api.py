@@ -5,16 +5,18 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body
 from starlette.responses import Response
 
 from ddr_registration.domain.weapons import HandOver
 from ddr_registration.entrypoints.bulk import for_visible_people
 from ddr_registration.entrypoints.dependencies import Desk, Reads
+from ddr_registration.entrypoints.ledger import Ledger, read_person, shown
 from ddr_registration.entrypoints.roles import WeaponReader, WeaponRecorder
 from ddr_registration.entrypoints.schemas import CustodyTransfer, WeaponHandOver
 from ddr_registration.service_layer import handlers
 from ddr_runtime.eventstore.unit import ItemOutcome
+from ddr_runtime.http.paging import Limit, Offset
 from ddr_runtime.http.writes import Atomic, BulkAnswer, Command, ExpectedVersion, bulk_answer, json_response
 
 router = APIRouter(prefix="/weapons", tags=["weapons"])
@@ -22,11 +24,16 @@ router = APIRouter(prefix="/weapons", tags=["weapons"])
 
 @router.post("", status_code=201)
 async def hand_over(
-    body: WeaponHandOver, principal: WeaponRecorder, command: Command, desk: Desk, reads: Reads
+    body: WeaponHandOver,
+    principal: WeaponRecorder,
+    command: Command,
+    desk: Desk,
+    reads: Reads,
+    ledger: Ledger,
 ) -> Response:
     """Record a weapon or lot handed over; the answer carries the receipt (given to everyone, eligible
     or not) and whether the serial was already handed over."""
-    await reads.get_person(principal, body.person_id)
+    await read_person(reads, ledger, principal, body.person_id)
     done = await handlers.hand_over_weapon(
         desk, body.person_id, _item(body), command.causation, command.recording, body.on
     )
@@ -70,16 +77,17 @@ def _item(body: WeaponHandOver) -> HandOver:
 async def list_weapons(
     principal: WeaponReader,
     reads: Reads,
+    ledger: Ledger,
     serial: str | None = None,
     person_id: str | None = None,
     flagged: bool | None = None,
     needs_tracing: bool | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Offset = 0,
+    limit: Limit = 100,
 ) -> list[dict[str, Any]]:
     """The register; ``flagged``: serials handed over before; ``needs_tracing``: weapons received without a
     readable serial, under the programme's mark."""
-    return await reads.list_weapons(
+    found = await reads.list_weapons(
         principal,
         serial=serial,
         person_id=person_id,
@@ -88,11 +96,12 @@ async def list_weapons(
         limit=limit,
         needs_tracing=needs_tracing,
     )
+    return await shown(ledger, found)
 
 
 @router.get("/{weapon_id}")
-async def get_weapon(weapon_id: str, principal: WeaponReader, reads: Reads) -> Response:
-    weapon = await reads.get_weapon(principal, weapon_id)
+async def get_weapon(weapon_id: str, principal: WeaponReader, reads: Reads, ledger: Ledger) -> Response:
+    weapon = (await shown(ledger, [await reads.get_weapon(principal, weapon_id)]))[0]
     return json_response(weapon, version=weapon["version"])
 
 

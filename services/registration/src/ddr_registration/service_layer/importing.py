@@ -44,6 +44,8 @@ from ddr_runtime.eventstore.ports import AggregateSession, Causation
 from ddr_runtime.kernel import Recording, RuleViolated, UnknownRecord
 
 CHUNK_ROWS = 500
+MAX_LIST_ROWS = 150_000
+"""A list file of more lines is refused whole (422): the largest movement listed about 30,000 members."""
 Progress = Callable[[int], None]
 """Called with the number of rows read so far."""
 
@@ -121,10 +123,17 @@ def _fresh(report: ImportReport) -> ImportReport:
 
 
 def _chunks(rows: Iterator[ParsedRow | RowError]) -> Iterator[Chunk]:
-    """About ``CHUNK_ROWS`` entries at a time, never splitting the faults of one line between two chunks."""
+    """About ``CHUNK_ROWS`` entries at a time, never splitting the faults of one line between two chunks;
+    a file of more than ``MAX_LIST_ROWS`` lines is refused when its next line is read."""
     lines = (list(entries) for _, entries in itertools.groupby(rows, key=lambda row: row.line))
     chunk: Chunk = []
-    for entries in lines:
+    for count, entries in enumerate(lines, start=1):
+        if count > MAX_LIST_ROWS:
+            raise RuleViolated(
+                "list-too-long",
+                f"a list file has at most {MAX_LIST_ROWS:,} rows: split it into versions",
+                figures={"max_rows": MAX_LIST_ROWS},
+            )
         chunk.extend(entries)
         if len(chunk) >= CHUNK_ROWS:
             yield chunk

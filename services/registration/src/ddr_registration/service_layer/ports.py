@@ -183,3 +183,24 @@ class Views(Protocol):
     async def figures(self, principal: Principal, as_of: date) -> Record:
         """People listed and registered by the end of ``as_of``, registrations by site, movement, sex, category."""
         ...
+
+
+SMALL_LIST_ROWS = 20
+"""An upload of fewer rows is a small one: a movement's real list versions are longer, and repeated small
+uploads are how someone would probe who is on file."""
+
+
+class UploadAllowance(Protocol):
+    """Each movement liaison's allowance of small list uploads (a token bucket in the store)."""
+
+    async def take(self, subject: str, movement: str) -> int | None:
+        """Take a token before a liaison's upload is read: None, or the seconds to wait (refused, counted)."""
+        ...
+
+    async def settle(self, subject: str, *, small: bool) -> None:
+        """After the upload: a small one keeps its token spent and is counted; any other gives it back."""
+        ...
+
+    async def activity(self) -> list[Record]:
+        """Each liaison's small and refused uploads and what they have left (for the CNDDR)."""
+        ...
