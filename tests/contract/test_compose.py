@@ -211,6 +211,19 @@ def test_service_gets_the_shared_platform_settings(services: Services, name: str
     assert not missing, f"{name}: environment lacks {missing}"
 
 
+def test_registration_gets_its_hmac_keys_from_the_host_and_none_written_here(services: Services) -> None:
+    """Production refuses to start registration without them; no value may be printed in the file."""
+    env = environment(service_entry(services, "registration"))
+
+    assert {
+        key: env.get(key, "absent")
+        for key in ("DDR_REGISTRATION_BIOMETRIC_KEY", "DDR_REGISTRATION_NAME_INDEX_KEY")
+    } == {
+        "DDR_REGISTRATION_BIOMETRIC_KEY": None,
+        "DDR_REGISTRATION_NAME_INDEX_KEY": None,
+    }
+
+
 @pytest.mark.parametrize("name", SERVICES)
 def test_a_service_holds_neither_the_kek_nor_the_key_store(services: Services, name: str) -> None:
     env = environment(service_entry(services, name))
