@@ -339,14 +339,40 @@ class ParticipantEnrolled(DomainEvent):
 
 @event
 class ParticipantWithdrawn(DomainEvent):
+    """Subject: the participant id. v2: ``reason`` is personal (a withdrawal's reason says things about the
+    person: illness, a move, a threat), sealed under the participant's key; v1 stored it in clear, and its
+    upcaster drops it, so the old text is never shown again."""
+
     name = "ddr.cvr.ParticipantWithdrawn"
-    version = 1
+    version = 2
 
     participant_id: str
     project_id: str
     person_id: str | None = None  # the ex-combatant's registration id, as on enrolment
     withdrawn_on: date
-    reason: str
+    reason: Annotated[str | None, PERSONAL]
+
+
+@REGISTRY.upcaster("ddr.cvr.ParticipantWithdrawn", 1)
+def _withdrawal_reason_dropped(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 -> v2: the reason was stored in clear; it is dropped rather than shown again."""
+    return {**data, "reason": None}
+
+
+@event
+class ParticipantDataErased(DomainEvent):
+    """Subject: the participant id. The participant's personal data is destroyed (their key is shredded):
+    their name, telephone and withdrawal reason read ``None`` from now on. ``person_id``: the registration
+    person whose erasure reached this participant (an ex-combatant's record, or one merged into it); absent
+    when CVR erased a participant of its own (a community member)."""
+
+    name = "ddr.cvr.ParticipantDataErased"
+    version = 1
+
+    participant_id: str
+    project_id: str
+    person_id: str | None = None
+    reason_code: str
 
 
 # -- what CVR learnt from registration ----------------------------------------------------------------------
@@ -362,6 +388,19 @@ class PersonRegistrationNoted(DomainEvent):
 
     registered_person_id: str
     noted_from: Literal["PersonPreRegistered", "PersonRegistered"]
+
+
+@event
+class PersonChildNoted(DomainEvent):
+    """The person is, or may be, a child (under 18 when registration listed them, a birth year alone counting
+    as 31 December; or identified as one at screening): CVR never links a participant to them, and answers
+    as if no such person were registered. Subject: the person id. ``noted_from`` names what said so."""
+
+    name = "ddr.cvr.PersonChildNoted"
+    version = 1
+
+    registered_person_id: str
+    noted_from: Literal["PersonPreRegistered", "ChildIdentified"]
 
 
 @event

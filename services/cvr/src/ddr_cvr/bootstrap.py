@@ -21,7 +21,7 @@ import ddr_contracts.cvr
 from ddr_contracts.catalog import REGISTRY
 from ddr_contracts.events import EventRegistry
 from ddr_cvr.adapters.projections import Projector
-from ddr_cvr.adapters.queries import CvrQueries
+from ddr_cvr.adapters.queries import CvrQueries, participants_linked_to
 from ddr_cvr.adapters.tables import READ_MODEL, create_read_model
 from ddr_cvr.domain import events
 from ddr_cvr.domain.policy import PROGRAMMES, CvrPolicy
@@ -91,8 +91,11 @@ def build_app(
 
     runtime.consume(
         settings.events_topic("registration"),
+        settings.events_topic("screening"),
         name="cvr-registration-policy",
-        batch_handler=on_registration_events(session_on),
+        batch_handler=on_registration_events(
+            session_on, participants_linked_to, runtime.store.cipher.keystore.erase
+        ),
         event_names=REGISTRATION_EVENTS,
     )
 

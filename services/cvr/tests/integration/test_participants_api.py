@@ -198,7 +198,7 @@ async def test_an_atomic_batch_with_one_refused_participant_enrols_nobody_and_na
     assert (await partner.get(f"/projects/{pid}/targets")).json()["participants"] == 0
 
 
-async def test_an_ex_combatant_links_to_the_survivor_of_a_merge_learnt_from_registration_and_is_sealed(
+async def test_an_officer_links_an_ex_combatant_to_the_survivor_of_a_merge_learnt_from_registration_sealed(
     officer: Api, historian: Caller, settings: Settings, unit: UnitOfWork
 ) -> None:
     await ngo(officer, "ong-x")
@@ -218,7 +218,7 @@ async def test_an_ex_combatant_links_to_the_survivor_of_a_merge_learnt_from_regi
         ]
     }
 
-    participant_id = (await partner.ok(f"/projects/{pid}/participants", body))["items"][0]["key"]
+    participant_id = (await officer.ok(f"/projects/{pid}/participants", body))["items"][0]["key"]
 
     listed = (await partner.get(f"/projects/{pid}/participants")).json()
     assert (listed[0]["person_id"], listed[0]["full_name"]) == ("p-new", "Moussa Ag Ahmed")

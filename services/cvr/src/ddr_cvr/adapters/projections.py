@@ -2,7 +2,8 @@
 
 Partners, projects and their NGOs, participants (names sealed under each participant's key, as stored), and
 the programme's figures as dated deltas (see :mod:`ddr_cvr.adapters.figures`). What CVR noted from the
-registration topic projects nothing: it is decided on, never listed.
+registration topic projects only its merges (``cvr_person_merges``), so that an erasure reaching a person
+reaches the participants linked to any record merged into theirs.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from ddr_contracts.cvr import (
     BeneficiaryCountsRecorded,
     CommitteeDecided,
     MonitoringVisitRecorded,
+    ParticipantDataErased,
     ParticipantEnrolled,
     ParticipantWithdrawn,
     PartnerCapacityAssessed,
     PartnerRegistered,
+    PersonMergeNoted,
     ProgressReported,
     ProjectApproved,
     ProjectCompleted,
@@ -34,7 +37,7 @@ from ddr_contracts.cvr import (
 )
 from ddr_contracts.events import DomainEvent
 from ddr_cvr.adapters.figures import COUNTED, COUNTER_COLUMNS, Counters, FigureDeltas, cents
-from ddr_cvr.adapters.tables import participants, partners, project_ngos, projects
+from ddr_cvr.adapters.tables import participants, partners, person_merges, project_ngos, projects
 from ddr_cvr.domain.projects import NEXT_STAGE
 from ddr_runtime.eventstore.unit import Saved
 
@@ -83,6 +86,8 @@ class Projector:
             ProjectApproved: self._approved,
             BeneficiaryCountsRecorded: self._counts,
             ParticipantWithdrawn: self._withdrawn,
+            ParticipantDataErased: self._erased,
+            PersonMergeNoted: self._merged,
         }
 
     async def project(self, conn: AsyncConnection, saved: Sequence[Saved]) -> None:
@@ -244,6 +249,24 @@ class Projector:
                 update(projects).where(projects.c.project_id == project_id).values(**counters.values())
             )
         await deltas.write(conn)
+
+    async def _erased(self, conn: AsyncConnection, event: ParticipantDataErased, version: int) -> None:
+        """The sealed name and telephone go too: their key is shredded, and nothing sealed is kept for it."""
+        await conn.execute(
+            update(participants)
+            .where(participants.c.participant_id == event.participant_id)
+            .values(sealed=None, version=version)
+        )
+
+    async def _merged(self, conn: AsyncConnection, event: PersonMergeNoted, version: int) -> None:
+        await conn.execute(
+            delete(person_merges).where(person_merges.c.person_id == event.registered_person_id)
+        )
+        await conn.execute(
+            insert(person_merges).values(
+                person_id=event.registered_person_id, into_person_id=event.into_person_id
+            )
+        )
 
     async def _withdrawn(self, conn: AsyncConnection, event: ParticipantWithdrawn, version: int) -> None:
         row = (

@@ -15,10 +15,11 @@ from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ddr_cvr.adapters.reports import programme_report
-from ddr_cvr.adapters.tables import participants, partners, project_ngos, projects
+from ddr_cvr.adapters.tables import participants, partners, person_merges, project_ngos, projects
 from ddr_cvr.domain.figures import GroupBy, Period, ReportFilter
 from ddr_cvr.domain.participants import targets_against_actuals
 from ddr_cvr.domain.partners import partner_stream
+from ddr_cvr.domain.persons import MAX_MERGE_HOPS
 from ddr_cvr.domain.policy import CvrPolicy
 from ddr_cvr.domain.projects import AWAITING, project_stream
 from ddr_cvr.domain.terms import Committee
@@ -262,3 +263,29 @@ def _overdue_record(row: Any, due_after: timedelta, as_of: date) -> Record:
         "visit_due_on": row.completed_on + due_after,
         "days_overdue": (as_of - row.completed_on - due_after).days,
     }
+
+
+async def participants_linked_to(conn: AsyncConnection, person_id: str) -> list[str]:
+    """The participants linked to ``person_id`` or to any record merged into theirs (an erasure's reach)."""
+    people = {person_id}
+    frontier = {person_id}
+    for _ in range(MAX_MERGE_HOPS):
+        merged = set(
+            (
+                await conn.execute(
+                    select(person_merges.c.person_id).where(
+                        person_merges.c.into_person_id.in_(sorted(frontier))
+                    )
+                )
+            ).scalars()
+        )
+        frontier = merged - people
+        if not frontier:
+            break
+        people |= frontier
+    rows = await conn.execute(
+        select(participants.c.participant_id)
+        .where(participants.c.person_id.in_(sorted(people)))
+        .order_by(participants.c.participant_id)
+    )
+    return list(rows.scalars())

@@ -39,6 +39,8 @@ def conditions_of(report_filter: ReportFilter) -> list[ColumnElement[bool]]:
     ):
         if values:
             conditions.append(column.in_(values))
+    if report_filter.within_regions is not None:
+        conditions.append(projects.c.region.in_(sorted(report_filter.within_regions)))
     if report_filter.from_year is not None:
         conditions.append(projects.c.approved_year >= report_filter.from_year)
     if report_filter.to_year is not None:

@@ -4,7 +4,8 @@ Derived from CVR's own events in the transaction that appends them, and rebuilt 
 ``cvr_figures`` is the report's read model: dated deltas (per project and business date) of what the
 programme counts, so a report as of any date is one grouped sum over a few rows per project, never a scan of
 events or participants. Participants' names
-and telephones are kept only sealed under the participant's own key (``sealed``), never in clear.
+and telephones are kept only sealed under the participant's own key (``sealed``), never in clear, and not at
+all once the participant's data is erased.
 """
 
 from __future__ import annotations
@@ -115,6 +116,15 @@ participants = Table(
     Column("version", Integer, nullable=False),
 )
 
+person_merges = Table(
+    "cvr_person_merges",
+    metadata,
+    Column("person_id", String(64), primary_key=True),
+    Column("into_person_id", String(64), nullable=False, index=True),
+)
+"""Registration's merges as CVR noted them: who was merged into whom, to find every participant an erasure
+reaches (a participant linked to a record later merged into the erased person's)."""
+
 figures = Table(
     "cvr_figures",
     metadata,
@@ -149,7 +159,7 @@ FIGURE_COLUMNS = (
     "target_women",
     "target_ex_combatants",
 )
-READ_MODEL = (partners, projects, project_ngos, participants, figures)
+READ_MODEL = (partners, projects, project_ngos, participants, person_merges, figures)
 """Every table the projections write: the read model a rebuild makes again from CVR's own events."""
 
 
@@ -159,12 +169,14 @@ async def create_read_model(engine: AsyncEngine) -> bool:
 
     def create(sync_conn: Connection) -> bool:
         existing = inspect(sync_conn)
+        present = [table for table in READ_MODEL if existing.has_table(table.name)]
         stale = [
             table
-            for table in READ_MODEL
-            if existing.has_table(table.name)
-            and {c["name"] for c in existing.get_columns(table.name)} != {c.name for c in table.columns}
+            for table in present
+            if {c["name"] for c in existing.get_columns(table.name)} != {c.name for c in table.columns}
         ]
+        if present and len(present) < len(READ_MODEL):  # a table added since: fill it from the store
+            stale = present
         if stale:
             metadata.drop_all(sync_conn, tables=list(READ_MODEL))
         metadata.create_all(sync_conn, tables=list(READ_MODEL))

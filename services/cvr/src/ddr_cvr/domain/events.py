@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from ddr_cvr.domain.terms import (
     CapacityRating,
+    ChildSource,
     CollectedItem,
     Committee,
     CountSource,
@@ -210,7 +211,15 @@ class ParticipantWithdrawn:
     project_id: str
     person_id: str | None = None
     withdrawn_on: date
-    reason: str
+    reason: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ParticipantDataErased:
+    participant_id: str
+    project_id: str
+    person_id: str | None = None
+    reason_code: str
 
 
 # -- what CVR learnt from registration --------------------------------------------------------------------
@@ -220,6 +229,12 @@ class ParticipantWithdrawn:
 class PersonRegistrationNoted:
     registered_person_id: str
     noted_from: RegistrationSource
+
+
+@dataclass(frozen=True, kw_only=True)
+class PersonChildNoted:
+    registered_person_id: str
+    noted_from: ChildSource
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -243,5 +258,5 @@ ProjectEvent = (
     | WamItemsCollected
     | MonitoringVisitRecorded
 )
-ParticipantEvent = ParticipantEnrolled | ParticipantWithdrawn
-RegisteredPersonEvent = PersonRegistrationNoted | PersonMergeNoted
+ParticipantEvent = ParticipantEnrolled | ParticipantWithdrawn | ParticipantDataErased
+RegisteredPersonEvent = PersonRegistrationNoted | PersonChildNoted | PersonMergeNoted

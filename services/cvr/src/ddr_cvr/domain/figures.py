@@ -18,6 +18,8 @@ class ReportFilter:
     project_types: tuple[str, ...] = ()
     from_year: int | None = None
     to_year: int | None = None
+    within_regions: frozenset[str] | None = None
+    """The caller's remit (its ``regions`` claim), whatever the query asks; None: every region."""
 
 
 @dataclass(frozen=True)

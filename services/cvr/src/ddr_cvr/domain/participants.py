@@ -6,7 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from ddr_cvr.domain.events import ParticipantEnrolled, ParticipantEvent, ParticipantWithdrawn
+from ddr_cvr.domain.events import (
+    ParticipantDataErased,
+    ParticipantEnrolled,
+    ParticipantEvent,
+    ParticipantWithdrawn,
+)
 from ddr_cvr.domain.terms import ParticipantCategory, Sex
 from ddr_cvr.domain.timing import moment_of
 from ddr_runtime.kernel import Aggregate, AlreadyDone, Recording, RuleViolated
@@ -36,6 +41,7 @@ class Participant(Aggregate[ParticipantEvent]):
         self.person_id: str | None = None
         self.enrolled_at: datetime | None = None
         self.withdrawn = False
+        self.erased = False
 
     @classmethod
     def enrol(
@@ -83,7 +89,8 @@ class Participant(Aggregate[ParticipantEvent]):
             figures={"participant_id": self.participant_id, "project_id": self.project_id},
         )
 
-    def withdraw(self, withdrawn_on: date, reason: str, recording: Recording) -> None:
+    def withdraw(self, withdrawn_on: date, reason: str | None, recording: Recording) -> None:
+        """The reason is personal (sealed under the participant's key); none is kept once they are erased."""
         if self.withdrawn:
             raise RuleViolated("already-withdrawn", "the participant has already withdrawn")
         at = recording.moment(withdrawn_on, after=self.enrolled_at, after_what="the participant's enrolment")
@@ -93,10 +100,22 @@ class Participant(Aggregate[ParticipantEvent]):
                 project_id=self.project_id,
                 person_id=self.person_id,
                 withdrawn_on=withdrawn_on,
-                reason=reason,
+                reason=None if self.erased else reason,
             ),
             at=at,
         )
+
+    def erase(self, reason_code: str, person_id: str | None) -> None:
+        """Their personal data is destroyed (the caller shreds their key): recorded once."""
+        if not self.erased:
+            self.record(
+                ParticipantDataErased(
+                    participant_id=self.participant_id,
+                    project_id=self.project_id,
+                    person_id=person_id,
+                    reason_code=reason_code,
+                )
+            )
 
     def apply(self, event: ParticipantEvent) -> None:
         match event:
@@ -107,6 +126,8 @@ class Participant(Aggregate[ParticipantEvent]):
                 self.enrolled_at = moment_of(event.enrolled_on, self.at)
             case ParticipantWithdrawn():
                 self.withdrawn = True
+            case ParticipantDataErased():
+                self.erased = True
 
 
 @dataclass(frozen=True)

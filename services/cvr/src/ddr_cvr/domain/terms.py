@@ -29,6 +29,7 @@ Sex = Literal["F", "M"]
 CountSource = Literal["partner_report", "monitoring_visit", "programme_records"]
 VisitKind = Literal["on_site", "remote_insecure"]
 RegistrationSource = Literal["PersonPreRegistered", "PersonRegistered"]
+ChildSource = Literal["PersonPreRegistered", "ChildIdentified"]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from starlette.responses import Response
 
 from ddr_cvr.domain.participants import Enrolment
 from ddr_cvr.entrypoints.dependencies import Reads, Unit
-from ddr_cvr.entrypoints.roles import PARTNER_OR_OFFICER, Reader
+from ddr_cvr.entrypoints.roles import PARTNER_OR_OFFICER, ParticipantReader
 from ddr_cvr.entrypoints.schemas import ParticipantBatch, Withdrawal
 from ddr_cvr.service_layer import participants
+from ddr_runtime.audit.reads import Reads as Ledger
+from ddr_runtime.http.paging import Limit, Offset
 from ddr_runtime.http.writes import Atomic, BulkAnswer, Command, bulk_answer, json_response
 
 router = APIRouter(tags=["participants"])
@@ -35,12 +37,20 @@ async def enrol(
 @router.get("/projects/{project_id}/participants")
 async def list_participants(
     project_id: str,
-    principal: Reader,
+    principal: ParticipantReader,
     reads: Reads,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    ledger: Ledger,
+    offset: Offset = 0,
+    limit: Limit = 200,
 ) -> list[dict[str, Any]]:
-    return await reads.participants(principal, project_id, offset, limit)
+    """The project's participants with their names and telephones (the partner running it, the CNDDR,
+    auditors; committee members read the project's targets instead). Every participant shown is recorded in
+    the read ledger, under the participant id and, for an ex-combatant, their registration id."""
+    shown = await reads.participants(principal, project_id, offset, limit)
+    await ledger.record(
+        [p["participant_id"] for p in shown] + [p["person_id"] for p in shown if p["person_id"]]
+    )
+    return shown
 
 
 @router.post("/participants/{participant_id}/withdrawal", dependencies=PARTNER_OR_OFFICER)

@@ -13,6 +13,7 @@ from ddr_cvr.entrypoints.dependencies import Policy, Reads, Unit
 from ddr_cvr.entrypoints.roles import PARTNER_OR_OFFICER, Reader
 from ddr_cvr.entrypoints.schemas import ProjectCreate, ProjectResubmission
 from ddr_cvr.service_layer import handlers
+from ddr_runtime.http.paging import Offset
 from ddr_runtime.http.writes import Command, MaybeExpectedVersion, json_response
 
 router = APIRouter(tags=["projects"])
@@ -43,7 +44,7 @@ async def list_projects(
     programme: str | None = None,
     region: str | None = None,
     partner_id: str | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict[str, Any]]:
     return await reads.projects(

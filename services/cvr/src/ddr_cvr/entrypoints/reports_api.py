@@ -21,7 +21,7 @@ def _today() -> date:
 
 @router.get("/reports/projects")
 async def projects_report(
-    _: FigureReader,
+    principal: FigureReader,
     reads: Reads,
     group_by: GroupBy = "year",
     as_of: date | None = None,
@@ -35,7 +35,9 @@ async def projects_report(
 ) -> dict[str, Any]:
     """Projects, NGOs, USD amounts, targets and beneficiaries (with women) per group, as of ``as_of``
     (default: today), with a total; ``periods`` makes the rows year ranges, as in the report's own table.
-    Business dates decide: a project counts from the day it was approved, a count from the day it was made."""
+    Business dates decide: a project counts from the day it was approved, a count from the day it was made.
+    A caller narrowed to regions (its token's ``regions``) sees those regions' projects only, whatever
+    ``region`` asks."""
     report_filter = ReportFilter(
         programmes=tuple(programme or ()),
         regions=tuple(region or ()),
@@ -43,6 +45,7 @@ async def projects_report(
         project_types=tuple(project_type or ()),
         from_year=from_year,
         to_year=to_year,
+        within_regions=principal.regions or None,
     )
     chosen = parse_periods(periods) if periods else None
     return await reads.programme_report(group_by, as_of or _today(), report_filter, chosen)

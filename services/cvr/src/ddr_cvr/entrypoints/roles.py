@@ -28,6 +28,11 @@ Reader = Annotated[
     Depends(require_roles(Role.CVR_PARTNER, Role.COMMITTEE_MEMBER, Role.CNDDR_OFFICER, Role.AUDITOR)),
 ]
 """Reads projects, participants and partners (a partner its own; a committee member its regions)."""
+ParticipantReader = Annotated[
+    Principal, Depends(require_roles(Role.CVR_PARTNER, Role.CNDDR_OFFICER, Role.AUDITOR))
+]
+"""Reads participants' names and telephones: the partner running the project, the CNDDR, auditors. Committee
+members decide on projects from their aggregates (``/projects/{id}/targets``), never from identities."""
 PartnerLister = Annotated[
     Principal, Depends(require_roles(Role.CNDDR_OFFICER, Role.AUDITOR, Role.COMMITTEE_MEMBER))
 ]

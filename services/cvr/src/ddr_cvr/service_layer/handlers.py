@@ -110,8 +110,11 @@ async def submit_project(
     async def work(session: AggregateSession) -> int:
         partner = await session.load_existing(partner_stream(partner_id), Partner, "partner", partner_id)
         if (await session.load(project_stream(project_id), Project)).version:
+            # Whoever's project holds the id, one answer that names nothing of it (nor whose it is).
             raise AlreadyDone(
-                "project-exists", f"project {project_id} already exists", figures={"field": "project_id"}
+                "project-id-taken",
+                "this project_id cannot be used: choose another",
+                figures={"field": "project_id"},
             )
         project = Project.submit(project_id, partner, draft, policy, on, command.recording)
         return await session.save(project, project_stream(project_id), project_id, command.causation, 0)

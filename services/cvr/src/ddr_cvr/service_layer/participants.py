@@ -2,7 +2,9 @@
 
 Each participant has a stream of its own whose subject is the participant id (their name and telephone are
 sealed under their own key). An ex-combatant's ``person_id`` must be a person registration announced: it is
-resolved through merges to the surviving record, on the registered persons CVR noted in its own history.
+resolved through merges to the surviving record, on the registered persons CVR noted in its own history (a
+partner's link is not: it must give the current id). A person unknown, merged (for a partner) or a child is
+refused with one answer, the same for all, so that a partner learns nothing from probing ids.
 A batch is decided item by item in one transaction and its participants start their streams in one append:
 by default the valid ones are enrolled and each refused one is answered with its rule; ``atomic`` enrols
 all or none. Ids chosen by the client make a retry safe: a participant already enrolled is answered
@@ -21,9 +23,11 @@ from ddr_cvr.domain.participants import Enrolment, Participant, participant_stre
 from ddr_cvr.domain.persons import RegisteredPerson, missing_link, registered_person_stream, survivor
 from ddr_cvr.domain.projects import Project, project_stream
 from ddr_cvr.service_layer.access import check_may_act
+from ddr_runtime.auth.roles import Role
 from ddr_runtime.eventstore.ports import (
     AggregateSession,
     BulkRefused,
+    Causation,
     CommandContext,
     CommandRunner,
     ItemOutcome,
@@ -35,8 +39,11 @@ Resolution = str | DomainError
 """The surviving person's id, or why the link is refused."""
 
 
-async def resolve_persons(session: AggregateSession, person_ids: Iterable[str]) -> dict[str, Resolution]:
-    """Each person id resolved through its merges, loading the registered persons a chain needs in bulk."""
+async def resolve_persons(
+    session: AggregateSession, person_ids: Iterable[str], *, follow_merges: bool = True
+) -> dict[str, Resolution]:
+    """Each person id resolved through its merges, loading the registered persons a chain needs in bulk.
+    Unknown, a child, or (``follow_merges`` off) merged: one refusal, the same for all three."""
     wanted = set(person_ids)
     known: dict[str, RegisteredPerson] = {}
     while missing := {link for p in wanted if (link := missing_link(p, known)) is not None}:
@@ -46,7 +53,7 @@ async def resolve_persons(session: AggregateSession, person_ids: Iterable[str]) 
     resolved: dict[str, Resolution] = {}
     for person_id in wanted:
         try:
-            resolved[person_id] = survivor(person_id, known)
+            resolved[person_id] = survivor(person_id, known, follow_merges=follow_merges)
         except DomainError as error:
             resolved[person_id] = error
     return resolved
@@ -70,7 +77,13 @@ async def enrol_participants(
             raise RuleViolated("project-open", f"the project is {project.status}: no new participants")
         chosen = [participant_stream(e.participant_id) for e in enrolments if e.participant_id]
         enrolled = await session.load_many(chosen, Participant)
-        persons = await resolve_persons(session, (e.person_id for e in enrolments if e.person_id))
+        # A partner links the current registration id only: following a merge would show it whom the record
+        # was merged into. An officer's link follows merges to the survivor.
+        persons = await resolve_persons(
+            session,
+            (e.person_id for e in enrolments if e.person_id),
+            follow_merges=Role.CVR_PARTNER not in command.principal.roles,
+        )
         outcomes: list[ItemOutcome[str]] = []
         new: list[tuple[Aggregate[Any], str, str]] = []
         for index, (participant_id, enrolment) in enumerate(zip(ids, enrolments, strict=True)):
@@ -102,8 +115,8 @@ async def enrol_participants(
 
 def _linked(enrolment: Enrolment, persons: dict[str, Resolution]) -> Enrolment:
     """The enrolment with its person resolved to the survivor of any merge (refused if unknown)."""
-    if enrolment.person_id is None:
-        return enrolment
+    if enrolment.person_id is None or enrolment.category == "community":
+        return enrolment  # a community member's link is refused alike, whoever the id names
     resolved = persons[enrolment.person_id]
     if isinstance(resolved, DomainError):
         raise resolved
@@ -130,3 +143,25 @@ async def withdraw_participant(
         return await session.save(participant, stream, participant_id, command.causation)
 
     return await unit.run(work)
+
+
+async def erase_participants(
+    session: AggregateSession,
+    participant_ids: Sequence[str],
+    reason_code: str,
+    person_id: str | None,
+    causation: Causation,
+) -> list[str]:
+    """Record the erasure of each participant (once) in one append; the ids whose keys the caller must shred
+    now (every one asked for: shredding again is harmless, and a retry must finish what a failure left)."""
+    streams = {participant_stream(p): p for p in participant_ids}
+    loaded = await session.load_many(list(streams), Participant)
+    changed: list[tuple[Aggregate[Any], str, str]] = []
+    for stream, participant in loaded.items():
+        if not participant.version:
+            continue
+        participant.erase(reason_code, person_id)
+        if participant.pending:
+            changed.append((participant, stream, streams[stream]))
+    await session.save_many(changed, causation)
+    return [streams[stream] for stream, participant in loaded.items() if participant.version]

@@ -20,11 +20,13 @@ from ddr_runtime.kernel import Aggregate
 
 @dataclass(frozen=True)
 class Announced:
-    """Registration announced ``person_id`` (``merged_into``: its record was merged into that person's)."""
+    """Registration announced ``person_id`` (``merged_into``: its record was merged into that person's;
+    ``child``: the person is, or may be, a child), or screening identified them as a child."""
 
     person_id: str
-    source: Literal["PersonPreRegistered", "PersonRegistered", "PersonMergedInto"]
+    source: Literal["PersonPreRegistered", "PersonRegistered", "PersonMergedInto", "ChildIdentified"]
     merged_into: str | None = None
+    child: bool = False
 
 
 async def note_registrations(
@@ -37,8 +39,12 @@ async def note_registrations(
         person = people[registered_person_stream(item.person_id)]
         if item.source == "PersonMergedInto" and item.merged_into is not None:
             person.note_merge(item.person_id, item.merged_into)
+        elif item.source == "ChildIdentified":
+            person.note_child(item.person_id, item.source)
         elif item.source != "PersonMergedInto":
             person.note_registration(item.person_id, item.source)
+            if item.child and item.source == "PersonPreRegistered":
+                person.note_child(item.person_id, item.source)
     changed: list[tuple[Aggregate[Any], str, str]] = [
         (person, stream, streams[stream]) for stream, person in people.items() if person.pending
     ]
