@@ -27,7 +27,7 @@ from ddr_cvr.domain.projects import (
 from ddr_cvr.domain.terms import CollectedItem
 from ddr_cvr.service_layer.access import check_may_act, submitting_partner
 from ddr_runtime.eventstore.ports import AggregateSession, CommandContext, CommandRunner
-from ddr_runtime.kernel import AlreadyDone
+from ddr_runtime.kernel import AlreadyDone, RuleViolated
 
 # -- partners --------------------------------------------------------------------------------------------
 
@@ -105,6 +105,7 @@ async def submit_project(
 ) -> tuple[str, int]:
     """A new project under the caller's partner (a partner) or the named one (an officer): its id, version."""
     partner_id = submitting_partner(command.principal, partner_id)
+    check_own_region(command, draft)
     project_id = project_id or str(uuid.uuid4())
 
     async def work(session: AggregateSession) -> int:
@@ -141,6 +142,16 @@ async def change_project(
     return await unit.run(work)
 
 
+def check_own_region(command: CommandContext, draft: ProjectDraft) -> None:
+    """A caller narrowed to regions (its token's ``regions``) places projects in those regions only."""
+    if not command.principal.covers_region(draft.region):
+        raise RuleViolated(
+            "own-regions-only",
+            "a project is placed in the caller's regions only",
+            figures={"field": "region"},
+        )
+
+
 async def resubmit_project(
     unit: CommandRunner,
     command: CommandContext,
@@ -154,6 +165,7 @@ async def resubmit_project(
         stream = project_stream(project_id)
         project = await session.load_existing(stream, Project, "project", project_id)
         check_may_act(command.principal, project)
+        check_own_region(command, draft)
         partner_id = project.partner_id
         partner = await session.load_existing(partner_stream(partner_id), Partner, "partner", partner_id)
         project.resubmit(partner, draft, policy, on, command.recording)
