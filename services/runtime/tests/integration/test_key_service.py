@@ -28,7 +28,7 @@ from ddr_runtime.crypto.keystore import SubjectErased, kek_id, subject_keys
 from ddr_runtime.db import create_engine
 from ddr_runtime.eventstore.store import Causation, EventStore, NewEvent
 from ddr_runtime.keyservice.app import create_keyservice_app
-from ddr_runtime.keyservice.credentials import Grant, key_usage
+from ddr_runtime.keyservice.credentials import Grant, key_usage, provision
 from ddr_runtime.keyservice.settings import KeyServiceSettings
 from ddr_testkit.samples import SAMPLES, SamplePersonListed
 
@@ -319,3 +319,20 @@ async def sealed_payloads(store: EventStore) -> list[bytes]:
         return [
             bytes(row[0]) for row in await conn.execute(select(events.c.payload).order_by(events.c.position))
         ]
+
+
+async def test_provisioning_again_gives_a_service_newly_allowed_to_erase_a_credential_that_erases(
+    keys: KeyService, tmp_path: Path
+) -> None:
+    """Issue 14, finding 7: CVR erases its participants' keys, so its credential must carry ``erase``; a
+    credential provisioned before that is replaced (and revoked), not kept."""
+    credentials = keys.app.state.keyservice.credentials
+    files = {"cvr": tmp_path / "cvr" / "credential"}
+    await provision(credentials, files, host="node-1")
+    before = files["cvr"].read_text().strip()
+
+    await provision(credentials, files, host="node-1", erasing=["cvr"])
+
+    after = await credentials.authenticate(files["cvr"].read_text().strip())
+    assert after is not None and after.allows("erase")
+    assert await credentials.authenticate(before) is None

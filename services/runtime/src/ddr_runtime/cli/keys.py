@@ -119,7 +119,7 @@ def provision_credentials(
 
     async def work(_s: KeyServiceSettings, credentials: Credentials, _k: KeyStore) -> dict[str, Path]:
         return await provision(
-            credentials, files, host=host, erasing=erasing or ["registration"], owner=owner
+            credentials, files, host=host, erasing=erasing or ["registration", "cvr"], owner=owner
         )
 
     written = _with_store(work)

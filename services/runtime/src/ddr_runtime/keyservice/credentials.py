@@ -199,14 +199,18 @@ async def provision(
     owner: int | None = None,
 ) -> dict[str, Path]:
     """A credential for each service in the file named for it (0600, owned by ``owner`` when given): one
-    still live is kept, a missing or revoked one is issued again (create and unwrap, erase for ``erasing``)."""
+    still live with the grants the service is to have is kept; a missing or revoked one, or one whose grants
+    differ (a service given ``erase`` since), is issued again (create and unwrap, erase for ``erasing``)."""
     may_erase = set(erasing)
     written: dict[str, Path] = {}
     for service, path in files.items():
-        if path.exists() and await credentials.authenticate(path.read_text().strip()) is not None:
+        grants: list[Grant] = ["create", "unwrap", *(("erase",) if service in may_erase else ())]
+        live = await credentials.authenticate(path.read_text().strip()) if path.exists() else None
+        if live is not None and live.grants == frozenset(grants):
             written[service] = path
             continue
-        grants: list[Grant] = ["create", "unwrap", *(("erase",) if service in may_erase else ())]
+        if live is not None:  # superseded: its grants were not the service's any more
+            await credentials.revoke(reason="grants changed", credential_id=live.id)
         _, secret = await credentials.issue(service, host, grants)
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         path.unlink(missing_ok=True)

@@ -37,7 +37,7 @@ FIRST_SERVICE_PORT = 8001
 KEYS_PORT = int(os.environ.get("DDR_KEYS_PORT", str(FIRST_SERVICE_PORT - 1)))
 # The key service is its own process; only these services may erase a subject's key.
 KEYS = "keys"
-ERASING_SERVICES = frozenset({"registration"})
+ERASING_SERVICES = frozenset({"registration", "cvr"})  # cvr shreds its participants' keys
 KEYS_APP = "ddr_runtime.keyservice.app:create_keyservice_app"
 
 
