@@ -256,14 +256,18 @@ async def test_a_child_never_becomes_a_beneficiary_whatever_the_order(service: S
         await wait_for_stage(service, child_later, "withdrawn")
 
     assert await stage_of(service, child_first) is None
-    # A child's record is restricted: the officer no longer sees it, the auditor does.
-    assert (await service.officer.get(f"/beneficiaries/{child_later}")).status_code == 404
-    assert child_later not in str(await service.officer.read("/beneficiaries"))
+    # A child's record answers as a missing one, to every role of this service (the auditor's included).
+    unknown = pid()
+    missing = await service.officer.get(f"/beneficiaries/{unknown}")
+    for reader in (service.officer, service.auditor):
+        child = await reader.get(f"/beneficiaries/{child_later}")
+        assert (child.status_code, child.json()["detail"]) == (404, missing.json()["detail"])
+        assert child_later not in str(await reader.read("/beneficiaries"))
     assert (await service.donor.read("/dashboard"))["totals"]["ever_enrolled"] == 0
     refused = await service.officer.post(f"/beneficiaries/{child_first}/enrolment", enrolment())
-    assert refusal(refused) == (422, "not_eligible")
+    assert (refused.status_code, refused.json()["detail"]) == (404, missing.json()["detail"])
     unpaid = await service.finance.post("/disbursements", payment(child_later))
-    assert refusal(unpaid) == (422, "not_active")
+    assert (unpaid.status_code, unpaid.json()["detail"]) == (404, missing.json()["detail"])
     line = await service.finance.read("/budget-lines/wb-2020")
     assert (line["committed"], line["disbursed"]) == ("0", "0")
 

@@ -109,6 +109,16 @@ class Queries:
         query = query.order_by(beneficiaries.c.person_id).limit(limit).offset(offset)
         return [_public(row) for row in await self._all(query)]
 
+    async def standing(self, person_id: str) -> tuple[str | None, bool] | None:
+        """The person's region and whether they are barred (a child), or None for a person never heard of."""
+        query = select(beneficiaries.c.region, beneficiaries.c.barred, beneficiaries.c.stage).where(
+            beneficiaries.c.person_id == person_id
+        )
+        rows = await self._all(query)
+        if not rows:
+            return None
+        return rows[0].region, bool(rows[0].barred)
+
     async def region_of(self, person_id: str) -> str | None:
         rows = await self._all(select(beneficiaries.c.region).where(beneficiaries.c.person_id == person_id))
         return rows[0].region if rows else None

@@ -171,18 +171,31 @@ class Beneficiary(Aggregate[BeneficiaryEvent]):
             raise AlreadyDone("already_a_beneficiary", f"the person is already {self.stage}")
         self.record(listed, at=at)
 
-    def prepare_enrolment(self, choice: Choice, recording: Recording) -> Enrolling:
+    @staticmethod
+    def _not_a_candidate() -> RuleViolated:
+        return RuleViolated(
+            "not_a_candidate",
+            "the person is not waiting for reinsertion (no reinsertion outcome, referral or volunteer listing)",
+        )
+
+    def outside(self, regions: frozenset[str]) -> bool:
+        """Whether a caller narrowed to ``regions`` (empty: every region) may not act on this person: a child
+        never counts as within anyone's remit here, nor does a person of a region not known."""
+        return self.barred or (bool(regions) and self.region not in regions)
+
+    def prepare_enrolment(
+        self, choice: Choice, recording: Recording, regions: frozenset[str] = frozenset()
+    ) -> Enrolling:
         """Whether the person may enrol with ``choice``, and what it grants; nothing recorded yet (the budget
-        line is asked for the amount first)."""
+        line is asked for the amount first). A child, and a person outside the caller's ``regions``, are refused
+        exactly as someone who never was a candidate."""
+        if self.outside(regions):
+            raise self._not_a_candidate()
         self.check_may_draw()
         if self.stage == "active":
             raise AlreadyDone("already_enrolled", "the person is already an active beneficiary")
         if self.stage != "waiting":
-            raise RuleViolated(
-                "not_a_candidate",
-                "the person is not waiting for reinsertion (no reinsertion outcome, referral or volunteer "
-                "listing)",
-            )
+            raise self._not_a_candidate()
         at = recording.moment(
             choice.enrolled_on, after=self.waiting_since, after_what="the person's candidacy"
         )

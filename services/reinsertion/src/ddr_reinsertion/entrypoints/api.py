@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.encoders import jsonable_encoder
 from starlette.responses import JSONResponse, Response
 
@@ -25,7 +25,11 @@ from ddr_reinsertion.service_layer import handlers
 from ddr_reinsertion.service_layer.desk import Desk
 from ddr_reinsertion.service_layer.handlers import Enrolled
 from ddr_reinsertion.service_layer.views import ReadModel
-from ddr_runtime.auth.roles import Principal, Role
+from ddr_runtime.audit.reads import Reads as Ledger
+from ddr_runtime.auth.roles import Principal
+from ddr_runtime.auth.visibility import sees_children
+from ddr_runtime.http.paging import Limit, Offset
+from ddr_runtime.http.problems import Problem, not_visible
 from ddr_runtime.http.writes import Atomic, BulkAnswer, Command, bulk_answer, json_response
 from ddr_runtime.kernel import UnknownRecord
 
@@ -42,7 +46,6 @@ def _read_model(request: Request) -> ReadModel:
 
 Reinsertion = Annotated[Desk, Depends(_desk)]
 Queries = Annotated[ReadModel, Depends(_read_model)]
-Limit = Annotated[int, Query(ge=1, le=5000)]
 
 
 def answer(body: Any, status_code: int = 200, *, version: int | None = None) -> JSONResponse:
@@ -51,11 +54,18 @@ def answer(body: Any, status_code: int = 200, *, version: int | None = None) -> 
 
 
 async def check_region(principal: Principal, queries: ReadModel, person_id: str) -> None:
-    """A caller limited to regions acts on beneficiaries of those regions only (others are not found)."""
-    if principal.regions:
-        region = await queries.region_of(person_id)
-        if region is not None and not principal.covers_region(region):
-            raise UnknownRecord("beneficiary", "in a region outside your remit")
+    """The one gate before any read of, or write on, one person: a person this service never heard of, a
+    child (to anyone but child protection), and a person outside the caller's regions all answer the same 404
+    (reads then answer 404 for someone never a beneficiary too). A caller narrowed to regions acts on people
+    of a known region within them only."""
+    standing = await queries.standing(person_id)
+    if standing is None:
+        raise not_visible("beneficiary")
+    region, barred = standing
+    if barred and not sees_children(principal):
+        raise not_visible("beneficiary")
+    if principal.regions and (region is None or not principal.covers_region(region)):
+        raise not_visible("beneficiary")
 
 
 def enrolled(result: Enrolled) -> dict[str, Any]:
@@ -121,15 +131,16 @@ async def list_volunteers(
     round_id: str, body: s.VolunteersIn, principal: Officer, command: Command, desk: Reinsertion,
     atomic: Atomic = False,
 ) -> Response:  # fmt: skip
-    for v in body.volunteers:
-        if not principal.covers_region(v.region):
-            raise UnknownRecord("region", v.region)
+    """Each volunteer listed or refused. A caller narrowed to regions lists volunteers of those regions only,
+    judged on the region the person's record holds (the body's region only for someone not known yet); a
+    person outside them is refused as an unknown one."""
     volunteers = [
         c.Volunteer(v.person_id, v.region, v.sex, v.category, v.movement, v.rank) for v in body.volunteers
     ]
     outcomes = await handlers.list_volunteers(
-        desk, round_id, volunteers, body.listed_on, command.recording, command.causation, atomic=atomic
-    )
+        desk, round_id, volunteers, body.listed_on, command.recording, command.causation, atomic=atomic,
+        regions=principal.regions,
+    )  # fmt: skip
     return answer(bulk_answer(outcomes, key=lambda i: volunteers[i].person_id))
 
 
@@ -210,29 +221,41 @@ people = APIRouter(tags=["beneficiaries"])
 
 @people.get("/beneficiaries")
 async def beneficiaries(
-    principal: CaseReader, queries: Queries, region: str | None = None, stage: str | None = None,
-    limit: Limit = 500, offset: Annotated[int, Query(ge=0)] = 0,
+    principal: CaseReader, queries: Queries, ledger: Ledger, region: str | None = None,
+    stage: str | None = None, limit: Limit = 500, offset: Offset = 0,
 ) -> Response:  # fmt: skip
     found = await queries.beneficiaries(
         regions=principal.regions, region=region, stage=stage, limit=limit, offset=offset,
-        include_barred=principal.has_role(Role.AUDITOR),
+        include_barred=sees_children(principal),
     )  # fmt: skip
+    await ledger.record(row["person_id"] for row in found)
     return answer(found)
 
 
 @people.get("/beneficiaries/{person_id}")
-async def beneficiary(person_id: str, principal: CaseReader, queries: Queries) -> Response:
-    await check_region(principal, queries, person_id)
-    found = await queries.beneficiary(person_id, include_barred=principal.has_role(Role.AUDITOR))
+async def beneficiary(person_id: str, principal: CaseReader, queries: Queries, ledger: Ledger) -> Response:
+    try:
+        await check_region(principal, queries, person_id)
+        found = await queries.beneficiary(person_id, include_barred=sees_children(principal))
+    except (UnknownRecord, Problem):
+        await ledger.record([person_id], outcome="not_visible")
+        raise not_visible("beneficiary") from None
+    await ledger.record([person_id])
     return answer(found, version=found["version"])
 
 
 @people.get("/beneficiaries/{person_id}/profile")
-async def profile(person_id: str, principal: ProfileReader, queries: Queries) -> Response:
-    await check_region(principal, queries, person_id)
+async def profile(person_id: str, principal: ProfileReader, queries: Queries, ledger: Ledger) -> Response:
+    """The counselling profile, behind the same gate as the beneficiary's record (a child's answers 404)."""
+    try:
+        await check_region(principal, queries, person_id)
+    except Problem:
+        await ledger.record([person_id], outcome="not_visible")
+        raise
     found = await queries.counselling_profile(person_id)
     if found is None:
-        raise UnknownRecord("counselling_profile", person_id)
+        raise not_visible("beneficiary")
+    await ledger.record([person_id])
     return answer(found)
 
 
@@ -262,10 +285,10 @@ async def enrol_many(
     body: s.BatchEnrolments, principal: Officer, command: Command, desk: Reinsertion, queries: Queries,
     atomic: Atomic = False,
 ) -> Response:  # fmt: skip
-    for item in body.enrolments:
-        await check_region(principal, queries, item.person_id)
     commands = [_enrol(item.person_id, item) for item in body.enrolments]
-    outcomes = await handlers.enrol(desk, commands, command.recording, command.causation, atomic=atomic)
+    outcomes = await handlers.enrol(
+        desk, commands, command.recording, command.causation, atomic=atomic, regions=principal.regions
+    )
     return answer(bulk_answer(outcomes, key=lambda i: commands[i].person_id, result=enrolled))
 
 
@@ -305,13 +328,21 @@ async def leave(
 
 
 @people.get("/tranches/due")
-async def due(principal: CaseReader, queries: Queries, as_of: date, limit: Limit = 1000) -> Response:
-    return answer(await queries.tranches_due(as_of, principal.regions, limit))
+async def due(
+    principal: CaseReader, queries: Queries, ledger: Ledger, as_of: date, limit: Limit = 1000
+) -> Response:
+    found = await queries.tranches_due(as_of, principal.regions, limit)
+    await ledger.record(row["person_id"] for row in found)
+    return answer(found)
 
 
 @people.get("/visits/overdue")
-async def overdue(principal: CaseReader, queries: Queries, as_of: date, limit: Limit = 1000) -> Response:
-    return answer(await queries.overdue_visits(as_of, principal.regions, limit))
+async def overdue(
+    principal: CaseReader, queries: Queries, ledger: Ledger, as_of: date, limit: Limit = 1000
+) -> Response:
+    found = await queries.overdue_visits(as_of, principal.regions, limit)
+    await ledger.record(row["person_id"] for row in found)
+    return answer(found)
 
 
 # -- disbursements --------------------------------------------------------------------------------------
@@ -337,10 +368,10 @@ async def disburse_many(
     body: s.BatchDisbursements, principal: Finance, command: Command, desk: Reinsertion, queries: Queries,
     atomic: Atomic = False,
 ) -> Response:  # fmt: skip
-    for item in body.disbursements:
-        await check_region(principal, queries, item.person_id)
     commands = [_disburse(item) for item in body.disbursements]
-    outcomes = await handlers.disburse(desk, commands, command.recording, command.causation, atomic=atomic)
+    outcomes = await handlers.disburse(
+        desk, commands, command.recording, command.causation, atomic=atomic, regions=principal.regions
+    )
     return answer(bulk_answer(outcomes, key=lambda i: commands[i].person_id, result=paid))
 
 

@@ -30,7 +30,7 @@ from ddr_reinsertion.service_layer.desk import (
     round_stream,
 )
 from ddr_runtime.eventstore.ports import AggregateSession, Causation, ItemOutcome
-from ddr_runtime.kernel import AlreadyDone, Recording, UnknownRecord
+from ddr_runtime.kernel import AlreadyDone, Recording, RuleViolated, UnknownRecord
 
 
 def new_id() -> str:
@@ -79,8 +79,13 @@ async def list_volunteers(
     causation: Causation,
     *,
     atomic: bool = False,
+    regions: frozenset[str] = frozenset(),
 ) -> list[ItemOutcome[str]]:
-    """Volunteers on a round's list, each waiting for enrolment; no region beyond its size per region."""
+    """Volunteers on a round's list, each waiting for enrolment; no region beyond its size per region.
+
+    ``regions``: the caller's remit (empty: every region). A person already known here is judged on the
+    region their record holds, never on the one the request gives (a different one is refused); someone
+    outside the remit is refused as an unknown beneficiary, in the transaction that decides."""
 
     async def work(touched: Touched) -> list[ItemOutcome[str]]:
         the_round = await touched.session.load_existing(round_stream(round_id), Round, "round", round_id)
@@ -92,6 +97,16 @@ async def list_volunteers(
         async def one(v: c.Volunteer) -> str:
             if v.person_id in seen:
                 raise AlreadyDone("duplicate_volunteer", "the person is listed twice in this request")
+            person = touched.people[v.person_id]
+            region = person.region or v.region
+            if regions and region not in regions:
+                raise UnknownRecord("beneficiary", v.person_id)
+            if person.region and person.region != v.region:
+                raise RuleViolated(
+                    "region_mismatch",
+                    "the person's record holds another region than the one given",
+                    figures={"field": "region"},
+                )
             the_round.check_place(v.region, taking)
             listed = VolunteerListed(
                 round_id, v.person_id, v.region, v.sex, v.category, v.movement, v.rank, listed_on
@@ -155,7 +170,9 @@ async def receive_funds(desk: Desk, cmd: c.ReceiveFunds, recording: Recording, c
 # -- enrolment ------------------------------------------------------------------------------------------
 
 
-async def _enrol_one(touched: Touched, cmd: c.Enrol, recording: Recording) -> Enrolled:
+async def _enrol_one(
+    touched: Touched, cmd: c.Enrol, recording: Recording, regions: frozenset[str] = frozenset()
+) -> Enrolled:
     person = touched.people[cmd.person_id]
     package = await touched.package(cmd.package_id)
     if package.version == 0:
@@ -172,7 +189,7 @@ async def _enrol_one(touched: Touched, cmd: c.Enrol, recording: Recording) -> En
         cmd.dependants,
         cmd.enrolled_on,
     )
-    enrolling = person.prepare_enrolment(choice, recording)
+    enrolling = person.prepare_enrolment(choice, recording, regions)
     line.commit(choice.commitment_id, enrolling.amount, terms.currency, enrolling.at)
     person.enrol(cmd.person_id, enrolling)
     return Enrolled(
@@ -188,8 +205,10 @@ async def enrol(
     causation: Causation,
     *,
     atomic: bool = False,
+    regions: frozenset[str] = frozenset(),
 ) -> list[ItemOutcome[Enrolled]]:
-    """Counselling and choice for each person: enrolment, profile, package granted and funds committed."""
+    """Counselling and choice for each person: enrolment, profile, package granted and funds committed. A child
+    or a person outside ``regions`` (the caller's; empty: every region) is refused as a non-candidate."""
 
     async def work(touched: Touched) -> list[ItemOutcome[Enrolled]]:
         await touched.load_people([cmd.person_id for cmd in commands])
@@ -198,7 +217,7 @@ async def enrol(
         async def one(cmd: c.Enrol) -> Enrolled:
             if cmd.person_id in seen:
                 raise AlreadyDone("duplicate_in_request", "the person is enrolled earlier in this request")
-            enrolled = await _enrol_one(touched, cmd, recording)
+            enrolled = await _enrol_one(touched, cmd, recording, regions)
             seen.add(cmd.person_id)
             return enrolled
 
@@ -223,9 +242,15 @@ async def enrol_one(desk: Desk, cmd: c.Enrol, recording: Recording, causation: C
 
 
 async def _pay_one(
-    touched: Touched, cmd: c.Disburse, recording: Recording, in_request: set[tuple[str, int]]
+    touched: Touched,
+    cmd: c.Disburse,
+    recording: Recording,
+    in_request: set[tuple[str, int]],
+    regions: frozenset[str] = frozenset(),
 ) -> Payment:
     person = touched.people[cmd.person_id]
+    if person.outside(regions):  # a child, or outside the caller's regions: as an unknown beneficiary
+        raise UnknownRecord("beneficiary", cmd.person_id)
     earlier = person.earlier_request(cmd.request_id, cmd.tranche)
     if earlier is not None:
         return earlier
@@ -250,6 +275,7 @@ async def disburse(
     causation: Causation,
     *,
     atomic: bool = False,
+    regions: frozenset[str] = frozenset(),
 ) -> list[ItemOutcome[Payment]]:
     """Pay tranches, each exactly once: a request id seen before answers what it paid then; a tranche
     already paid under another request is refused; the budget line's cash never goes below zero."""
@@ -259,7 +285,7 @@ async def disburse(
         in_request: set[tuple[str, int]] = set()
         outcomes = await decide_items(
             commands,
-            lambda cmd: _pay_one(touched, cmd, recording, in_request),
+            lambda cmd: _pay_one(touched, cmd, recording, in_request, regions),
             lambda cmd: cmd.person_id,
             atomic=atomic,
         )

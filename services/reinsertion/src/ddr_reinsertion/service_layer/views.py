@@ -15,6 +15,10 @@ class ReadModel(Protocol):
 
     async def region_of(self, person_id: str) -> str | None: ...
 
+    async def standing(self, person_id: str) -> tuple[str | None, bool] | None:
+        """The person's region and whether they are barred (a child), or None for a person never heard of."""
+        ...
+
     async def beneficiary(self, person_id: str, *, include_barred: bool) -> dict[str, Any]: ...
 
     async def tranches_due(

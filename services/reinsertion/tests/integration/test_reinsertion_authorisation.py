@@ -1,0 +1,303 @@
+"""Reinsertion's authorisation, generated from its route table (issue 14): every route x every role (and an
+anonymous caller) x own/other region and child record gets the declared answer, and a route without a rule
+fails the coverage test."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from ddr_reinsertion.bootstrap import build_app
+from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
+from ddr_runtime.auth.roles import Role
+from ddr_runtime.auth.tokens import TokenVerifier
+from ddr_runtime.config import Settings
+from ddr_testkit.authz import Case, Params, Rule, World, check_rules, runtime_rules, uncovered_routes
+from ddr_testkit.services import running, service_settings
+from ddr_testkit.upstream import UpstreamService
+
+from .conftest import PACKAGE, outcome
+
+pytestmark = [pytest.mark.kafka]
+
+RO, FO, CNDDR, AUD, DONOR = (
+    Role.REINSERTION_OFFICER,
+    Role.FINANCE_OFFICER,
+    Role.CNDDR_OFFICER,
+    Role.AUDITOR,
+    Role.DONOR,
+)
+NOT_VISIBLE = 404
+TODAY = datetime.now(UTC).date().isoformat()  # single-role callers record within the back-recording window
+AGGREGATES = {RO: 200, FO: 200, CNDDR: 200, AUD: 200, DONOR: 200}
+CASES = {RO: 200, FO: 200, CNDDR: 200, AUD: 200}
+
+
+def hidden(*roles: Role, region: bool = True) -> dict[tuple[Role, Any], int]:
+    """A child's record, to every role, and a person of another region, to the roles narrowed to Gao."""
+    outside: dict[tuple[Role, Any], int] = {(role, "child"): NOT_VISIBLE for role in roles}
+    if region:
+        outside.update({(role, "region"): NOT_VISIBLE for role in roles if role in (RO, FO, CNDDR)})
+    return outside
+
+
+def enrolment(p: Params, token: str) -> dict[str, Any]:
+    return {
+        "package_id": PACKAGE["package_id"],
+        "line_id": "line-1",
+        "literacy": "basic",
+        "area_of_return": "Gao",
+        "enrolled_on": TODAY,
+    }
+
+
+def payment(p: Params, token: str) -> dict[str, Any]:
+    return {
+        "request_id": f"req-{token}",
+        "person_id": p["person_id"],
+        "tranche": 1,
+        "office": "Gao",
+        "paid_on": TODAY,
+    }
+
+
+RULES = [
+    Rule(
+        "POST /rounds",
+        allowed={RO: 201},
+        body=lambda p, t: {
+            "round_id": f"r-{t}",
+            "title": "Tour",
+            "regions": ["Gao"],
+            "size_per_region": 5,
+            "opened_on": TODAY,
+        },
+    ),
+    Rule("GET /rounds/{round_id}", allowed=AGGREGATES),
+    Rule(
+        "POST /rounds/{round_id}/volunteers",
+        allowed={RO: 200},
+        body=lambda p, t: {
+            "listed_on": TODAY,
+            "volunteers": [
+                {
+                    "person_id": f"v-{t}",
+                    "region": "Gao",
+                    "sex": "M",
+                    "category": "combatant",
+                    "movement": "CMA",
+                }
+            ],
+        },
+    ),
+    Rule(
+        "POST /packages",
+        allowed={RO: 201},
+        body=lambda p, t: {**PACKAGE, "package_id": f"pk-{t}", "effective_on": TODAY},
+    ),
+    Rule("GET /packages", allowed=AGGREGATES),
+    Rule(
+        "POST /budget-lines",
+        allowed={FO: 201},
+        body=lambda p, t: {
+            "line_id": f"l-{t}",
+            "funding_source": "WB",
+            "title": "IDA",
+            "currency": "XOF",
+            "allotted": 1000,
+            "opened_on": TODAY,
+        },
+    ),
+    Rule(
+        "POST /budget-lines/{line_id}/receipts",
+        allowed={FO: 200},
+        body=lambda p, t: {"amount": 1, "reference": f"DA-{t}", "received_on": TODAY},
+    ),
+    Rule("GET /budget-lines", allowed=AGGREGATES),
+    Rule("GET /budget-lines/{line_id}", allowed=AGGREGATES),
+    Rule("GET /dashboard", allowed=AGGREGATES),
+    Rule("GET /beneficiaries", allowed=CASES),
+    Rule("GET /beneficiaries/{person_id}", allowed=CASES, outside=hidden(RO, FO, CNDDR, AUD)),
+    Rule("GET /beneficiaries/{person_id}/profile", allowed={RO: 200, AUD: 200}, outside=hidden(RO, AUD)),
+    Rule(
+        "POST /beneficiaries/{person_id}/enrolment",
+        allowed={RO: 201},
+        outside=hidden(RO),
+        body=enrolment,
+        fresh=True,
+    ),
+    Rule(
+        "POST /enrolments",
+        allowed={RO: 200},
+        body=lambda p, t: {"enrolments": [{**enrolment(p, t), "person_id": p["person_id"]}]},
+        fresh=True,
+    ),
+    Rule(
+        "POST /beneficiaries/{person_id}/training",
+        allowed={RO: 204},
+        outside=hidden(RO),
+        body=lambda p, t: {"provider": "CFP Gao", "attended_on": TODAY},
+    ),
+    Rule(
+        "POST /beneficiaries/{person_id}/visits",
+        allowed={RO: 204},
+        outside=hidden(RO),
+        body=lambda p, t: {"visit_id": f"vis-{t}", "outcome": "business_running", "visited_on": TODAY},
+    ),
+    Rule(
+        "POST /beneficiaries/{person_id}/exit",
+        allowed={RO: 204},
+        outside=hidden(RO),
+        body=lambda p, t: {"reason": "dropped_out", "effective_on": TODAY},
+        fresh=True,
+    ),
+    Rule("GET /tranches/due", allowed=CASES, query=lambda p: {"as_of": TODAY}),
+    Rule("GET /visits/overdue", allowed=CASES, query=lambda p: {"as_of": TODAY}),
+    Rule("POST /disbursements", allowed={FO: 201}, outside=hidden(FO), body=payment, fresh=True),
+    Rule(
+        "POST /disbursements/batch",
+        allowed={FO: 200},
+        body=lambda p, t: {"disbursements": [payment(p, t)]},
+        fresh=True,
+    ),
+]
+
+
+class ReinsertionWorld(World):
+    """A round and a package, a funded budget line, volunteers in Gao (the narrowed roles' own region) and
+    Kidal, enrolled or waiting as a case needs, and a child barred by screening."""
+
+    def __init__(self, client: httpx.AsyncClient, issuer: DevelopmentTokenIssuer, settings: Settings) -> None:
+        self.client = client
+        self.issuer = issuer
+        self.settings = settings
+        self.ready = False
+        self.people: dict[tuple[str, bool], str] = {}
+        self.child = ""
+
+    def claims(self, role: Role) -> Params:
+        if role in (RO, FO, CNDDR):
+            return {"regions": ["Gao"]}
+        if role == Role.MOVEMENT_LIAISON:
+            return {"movement": "CMA"}
+        if role == Role.CVR_PARTNER:
+            return {"partner": "ong-1"}
+        return {}
+
+    async def params(self, case: Case) -> Params:
+        await self._prepare()
+        waiting = case.rule.route in ("POST /beneficiaries/{person_id}/enrolment", "POST /enrolments")
+        if case.dimension == "child" and case.side == "other":
+            person_id = self.child
+        else:
+            region = "Kidal" if case.dimension == "region" and case.side == "other" else "Gao"
+            person_id = await self._person(region, enrolled=not waiting, fresh=case.rule.fresh)
+        return {"person_id": person_id, "round_id": "round-1", "line_id": "line-1"}
+
+    async def _prepare(self) -> None:
+        if self.ready:
+            return
+        await self._post(
+            RO,
+            "/rounds",
+            {
+                "round_id": "round-1",
+                "title": "Tour",
+                "regions": ["Gao", "Kidal"],
+                "size_per_region": 1000,
+                "opened_on": TODAY,
+            },
+            201,
+        )
+        await self._post(RO, "/packages", {**PACKAGE, "effective_on": TODAY}, 201)
+        line = {
+            "line_id": "line-1",
+            "funding_source": "WB",
+            "title": "IDA",
+            "currency": "XOF",
+            "allotted": 2 * 10**12,
+            "opened_on": TODAY,
+        }
+        await self._post(FO, "/budget-lines", line, 201)
+        await self._post(
+            FO,
+            "/budget-lines/line-1/receipts",
+            {"amount": 10**12, "reference": "DA-1", "received_on": TODAY},
+            200,
+        )
+        self.child = f"child-{uuid.uuid4().hex[:8]}"
+        async with UpstreamService("screening", self.settings) as screening:
+            await screening.emit(self.child, outcome(self.child, track="child_protection"))
+        queries = self.client._transport.app.state.queries  # type: ignore[attr-defined]
+        for _ in range(300):
+            if await queries.standing(self.child) is not None:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the child's screening outcome never arrived")
+        self.ready = True
+
+    async def _person(self, region: str, *, enrolled: bool, fresh: bool) -> str:
+        if (region, enrolled) in self.people and not fresh:
+            return self.people[(region, enrolled)]
+        person_id = f"p-{uuid.uuid4().hex[:10]}"
+        volunteer = {
+            "person_id": person_id,
+            "region": region,
+            "sex": "M",
+            "category": "combatant",
+            "movement": "CMA",
+        }
+        listed = await self._post(
+            RO, "/rounds/round-1/volunteers", {"listed_on": TODAY, "volunteers": [volunteer]}, 200
+        )
+        assert listed["recorded"] == 1, listed
+        if enrolled:
+            await self._post(RO, f"/beneficiaries/{person_id}/enrolment", enrolment({}, ""), 201)
+        self.people.setdefault((region, enrolled), person_id)
+        return person_id
+
+    async def _post(self, role: Role, path: str, body: Any, status: int) -> Any:
+        token = self.issuer.issue(subject=f"{role}-world", roles=[role])
+        answer = await self.client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == status, f"{path}: {answer.text}"
+        return answer.json() if answer.content else None
+
+
+@pytest.fixture
+def settings(kafka_bootstrap_servers: str, namespace: str, tmp_path: Path) -> Settings:
+    # One backend is enough here: what is checked is who gets which answer, not how it is stored.
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'reinsertion.sqlite'}"
+    return service_settings("reinsertion", database_url, kafka_bootstrap_servers, namespace, tmp_path)
+
+
+@pytest.fixture
+async def client(settings: Settings, token_verifier: TokenVerifier) -> AsyncIterator[httpx.AsyncClient]:
+    app = build_app(settings, token_verifier=token_verifier)
+    transport = httpx.ASGITransport(app=app)
+    async with running(app), httpx.AsyncClient(transport=transport, base_url="http://reinsertion") as c:
+        yield c
+
+
+async def test_every_reinsertion_route_has_a_rule(client: httpx.AsyncClient) -> None:
+    app = client._transport.app  # type: ignore[attr-defined]
+
+    assert uncovered_routes(app, [*RULES, *runtime_rules(app)]) == []
+
+
+async def test_every_role_gets_the_declared_answer_on_every_reinsertion_route_in_and_out_of_its_scope(
+    client: httpx.AsyncClient, issuer: DevelopmentTokenIssuer, settings: Settings
+) -> None:
+    app = client._transport.app  # type: ignore[attr-defined]
+    world = ReinsertionWorld(client, issuer, settings)
+
+    mismatches = await check_rules(client, issuer, world, [*RULES, *runtime_rules(app)])
+
+    assert mismatches == [], "\n".join(map(str, mismatches))
