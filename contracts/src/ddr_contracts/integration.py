@@ -11,11 +11,11 @@ service adds its own events (quotas, ranks, cohorts, units) here.
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from ddr_contracts.events import DomainEvent, event
+from ddr_contracts.events import REGISTRY, DomainEvent, event
 
 IntegrationPath = Literal["reconstituted_forces", "armed_forces_recall", "civil_service"]
 ServiceStatus = Literal["serving", "absent", "deserted", "returned", "discharged"]
@@ -77,7 +77,7 @@ class CandidateReceived(DomainEvent):
     """A screening outcome put the person on the integration track: a candidate on ``path``, not yet accepted."""
 
     name = "ddr.integration.CandidateReceived"
-    version = 1
+    version = 2
 
     person_id: str
     movement: str
@@ -86,6 +86,9 @@ class CandidateReceived(DomainEvent):
     movement_rank: str
     screening_decision_id: str
     effective_on: date
+    region: str | None
+    """v2: the region screening gave, so that callers narrowed to regions see and act on their regions' people
+    only; ``None`` on v1 events (upcast), which such callers do not see."""
 
 
 @event
@@ -339,7 +342,7 @@ class ScreeningOutcomeNoted(DomainEvent):
     candidacy depends on (a first outcome on the integration track is recorded as :class:`CandidateReceived`)."""
 
     name = "ddr.integration.ScreeningOutcomeNoted"
-    version = 1
+    version = 2
 
     person_id: str
     decision_id: str
@@ -348,6 +351,15 @@ class ScreeningOutcomeNoted(DomainEvent):
     category: str
     movement_rank: str
     effective_on: date
+    region: str | None
+    """v2: the region screening gave (``None`` on v1 events, upcast)."""
+
+
+@REGISTRY.upcaster("ddr.integration.CandidateReceived", 1)
+@REGISTRY.upcaster("ddr.integration.ScreeningOutcomeNoted", 1)
+def _region_unknown(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 -> v2: the region was not kept; it is unknown (``None``)."""
+    return {**data, "region": None}
 
 
 @event

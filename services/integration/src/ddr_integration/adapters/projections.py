@@ -59,6 +59,7 @@ CLEARED_CANDIDACY: Row = {
 EMPTY_PERSON: Row = {
     "version": 0,
     "movement": "",
+    "region": None,
     "category": "",
     "path": None,
     "movement_rank": "",
@@ -208,6 +209,7 @@ async def _candidacy(batch: Batch, event: Any, saved: Saved) -> None:
         row.update(CLEARED_CANDIDACY)
         row.update(
             movement=event.movement,
+            region=event.region or row["region"],
             category=event.category,
             path=event.path,
             movement_rank=event.movement_rank,
@@ -251,6 +253,7 @@ async def _screening_noted(batch: Batch, event: e.ScreeningOutcomeNoted, _: Save
     row = batch.person(event.person_id)
     row.update(
         movement=event.movement,
+        region=event.region or row["region"],
         category=event.category,
         movement_rank=event.movement_rank,
         screening_track=event.track,

@@ -37,6 +37,7 @@ from ddr_runtime.kernel import RuleViolated
 PERSON_VIEW = (
     "person_id",
     "movement",
+    "region",
     "category",
     "path",
     "status",
@@ -107,9 +108,17 @@ class Queries:
         return view
 
     async def candidates(
-        self, *, movement: str | None, status: str | None, limit: int, offset: int
+        self,
+        *,
+        movement: str | None,
+        status: str | None,
+        regions: frozenset[str],
+        limit: int,
+        offset: int,
     ) -> list[dict[str, Any]]:
         query = select(people).where(people.c.status != "none", people.c.child_protection.is_(False))
+        if regions:
+            query = query.where(people.c.region.in_(sorted(regions)))
         if movement is not None:
             query = query.where(people.c.movement == movement)
         if status is not None:
@@ -212,11 +221,11 @@ class Queries:
 
     # -- figures ----------------------------------------------------------------------------------------
 
-    async def figures(self, on: date) -> dict[str, Any]:
+    async def figures(self, on: date, regions: frozenset[str] = frozenset()) -> dict[str, Any]:
         """Aggregates as of ``on``: no person appears, only counts (for CTS, donors' reporting, dashboards).
         Each person's candidacy and service status are the last dated on or before ``on``."""
         async with self.engine.connect() as conn:
-            standing = await _standing(conn, on)
+            standing = await _standing(conn, on, regions)
             party_of = await _coalitions_on(conn, on)
             unit_strength = {
                 u.unit_id: (await _composition(conn, u.unit_id, on, party_of)).total_strength
@@ -226,7 +235,7 @@ class Queries:
                 r.status: r.n
                 for r in await conn.execute(
                     select(people.c.status, func.count().label("n"))
-                    .where(people.c.status != "none", people.c.child_protection.is_(False))
+                    .where(people.c.status != "none", people.c.child_protection.is_(False), *_within(regions))
                     .group_by(people.c.status)
                 )
             }
@@ -254,15 +263,20 @@ def _latest(table: Any, on: date) -> Select[Any]:
     return select(ranked.c.person_id, ranked.c.status).where(ranked.c.n == 1)
 
 
-async def _standing(conn: AsyncConnection, on: date) -> list[Any]:
-    """(movement, path, candidacy status, service status) of every candidate as of ``on``."""
+def _within(regions: frozenset[str]) -> list[Any]:
+    """The condition keeping people to ``regions`` (none when empty: every region)."""
+    return [people.c.region.in_(sorted(regions))] if regions else []
+
+
+async def _standing(conn: AsyncConnection, on: date, regions: frozenset[str] = frozenset()) -> list[Any]:
+    """(movement, path, candidacy status, service status) of every candidate (of ``regions``) as of ``on``."""
     candidacy = _latest(candidacy_changes, on).subquery()
     service = _latest(service_records, on).subquery()
     query = (
         select(people.c.movement, people.c.path, candidacy.c.status, service.c.status.label("service"))
         .join(candidacy, candidacy.c.person_id == people.c.person_id)
         .outerjoin(service, service.c.person_id == people.c.person_id)
-        .where(people.c.child_protection.is_(False))
+        .where(people.c.child_protection.is_(False), *_within(regions))
     )
     return list(await conn.execute(query))
 

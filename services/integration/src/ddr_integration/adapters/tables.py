@@ -29,6 +29,9 @@ people = Table(
     Column("person_id", String(64), primary_key=True),
     Column("version", Integer, nullable=False),  # the person stream's version (the ETag of their record)
     Column("movement", String(40), nullable=False),
+    Column(
+        "region", String(100), nullable=True
+    ),  # None: not known (events before v2); scoped callers see none
     Column("category", String(40), nullable=False),
     Column("path", String(30), nullable=True),
     Column("movement_rank", String(60), nullable=False),

@@ -89,6 +89,7 @@ class Outcome:
     movement: str
     category: str
     movement_rank: str
+    region: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,7 @@ class Candidate(Aggregate[CandidateEvent]):
         super().__init__()
         self.person_id = person_id
         self.movement = ""
+        self.region: str | None = None
         self.category = ""
         self.path: str | None = None
         self.movement_rank = ""
@@ -214,6 +216,7 @@ class Candidate(Aggregate[CandidateEvent]):
             outcome.movement_rank,
             outcome.decision_id,
             at.date(),
+            outcome.region,
         )
         self.record(event, at=at)
 
@@ -227,6 +230,7 @@ class Candidate(Aggregate[CandidateEvent]):
             outcome.category,
             outcome.movement_rank,
             at.date(),
+            outcome.region,
         )
         self.record(event, at=at)
 
@@ -546,6 +550,7 @@ class Candidate(Aggregate[CandidateEvent]):
     def _screened(self, event: CandidateReceived | ScreeningOutcomeNoted) -> None:
         self.person_id = event.person_id
         self.movement, self.category, self.movement_rank = event.movement, event.category, event.movement_rank
+        self.region = event.region or self.region
         if isinstance(event, CandidateReceived):
             self._clear_candidacy()
             self.path, self.screening_decision_id = event.path, event.screening_decision_id

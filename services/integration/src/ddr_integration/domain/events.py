@@ -27,6 +27,7 @@ class CandidateReceived:
     movement_rank: str
     screening_decision_id: str
     effective_on: date
+    region: str | None = None
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class ScreeningOutcomeNoted:
     category: str
     movement_rank: str
     effective_on: date
+    region: str | None = None
 
 
 @dataclass(frozen=True)

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from ddr_integration.domain.candidates import ServiceEntry
 from ddr_integration.entrypoints import schemas as s
-from ddr_integration.entrypoints.deps import Integ, visible_candidate
+from ddr_integration.entrypoints.deps import Integ, shown_to, visible_candidate
 from ddr_integration.entrypoints.roles import DisputeRaiser, Nic, PersonReader
 from ddr_integration.service_layer import candidacy, ranks, service_record
 from ddr_integration.service_layer.placements import place_outside_units
+from ddr_runtime.audit.reads import Reads
 from ddr_runtime.auth.roles import Role
 from ddr_runtime.eventstore.ports import CommandContext
+from ddr_runtime.http.paging import Limit, Offset
+from ddr_runtime.http.problems import Problem
 from ddr_runtime.http.writes import (
     Atomic,
     BulkAnswer,
@@ -27,30 +30,45 @@ from ddr_runtime.http.writes import (
 router = APIRouter(tags=["candidates"])
 
 
-async def _record(integ: Integ, person_id: str, version: int) -> JSONResponse:
+async def _record(integ: Integ, command: CommandContext, person_id: str, version: int) -> JSONResponse:
+    """A write's answer: the record as the writer may see it, read at ``Content-Location`` on a replay."""
     view = await integ.views.candidate(person_id)
-    return json_response(view, version=version)
+    body = None if view is None else shown_to(command.principal, view)
+    response = json_response(body, version=version)
+    response.headers["Content-Location"] = f"/candidates/{person_id}"
+    return response
 
 
 @router.get("/candidates")
 async def list_candidates(
     integ: Integ,
     principal: PersonReader,
+    reads: Reads,
     movement: str | None = None,
     status: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
+    """Candidates the caller may see: a movement's liaison its movement's, a caller narrowed to regions those
+    regions' (whatever the query asks); never a child. Each one listed is recorded in the read ledger."""
     if Role.MOVEMENT_LIAISON in principal.roles:
         movement = principal.movement
-    rows = await integ.views.candidates(movement=movement, status=status, limit=limit, offset=offset)
+    rows = await integ.views.candidates(
+        movement=movement, status=status, regions=principal.regions, limit=limit, offset=offset
+    )
+    await reads.record(row["person_id"] for row in rows)
     return {"items": rows, "limit": limit, "offset": offset}
 
 
 @router.get("/candidates/{person_id}")
-async def get_candidate(person_id: str, integ: Integ, principal: PersonReader) -> JSONResponse:
+async def get_candidate(person_id: str, integ: Integ, principal: PersonReader, reads: Reads) -> JSONResponse:
     """The candidate's record; its ``ETag`` is the version to send as ``If-Match`` with a decision on it."""
-    view = await visible_candidate(integ, principal, person_id)
+    try:
+        view = await visible_candidate(integ, principal, person_id)
+    except Problem:
+        await reads.record([person_id], outcome="not_visible")
+        raise
+    await reads.record([person_id])
     return json_response(view, version=view["version"])
 
 
@@ -59,7 +77,7 @@ async def accept(
     person_id: str, body: s.AcceptBody, integ: Integ, _: Nic, command: Command, expected: MaybeExpectedVersion
 ) -> JSONResponse:
     version = await candidacy.accept_candidate(integ, person_id, body.effective_on, command, expected)
-    return await _record(integ, person_id, version)
+    return await _record(integ, command, person_id, version)
 
 
 @router.post("/candidates/{person_id}/rank")
@@ -68,7 +86,7 @@ async def allocate_rank(
 ) -> JSONResponse:
     request = ranks.RankRequest(person_id, body.years_of_service, body.qualification)
     version = await ranks.allocate_rank(integ, request, body.effective_on, command, expected)
-    return await _record(integ, person_id, version)
+    return await _record(integ, command, person_id, version)
 
 
 @router.post("/rank-allocations", response_model=BulkAnswer)
@@ -110,7 +128,7 @@ async def _place(
     version = await place_outside_units(
         integ, person_id, path, body.destination, body.effective_on, command, expected
     )
-    return await _record(integ, person_id, version)
+    return await _record(integ, command, person_id, version)
 
 
 @router.post("/candidates/{person_id}/recall")

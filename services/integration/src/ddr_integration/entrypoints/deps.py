@@ -7,9 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 
-from ddr_integration.service_layer.context import Integration
+from ddr_integration.service_layer.context import Integration, may_see
 from ddr_runtime.auth.roles import Principal
-from ddr_runtime.kernel import UnknownRecord
+from ddr_runtime.auth.visibility import sees_medical_detail
+from ddr_runtime.http.problems import not_visible
 
 
 def integration(request: Request) -> Integration:
@@ -26,8 +27,18 @@ def today() -> date:
 
 
 async def visible_candidate(integ: Integration, principal: Principal, person_id: str) -> dict[str, Any]:
-    """The candidate's record, or a 404 for one the caller may not know of (another movement's member)."""
+    """The candidate's record as ``principal`` may see it, or the one 404 for a record it may not know of: a
+    child's, another movement's member, a person outside its regions (or of a region not known)."""
     view = await integ.views.candidate(person_id)
-    if view is None or not principal.covers_movement(view["movement"]):
-        raise UnknownRecord("candidate", person_id)
-    return view
+    if view is None or not may_see(principal, view["movement"], view["region"]):
+        raise not_visible("candidate")
+    return shown_to(principal, view)
+
+
+def shown_to(principal: Principal, view: dict[str, Any]) -> dict[str, Any]:
+    """What of a record ``principal`` sees: a discharge's kind (a medical one is medical detail) only to
+    those who see medical detail; everyone else sees that the member was discharged."""
+    if sees_medical_detail(principal):
+        return view
+    entries = [{**entry, "discharge_kind": None} for entry in view.get("service_record", [])]
+    return {**view, "service_record": entries}

@@ -43,7 +43,9 @@ def _causation(batch: Sequence[ReceivedEvent]) -> Causation:
 def person_fact(received: ReceivedEvent) -> policies.PersonFact | None:
     event, at = received.event, received.envelope.occurredat
     if isinstance(event, ScreeningOutcomeDecided):
-        outcome = Outcome(event.decision_id, event.track, event.movement, event.category, event.rank)
+        outcome = Outcome(
+            event.decision_id, event.track, event.movement, event.category, event.rank, event.region
+        )
         return policies.ScreeningDecided(event.person_id, outcome, at)
     if isinstance(event, BenefitsHeld | BenefitsReleased):
         held = isinstance(event, BenefitsHeld)

@@ -75,7 +75,8 @@ async def coalitions(integ: Integ, _: UnitReader, as_of: AsOf = None) -> dict[st
 
 
 @router.get("/figures")
-async def figures(integ: Integ, _: UnitReader, as_of: AsOf = None) -> dict[str, Any]:
+async def figures(integ: Integ, principal: UnitReader, as_of: AsOf = None) -> dict[str, Any]:
     """Counts as of the date, from every dated fact up to it: active members (a deserter is not active
-    from the day they deserted), candidates and members by status, quota places, unit strength, cohorts."""
-    return await integ.views.figures(as_of or today())
+    from the day they deserted), candidates and members by status, quota places, unit strength, cohorts.
+    A caller narrowed to regions counts people of those regions only."""
+    return await integ.views.figures(as_of or today(), principal.regions)

@@ -16,7 +16,7 @@ async def accept_candidate(
     """Accept the candidate from ``on``; their record's new version."""
 
     async def work(session: AggregateSession) -> int:
-        candidate = await load_candidate(session, person_id, expected)
+        candidate = await load_candidate(session, person_id, command.principal, expected)
         book = await session.load(QUOTAS_STREAM, QuotaBook)
         candidate.accept(book, on, command.recording, strict=True)
         await session.save_many(

@@ -46,7 +46,7 @@ async def enrol(
         people = await load_candidates(session, person_ids)
 
         def enrol_one(person_id: str) -> None:
-            ensure_candidate(people[person_id]).enrol(cohort, on, command.recording)
+            ensure_candidate(people[person_id], command.principal).enrol(cohort, on, command.recording)
 
         outcomes = decide_each(person_ids, enrol_one, key=lambda pid: pid)
         settle(outcomes, atomic=atomic)
@@ -75,7 +75,9 @@ async def record_outcomes(
 
         def record(item: tuple[str, str]) -> None:
             person_id, outcome = item
-            ensure_candidate(people[person_id]).record_training(cohort, outcome, on, command.recording)
+            ensure_candidate(people[person_id], command.principal).record_training(
+                cohort, outcome, on, command.recording
+            )
 
         answers = decide_each(outcomes, record, key=lambda item: item[0])
         settle(answers, atomic=atomic)

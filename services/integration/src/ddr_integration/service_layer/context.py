@@ -17,6 +17,8 @@ from ddr_integration.domain.cohorts import Cohort, cohort_stream
 from ddr_integration.domain.thirds import SIGNATORY_COALITIONS
 from ddr_integration.domain.units import Unit, unit_stream
 from ddr_integration.service_layer.views import Views
+from ddr_runtime.auth.roles import Principal
+from ddr_runtime.auth.visibility import sees_children
 from ddr_runtime.eventstore.errors import ConcurrencyConflict
 from ddr_runtime.eventstore.ports import AggregateSession, CommandRunner
 from ddr_runtime.kernel import Aggregate, UnknownRecord
@@ -45,15 +47,31 @@ async def load_candidates(session: AggregateSession, person_ids: Sequence[str]) 
     return found
 
 
-def ensure_candidate(candidate: Candidate) -> Candidate:
-    """The candidate, or a 404: a person who never was one, or a child, is no record of this service's."""
-    if candidate.status == "none" or candidate.child_protection:
+def ensure_candidate(candidate: Candidate, principal: Principal | None) -> Candidate:
+    """The candidate, or a 404, the same for all: a person who never was one, a child (to anyone but child
+    protection), another movement's member to a movement's liaison, a person outside the regions of a caller
+    narrowed to regions (a region not known counts as outside). Decided in the transaction that writes.
+    ``principal``: the caller (None: a policy of this service acting on what other services announced)."""
+    if candidate.status == "none":
+        raise UnknownRecord("person", candidate.person_id)
+    if candidate.child_protection and (principal is None or not sees_children(principal)):
+        raise UnknownRecord("person", candidate.person_id)
+    if principal is not None and not may_see(principal, candidate.movement, candidate.region):
         raise UnknownRecord("person", candidate.person_id)
     return candidate
 
 
-async def load_candidate(session: AggregateSession, person_id: str, expected: int | None = None) -> Candidate:
-    candidate = ensure_candidate((await load_candidates(session, [person_id]))[person_id])
+def may_see(principal: Principal, movement: str, region: str | None) -> bool:
+    """Whether a person of ``movement`` and ``region`` is within the caller's movement and regions."""
+    if not principal.covers_movement(movement):
+        return False
+    return not principal.regions or (region is not None and region in principal.regions)
+
+
+async def load_candidate(
+    session: AggregateSession, person_id: str, principal: Principal | None, expected: int | None = None
+) -> Candidate:
+    candidate = ensure_candidate((await load_candidates(session, [person_id]))[person_id], principal)
     if expected is not None and candidate.version != expected:
         raise ConcurrencyConflict(person_stream(person_id), expected, candidate.version)
     return candidate

@@ -22,7 +22,7 @@ async def place_outside_units(
     (``civil_service``); the record's new version."""
 
     async def work(session: AggregateSession) -> int:
-        candidate = await load_candidate(session, person_id, expected)
+        candidate = await load_candidate(session, person_id, command.principal, expected)
         candidate.place_outside_units(path, destination, on, command.recording)
         return await session.save(candidate, person_stream(person_id), person_id, command.causation)
 

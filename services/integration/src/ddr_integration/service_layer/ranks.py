@@ -63,7 +63,7 @@ async def allocate_rank(
 
     async def work(session: AggregateSession) -> int:
         rules = await session.load(RANK_RULES_STREAM, RankRuleBook)
-        candidate = await load_candidate(session, request.person_id, expected)
+        candidate = await load_candidate(session, request.person_id, command.principal, expected)
         _allocate(rules, candidate, request, on, command.recording)
         return await session.save(
             candidate, person_stream(request.person_id), request.person_id, command.causation
@@ -87,7 +87,7 @@ async def allocate_ranks(
         people = await load_candidates(session, [r.person_id for r in requests])
 
         def allocate(request: RankRequest) -> dict[str, str]:
-            candidate = ensure_candidate(people[request.person_id])
+            candidate = ensure_candidate(people[request.person_id], command.principal)
             return _allocate(rules, candidate, request, on, command.recording)
 
         outcomes = decide_each(requests, allocate, key=lambda r: r.person_id)
@@ -109,7 +109,7 @@ async def dispute_rank(
     dispute_id = str(uuid.uuid4())
 
     async def work(session: AggregateSession) -> str:
-        candidate = await load_candidate(session, person_id)
+        candidate = await load_candidate(session, person_id, command.principal)
         candidate.dispute_rank(dispute_id, *claim, on, command.recording)
         await session.save(candidate, person_stream(person_id), person_id, command.causation)
         return dispute_id
@@ -130,7 +130,7 @@ async def decide_dispute(
         raise UnknownRecord("rank_dispute", dispute_id)
 
     async def work(session: AggregateSession) -> None:
-        candidate = await load_candidate(session, person_id)
+        candidate = await load_candidate(session, person_id, command.principal)
         candidate.decide_dispute(dispute_id, outcome, decision_ref, on, command.recording)
         await session.save(candidate, person_stream(person_id), person_id, command.causation)
 

@@ -23,7 +23,7 @@ async def record_entries(
         units = {u: loaded[unit_stream(u)] for u in unit_ids}
 
         def record(entry: ServiceEntry) -> None:
-            candidate = ensure_candidate(people[entry.person_id])
+            candidate = ensure_candidate(people[entry.person_id], command.principal)
             unit = units.get(candidate.unit_id) if candidate.unit_id is not None else None
             candidate.change_service(entry, command.recording, unit=unit)
 

@@ -78,7 +78,7 @@ async def assign(
         recruits: dict[str, Recruit] = {}
 
         def recruit(entry: Assignment) -> None:
-            candidate = ensure_candidate(people[entry.person_id])
+            candidate = ensure_candidate(people[entry.person_id], command.principal)
             recruits[entry.person_id] = candidate.recruit(entry.command_post, on, command.recording)
 
         outcomes = decide_each(entries, recruit, key=lambda e: e.person_id)

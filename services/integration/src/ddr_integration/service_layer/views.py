@@ -18,8 +18,15 @@ class Views(Protocol):
         ``None`` for a person who never was a candidate, and for a child."""
 
     async def candidates(
-        self, *, movement: str | None, status: str | None, limit: int, offset: int
-    ) -> list[dict[str, Any]]: ...
+        self,
+        *,
+        movement: str | None,
+        status: str | None,
+        regions: frozenset[str],
+        limit: int,
+        offset: int,
+    ) -> list[dict[str, Any]]:
+        """Candidates (never a child), of ``regions`` only when it names any (a region not known: none)."""
 
     async def disputed_person(self, dispute_id: str) -> str | None:
         """Whose rank a dispute is about (to find the record that decides it)."""
@@ -38,4 +45,4 @@ class Views(Protocol):
 
     async def coalitions_on(self, on: date) -> dict[str, str]: ...
 
-    async def figures(self, on: date) -> dict[str, Any]: ...
+    async def figures(self, on: date, regions: frozenset[str] = frozenset()) -> dict[str, Any]: ...
