@@ -86,7 +86,7 @@ class CandidateReceived(DomainEvent):
     movement_rank: str
     screening_decision_id: str
     effective_on: date
-    region: str | None
+    region: str | None = None
     """v2: the region screening gave, so that callers narrowed to regions see and act on their regions' people
     only; ``None`` on v1 events (upcast), which such callers do not see."""
 
@@ -351,7 +351,7 @@ class ScreeningOutcomeNoted(DomainEvent):
     category: str
     movement_rank: str
     effective_on: date
-    region: str | None
+    region: str | None = None
     """v2: the region screening gave (``None`` on v1 events, upcast)."""
 
 

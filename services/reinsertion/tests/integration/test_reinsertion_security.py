@@ -36,7 +36,8 @@ async def test_an_officer_scoped_to_gao_cannot_list_a_kidal_person_as_a_voluntee
     await screened(service, outcome(kidal, track="integration", region="Kidal"))
 
     async def known() -> bool:
-        return await service.app.state.queries.region_of(kidal) == "Kidal"
+        region: str | None = await service.app.state.queries.region_of(kidal)
+        return region == "Kidal"
 
     await eventually(known)
     gao_officer = service.as_(Role.REINSERTION_OFFICER, Role.RECORDS_OFFICER, regions=("Gao",))

@@ -334,5 +334,6 @@ async def test_provisioning_again_gives_a_service_newly_allowed_to_erase_a_crede
     await provision(credentials, files, host="node-1", erasing=["cvr"])
 
     after = await credentials.authenticate(files["cvr"].read_text().strip())
-    assert after is not None and after.allows("erase")
+    assert after is not None
+    assert after.allows("erase")
     assert await credentials.authenticate(before) is None
