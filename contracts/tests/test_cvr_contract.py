@@ -52,3 +52,19 @@ def test_a_v1_half_person_target_rounds_up() -> None:
     _, data = REGISTRY.upcast("ddr.cvr.ProjectSubmitted.v1", v1)
 
     assert (data["women_target"], data["ex_combatants_target"]) == (13, 3)  # 12.5 and 2.5
+
+
+def test_a_v1_withdrawal_reads_without_the_reason_it_stored_in_clear() -> None:
+    """Issue 14, finding 7: the CVR withdrawal reason was stored in clear; v2 seals it, v1's is dropped."""
+    v1 = {
+        "participant_id": "m-1",
+        "project_id": "p-1",
+        "person_id": None,
+        "withdrawn_on": "2022-03-01",
+        "reason": "menacée par son ancien groupe",
+    }
+
+    model, data = REGISTRY.upcast("ddr.cvr.ParticipantWithdrawn.v1", v1)
+
+    assert model.model_validate(data).model_dump()["reason"] is None
+    assert "reason" in model.personal_fields()
