@@ -34,9 +34,7 @@ async def _record(integ: Integ, command: CommandContext, person_id: str, version
     """A write's answer: the record as the writer may see it, read at ``Content-Location`` on a replay."""
     view = await integ.views.candidate(person_id)
     body = None if view is None else shown_to(command.principal, view)
-    response = json_response(body, version=version)
-    response.headers["Content-Location"] = f"/candidates/{person_id}"
-    return response
+    return json_response(body, version=version, content_location=f"/candidates/{person_id}")
 
 
 @router.get("/candidates")
