@@ -2,8 +2,9 @@
 
 Subjects: a person's events carry the person id (a UUID), so Kafka keys them by person and keeps their order;
 a movement's events carry its code; a certified list's events carry the list id. Personal fields (names,
-exact date of birth, commune, biometric hash, free-text reasons) are encrypted per person; what programme
-figures need (category, sex, birth year, region, cercle, movement, rank, armed) stays readable.
+exact date of birth, commune, biometric hash, the movement's reference, declared weapons and their serials,
+free-text reasons) are encrypted per person; what programme figures need (category, sex, birth year, region,
+cercle, movement, rank, armed) stays readable.
 """
 
 from __future__ import annotations
@@ -110,12 +111,12 @@ class ImportProfilePublished(DomainEvent):
     values: dict[str, dict[str, str]]
 
 
-class DeclaredRow(BaseModel):
-    """A row of a list, any movement's, that declared a weapon serial."""
+class RepeatedRow(BaseModel):
+    """A row of a list, any movement's, that declared a weapon serial a later row declares too: where it is,
+    never the serial (a serial ties a weapon to a person: it is sealed in that person's pre-registration)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    serial: str
     list_id: str
     movement: str
     list_version: int
@@ -126,19 +127,19 @@ class ListRow(BaseModel):
     """One line of an imported list file and what became of it: the person it pre-registered, the person
     already listed under its reference, or, refused, the column at fault (one entry per fault).
 
-    A pre-registered row keeps the weapon ``serials`` it declared and the earlier rows that declared one of
-    them for someone else (``repeats``, whoever's list they are in); ``flags`` name what to look at
-    (``document-recent``: an identity document issued days before the list; ``serial-repeated``)."""
+    No value of the row is kept here: the movement's reference and the declared serials are the person's
+    (sealed in ``PersonPreRegistered`` v2 under their key, so an erasure reaches them); a refused row's
+    reason is sealed with the event. ``repeats``: the earlier rows that declared one of this row's serials
+    for someone else, whoever's list they are in; ``flags`` name what to look at (``document-recent``: an
+    identity document issued days before the list; ``serial-repeated``)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     line: int
     status: ListRowStatus
-    movement_ref: str | None = None
     person_id: str | None = None
     column: str | None = None
-    serials: tuple[str, ...] = ()
-    repeats: tuple[DeclaredRow, ...] = ()
+    repeats: tuple[RepeatedRow, ...] = ()
     flags: tuple[str, ...] = ()
 
 
@@ -146,16 +147,39 @@ class ListRow(BaseModel):
 class ListRowsChecked(DomainEvent):
     """Subject: the list id. The rows of one imported version, a chunk at a time, each with its status: the
     list's row report. ``reasons`` are the refused rows' reasons, in their order: each quotes the value at
-    fault for the uploader to fix, so they are sealed under the list's key."""
+    fault for the uploader to fix, so they are sealed under the list's key.
+
+    v2: rows keep no movement reference and no serial (v1 kept both in clear, on Kafka for ever, beyond the
+    reach of an erasure); its upcaster drops them."""
 
     name = "ddr.registration.ListRowsChecked"
-    version = 1
+    version = 2
 
     list_id: str
     movement: str
     list_version: int
     rows: tuple[ListRow, ...]
     reasons: Annotated[tuple[str | None, ...] | None, PERSONAL]
+
+
+_ROW_FIELDS = frozenset(ListRow.model_fields)
+_REPEAT_FIELDS = frozenset(RepeatedRow.model_fields)
+
+
+@REGISTRY.upcaster("ddr.registration.ListRowsChecked", 1)
+def _list_rows_without_values(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 -> v2: each row loses its movement reference and its serials, each repeat its serial."""
+    rows = [
+        {
+            **{k: v for k, v in row.items() if k in _ROW_FIELDS},
+            "repeats": [
+                {k: v for k, v in repeat.items() if k in _REPEAT_FIELDS}
+                for repeat in row.get("repeats") or ()
+            ],
+        }
+        for row in data.get("rows") or ()
+    ]
+    return {**data, "rows": rows}
 
 
 @event
@@ -186,16 +210,21 @@ class ListVersionEndorsed(DomainEvent):
 
 @event
 class PersonPreRegistered(DomainEvent):
-    """A listed member pre-registered as an individual (never as someone's dependant)."""
+    """A listed member pre-registered as an individual (never as someone's dependant), from ``line`` of
+    their movement's list file.
+
+    v2: the movement's reference and the declared weapons (their serials) are personal, sealed under the
+    person's key like their names (v1 kept them in clear: on Kafka, in other services' copies and in bundles,
+    beyond the reach of an erasure); ``line`` is new (absent from v1)."""
 
     name = "ddr.registration.PersonPreRegistered"
-    version = 1
+    version = 2
 
     person_id: str
     list_id: str
     list_version: int
     movement: str
-    movement_ref: str
+    movement_ref: Annotated[str | None, PERSONAL]
     category: str
     sex: str
     birth_kind: str  # exact, year or unknown (BirthKind)
@@ -204,7 +233,8 @@ class PersonPreRegistered(DomainEvent):
     rank: str
     armed: bool
     birth_year: int | None = None
-    declared_weapons: tuple[DeclaredWeapon, ...] = ()
+    declared_weapons: Annotated[tuple[DeclaredWeapon, ...] | None, PERSONAL]
+    line: int | None = None
     full_name: Annotated[str | None, PERSONAL]
     full_name_arabic: Annotated[str | None, PERSONAL]
     birth_date: Annotated[date | None, PERSONAL]
@@ -216,6 +246,12 @@ class PersonPreRegistered(DomainEvent):
     # The identity document the list gives (absent on lists imported before they were read).
     document_type: str | None = None
     document_issued: date | None = None
+
+
+@REGISTRY.upcaster("ddr.registration.PersonPreRegistered", 1)
+def _pre_registered_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 -> v2: the same fields (the reference and weapons as v1 stored them), no line."""
+    return dict(data)
 
 
 @event

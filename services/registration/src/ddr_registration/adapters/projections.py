@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import and_, delete, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ddr_contracts.registration import (
@@ -50,6 +50,7 @@ from ddr_registration.adapters.tables import (
     lists,
     movements,
     name_tokens,
+    person_serials,
     persons,
     serial_repeats,
     weapons,
@@ -211,16 +212,7 @@ async def _persons(conn: AsyncConnection, item: Saved) -> None:
         case PersonAbsorbed():
             await _person(conn, event.person_id, version)
         case PersonalDataErased():
-            # Nothing that identifies them stays in clear: the keyed biometric hash, the movement's own
-            # reference, the sealed names (unreadable anyway once the key is shredded) all go.
-            await _person(
-                conn,
-                event.person_id,
-                version,
-                biometric_hash=None,
-                movement_ref=f"erased:{event.person_id}",
-                sealed_identity=dict.fromkeys(IDENTITY_FIELDS),
-            )
+            await _erased(conn, event.person_id, version)
 
 
 async def _duplicates_and_weapons(conn: AsyncConnection, item: Saved) -> None:
@@ -297,7 +289,6 @@ async def _rows_checked(conn: AsyncConnection, item: Saved, event: ListRowsCheck
                 "line": row.line,
                 "position": position,
                 "status": row.status,
-                "movement_ref": row.movement_ref,
                 "person_id": row.person_id,
                 "column_name": row.column,
                 "chunk": item.version,
@@ -317,31 +308,65 @@ async def _rows_checked(conn: AsyncConnection, item: Saved, event: ListRowsCheck
 
 
 async def _declared(conn: AsyncConnection, event: ListRowsChecked) -> None:
-    """The serials each row declared, and each repeat from both rows' sides."""
+    """The serials each pre-registered row declared (its person's, projected from their pre-registration just
+    before), and each repeat from both rows' sides, the serial being the one both rows declare."""
+    lines = {
+        row.person_id: row.line for row in event.rows if row.status == "pre-registered" and row.person_id
+    }
+    if not lines:
+        return
+    found = await conn.execute(
+        select(person_serials)
+        .where(person_serials.c.person_id.in_(list(lines)))
+        .order_by(person_serials.c.person_id, person_serials.c.position)
+    )
     declared: dict[tuple[str, int], dict[str, Any]] = {}
-    repeats: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for row in event.rows:
-        for serial in row.serials:
-            declared.setdefault(
-                (normalise_serial(serial), row.line),
-                {"serial_key": normalise_serial(serial), "list_id": event.list_id,
-                 "list_version": event.list_version, "line": row.line, "serial": serial,
-                 "movement": event.movement, "person_id": row.person_id or ""},
-            )  # fmt: skip
-        for other in row.repeats:
-            this = (event.list_id, event.list_version, row.line, event.movement)
-            that = (other.list_id, other.list_version, other.line, other.movement)
-            for (list_id, version, line, _), (o_list, o_version, o_line, o_movement) in (
-                (this, that),
-                (that, this),
-            ):
-                repeats[(list_id, version, line, o_list, o_version, o_line)] = {
-                    "list_id": list_id, "list_version": version, "line": line, "other_list_id": o_list,
-                    "other_list_version": o_version, "other_line": o_line, "serial": other.serial,
-                    "other_movement": o_movement,
-                }  # fmt: skip
+    for serial in found:
+        declared.setdefault(
+            (serial.serial_key, lines[serial.person_id]),
+            {"serial_key": serial.serial_key, "list_id": event.list_id, "list_version": event.list_version,
+             "line": lines[serial.person_id], "serial": serial.serial, "movement": event.movement,
+             "person_id": serial.person_id},
+        )  # fmt: skip
     if declared:
         await conn.execute(insert(declared_serials), list(declared.values()))
+    repeated = [(row, other) for row in event.rows for other in row.repeats]
+    if not repeated:
+        return
+    wanted = {(o.list_id, o.list_version, o.line) for _, o in repeated}
+    others: dict[tuple[str, int, int], set[str]] = {}
+    for found_row in await conn.execute(
+        select(
+            declared_serials.c.list_id,
+            declared_serials.c.list_version,
+            declared_serials.c.line,
+            declared_serials.c.serial_key,
+        ).where(
+            tuple_(declared_serials.c.list_id, declared_serials.c.list_version, declared_serials.c.line).in_(
+                sorted(wanted)
+            )
+        )
+    ):
+        others.setdefault((found_row.list_id, found_row.list_version, found_row.line), set()).add(
+            found_row.serial_key
+        )
+    repeats: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row, other in repeated:
+        that_keys = others.get((other.list_id, other.list_version, other.line), set())
+        shared = [v["serial"] for (k, line), v in declared.items() if line == row.line and k in that_keys]
+        if not shared:
+            continue  # the other row's serials are gone (its person erased)
+        this = (event.list_id, event.list_version, row.line, event.movement)
+        that = (other.list_id, other.list_version, other.line, other.movement)
+        for (list_id, version, line, _), (o_list, o_version, o_line, o_movement) in (
+            (this, that),
+            (that, this),
+        ):
+            repeats[(list_id, version, line, o_list, o_version, o_line)] = {
+                "list_id": list_id, "list_version": version, "line": line, "other_list_id": o_list,
+                "other_list_version": o_version, "other_line": o_line, "serial": shared[0],
+                "other_movement": o_movement,
+            }  # fmt: skip
     if repeats:
         await conn.execute(insert(serial_repeats), list(repeats.values()))
 
@@ -358,9 +383,20 @@ async def _list_version(
 
 
 async def _pre_registered(conn: AsyncConnection, run: Sequence[Saved]) -> None:
-    """Many people's pre-registrations at once (a list import's chunk): one statement."""
-    if run:
-        await conn.execute(insert(persons), [_pre_registered_row(item) for item in run])
+    """Many people's pre-registrations at once (a list import's chunk): one statement per table."""
+    if not run:
+        return
+    await conn.execute(insert(persons), [_pre_registered_row(item) for item in run])
+    serials = [
+        {"person_id": event.person_id, "position": n, "serial": weapon.serial,
+         "serial_key": normalise_serial(weapon.serial)}
+        for event in (item.event for item in run)
+        if isinstance(event, PersonPreRegistered)
+        for n, weapon in enumerate(event.declared_weapons or ())
+        if weapon.serial and normalise_serial(weapon.serial)
+    ]  # fmt: skip
+    if serials:
+        await conn.execute(insert(person_serials), serials)
 
 
 def _pre_registered_row(item: Saved) -> dict[str, Any]:
@@ -369,7 +405,8 @@ def _pre_registered_row(item: Saved) -> dict[str, Any]:
     return {
         "person_id": event.person_id,
         "movement": event.movement,
-        "movement_ref": event.movement_ref,
+        # an erased person's reference reads None on a rebuild: the same placeholder as the erasure leaves
+        "movement_ref": event.movement_ref or f"erased:{event.person_id}",
         "list_id": event.list_id,
         "list_version": event.list_version,
         "category": event.category,
@@ -399,6 +436,41 @@ async def _person_corrected(conn: AsyncConnection, item: Saved, event: PersonDet
         identity.update({name: item.sealed.get(name) for name in IDENTITY_FIELDS if name in changed})
         plain["sealed_identity"] = identity
     await _person(conn, event.person_id, item.version, **plain)
+
+
+async def _erased(conn: AsyncConnection, person_id: str, version: int) -> None:
+    """Nothing that identifies them stays in clear: the keyed biometric hash, the movement's own reference,
+    the serials their list declared (and the repeats naming them), the sealed names (unreadable anyway once
+    the key is shredded) all go."""
+    await _person(
+        conn,
+        person_id,
+        version,
+        biometric_hash=None,
+        movement_ref=f"erased:{person_id}",
+        sealed_identity=dict.fromkeys(IDENTITY_FIELDS),
+    )
+    await conn.execute(delete(person_serials).where(person_serials.c.person_id == person_id))
+    rows = (
+        await conn.execute(
+            select(declared_serials.c.list_id, declared_serials.c.list_version, declared_serials.c.line)
+            .where(declared_serials.c.person_id == person_id)
+            .distinct()
+        )
+    ).all()
+    for row in rows:
+        here = and_(
+            serial_repeats.c.list_id == row.list_id,
+            serial_repeats.c.list_version == row.list_version,
+            serial_repeats.c.line == row.line,
+        )
+        there = and_(
+            serial_repeats.c.other_list_id == row.list_id,
+            serial_repeats.c.other_list_version == row.list_version,
+            serial_repeats.c.other_line == row.line,
+        )
+        await conn.execute(delete(serial_repeats).where(or_(here, there)))
+    await conn.execute(delete(declared_serials).where(declared_serials.c.person_id == person_id))
 
 
 async def _person(conn: AsyncConnection, person_id: str, version: int, **values: Any) -> None:

@@ -137,7 +137,7 @@ class RegistrationViews:
         await self.get_list(principal, list_id)
         async with self.engine.connect() as conn:
             query = (
-                select(list_rows)
+                select(list_rows, persons.c.movement_ref)
                 .outerjoin(persons, persons.c.person_id == list_rows.c.person_id)
                 .where(
                     list_rows.c.list_id == list_id,

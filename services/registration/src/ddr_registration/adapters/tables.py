@@ -82,8 +82,8 @@ list_rows = Table(
     Column("line", Integer, primary_key=True),
     Column("position", Integer, primary_key=True),  # the fault's rank on its line (0 for a line without)
     Column("status", String(20), nullable=False),  # pre-registered, already-listed, rejected
-    Column("movement_ref", String(100), nullable=True),
-    Column("person_id", String(36), nullable=True),
+    # No value of the row: its person's reference is theirs (reg_persons, gone with an erasure).
+    Column("person_id", String(36), nullable=True, index=True),
     Column("column_name", String(100), nullable=True),
     Column("chunk", Integer, nullable=False),  # the report event it came in (its version on its stream)
     # A refused row: its reason's place in the chunk's reasons.
@@ -102,6 +102,17 @@ declared_serials = Table(
     Column("serial", String(100), nullable=False),
     Column("movement", String(40), nullable=False),
     Column("person_id", String(36), nullable=False, index=True),
+)
+
+# The weapon serials a person's list row declared, as their pre-registration sealed them (the read model's
+# copy in this service's own database; deleted with an erasure): what the row's declared serials are made of.
+person_serials = Table(
+    "reg_person_serials",
+    metadata,
+    Column("person_id", String(36), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("serial", String(100), nullable=False),
+    Column("serial_key", String(100), nullable=False),
 )
 
 # A serial declared on two rows for different people, kept from each row's side (so both lists' reports

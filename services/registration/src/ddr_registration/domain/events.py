@@ -106,7 +106,7 @@ class PersonPreRegistered:
     list_id: str
     list_version: int
     movement: str
-    movement_ref: str
+    movement_ref: str | None  # None once erased
     category: str
     sex: str
     birth_kind: str
@@ -115,7 +115,8 @@ class PersonPreRegistered:
     rank: str
     armed: bool
     birth_year: int | None = None
-    declared_weapons: tuple[DeclaredWeapon, ...] = ()
+    declared_weapons: tuple[DeclaredWeapon, ...] | None = ()  # None once erased
+    line: int | None = None  # the row of the list file (absent from events recorded before it was kept)
     full_name: str | None = None
     full_name_arabic: str | None = None
     birth_date: date | None = None

@@ -84,8 +84,10 @@ class Person(Aggregate[PersonEvent]):
         movement: str,
         member: ListedMember,
         at: datetime | None = None,
+        line: int | None = None,
     ) -> Person:
-        """Pre-register a listed member; ``at``: when the list version was submitted (business time)."""
+        """Pre-register a listed member (from ``line`` of the list file); ``at``: when the list version was
+        submitted (business time)."""
         _check_category_and_sex(str(member.category), str(member.sex))
         person = cls()
         person.record(
@@ -116,6 +118,7 @@ class Person(Aggregate[PersonEvent]):
                     DeclaredWeapon(type=w.kind, calibre=w.calibre, serial=w.serial, condition=w.condition)
                     for w in member.weapons
                 ),
+                line=line,
             ),
             at=at,
         )

@@ -41,21 +41,30 @@ class DeclaredRow:
 
 
 @dataclass(frozen=True, kw_only=True)
+class RepeatedRow:
+    """Where an earlier row that declared one of a row's serials for someone else is (never the serial)."""
+
+    list_id: str
+    movement: str
+    list_version: int
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class ListRow:
     """One line of an imported list file and what became of it: the person it pre-registered, the person
     already listed under its reference, or, refused, the column at fault (one entry per fault).
 
-    A pre-registered row keeps the weapon ``serials`` it declared and the earlier rows that declared one of
-    them for someone else (``repeats``, whoever's list they are in); ``flags`` name what to look at
-    (``document-recent``: an identity document issued days before the list; ``serial-repeated``)."""
+    No value of the row is kept (the reference and serials are the person's, sealed in their
+    pre-registration); ``repeats``: the earlier rows that declared one of its serials for someone else;
+    ``flags`` name what to look at (``document-recent``: an identity document issued days before the list;
+    ``serial-repeated``)."""
 
     line: int
     status: ListRowStatus
-    movement_ref: str | None = None
     person_id: str | None = None
     column: str | None = None
-    serials: tuple[str, ...] = ()
-    repeats: tuple[DeclaredRow, ...] = ()
+    repeats: tuple[RepeatedRow, ...] = ()
     flags: tuple[str, ...] = ()
 
 

@@ -35,7 +35,7 @@ from ddr_registration.domain.members import ListedMember, ParsedRow, RowError, d
 from ddr_registration.domain.movements import Movement, movement_stream
 from ddr_registration.domain.persons import Person, When, person_stream
 from ddr_registration.domain.profiles import ImportProfile, profile_stream
-from ddr_registration.domain.values import ColumnMapping, DeclaredRow, ListRow
+from ddr_registration.domain.values import ColumnMapping, DeclaredRow, ListRow, RepeatedRow
 from ddr_registration.domain.weapons import normalise_serial
 from ddr_registration.service_layer.dedup import catch_up_index, suspect_duplicates
 from ddr_registration.service_layer.desk import RegistrationDesk
@@ -276,19 +276,12 @@ async def _import_chunk(work: _Import, session: AggregateSession, chunk: Chunk) 
         if existing is not None:
             report.rows_total += 1
             report.rows_already_listed += 1
-            checked.rows.append(
-                ListRow(
-                    line=row.line,
-                    status="already-listed",
-                    movement_ref=member.movement_ref,
-                    person_id=existing,
-                )
-            )
+            checked.rows.append(ListRow(line=row.line, status="already-listed", person_id=existing))
             continue
         person_id = new_ids[row.line]
         try:
             person = Person.pre_register(
-                person_id, report.list_id, work.number, report.movement, member, work.at
+                person_id, report.list_id, work.number, report.movement, member, work.at, row.line
             )
         except RuleViolated as refused:
             _refuse(report, checked, RowError(row.line, refused.rule, refused.detail))
@@ -337,10 +330,11 @@ def _pre_registered(
     return ListRow(
         line=line,
         status="pre-registered",
-        movement_ref=member.movement_ref,
         person_id=person_id,
-        serials=serials,
-        repeats=tuple(repeats),
+        repeats=tuple(
+            RepeatedRow(list_id=r.list_id, movement=r.movement, list_version=r.list_version, line=r.line)
+            for r in repeats
+        ),
         flags=tuple(flags),
     )
 
