@@ -69,6 +69,14 @@ class FakeLookups:
     ) -> tuple[list[IdentityRecord], int | None]:
         return [], None
 
+    async def left_after(
+        self, session: Session, after: tuple[int, int], limit: int
+    ) -> tuple[list[str], tuple[int, int] | None]:
+        return [], None
+
+    async def end_of_history(self, session: Session) -> tuple[int, int]:
+        return (0, 0)
+
     async def identity_of(self, session: Session, person_id: str) -> IdentityRecord | None:
         return self.identities.get(person_id)
 
@@ -324,3 +332,25 @@ async def test_an_erasure_is_recorded_and_the_persons_key_destroyed(
     assert [type(event).__name__ for event in unit.events(person_stream("p-1"))] == ["PersonalDataErased"]
     assert isinstance(desk.keys, Keys)
     assert desk.keys.erased == ["p-1"]
+
+
+async def test_an_erasure_reaches_every_record_a_merge_made_one_with_the_record_named(
+    desk: RegistrationDesk, unit: FakeUnitOfWork
+) -> None:
+    """Issue 14, finding 7: erasure must reach every copy, merged records included (the absorbed record keeps
+    the person's names under its own key)."""
+    for person_id in ("p-1", "p-2", "p-3"):
+        unit.given(person_stream(person_id), pre_registered(person_id))
+    unit.given(person_stream("p-2"), PersonMergedInto(person_id="p-2", into_person_id="p-1", case_id="c-1"))
+    unit.given(person_stream("p-3"), PersonMergedInto(person_id="p-3", into_person_id="p-2", case_id="c-2"))
+    unit.given(person_stream("p-1"), PersonAbsorbed(person_id="p-1", absorbed_person_id="p-2", case_id="c-1"))
+    unit.given(person_stream("p-2"), PersonAbsorbed(person_id="p-2", absorbed_person_id="p-3", case_id="c-2"))
+
+    await handlers.erase_person(desk, "p-2", "data_subject_request", "CNDDR decision 12/2024", 3, CAUSE)
+
+    assert {
+        person_id: [type(event).__name__ for event in unit.events(person_stream(person_id))]
+        for person_id in ("p-1", "p-2", "p-3")
+    } == {person_id: ["PersonalDataErased"] for person_id in ("p-1", "p-2", "p-3")}
+    assert isinstance(desk.keys, Keys)
+    assert sorted(desk.keys.erased) == ["p-1", "p-2", "p-3"]

@@ -11,9 +11,10 @@ from collections.abc import Container, Sequence
 from datetime import date, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Row, Select, and_, distinct, func, or_, select
+from sqlalchemy import Row, Select, and_, distinct, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from ddr_contracts.registration import PersonalDataErased, PersonMergedInto
 from ddr_registration.adapters.access import (
     child_record,
     may_see_movement,
@@ -47,11 +48,17 @@ from ddr_registration.domain.weapons import normalise_serial
 from ddr_runtime.auth.roles import Principal, Role
 from ddr_runtime.auth.visibility import disclose_count
 from ddr_runtime.crypto.cipher import PersonalDataCipher
+from ddr_runtime.db import is_postgres
 from ddr_runtime.eventstore.ports import AggregateSession
-from ddr_runtime.eventstore.store import EventStore, RecordedEvent
+from ddr_runtime.eventstore.schema import events
+from ddr_runtime.eventstore.store import START, EventStore, GlobalCursor, RecordedEvent, in_global_order
 from ddr_runtime.eventstore.unit import Session
 from ddr_runtime.kernel import RuleViolated, UnknownRecord, start_of_day
 
+_LEAVING_INDEX = frozenset({PersonalDataErased.name, PersonMergedInto.name})
+"""Events after which a person is no longer matched against (their names gone, or their record closed)."""
+PG_HORIZON = "(pg_snapshot_xmin(pg_current_snapshot())::text::bigint)"
+"""The oldest transaction still running: events of transactions at or after it may not be final yet."""
 REASON_READERS = (Role.CNDDR_OFFICER, Role.MOVEMENT_LIAISON, Role.AUDITOR)
 Record = dict[str, Any]
 
@@ -641,6 +648,36 @@ class RegistrationLookups:
             if row.status != "merged" and any(identity.get(k) for k in ("full_name", "full_name_arabic"))
         ]
         return records, int(rows[-1].seq)
+
+    async def left_after(
+        self, session: AggregateSession, after: GlobalCursor, limit: int
+    ) -> tuple[list[str], GlobalCursor | None]:
+        """Of the next ``limit`` events in the store's global order after ``after`` (only those final, so
+        none committed late is skipped), the people erased or merged into another; and the point reached
+        (``None``: no event after it)."""
+        conn = _conn(session)
+        query = in_global_order(
+            select(events.c.tx_id, events.c.position, events.c.event_type, events.c.subject),
+            after,
+            limit,
+            postgres=is_postgres(conn.engine),
+        )
+        rows = (await conn.execute(query)).all()
+        if not rows:
+            return [], None
+        left = [row.subject for row in rows if row.event_type.rpartition(".v")[0] in _LEAVING_INDEX]
+        return left, (int(rows[-1].tx_id), int(rows[-1].position))
+
+    async def end_of_history(self, session: AggregateSession) -> GlobalCursor:
+        """The point after the last final event of the store (where :meth:`left_after` starts afresh)."""
+        conn = _conn(session)
+        query = select(events.c.tx_id, events.c.position)
+        if is_postgres(conn.engine):
+            query = query.where(events.c.tx_id < literal_column(PG_HORIZON))
+        last = (
+            await conn.execute(query.order_by(events.c.tx_id.desc(), events.c.position.desc()).limit(1))
+        ).first()
+        return START if last is None else (int(last.tx_id), int(last.position))
 
     async def identity_of(self, session: AggregateSession, person_id: str) -> IdentityRecord | None:
         row = (await _conn(session).execute(select(persons).where(persons.c.person_id == person_id))).one()

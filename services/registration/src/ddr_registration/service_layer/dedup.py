@@ -5,7 +5,8 @@ threshold are suspected. Each suspicion is a ``DuplicateSuspected`` event; a per
 already on file is not raised again, but a suspicion that turns certain (the same biometric) upgrades its
 case (``DuplicateMadeCertain``). Reasons are codes and scores: no name is ever stored in a case.
 The engine's index lives in memory: it is built from the read model (names decrypted through the
-runtime's cipher) and catches up with people another process pre-registered before each use.
+runtime's cipher) and catches up before each use with people another process pre-registered, erased or
+merged (those it learns from the erasure and merge events of the store's history).
 """
 
 from __future__ import annotations
@@ -19,7 +20,17 @@ BATCH = 1000
 
 
 async def catch_up_index(reg: RegistrationDesk, session: AggregateSession) -> None:
-    """Add to the index every person recorded since it last looked (by this process or another)."""
+    """Add to the index every person recorded since it last looked, and take out everyone erased or merged
+    since (by this process or another: an erased person's names leave every process's memory)."""
+    if reg.removals_seen is None:  # the index is built from the read model as it stands from here on
+        reg.removals_seen = await reg.lookups.end_of_history(session)
+    while True:
+        left, point = await reg.lookups.left_after(session, reg.removals_seen, BATCH)
+        if point is None:
+            break
+        for person_id in left:
+            reg.index.remove(person_id)
+        reg.removals_seen = point
     while True:
         # People this process indexed itself (an import just committed) are not opened again.
         records, reached = await reg.lookups.people_after(session, reg.index_high_water, BATCH, reg.index)

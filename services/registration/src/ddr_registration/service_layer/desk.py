@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ddr_registration.domain.identity import CandidateIndex
-from ddr_registration.service_layer.ports import Hasher, Keys, ListFiles, Lookups
+from ddr_registration.service_layer.ports import Hasher, HistoryPoint, Keys, ListFiles, Lookups
 from ddr_runtime.eventstore.ports import CommandRunner
 
 
@@ -32,3 +32,5 @@ class RegistrationDesk:
     index: CandidateIndex = field(default_factory=CandidateIndex)
     new_id: Callable[[], str] = _new_id
     index_high_water: int = 0  # the last point of the read model the identity index has seen
+    # the last point of the store's history the index has looked for people erased or merged (None: not yet)
+    removals_seen: HistoryPoint | None = None

@@ -300,18 +300,55 @@ async def erase_person(
 ) -> int:
     """Crypto-shred the person: the erasure is recorded, then their key destroyed before the commit, so either
     both happen or neither does (the key store's erasure is idempotent: a retry after a failed commit ends the
-    job). Every personal field of every event about them, on every topic and in every backup, reads ``None``."""
+    job). Every personal field of every event about them, on every topic and in every backup, reads ``None``.
+
+    A merge made several records one person: the erasure reaches all of them (the record it survives in and
+    every record merged into it, whichever of them is named), each with its own key. The new version of the
+    record named is answered."""
+    erased: list[str] = []
 
     async def work(session: AggregateSession) -> int:
+        erased.clear()
         person = await session.load_existing(person_stream(person_id), Person, "person", person_id)
         person.erase(reason_code, authority)
         version = await session.save(person, person_stream(person_id), person_id, causation, expected_version)
-        await reg.keys.erase(person_id)
+        erased.append(person_id)
+        for other_id in await _merged_with(session, person):
+            other = await session.load_existing(person_stream(other_id), Person, "person", other_id)
+            if other.erased:
+                continue
+            other.erase(reason_code, authority)
+            await session.save(other, person_stream(other_id), other_id, causation)
+            erased.append(other_id)
+        for erased_id in erased:
+            await reg.keys.erase(erased_id)
         return version
 
     version = await reg.unit.run(work)
-    reg.index.remove(person_id)
+    for erased_id in erased:
+        reg.index.remove(erased_id)
     return version
+
+
+async def _merged_with(session: AggregateSession, person: Person) -> list[str]:
+    """Every other record a merge made one with ``person``: up to the record that survives, and every record
+    merged into that one, however deep."""
+    root, seen = person, {person.person_id}
+    while root.merged_into is not None and root.merged_into not in seen:
+        seen.add(root.merged_into)
+        root = await session.load_existing(
+            person_stream(root.merged_into), Person, "person", root.merged_into
+        )
+    group, frontier = [root.person_id], list(root.absorbed)
+    while frontier:
+        current = frontier.pop()
+        if current in group:
+            continue
+        group.append(current)
+        frontier.extend(
+            (await session.load_existing(person_stream(current), Person, "person", current)).absorbed
+        )
+    return [member for member in group if member != person.person_id]
 
 
 async def _recheck_duplicates(

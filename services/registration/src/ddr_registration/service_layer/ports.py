@@ -20,6 +20,8 @@ from ddr_runtime.auth.roles import Principal
 from ddr_runtime.eventstore.ports import AggregateSession
 
 Record = dict[str, Any]
+HistoryPoint = tuple[int, int]
+"""A point of the store's history, in its global order (the runtime's ``GlobalCursor``)."""
 
 
 class Keys(Protocol):
@@ -82,6 +84,17 @@ class Lookups(Protocol):
         self, session: AggregateSession, seen: int, limit: int, indexed: Container[str]
     ) -> IndexedPeople:
         """Up to ``limit`` people recorded after point ``seen``; those in ``indexed`` are not opened again."""
+        ...
+
+    async def left_after(
+        self, session: AggregateSession, after: HistoryPoint, limit: int
+    ) -> tuple[list[str], HistoryPoint | None]:
+        """The people erased or merged into another among the next ``limit`` events of the store after
+        ``after``, by this process or another, and the point reached (``None``: nothing after it)."""
+        ...
+
+    async def end_of_history(self, session: AggregateSession) -> HistoryPoint:
+        """The point of the store's history after its last final event."""
         ...
 
     async def identity_of(self, session: AggregateSession, person_id: str) -> IdentityRecord | None:
