@@ -260,7 +260,9 @@ class RegistrationViews:
         ]
 
     async def person_history(self, principal: Principal, person_id: str) -> list[Record]:
-        """The person's events, and those of every record merged into theirs, in recorded order."""
+        """The person's events, and those of every record merged into theirs, in recorded order. Of a merged
+        record the caller may not see (another movement's listing, a child's) nothing is shown, and a step
+        naming a record the caller may not see (the merge, from either side) leaves its id out."""
         await self.get_person(principal, person_id)
         streams = [person_id]
         seen: set[str] = set()
@@ -271,12 +273,24 @@ class RegistrationViews:
                 continue
             seen.add(current)
             for recorded in await self.store.read_stream(person_stream(current)):
+                entry = _entry(current, recorded)
                 absorbed = getattr(recorded.event, "absorbed_person_id", None)
-                if isinstance(absorbed, str):
-                    streams.append(absorbed)
-                history.append(_entry(current, recorded))
+                other = (
+                    absorbed if isinstance(absorbed, str) else getattr(recorded.event, "into_person_id", None)
+                )
+                if isinstance(other, str):
+                    if not await self._may_see(principal, other):
+                        entry["data"] = {"person_id": current}
+                    elif other == absorbed:
+                        streams.append(other)
+                history.append(entry)
         history.sort(key=lambda entry: (entry["recorded_at"], entry["person_id"], entry["stream_version"]))
         return history
+
+    async def _may_see(self, principal: Principal, person_id: str) -> bool:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(persons).where(persons.c.person_id == person_id))).first()
+        return row is not None and may_see_row(principal, row)
 
     # -- duplicates --------------------------------------------------------------------------------------
 
