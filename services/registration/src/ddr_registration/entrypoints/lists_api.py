@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import tempfile
 from datetime import date, datetime
 from pathlib import Path
@@ -114,7 +115,7 @@ async def upload_list(
     finally:
         if liaison:
             await allowances.settle(principal.subject, small=small)
-    body = _bounded(_as_seen_by(principal, dataclasses.asdict(report)))
+    body = _without_row_values(_bounded(_as_seen_by(principal, dataclasses.asdict(report))))
     if report.status == "rejected":
         raise DomainRuleViolated(
             "list-file-has-bad-rows",
@@ -167,6 +168,34 @@ async def upload_activity(_: UploadWatcher, request: Request) -> list[dict[str, 
     allowance was used up: repeated small uploads are how someone would probe who is on file."""
     allowances: UploadAllowance = request.app.state.upload_allowances
     return await allowances.activity()
+
+
+def _without_row_values(report: dict[str, Any]) -> dict[str, Any]:
+    """The report as answered (and stored as the idempotent answer): line numbers, columns and reasons, no
+    value of any row (a refused row's reason without the value it quotes: the list's report keeps it, sealed,
+    for the uploader; no serial, as a serial ties a weapon to a person)."""
+    report["problems"] = [
+        {**problem, "reason": _without_values(problem["reason"])} for problem in report["problems"]
+    ]
+    report["serial_repeats"] = [
+        {
+            "line": repeat["line"],
+            "declared_also": [
+                {key: value for key, value in row.items() if key != "serial"}
+                for row in repeat["declared_also"]
+            ],
+        }
+        for repeat in report["serial_repeats"]
+    ]
+    return report
+
+
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+
+
+def _without_values(reason: str) -> str:
+    """A row's reason with the values it quotes (``sex: 'X' is not F or M``) left out."""
+    return _QUOTED.sub("the value", reason)
 
 
 @router.get("")

@@ -125,7 +125,14 @@ async def correct_person(
         # Corrected into a child's record (or out of the caller's regions): theirs to hand over, no more to
         # read. The caller wrote it, so saying so tells them nothing new.
         answer = {"person_id": person_id, "version": new_version, "visible": False}
-    return json_response(answer, version=new_version)
+        return json_response(answer, version=new_version)
+    return _person_answer(answer, new_version)
+
+
+def _person_answer(person: dict[str, Any], version: int) -> Response:
+    """A write's answer showing the person's record: with ``Content-Location``, so the runtime keeps no copy of
+    it as the idempotent answer (a replay reads the record again: after an erasure, without her names)."""
+    return json_response(person, version=version, content_location=f"/persons/{person['person_id']}")
 
 
 @router.post("/{person_id}/erasure")
@@ -142,12 +149,13 @@ async def erase_person(
     """Crypto-shred the person's personal data everywhere (their key is destroyed); irreversible.
 
     The record stays, closed, with what the figures need; its names, date of birth, commune, parents,
-    biometric hash and movement reference are gone from every event, topic, backup and read model."""
+    biometric hash, movement reference and declared serials are gone from every event, topic, backup and
+    read model. Every record a merge made one with it is erased with it."""
     await read_person(reads, ledger, principal, person_id)
     new_version = await handlers.erase_person(
         desk, person_id, body.reason_code, body.authority, version, command.causation
     )
-    return json_response(await read_person(reads, ledger, principal, person_id), version=new_version)
+    return _person_answer(await read_person(reads, ledger, principal, person_id), new_version)
 
 
 @router.post("/{person_id}/registration")
