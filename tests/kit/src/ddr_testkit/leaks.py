@@ -20,10 +20,12 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import logging
 import tarfile
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -222,3 +224,22 @@ def kafka_log_dirs(bootstrap_servers: str, topics: Iterable[str]) -> list[Path]:
         if entry.get("topics")
     }
     return sorted(folders)
+
+
+@contextmanager
+def captured_logs(service: str) -> Iterator[io.StringIO]:
+    """What the process writes to its log meanwhile, through the runtime's JSON formatter, at every level."""
+    from ddr_runtime.telemetry import JsonLogFormatter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonLogFormatter(service))
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield stream
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
