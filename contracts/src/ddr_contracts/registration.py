@@ -233,7 +233,7 @@ class PersonPreRegistered(DomainEvent):
     rank: str
     armed: bool
     birth_year: int | None = None
-    declared_weapons: Annotated[tuple[DeclaredWeapon, ...] | None, PERSONAL]
+    declared_weapons: Annotated[tuple[DeclaredWeapon, ...] | None, PERSONAL] = ()
     line: int | None = None
     full_name: Annotated[str | None, PERSONAL]
     full_name_arabic: Annotated[str | None, PERSONAL]
