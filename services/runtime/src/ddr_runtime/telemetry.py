@@ -220,6 +220,14 @@ _STANDARD_RECORD_FIELDS = frozenset(
 _HANDLER_NAME = "ddr-json"
 
 
+def quiet_noisy_loggers() -> None:
+    """Libraries' loggers whose records are noise or quote data, kept above the level that does so whatever
+    the root's level: an HTTP client's line per request (the key service's revocation list every few
+    seconds), and aiosqlite's DEBUG line per statement, which quotes its parameters (names, references)."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
+
+
 def configure_logging(service_name: str, level: int | str = logging.INFO) -> None:
     """Send the root logger's records to stderr as JSON lines; calling it again replaces the handler.
 
@@ -239,8 +247,7 @@ def configure_logging(service_name: str, level: int | str = logging.INFO) -> Non
         server_log = logging.getLogger(name)
         server_log.handlers.clear()
         server_log.propagate = True
-    # An HTTP client's line per request (the key service's revocation list every few seconds) is noise.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    quiet_noisy_loggers()
     access = logging.getLogger("uvicorn.access")
     access.handlers.clear()
     access.propagate = False

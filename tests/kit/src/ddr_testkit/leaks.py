@@ -228,9 +228,11 @@ def kafka_log_dirs(bootstrap_servers: str, topics: Iterable[str]) -> list[Path]:
 
 @contextmanager
 def captured_logs(service: str) -> Iterator[io.StringIO]:
-    """What the process writes to its log meanwhile, through the runtime's JSON formatter, at every level."""
-    from ddr_runtime.telemetry import JsonLogFormatter
+    """What the process writes to its log meanwhile, through the runtime's JSON formatter, at every level
+    (the libraries' loggers kept as a service process keeps them)."""
+    from ddr_runtime.telemetry import JsonLogFormatter, quiet_noisy_loggers
 
+    quiet_noisy_loggers()
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonLogFormatter(service))
