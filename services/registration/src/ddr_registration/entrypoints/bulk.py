@@ -21,12 +21,12 @@ async def for_visible_people(
 ) -> list[ItemOutcome[Any]]:
     """Each item's outcome, in the request's order: ``run`` on the items whose person the caller may see, the
     others refused as unknown (all refused, with ``atomic``, if any is)."""
-    hidden: dict[int, ItemOutcome[Any]] = {}
-    for index, person_id in enumerate(people):
-        try:
-            await reads.get_person(principal, person_id)
-        except UnknownRecord as unknown:
-            hidden[index] = refusal(index, unknown)
+    visible = await reads.visible_person_ids(principal, people)
+    hidden: dict[int, ItemOutcome[Any]] = {
+        index: refusal(index, UnknownRecord("person", person_id))
+        for index, person_id in enumerate(people)
+        if person_id not in visible
+    }
     if hidden and atomic:
         raise BulkRefused(list(hidden.values()))
     shown = [index for index in range(len(people)) if index not in hidden]
