@@ -686,7 +686,14 @@ async def reinsertion(platform: Platform, progress: Progress, outcome: Outcome, 
     unfit = len(plan.unfit)
 
     async def all_waiting() -> int | None:
-        waiting = await officer.get("reinsertion", "/beneficiaries", stage="waiting", limit=5000)
+        waiting: list[dict[str, Any]] = []
+        while True:  # pages of at most 1,000 (the runtime's bound on every list route)
+            page = await officer.get(
+                "reinsertion", "/beneficiaries", stage="waiting", offset=len(waiting), limit=1000
+            )
+            waiting.extend(page)
+            if len(page) < 1000:
+                break
         progress.report("reinsertion arrivals", len(waiting), unfit)
         return len(waiting) if len(waiting) >= unfit else None
 
