@@ -21,6 +21,7 @@ from rich.table import Table
 
 from ddr_pathway.entrypoints.path_view import path_table
 from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
+from ddr_runtime.auth.roles import Role
 from ddr_runtime.config import Settings
 from ddr_runtime.stack.runner import installed_services
 from tests.e2e import scenario
@@ -69,36 +70,69 @@ class RichProgress(scenario.Progress):
         self._progress.update(self._tasks[stage], completed=done, total=total)
 
 
+WITHHELD = "fewer than 5"
+
+
 def print_funnel(figures: dict[str, Any]) -> None:
-    table = Table(title=f"Programme funnel (pathway, as of {figures['as_of']})")
+    table = Table(
+        title=f"Programme funnel (pathway, as of {figures['as_of']}, as a CNDDR officer sees it)",
+        caption=scenario.CHILDREN_SHOWN,
+    )
     table.add_column("stage")
     table.add_column("people", justify="right")
     for stage, count in scenario.funnel_rows(figures):
-        table.add_row(stage, f"{count:,}")
+        table.add_row(stage, WITHHELD if count is None else f"{count:,}")
     console.print(table)
 
 
+def print_child_protection(result: scenario.Result) -> None:
+    """What child protection itself reads of the children it received, if pathway's figures let it."""
+    status, figures = result.child_protection_figures
+    if figures is not None:
+        count = figures["funnel"]["child_protection"]
+        console.print(
+            f"Child protection's own count (its token, pathway's figures): {count:,} children's records."
+        )
+    else:
+        console.print(
+            f"Child protection may not read pathway's figures (GET /figures answered {status} to its token): "
+            "no figures route shows it how many children it received."
+        )
+
+
 def _cell(value: Any) -> str:
+    if value is None:
+        return WITHHELD
     if isinstance(value, dict):
         return ", ".join(f"{k} {v:,}" for k, v in value.items() if v) or "0"
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
+def _same(mine: Any, theirs: Any) -> bool:
+    if isinstance(mine, dict) or mine is None or theirs is None:
+        return bool(mine == theirs)
+    return Decimal(str(mine)) == Decimal(str(theirs))
+
+
 def print_timeline(result: scenario.Result) -> None:
     """What the run created by each date, beside what pathway's ``GET /figures?as_of=`` answers."""
-    table = Table(title="The programme as of three dates: created by the demo / pathway's figures")
+    table = Table(
+        title="The programme as of three dates, as a CNDDR officer sees it: created by the demo / pathway's figures",
+        caption=scenario.CHILDREN_SHOWN,
+    )
     table.add_column("figure")
     for on in result.figures:
         table.add_column(on.isoformat(), justify="right")
-    created = {on: result.plan.figures(on) for on in result.figures}
+    created = {on: result.plan.figures(on, Role.CNDDR_OFFICER) for on in result.figures}
     first = next(iter(created.values()))
     rows = [("funnel", name) for name in first["funnel"]] + [("cvr", name) for name in first["cvr"]]
     for part, name in rows:
         cells = []
         for on, figures in result.figures.items():
-            mine, theirs = created[on][part][name], figures[part][name]
-            same = mine == theirs if isinstance(mine, dict) else Decimal(str(mine)) == Decimal(str(theirs))
-            cells.append(_cell(mine) if same else f"[red]{_cell(mine)} / {_cell(theirs)}[/red]")
+            mine, theirs = created[on][part][name], figures[part].get(name)
+            cells.append(
+                _cell(mine) if _same(mine, theirs) else f"[red]{_cell(mine)} / {_cell(theirs)}[/red]"
+            )
         table.add_row(f"{part}: {name}", *cells)
     console.print(table)
     thirds = Table(title="Rule of thirds per unit (integration, strength / command posts)")
@@ -140,6 +174,7 @@ async def main(shape: scenario.Shape) -> None:
             result = await scenario.run(platform, shape, RichProgress(progress))
         console.print(f"The programme recorded and read back in {time.monotonic() - started:.0f} s.")
         print_funnel(result.figures[max(result.figures)])
+        print_child_protection(result)
         print_timeline(result)
         print_path(result.sample_path)
         console.rule("Where to look next")

@@ -171,12 +171,12 @@ async def _certify_and_endorse(
         )
 
 
-async def pre_registered_persons(platform: Platform) -> list[dict[str, Any]]:
-    officer = platform.party("cnddr-officer", Role.CNDDR_OFFICER)
+async def pre_registered_persons(caller: Caller) -> list[dict[str, Any]]:
+    """Every record of registration's ``GET /persons`` that ``caller`` may see."""
     found: list[dict[str, Any]] = []
     offset = 0
     while True:
-        page = await officer.get("registration", "/persons", offset=offset, limit=500)
+        page = await caller.get("registration", "/persons", offset=offset, limit=500)
         found.extend(page)
         if len(page) < 500:
             return found
@@ -185,9 +185,18 @@ async def pre_registered_persons(platform: Platform) -> list[dict[str, Any]]:
 
 async def choose_and_plan(platform: Platform, shape: Shape, outcome: Outcome) -> Plan:
     """Who registers (the armed combatants up to ``shape.registered``, and the listed children), and the
-    plan of everything that happens to them."""
-    persons = sorted(await pre_registered_persons(platform), key=lambda p: str(p["person_id"]))  # lists mixed
-    children = [p for p in persons if p.get("category") == "child"][: shape.children]
+    plan of everything that happens to them. A CNDDR officer sees the adults' records only; children's
+    records are child protection's to see (the one rule of issue 14), so the children are chosen there."""
+    officer = platform.party("cnddr-officer", Role.CNDDR_OFFICER)
+    child_protection = platform.party("unicef-child-protection", Role.CHILD_PROTECTION)
+    persons = sorted(await pre_registered_persons(officer), key=lambda p: str(p["person_id"]))  # lists mixed
+    childrens = sorted(await pre_registered_persons(child_protection), key=lambda p: str(p["person_id"]))
+    both = {p["person_id"] for p in persons} & {p["person_id"] for p in childrens}
+    if both:
+        raise ScenarioError(f"{len(both)} records shown both to a CNDDR officer and as children's records")
+    children = [p for p in childrens if p.get("category") == "child"][: shape.children]
+    if len(children) < shape.children:
+        raise ScenarioError(f"the lists hold {len(children)} children, not {shape.children}")
     # The accelerated DDR registered armed combatants; the other listed members stay pre-registered.
     adults = [
         p
@@ -210,31 +219,42 @@ async def choose_and_plan(platform: Platform, shape: Shape, outcome: Outcome) ->
         seed=shape.seed,
         list_rows=outcome.list_rows,
         pre_registered=len(persons),
+        child_records=len(childrens),
     )
 
 
 async def register_biometrically(platform: Platform, progress: Progress, plan: Plan) -> None:
     """Biometric registration in the order of the days the sites registered people (each item of a bulk
-    upload carries its own day), each adult handing over the weapon their list declared the same day."""
+    upload carries its own day), each adult handing over the weapon their list declared the same day.
+
+    Children are registered by the CNDDR's child protection focal point (a CNDDR officer who also holds child
+    protection): only child protection sees a child's record, and only a CNDDR officer registers."""
     officer = platform.party("cnddr-officer", Role.CNDDR_OFFICER, back_recording=HISTORY)
+    focal_point = platform.party(
+        "cnddr-child-protection-focal-point",
+        Role.CNDDR_OFFICER,
+        Role.CHILD_PROTECTION,
+        back_recording=HISTORY,
+    )
     children = set(plan.children)
     chosen = sorted(plan.registered_on, key=lambda p: (plan.registered_on[p], p))
     for start in range(0, len(chosen), BULK):
         people = chosen[start : start + BULK]
-        await officer.post(
-            "registration",
-            "/registrations/bulk",
-            [
-                {
-                    "person_id": person_id,
-                    "biometric_reference": f"bio-{person_id}",
-                    "site": REGISTRATION_SITES[(start + n) % len(REGISTRATION_SITES)],
-                    "on": day(plan.registered_on[person_id]),
-                }
-                for n, person_id in enumerate(people)
-            ],
-            params=ALL,
-        )
+        items = [
+            {
+                "person_id": person_id,
+                "biometric_reference": f"bio-{person_id}",
+                "site": REGISTRATION_SITES[(start + n) % len(REGISTRATION_SITES)],
+                "on": day(plan.registered_on[person_id]),
+            }
+            for n, person_id in enumerate(people)
+        ]
+        for registrar, mine in (
+            (officer, [i for i in items if i["person_id"] not in children]),
+            (focal_point, [i for i in items if i["person_id"] in children]),
+        ):
+            if mine:
+                await registrar.post("registration", "/registrations/bulk", mine, params=ALL)
         weapons = [
             {
                 "person_id": person_id,
@@ -265,23 +285,30 @@ async def screening(platform: Platform, progress: Progress, outcome: Outcome, pl
     child_protection = platform.party(
         "unicef-child-protection", Role.CHILD_PROTECTION, back_recording=HISTORY
     )
-    expected = len(plan.registered_on)
+    children = set(plan.children)
+    expected = len(plan.registered_on) - len(children)
 
     async def all_open() -> int | None:
+        # An adult whose age is unknown is a possible child: their case is child protection's alone (left out
+        # of the officer's count) until child protection assesses the age; then it counts among the adults'.
+        await _assess_ages(child_protection, plan)
         cases = int((await officer.get("screening", "/figures"))["cases"])
-        progress.report("screening cases", cases, expected)
+        progress.report("screening cases", min(cases, expected), expected)
         return cases if cases >= expected else None
 
     await eventually(all_open, what=f"{expected} screening cases", within=600)
     for done, child in enumerate(plan.children, start=1):
-        await child_protection.post(
-            "screening",
-            f"/cases/{child}/handover",
-            {
-                "receiving_actor": "UNICEF-led child protection task force, Gao",
-                "handed_over_at": day(plan.registered_on[child] + timeline.CHILD_HANDED_OVER_AFTER),
-            },
-        )
+        handover = {
+            "receiving_actor": "UNICEF-led child protection task force, Gao",
+            "handed_over_at": day(plan.registered_on[child] + timeline.CHILD_HANDED_OVER_AFTER),
+        }
+
+        async def handed_over(child: str = child, handover: dict[str, str] = handover) -> bool:
+            # a child's case answers 404 until screening has opened it from the registration event
+            await child_protection.post("screening", f"/cases/{child}/handover", handover)
+            return True
+
+        await eventually(handed_over, what=f"the handover of a child's case ({done})", within=600)
         progress.report("children handed over", done, len(plan.children))
 
     first = [
@@ -340,24 +367,7 @@ async def _clear_pending_queues(platform: Platform, plan: Plan) -> None:
         return day(plan.registered_on[person_id] + timedelta(days=1))
 
     for _ in range(3):
-        ages = (await child_protection.get("screening", "/queues/age_assessment", limit=1000))["items"]
-        if ages:
-            await child_protection.post(
-                "screening",
-                "/age-assessments/bulk",
-                {
-                    "items": [
-                        {
-                            "person_id": c["person_id"],
-                            "method": "medical",
-                            "youngest_age": 24,
-                            "assessed_on": next_day(c["person_id"]),
-                        }
-                        for c in ages
-                    ]
-                },
-                params=ALL,
-            )
+        ages = await _assess_ages(child_protection, plan)
         weapons = (await officer.get("screening", "/queues/weapon", limit=1000))["items"]
         if weapons:
             await officer.post(
@@ -390,6 +400,32 @@ async def _clear_pending_queues(platform: Platform, plan: Plan) -> None:
             )
         if not (ages or weapons or due):
             return
+
+
+async def _assess_ages(child_protection: Caller, plan: Plan) -> list[dict[str, Any]]:
+    """Child protection assesses the age of every case waiting for it (the demo's are adults), dated the day
+    after the registration; the cases assessed."""
+    ages: list[dict[str, Any]] = (
+        await child_protection.get("screening", "/queues/age_assessment", limit=1000)
+    )["items"]
+    if ages:
+        await child_protection.post(
+            "screening",
+            "/age-assessments/bulk",
+            {
+                "items": [
+                    {
+                        "person_id": c["person_id"],
+                        "method": "medical",
+                        "youngest_age": 24,
+                        "assessed_on": day(plan.registered_on[c["person_id"]] + timedelta(days=1)),
+                    }
+                    for c in ages
+                ]
+            },
+            params=ALL,
+        )
+    return ages
 
 
 async def _outcomes(officer: Caller, track: str) -> list[str]:
@@ -650,7 +686,14 @@ async def reinsertion(platform: Platform, progress: Progress, outcome: Outcome, 
     unfit = len(plan.unfit)
 
     async def all_waiting() -> int | None:
-        waiting = await officer.get("reinsertion", "/beneficiaries", stage="waiting", limit=5000)
+        waiting: list[dict[str, Any]] = []
+        while True:  # pages of at most 1,000 (the runtime's bound on every list route)
+            page = await officer.get(
+                "reinsertion", "/beneficiaries", stage="waiting", offset=len(waiting), limit=1000
+            )
+            waiting.extend(page)
+            if len(page) < 1000:
+                break
         progress.report("reinsertion arrivals", len(waiting), unfit)
         return len(waiting) if len(waiting) >= unfit else None
 
@@ -850,14 +893,24 @@ async def cvr_projects(platform: Platform, progress: Progress, plan: Plan) -> li
 # -- the whole run ----------------------------------------------------------------------------------------
 
 
+FIGURE_READERS = (Role.CNDDR_OFFICER, Role.AUDITOR)
+"""Who reads pathway's figures at the end: a commission's officer (children's and vetting counts through
+``disclose_count``) and an auditor (vetting counts exact, children's through ``disclose_count``)."""
+
+
 @dataclass
 class Result:
     outcome: Outcome
     plan: Plan
-    figures: dict[date, dict[str, Any]]  # pathway's figures as of each of timeline.FIGURE_DATES
+    figures: dict[
+        date, dict[str, Any]
+    ]  # pathway's figures as of each of timeline.FIGURE_DATES, as the CNDDR sees them
     thirds: dict[date, dict[str, dict[str, dict[str, int]]]]  # integration's unit compositions
     sample_path: dict[str, Any]
     ledger: dict[str, Any]
+    figures_by_reader: dict[Role, dict[date, dict[str, Any]]] = field(default_factory=dict)
+    child_protection_figures: tuple[int, dict[str, Any] | None] = (0, None)
+    """Pathway's ``GET /figures`` asked with a child protection token: the status and, if 200, the figures."""
 
 
 async def run(platform: Platform, shape: Shape, progress: Progress) -> Result:
@@ -873,20 +926,39 @@ async def run(platform: Platform, shape: Shape, progress: Progress) -> Result:
     ledger = await reinsertion(platform, progress, outcome, plan)
     await cvr_projects(platform, progress, plan)
     auditor = platform.party("auditor", Role.AUDITOR)
+    officer = platform.party("cnddr-officer", Role.CNDDR_OFFICER)
     last = timeline.FIGURE_DATES[-1]
     expected = _settled(plan.figures(last))
 
     async def caught_up() -> dict[str, Any] | None:
-        figures: dict[str, Any] = await auditor.get("pathway", "/figures", as_of=day(last))
+        figures: dict[str, Any] = await officer.get("pathway", "/figures", as_of=day(last))
         progress.report("pathway caught up", _settled(figures), expected)
         return figures if _settled(figures) >= expected else None
 
     await eventually(caught_up, what="pathway to project every event", within=600)
-    figures = {on: await auditor.get("pathway", "/figures", as_of=day(on)) for on in timeline.FIGURE_DATES}
+    by_reader = {
+        role: {
+            on: await platform.party(f"figures-{role}", role).get("pathway", "/figures", as_of=day(on))
+            for on in timeline.FIGURE_DATES
+        }
+        for role in FIGURE_READERS
+    }
+    child_protection = platform.party("unicef-child-protection", Role.CHILD_PROTECTION)
+    asked = await child_protection.request("pathway", "GET", "/figures", params={"as_of": day(last)})
+    own = (asked.status_code, asked.json() if asked.status_code == 200 else None)
     thirds = {on: await unit_thirds(platform, plan, on) for on in timeline.THIRDS_DATES}
     deserter = plan.desertions[0].person_ids[0]
     deserter_path: dict[str, Any] = await auditor.get("pathway", f"/paths/{deserter}")
-    return Result(outcome, plan, figures, thirds, deserter_path, ledger)
+    return Result(
+        outcome,
+        plan,
+        by_reader[Role.CNDDR_OFFICER],
+        thirds,
+        deserter_path,
+        ledger,
+        figures_by_reader=by_reader,
+        child_protection_figures=own,
+    )
 
 
 def _settled(figures: dict[str, Any]) -> int:
@@ -920,14 +992,20 @@ async def unit_thirds(platform: Platform, plan: Plan, on: date) -> dict[str, dic
 def differences(result: Result) -> list[str]:
     """Where the services' figures differ from what the run says it created (empty: none)."""
     found: list[str] = []
-    for on, figures in result.figures.items():
-        expected = result.plan.figures(on)
-        for name, value in expected["funnel"].items():
-            if figures["funnel"].get(name) != value:
-                found.append(f"{on} funnel {name}: pathway {figures['funnel'].get(name)}, created {value}")
-        for name, value in expected["cvr"].items():
-            if Decimal(str(figures["cvr"].get(name))) != Decimal(value):
-                found.append(f"{on} cvr {name}: pathway {figures['cvr'].get(name)}, created {value}")
+    readers = result.figures_by_reader or {Role.CNDDR_OFFICER: result.figures}
+    for reader, by_date in readers.items():
+        for on, figures in by_date.items():
+            expected = result.plan.figures(on, reader)
+            for name, value in expected["funnel"].items():
+                if name not in figures["funnel"] or figures["funnel"][name] != value:
+                    found.append(
+                        f"{on} funnel {name} ({reader}): pathway {figures['funnel'].get(name)}, created {value}"
+                    )
+            for name, value in expected["cvr"].items():
+                if Decimal(str(figures["cvr"].get(name))) != Decimal(value):
+                    found.append(
+                        f"{on} cvr {name} ({reader}): pathway {figures['cvr'].get(name)}, created {value}"
+                    )
     for on, thirds in result.thirds.items():
         if thirds != result.plan.thirds(on):
             found.append(f"{on} thirds: integration {thirds}, created {result.plan.thirds(on)}")
@@ -937,16 +1015,23 @@ def differences(result: Result) -> list[str]:
 # -- what the demo shows ----------------------------------------------------------------------------------
 
 
-def funnel_rows(figures: dict[str, Any]) -> list[tuple[str, int]]:
-    """The programme funnel as (stage, people) rows, from pathway's figures."""
+CHILDREN_SHOWN = (
+    "children's figures are shown only to child protection: children's records count in no other figure, "
+    "and anyone else sees their number as none below 5, else rounded down to a multiple of 5"
+)
+
+
+def funnel_rows(figures: dict[str, Any]) -> list[tuple[str, int | None]]:
+    """The programme funnel as (stage, people) rows, from pathway's figures (None: a count withheld)."""
     funnel = figures["funnel"]
-    rows: list[tuple[str, int]] = [
-        ("listed (latest certified lists)", funnel.get("listed") or 0),
-        ("pre-registered", funnel["pre_registered"]),
+    rows: list[tuple[str, int | None]] = [
+        ("listed (rows of the latest certified lists)", funnel.get("listed") or 0),
+        ("pre-registered (adults' records)", funnel["pre_registered"]),
         ("registered (biometric)", funnel["registered"]),
         ("disarmed (weapon handed over)", funnel["disarmed"]),
         ("screened", funnel["screened"]),
-        ("children separated and handed over", funnel["child_protection"]),
+        ("children's records (child protection's to see)", funnel["child_protection"]),
+        ("benefits held for vetting", funnel.get("benefits_held")),
     ]
     for track in ("integration", "reinsertion"):
         for status, count in funnel[track].items():

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
+from ddr_runtime.auth.roles import Role
 from tests.e2e import timeline
 from tests.e2e.timeline import Adult, Plan, plan
 
@@ -176,7 +177,13 @@ def test_cvr_projects_run_from_2021_to_2023_in_the_order_their_steps_require(pla
 
 def test_the_figures_at_the_end_of_2018_count_only_the_first_registrations() -> None:
     found = plan(
-        adults(2_300, 5), ["c1", "c2"], finally_unfit=535, seed=5, list_rows=2_400, pre_registered=2_390
+        adults(2_300, 5),
+        ["c1", "c2"],
+        finally_unfit=535,
+        seed=5,
+        list_rows=2_400,
+        pre_registered=2_390,
+        child_records=7,
     )
 
     figures = found.figures(date(2018, 12, 31))
@@ -196,7 +203,9 @@ def test_the_figures_at_the_end_of_2018_count_only_the_first_registrations() -> 
         if e.on > end and e.person_id not in dict(found.re_examination_requests)
     }
     assert funnel["screened"] == len(examined - still_treated) < 1_423
-    assert funnel["child_protection"] == 0
+    assert (
+        funnel["child_protection"] == 5
+    )  # the lists' seven children's records, as a CNDDR officer sees them
     assert funnel["reinsertion"]["active"] == 0
     assert funnel["integration"]["deserted"] == 0
     assert funnel["integration"]["active"] + funnel["waiting_for_track"] == funnel["screened"]
@@ -211,9 +220,9 @@ def test_the_figures_at_the_end_of_november_2023_count_every_track_and_the_deser
 
     funnel = found.figures(date(2023, 11, 30))["funnel"]
 
-    assert funnel["registered"] == 2_312
-    assert funnel["screened"] == 2_312
-    assert funnel["child_protection"] == 12
+    assert funnel["registered"] == 2_300
+    assert funnel["screened"] == 2_300
+    assert funnel["child_protection"] == 10  # twelve children, rounded down to 5 for a CNDDR officer
     assert funnel["integration"]["active"] == 1_765 - deserted
     assert funnel["integration"]["deserted"] == deserted
     assert funnel["reinsertion"]["active"] == 535
@@ -255,3 +264,46 @@ def test_a_person_born_in_the_year_that_makes_them_17_or_18_is_possibly_a_minor_
     assert timeline.possibly_minor("exact", 2000, "2000-11-07", launch)
     assert not timeline.possibly_minor("exact", 2000, "2000-11-06", launch)
     assert not timeline.possibly_minor("unknown", None, None, launch)
+
+
+def test_children_count_only_in_child_protection_which_child_protection_alone_sees_exactly() -> None:
+    found = plan(adults(60, 11), ["c1", "c2"], finally_unfit=14, seed=11, child_records=12)
+    mid_2020 = date(2020, 6, 30)
+
+    shown = {reader: found.figures(mid_2020, reader)["funnel"] for reader in Role}
+
+    assert shown[Role.CHILD_PROTECTION]["child_protection"] == 12
+    assert {shown[reader]["child_protection"] for reader in Role if reader != Role.CHILD_PROTECTION} == {10}
+    assert {shown[reader]["registered"] for reader in Role} == {60}
+    assert {shown[reader]["screened"] for reader in Role} == {60}
+
+
+def test_fewer_than_five_children_are_shown_as_null_to_everyone_but_child_protection() -> None:
+    found = plan(adults(60, 11), ["c1", "c2"], finally_unfit=14, seed=11)
+    mid_2020 = date(2020, 6, 30)
+
+    shown = {reader: found.figures(mid_2020, reader)["funnel"]["child_protection"] for reader in Role}
+
+    assert shown.pop(Role.CHILD_PROTECTION) == 2
+    assert set(shown.values()) == {None}
+
+
+def test_no_child_record_is_counted_before_the_lists_are_submitted() -> None:
+    found = plan(adults(60, 11), ["c1", "c2"], finally_unfit=14, seed=11, child_records=12)
+
+    before = found.figures(timeline.LISTS_SUBMITTED_ON - timedelta(days=1), Role.CHILD_PROTECTION)
+
+    assert before["funnel"]["child_protection"] == 0
+
+
+def test_nobody_is_held_for_vetting_which_only_vetting_and_auditors_see_as_zero() -> None:
+    found = plan(adults(60, 11), ["c1", "c2"], finally_unfit=14, seed=11)
+    mid_2020 = date(2020, 6, 30)
+
+    shown = {reader: found.figures(mid_2020, reader)["funnel"]["benefits_held"] for reader in Role}
+
+    assert {reader for reader, held in shown.items() if held is not None} == {
+        Role.VETTING_OFFICER,
+        Role.AUDITOR,
+    }
+    assert shown[Role.AUDITOR] == shown[Role.VETTING_OFFICER] == 0

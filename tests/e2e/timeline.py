@@ -6,6 +6,11 @@ Pure: no service is called here. The scenario records what the plan says through
 with its business date (back-recorded by records officers with a reason), and the end-to-end test compares
 what the services answer as of a date with what :meth:`Plan.figures` and :meth:`Plan.thirds` say.
 
+The figures follow the one rule of who sees children (``ddr_runtime.auth.visibility``, issue 14): children's
+records count in no figure but ``child_protection``, which child protection reads exactly and every other
+reader through ``disclose_count`` (none below 5, else rounded down to 5); so do the vetting holds
+(``benefits_held``) outside vetting.
+
 The report's dates (UN report, section 3.3; docs of the domain): the accelerated DDR was launched on
 6 November 2018 and registered 1,423 combatants by the end of 2018, the rest of its 2,300 in 2019; the
 medically fit trained three months at the Kati camp (250 places), from January 2019, then joined the
@@ -23,6 +28,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
+
+from ddr_runtime.auth.roles import Principal, Role
+from ddr_runtime.auth.visibility import disclose_count, sees_children, sees_vetting_detail
 
 LAUNCH = date(2018, 11, 6)
 REGISTERED_BY_END_OF_2018 = 1_423  # of the report's 2,300: scaled for smaller runs
@@ -208,7 +216,7 @@ class Plan:
     """Every dated fact of the run, and the figures they imply."""
 
     registered_on: dict[str, date]  # adults and children
-    children: tuple[str, ...]
+    children: tuple[str, ...]  # the children registered (then separated and handed over)
     first_examinations: tuple[Examination, ...]
     re_examination_requests: tuple[tuple[str, date], ...]
     second_examinations: tuple[Examination, ...]
@@ -220,7 +228,8 @@ class Plan:
     reinsertion_waves: tuple[tuple[date, tuple[str, ...]], ...]
     cvr_projects: tuple[CvrProject, ...]
     list_rows: int = 0
-    pre_registered: int = 0
+    pre_registered: int = 0  # adults' records on the lists (children's are counted apart)
+    child_records: int = 0  # children's records on the lists, the registered children among them
     outcomes: dict[str, list[tuple[date, str]]] = field(default_factory=dict)
 
     # -- when things happened ---------------------------------------------------------------------------
@@ -242,10 +251,20 @@ class Plan:
 
     # -- the figures --------------------------------------------------------------------------------------
 
-    def figures(self, as_of: date) -> dict[str, Any]:
-        """Pathway's funnel as of the end of ``as_of``, and its CVR totals."""
-        registered = [p for p, on in self.registered_on.items() if on <= as_of]
+    def figures(self, as_of: date, reader: Role = Role.CNDDR_OFFICER) -> dict[str, Any]:
+        """Pathway's funnel as of the end of ``as_of`` as ``reader`` sees it, and its CVR totals.
+
+        Children's records (all of them listed on the lists' day) count in no figure but ``child_protection``:
+        exact for child protection, through ``disclose_count`` for anyone else; nobody is held for vetting,
+        which a reader outside vetting sees as ``disclose_count(0)``."""
+        # the rule reads roles only; a movement and a partner let any role (a liaison's, a partner's) be asked
+        principal = Principal(
+            subject=f"reader-{reader}", name=str(reader), roles=frozenset({reader}), movement="-", partner="-"
+        )
+        children_shown = exact if sees_children(principal) else disclose_count
+        vetting_shown = exact if sees_vetting_detail(principal) else disclose_count
         children = set(self.children)
+        registered = [p for p, on in self.registered_on.items() if on <= as_of and p not in children]
         deserted_on = {p: d.on for d in self.desertions for p in d.person_ids}
         enrolled_on = {p: on for on, people in self.reinsertion_waves for p in people}
         funnel: Counter[str] = Counter()
@@ -253,10 +272,6 @@ class Plan:
         reinsertion: Counter[str] = Counter()
         for person in registered:
             funnel["registered"] += 1
-            if person in children:
-                funnel["screened"] += 1
-                funnel["child_protection"] += 1
-                continue
             funnel["disarmed"] += 1
             decided = [track for on, track in self.outcomes.get(person, []) if on <= as_of]
             if not decided:
@@ -274,6 +289,7 @@ class Plan:
         cvr_people = {
             p for project in self.cvr_projects if project.enrolled_on <= as_of for p in project.ex_combatants
         }
+        child_records = self.child_records if as_of >= LISTS_SUBMITTED_ON else 0
         return {
             "funnel": {
                 "listed": self.list_rows,
@@ -281,8 +297,10 @@ class Plan:
                 "registered": funnel["registered"],
                 "disarmed": funnel["disarmed"],
                 "screened": funnel["screened"],
-                "child_protection": funnel["child_protection"],
+                "child_protection": children_shown(child_records),
+                "not_eligible": 0,
                 "waiting_for_track": funnel["waiting_for_track"],
+                "benefits_held": vetting_shown(0),
                 "integration": _track_counts(integration),
                 "reinsertion": _track_counts(reinsertion),
                 "cvr": len(cvr_people),
@@ -324,6 +342,10 @@ class Plan:
 CVR_BUDGETS = (85_000, 60_000, 95_000, 250_000)
 
 
+def exact(n: int) -> int | None:
+    return n
+
+
 def _track_counts(counts: Counter[str]) -> dict[str, int]:
     return {
         status: counts[status] for status in ("active", "completed", "deserted", "discharged", "withdrawn")
@@ -356,8 +378,10 @@ def plan(
     seed: int,
     list_rows: int = 0,
     pre_registered: int = 0,
+    child_records: int | None = None,
 ) -> Plan:
-    """The whole run's dated facts for ``adults`` (in the order they present themselves) and ``children``."""
+    """The whole run's dated facts for ``adults`` (in the order they present themselves) and ``children``;
+    ``child_records``: the children's records on the lists (by default, the registered children alone)."""
     if finally_unfit >= len(adults):
         raise PlanError(f"{finally_unfit} unfit of {len(adults)} registered leaves nobody to integrate")
     ids = [a.person_id for a in adults]
@@ -401,6 +425,7 @@ def plan(
         cvr_projects=projects,
         list_rows=list_rows,
         pre_registered=pre_registered,
+        child_records=len(children) if child_records is None else child_records,
         outcomes=outcomes,
     )
 
