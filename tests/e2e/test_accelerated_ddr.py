@@ -63,6 +63,9 @@ async def test_the_accelerated_ddr_reconciles_from_lists_to_units_reinsertion_an
     )  # nobody is held for vetting; a CNDDR officer sees no count below 5
     assert result.figures_by_reader[Role.AUDITOR][MID_2020]["funnel"]["benefits_held"] == 0
     assert mid_2020["integration"]["active"] == 46
+    # Child protection reads its own count exactly (pathway's figures, its own token, at the run's last date).
+    status, own = result.child_protection_figures
+    assert (status, own["funnel"]["child_protection"] if own else None) == (200, plan.child_records)
     assert mid_2020["cvr"] == 0
 
     # At the end of November 2023: the desertions of October, every unfit person enrolled, four CVR projects.

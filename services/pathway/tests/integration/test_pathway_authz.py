@@ -32,7 +32,16 @@ PATH_READERS = {
     Role.CHILD_PROTECTION: 200,
 }
 FIGURE_READERS = dict.fromkeys(
-    (Role.CNDDR_OFFICER, Role.NIC_OFFICER, Role.CTS_OFFICER, Role.DONOR, Role.AUDITOR, Role.MOD_LIAISON), 200
+    (
+        Role.CNDDR_OFFICER,
+        Role.NIC_OFFICER,
+        Role.CTS_OFFICER,
+        Role.DONOR,
+        Role.AUDITOR,
+        Role.MOD_LIAISON,
+        Role.CHILD_PROTECTION,
+    ),
+    200,
 )
 
 RULES = [

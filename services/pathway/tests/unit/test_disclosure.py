@@ -134,3 +134,22 @@ def test_every_listed_event_type_names_a_sight_for_each_field() -> None:
         for sight in rule.fields.values():
             values = {sight} if isinstance(sight, str) else set(sight.values())
             assert values <= sights_known
+
+
+def test_a_unit_assignment_strike_off_and_reinstatement_show_on_an_officers_path() -> None:
+    """A deserter's path must still show where they served once the allow-list denies by default."""
+    steps = [
+        step(
+            "ddr.integration.MemberAssigned", {"unit_id": "u-1", "movement": "MNLA", "command_post": "none"}
+        ),
+        step("ddr.integration.MemberStruckOff", {"unit_id": "u-1", "status": "deserted"}, event_id="e2"),
+        step("ddr.integration.MemberReinstated", {"unit_id": "u-1", "command_post": "none"}, event_id="e3"),
+    ]
+
+    view = disclosed(a_path(*steps), sights(who(Role.CNDDR_OFFICER)))
+
+    assert [(s.type, s.summary.get("unit_id")) for s in view.steps] == [
+        ("ddr.integration.MemberAssigned", "u-1"),
+        ("ddr.integration.MemberStruckOff", "u-1"),
+        ("ddr.integration.MemberReinstated", "u-1"),
+    ]

@@ -158,6 +158,37 @@ STEP_RULES: dict[str, StepRule] = {
     "ddr.integration.RankAllocated": StepRule(
         "path", _all("path", "rule_version", "movement_rank", "rank", "command_function", "effective_on")
     ),
+    "ddr.integration.CandidateAcceptanceDeferred": StepRule(
+        "path", _all("path", "reason_code", "quota_id", "used", "limit", "effective_on")
+    ),
+    "ddr.integration.RankDisputed": StepRule(
+        "path",
+        _all(
+            "path",
+            "dispute_id",
+            "allocated_rank",
+            "claimed_rank",
+            "claimed_command_function",
+            "grounds_code",
+            "effective_on",
+        ),
+    ),
+    "ddr.integration.RankDisputeDecided": StepRule(
+        "path", _all("path", "dispute_id", "outcome", "decision_ref", "effective_on")
+    ),
+    "ddr.integration.TraineeEnrolled": StepRule("path", _all("path", "cohort_id", "effective_on")),
+    "ddr.integration.TrainingOutcomeRecorded": StepRule(
+        "path", _all("path", "cohort_id", "outcome", "effective_on")
+    ),
+    "ddr.integration.MemberAssigned": StepRule(
+        "path", _all("path", "unit_id", "movement", "party", "command_post", "effective_on")
+    ),
+    "ddr.integration.MemberStruckOff": StepRule("path", _all("path", "unit_id", "status", "effective_on")),
+    "ddr.integration.MemberReinstated": StepRule(
+        "path", _all("path", "unit_id", "command_post", "effective_on")
+    ),
+    "ddr.integration.RecalledToCorps": StepRule("path", _all("path", "corps", "effective_on")),
+    "ddr.integration.CivilServiceListed": StepRule("path", _all("path", "list_ref", "effective_on")),
     # reinsertion
     "ddr.reinsertion.BeneficiaryEnrolled": StepRule(
         "path", _all("path", "source", "round_id", "region", "sex", "category", "movement", "effective_on")

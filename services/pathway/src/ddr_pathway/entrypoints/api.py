@@ -38,7 +38,13 @@ FigureReader = Annotated[
     Principal,
     Depends(
         require_roles(
-            Role.CNDDR_OFFICER, Role.NIC_OFFICER, Role.CTS_OFFICER, Role.DONOR, Role.AUDITOR, Role.MOD_LIAISON
+            Role.CNDDR_OFFICER,
+            Role.NIC_OFFICER,
+            Role.CTS_OFFICER,
+            Role.DONOR,
+            Role.AUDITOR,
+            Role.MOD_LIAISON,
+            Role.CHILD_PROTECTION,  # sees its own count of children exactly, every other count as anyone does
         )
     ),
 ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, and_, extract, false, func, or_, true
+from sqlalchemy import ColumnElement, FromClause, and_, case, extract, false, func, or_, true
 
 from ddr_registration.adapters.tables import persons
 from ddr_runtime.auth.roles import Principal, Role
@@ -29,17 +29,26 @@ def _children_only(principal: Principal) -> bool:
 
 
 def is_child(category: str | None, birth_year: int | None, at: datetime | None) -> bool:
-    """Listed as a child, or certainly under 18 at ``at`` (registration, else listing) by the birth year."""
+    """Listed as a child, or possibly under 18 at ``at`` (registration, else listing) by the birth year: a
+    birth year alone counts as born on 31 December, as screening, pathway and CVR count it (the safe side:
+    someone who may be 17 is a child until child protection assesses the age)."""
     if category == "child":
         return True
-    return birth_year is not None and at is not None and at.year - birth_year < ADULT_AGE
+    if birth_year is None or at is None:
+        return False
+    return at.year - birth_year - ((at.month, at.day) < (12, 31)) < ADULT_AGE
 
 
 def child_record(table: FromClause = persons) -> ColumnElement[bool]:
     """SQL twin of :func:`is_child` on ``persons`` rows (or an alias of that table)."""
     moment = func.coalesce(table.c.registered_at, table.c.listed_at)
+    before_birthday = case(
+        (or_(extract("month", moment) < 12, extract("day", moment) < 31), 1),
+        else_=0,
+    )
     under_age = and_(
-        table.c.birth_year.is_not(None), extract("year", moment) - table.c.birth_year < ADULT_AGE
+        table.c.birth_year.is_not(None),
+        extract("year", moment) - table.c.birth_year - before_birthday < ADULT_AGE,
     )
     return or_(table.c.category == "child", under_age)
 
