@@ -10,7 +10,14 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ddr_runtime.http.problems import PROBLEM_TYPE_PREFIX, Problem, problem_response
+from ddr_runtime.http.problems import (
+    PROBLEM_TYPE_PREFIX,
+    ContentTooLarge,
+    TooManyRequests,
+    problem_response,
+)
+
+__all__ = ["BodyLimit", "ContentTooLarge", "TooManyRequests"]
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
 """A JSON body: a bulk command of 1,000 items is well under it."""
@@ -25,18 +32,6 @@ PROBLEM_CONTENT = {"application/problem+json": {"schema": {"$ref": "#/components
 TOO_LARGE: dict[int | str, dict[str, Any]] = {
     413: {"description": "Content Too Large: the body or file is over its bound", "content": PROBLEM_CONTENT}
 }
-
-
-class ContentTooLarge(Problem):
-    status = 413
-    title = "Content Too Large"
-    slug = "content-too-large"
-
-
-class TooManyRequests(Problem):
-    status = 429
-    title = "Too Many Requests"
-    slug = "too-many-requests"
 
 
 class _Tripped(Exception):

@@ -127,6 +127,18 @@ class DomainRuleViolated(Unprocessable):
         self.rule = rule
 
 
+class ContentTooLarge(Problem):
+    status = 413
+    title = "Content Too Large"
+    slug = "content-too-large"
+
+
+class TooManyRequests(Problem):
+    status = 429
+    title = "Too Many Requests"
+    slug = "too-many-requests"
+
+
 class ServiceUnavailable(Problem):
     status = 503
     title = "Service Unavailable"
