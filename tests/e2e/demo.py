@@ -156,6 +156,16 @@ def print_timeline(result: scenario.Result) -> None:
     console.print(thirds)
 
 
+def print_phases(phases: dict[str, float]) -> None:
+    """Where the time went, step by step (each step waits until what it recorded was seen downstream)."""
+    table = Table(title="Where the time went (wall time per step)")
+    table.add_column("step")
+    table.add_column("seconds", justify="right")
+    for phase, seconds in phases.items():
+        table.add_row(phase, f"{seconds:.1f}")
+    console.print(table)
+
+
 def print_path(path: dict[str, Any]) -> None:
     console.print(path_table(path))
 
@@ -173,6 +183,7 @@ async def main(shape: scenario.Shape) -> None:
         with Progress(*columns, console=console) as progress:
             result = await scenario.run(platform, shape, RichProgress(progress))
         console.print(f"The programme recorded and read back in {time.monotonic() - started:.0f} s.")
+        print_phases(result.outcome.phases)
         print_funnel(result.figures[max(result.figures)])
         print_child_protection(result)
         print_timeline(result)

@@ -15,7 +15,9 @@ after the fact: each party that records it is also a records officer and says wh
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -70,6 +72,15 @@ class Outcome:
     children: list[str] = field(default_factory=list)
     tracks: dict[str, list[str]] = field(default_factory=dict)  # screening's outcome: track -> person ids
     list_rows: int = 0
+    phases: dict[str, float] = field(default_factory=dict)  # step of the run -> seconds it took (wall time)
+
+    @asynccontextmanager
+    async def timed(self, phase: str) -> AsyncIterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.phases[phase] = time.monotonic() - started
 
 
 def day(on: date) -> str:
@@ -916,15 +927,21 @@ class Result:
 async def run(platform: Platform, shape: Shape, progress: Progress) -> Result:
     """The whole accelerated DDR, through the public APIs, then the programme as pathway sees it."""
     outcome = Outcome()
-    await movements_and_coalitions(platform)
-    await submit_certified_lists(platform, shape, progress, outcome)
-    plan = await choose_and_plan(platform, shape, outcome)
-    await register_biometrically(platform, progress, plan)
-    await integration_offer(platform)
-    await screening(platform, progress, outcome, plan)
-    await integration(platform, progress, plan)
-    ledger = await reinsertion(platform, progress, outcome, plan)
-    await cvr_projects(platform, progress, plan)
+    async with outcome.timed("movements and lists"):
+        await movements_and_coalitions(platform)
+        await submit_certified_lists(platform, shape, progress, outcome)
+    async with outcome.timed("registration and weapons"):
+        plan = await choose_and_plan(platform, shape, outcome)
+        await register_biometrically(platform, progress, plan)
+    async with outcome.timed("screening"):
+        await integration_offer(platform)
+        await screening(platform, progress, outcome, plan)
+    async with outcome.timed("integration"):
+        await integration(platform, progress, plan)
+    async with outcome.timed("reinsertion"):
+        ledger = await reinsertion(platform, progress, outcome, plan)
+    async with outcome.timed("cvr"):
+        await cvr_projects(platform, progress, plan)
     auditor = platform.party("auditor", Role.AUDITOR)
     officer = platform.party("cnddr-officer", Role.CNDDR_OFFICER)
     last = timeline.FIGURE_DATES[-1]
@@ -935,20 +952,22 @@ async def run(platform: Platform, shape: Shape, progress: Progress) -> Result:
         progress.report("pathway caught up", _settled(figures), expected)
         return figures if _settled(figures) >= expected else None
 
-    await eventually(caught_up, what="pathway to project every event", within=600)
-    by_reader = {
-        role: {
-            on: await platform.party(f"figures-{role}", role).get("pathway", "/figures", as_of=day(on))
-            for on in timeline.FIGURE_DATES
+    async with outcome.timed("pathway caught up"):
+        await eventually(caught_up, what="pathway to project every event", within=600)
+    async with outcome.timed("figures, thirds and a path read back"):
+        by_reader = {
+            role: {
+                on: await platform.party(f"figures-{role}", role).get("pathway", "/figures", as_of=day(on))
+                for on in timeline.FIGURE_DATES
+            }
+            for role in FIGURE_READERS
         }
-        for role in FIGURE_READERS
-    }
-    child_protection = platform.party("unicef-child-protection", Role.CHILD_PROTECTION)
-    asked = await child_protection.request("pathway", "GET", "/figures", params={"as_of": day(last)})
-    own = (asked.status_code, asked.json() if asked.status_code == 200 else None)
-    thirds = {on: await unit_thirds(platform, plan, on) for on in timeline.THIRDS_DATES}
-    deserter = plan.desertions[0].person_ids[0]
-    deserter_path: dict[str, Any] = await auditor.get("pathway", f"/paths/{deserter}")
+        child_protection = platform.party("unicef-child-protection", Role.CHILD_PROTECTION)
+        asked = await child_protection.request("pathway", "GET", "/figures", params={"as_of": day(last)})
+        own = (asked.status_code, asked.json() if asked.status_code == 200 else None)
+        thirds = {on: await unit_thirds(platform, plan, on) for on in timeline.THIRDS_DATES}
+        deserter = plan.desertions[0].person_ids[0]
+        deserter_path: dict[str, Any] = await auditor.get("pathway", f"/paths/{deserter}")
     return Result(
         outcome,
         plan,
