@@ -337,3 +337,41 @@ async def test_provisioning_again_gives_a_service_newly_allowed_to_erase_a_crede
     assert after is not None
     assert after.allows("erase")
     assert await credentials.authenticate(before) is None
+
+
+async def test_a_command_holding_its_subjects_keys_asks_the_key_service_once_whatever_it_seals_and_opens(
+    keys: KeyService,
+) -> None:
+    """Issue 14 item 11: a bulk command fetches every person's key in one call before its transaction,
+    so it never waits on the key service while it holds the store's write lock (the client here caches
+    nothing, so every call outside the hold would reach the service)."""
+    registration = await keys.client("registration", host="node-5")
+    people = [f"person-{n}" for n in range(50)]
+    await registration.keys_for_writing(people)
+    cipher = PersonalDataCipher(registration)
+
+    async with cipher.holding(people):
+        for person in people:
+            sealed = await cipher.encrypt(person, {"name": person}, ["name"])
+            assert await cipher.decrypt(person, sealed) == {"name": person}
+
+    usage = (await keys.admin("GET", "/admin/usage")).json()
+    assert [(u["operation"], u["calls"], u["subjects"]) for u in usage if u["host"] == "node-5"] == [
+        ("create", 1, 50),
+        ("unwrap", 1, 50),
+    ]
+
+
+async def test_a_key_erased_while_a_command_holds_it_opens_nothing_more_in_that_command(
+    keys: KeyService,
+) -> None:
+    registration = await keys.client("registration", grants=("create", "unwrap", "erase"))
+    await registration.keys_for_writing(["person-1"])
+    cipher = PersonalDataCipher(registration)
+    sealed = await cipher.encrypt("person-1", {"name": "Aminata"}, ["name"])
+
+    async with cipher.holding(["person-1"]):
+        await registration.erase("person-1")
+        opened = await cipher.decrypt("person-1", sealed)
+
+    assert opened == {"name": None}

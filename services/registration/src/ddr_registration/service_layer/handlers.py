@@ -221,7 +221,7 @@ async def register_people(
             raise done
         return done
 
-    outcomes = await reg.unit.run_items(items, one, atomic=atomic)
+    outcomes = await reg.unit.run_items(items, one, atomic=atomic, subjects=lambda item: item[0])
     return [_refused_if_shared(outcome) for outcome in outcomes]
 
 
@@ -441,7 +441,10 @@ async def hand_over_weapons(
     """Many hand-overs (a collection point's day): each recorded or refused on its own, or all or none. The
     same hand-over sent again (same person, same tag) is answered ``weapon-already-recorded``."""
     return await reg.unit.run_items(
-        items, lambda session, item: _hand_over(reg, session, item, causation, recording), atomic=atomic
+        items,
+        lambda session, item: _hand_over(reg, session, item, causation, recording),
+        atomic=atomic,
+        subjects=lambda item: item[0],
     )
 
 

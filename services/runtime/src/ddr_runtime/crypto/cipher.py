@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
@@ -13,6 +14,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ddr_contracts.envelope import ENCRYPTED_PREFIX, to_jsonable
 from ddr_runtime.crypto.keystore import NONCE_BYTES, SubjectKeys
+from ddr_runtime.crypto.keystore import held_keys as _held
 
 
 class PersonalDataCipher:
@@ -22,11 +24,36 @@ class PersonalDataCipher:
     def __init__(self, keystore: SubjectKeys) -> None:
         self.keystore = keystore
 
+    @asynccontextmanager
+    async def holding(self, subjects: Iterable[str]) -> AsyncIterator[None]:
+        """Fetch the keys of a command's subjects in one call, before its transaction begins, and keep them
+        for that command (this task) alone, whatever the cache's lifetime: a bulk command then never waits
+        on the key service while it holds the store's write lock. Subjects without a key (erased, or not
+        made yet) are asked for again when they are read or written, as without the hold."""
+        wanted = set(subjects)
+        found = await self.keystore.keys_for_reading(wanted) if wanted else {}
+        token = _held.set({**(_held.get() or {}), **found})
+        try:
+            yield
+        finally:
+            _held.reset(token)
+
+    async def _keys(self, subjects: set[str], *, writing: bool) -> dict[str, bytes]:
+        held = _held.get() or {}
+        found = {subject: key for subject in subjects if (key := held.get(subject)) is not None}
+        missing = subjects - found.keys()
+        if missing:
+            keystore = self.keystore
+            found |= await (
+                keystore.keys_for_writing(missing) if writing else keystore.keys_for_reading(missing)
+            )
+        return found
+
     async def encrypt_many(
         self, items: Sequence[tuple[str, Mapping[str, Any], Iterable[str]]]
     ) -> list[dict[str, Any]]:
         """``(subject, data, personal field names)`` each → data with those fields sealed (None stays None)."""
-        keys = await self.keystore.keys_for_writing({subject for subject, _, _ in items})
+        keys = await self._keys({subject for subject, _, _ in items}, writing=True)
         aeads = {subject: AESGCM(key) for subject, key in keys.items()}
         return [_seal(subject, aeads[subject], data, fields) for subject, data, fields in items]
 
@@ -36,7 +63,7 @@ class PersonalDataCipher:
     async def decrypt_many(self, items: Sequence[tuple[str, Mapping[str, Any]]]) -> list[dict[str, Any]]:
         """Each ``(subject, data)`` with sealed fields opened; an erased subject's fields read as ``None``."""
         sealed_subjects = {subject for subject, data in items if _has_sealed(data)}
-        keys = await self.keystore.keys_for_reading(sealed_subjects) if sealed_subjects else {}
+        keys = await self._keys(sealed_subjects, writing=False) if sealed_subjects else {}
         aeads = {subject: AESGCM(key) for subject, key in keys.items()}
         return [_open(subject, aeads.get(subject), data) for subject, data in items]
 

@@ -19,7 +19,7 @@ import httpx
 from cachetools import TTLCache
 
 from ddr_runtime.auth.revocation import Revocation
-from ddr_runtime.crypto.keystore import SubjectErased
+from ddr_runtime.crypto.keystore import SubjectErased, forget_held
 
 BATCH = 1000
 
@@ -73,6 +73,7 @@ class KeyServiceClient:
     async def erase(self, subject: str) -> None:
         response = await self._client.post("/v1/keys/erase", json={"subject": subject})
         self._cache.pop(subject, None)
+        forget_held(subject)
         _raise_for(response)
 
     async def revocations_since(self, after: int) -> list[Revocation]:

@@ -18,6 +18,7 @@ import hashlib
 import os
 import time
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -45,6 +46,17 @@ subject_keys = Table(
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
+
+
+held_keys: ContextVar[dict[str, bytes] | None] = ContextVar("ddr_held_subject_keys", default=None)
+"""Subject keys fetched once for the command this task runs (``PersonalDataCipher.holding``)."""
+
+
+def forget_held(subject: str) -> None:
+    """The subject's key was erased: the command holding it does not use it again."""
+    held = held_keys.get()
+    if held is not None:
+        held.pop(subject, None)
 
 
 class SubjectErased(Exception):
@@ -241,6 +253,7 @@ class KeyStore:
                     .on_conflict_do_nothing()
                 )
         self._cache.pop(subject, None)
+        forget_held(subject)
 
     def _cached(self, subjects: set[str]) -> dict[str, bytes]:
         found: dict[str, bytes] = {}

@@ -10,7 +10,7 @@ handler gets who gives the command, when it is recorded and its causation as a :
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Generic, Literal, Protocol, TypeVar
@@ -114,7 +114,9 @@ class AggregateSession(Protocol):
 class CommandRunner(Protocol):
     """Runs a command's work in one transaction (decided again when a stream moved under it)."""
 
-    async def run(self, work: Callable[[AggregateSession], Awaitable[T]]) -> T: ...
+    async def run(
+        self, work: Callable[[AggregateSession], Awaitable[T]], *, subjects: Iterable[str] = ()
+    ) -> T: ...
 
     async def run_items(
         self,
@@ -122,4 +124,5 @@ class CommandRunner(Protocol):
         work: Callable[[AggregateSession, I], Awaitable[T]],
         *,
         atomic: bool = False,
+        subjects: Callable[[I], str] | None = None,
     ) -> list[ItemOutcome[T]]: ...

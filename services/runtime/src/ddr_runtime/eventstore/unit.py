@@ -13,7 +13,7 @@ each refused one answered with its rule, so retrying the same batch is safe; ``a
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -169,8 +169,15 @@ class UnitOfWork:
         async with self.engine.connect() as conn:
             yield conn
 
-    async def run(self, work: Callable[[Session], Awaitable[T]]) -> T:
-        """Run ``work`` in one transaction; when a stream moved under it, decide again on fresh state."""
+    async def run(self, work: Callable[[Session], Awaitable[T]], *, subjects: Iterable[str] = ()) -> T:
+        """Run ``work`` in one transaction; when a stream moved under it, decide again on fresh state.
+
+        ``subjects``: the people the command reads or writes, when known: their keys are fetched before the
+        transaction begins, so it never waits on the key service while holding the store's write lock."""
+        async with self.store.cipher.holding(subjects):
+            return await self._run(work)
+
+    async def _run(self, work: Callable[[Session], Awaitable[T]]) -> T:
         for attempt in range(self.retries + 1):
             try:
                 async with self.transaction() as session:
@@ -186,6 +193,7 @@ class UnitOfWork:
         work: Callable[[Session, I], Awaitable[T]],
         *,
         atomic: bool = False,
+        subjects: Callable[[I], str] | None = None,
     ) -> list[ItemOutcome[T]]:
         """Each item of a bulk command, with its outcome.
 
@@ -193,18 +201,21 @@ class UnitOfWork:
         is answered with its rule. With ``atomic`` every item is decided in one transaction (each in a
         savepoint, so every refusal is found) and, if any is refused, :class:`BulkRefused` is raised and
         nothing is recorded.
+
+        ``subjects`` names each item's person: every key is then fetched in one call before any transaction.
         """
-        if atomic:
-            return await self.run(lambda session: self._all_or_nothing(session, items, work))
-        outcomes: list[ItemOutcome[T]] = []
-        for index, item in enumerate(items):
-            try:
-                result = await self.run(lambda session, item=item: work(session, item))  # type: ignore[misc]
-            except DomainError as error:
-                outcomes.append(refusal(index, error))
-            else:
-                outcomes.append(ItemOutcome(index, "recorded", result))
-        return outcomes
+        async with self.store.cipher.holding(subjects(item) for item in items if subjects is not None):
+            if atomic:
+                return await self._run(lambda session: self._all_or_nothing(session, items, work))
+            outcomes: list[ItemOutcome[T]] = []
+            for index, item in enumerate(items):
+                try:
+                    result = await self._run(lambda session, item=item: work(session, item))  # type: ignore[misc]
+                except DomainError as error:
+                    outcomes.append(refusal(index, error))
+                else:
+                    outcomes.append(ItemOutcome(index, "recorded", result))
+            return outcomes
 
     async def _all_or_nothing(
         self, session: Session, items: Sequence[I], work: Callable[[Session, I], Awaitable[T]]
