@@ -36,7 +36,7 @@ from ddr_pathway.domain.facts import Fact, as_utc
 
 DEFAULT_PREFIX = "pw"
 STATUSES = ("building", "live", "retired")
-FACT_COLUMNS = tuple(Fact.__dataclass_fields__)
+FACT_COLUMNS = Fact._fields
 
 
 def generations_table(prefix: str = DEFAULT_PREFIX) -> Table:
@@ -86,6 +86,10 @@ def facts_table(prefix: str, generation: int) -> Table:
     )
 
 
+if tuple(column.name for column in facts_table("check", 0).columns) != FACT_COLUMNS:
+    raise ImportError("the facts table's columns must be the fields of Fact, in the same order")
+
+
 def add_missing_columns(sync_conn: Any, table: Table) -> list[str]:
     """Add the nullable columns a table made by an older version lacks (``conn.run_sync``). Its old rows read
     them as NULL: a fact recorded before causation was kept orders by time alone until a rebuild."""
@@ -111,7 +115,7 @@ async def insert_facts(conn: AsyncConnection, table: Table, facts: Sequence[Fact
     if conn.dialect.name == "postgresql" and len(facts) >= COPY_THRESHOLD:
         await _copy_facts(conn, table, facts)
         return
-    await conn.execute(insert_ignoring_duplicates(conn, table), [vars(f) for f in facts])
+    await conn.execute(insert_ignoring_duplicates(conn, table), [f._asdict() for f in facts])
 
 
 COPY_THRESHOLD = 64
@@ -136,13 +140,18 @@ async def _copy_facts(conn: AsyncConnection, table: Table, facts: Sequence[Fact]
     )
 
 
+_MOMENTS = tuple(FACT_COLUMNS.index(column) for column in ("occurred_at", "valid_from", "recorded_at"))
+
+
 def fact_from_row(row: Any) -> Fact:
-    values = dict(row._mapping)
-    for column in ("occurred_at", "valid_from", "recorded_at"):
-        moment = values[column]
+    """A row of ``select(facts_table)`` as a fact. Figures read every fact of the programme, so the row is
+    taken by position: the table's columns are the fact's fields, in order (checked once, below)."""
+    values = list(row)
+    for index in _MOMENTS:
+        moment = values[index]
         if isinstance(moment, datetime):
-            values[column] = as_utc(moment)
-    return Fact(**{k: values[k] for k in FACT_COLUMNS})
+            values[index] = as_utc(moment)
+    return Fact(*values)
 
 
 async def live_generation(conn: AsyncConnection, prefix: str = DEFAULT_PREFIX) -> int | None:

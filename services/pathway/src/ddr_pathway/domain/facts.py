@@ -16,18 +16,19 @@ another fact's ``known_as``). A step of another service about a person also rest
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 SUMMARY_TEXT_LIMIT = 64
 """Longer strings (free text: findings, notes) stay out of a step's summary: they may name people."""
 
 
-@dataclass(frozen=True)
-class Fact:
-    """One event as the projection stores it (one row per event id, whatever its arrival order)."""
+class Fact(NamedTuple):
+    """One event as the projection stores it (one row per event id, whatever its arrival order).
+
+    A named tuple, immutable and hashable: figures read every fact of the programme, and a tuple is made
+    over ten times faster than a frozen dataclass."""
 
     event_id: str
     type: str  # without version: ddr.screening.ScreeningOutcomeDecided
