@@ -35,7 +35,6 @@ from ddr_registration.entrypoints import (
     weapons_api,
 )
 from ddr_registration.entrypoints.cli import lists_cli
-from ddr_registration.entrypoints.limits import BodyLimit
 from ddr_registration.entrypoints.simulate_cli import simulate_cli
 from ddr_registration.service_layer.dedup import catch_up_index
 from ddr_registration.service_layer.desk import RegistrationDesk
@@ -136,7 +135,6 @@ def build_app(
         read_model=ReadModel(unit, READ_MODEL),
     )
     app.add_exception_handler(IntegrityError, _on_integrity_error)
-    app.add_middleware(BodyLimit)  # outermost: before the idempotency middleware reads a body whole
     app.state.upload_allowances = allowances
     app.state.registration = desk
     app.state.views = RegistrationViews(runtime.store, names)

@@ -69,6 +69,9 @@ class PlatformSettings(BaseSettings):
     revocation_refresh_seconds: float = Field(default=5.0, gt=0)
     revocation_max_staleness_seconds: float = Field(default=60.0, gt=0)
 
+    # The largest request body a route takes unless it declares its own bound (``body_limit``): 413 beyond.
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, gt=0)
+
     otel_exporter_otlp_endpoint: str = Field(default="", validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT")
 
     @property

@@ -13,15 +13,13 @@ import httpx
 import pytest
 from fastapi import APIRouter, Depends, FastAPI
 
-from ddr_contracts.topics import dead_letter_topic
 from ddr_runtime.auth.dependencies import require_roles
 from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Role
 from ddr_runtime.auth.tokens import TokenVerifier
-from ddr_runtime.messaging.topics import TopicSpec, ensure_topics
 from ddr_testkit.authz import Case, Params, Rule, World, check_rules, runtime_rules, uncovered_routes
-from ddr_testkit.sample_app import build_sample_app
-from ddr_testkit.services import service_client, service_settings
+from ddr_testkit.sample_app import build_sample_app, sample_settings
+from ddr_testkit.services import service_client
 
 pytestmark = [pytest.mark.kafka]
 
@@ -63,6 +61,13 @@ RULES = [
         },
     ),
     Rule("GET /people", allowed={Role.CNDDR_OFFICER: 200}, query=lambda p: {"name": "Traoré"}),
+    Rule("POST /people/search", allowed={Role.CNDDR_OFFICER: 200}, body=lambda p, t: {"name": "Traoré"}),
+    Rule(
+        "POST /people/{person_id}/documents",
+        allowed={Role.CNDDR_OFFICER: 201},
+        outside={(Role.CNDDR_OFFICER, "child"): 404},
+        body=lambda p, t: {"scan": t},
+    ),
     Rule(
         "POST /people/{person_id}/medical-notes",
         allowed={Role.EXAMINER: 201},
@@ -191,11 +196,7 @@ async def sample(
 ) -> AsyncIterator[Sample]:
     # One backend is enough here: what is checked is who gets which answer, not how it is stored.
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'sample.sqlite'}"
-    settings = service_settings("sample", database_url, kafka_bootstrap_servers, namespace, tmp_path)
-    topic = settings.events_topic("sample")
-    ensure_topics(
-        kafka_bootstrap_servers, [TopicSpec(topic, 3, {}), TopicSpec(dead_letter_topic(topic), 1, {})]
-    )
+    settings = sample_settings(database_url, kafka_bootstrap_servers, namespace, tmp_path)
     app = build_sample_app(settings, token_verifier=token_verifier)
     async with service_client(app) as client:
         yield Sample(app, client)

@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from opentelemetry.sdk.trace import TracerProvider
@@ -21,12 +22,17 @@ from prometheus_client import Counter
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Boolean, Column, MetaData, String, Table, insert, select, update
 
+from ddr_contracts.topics import dead_letter_topic
+from ddr_runtime.audit.reads import Reads
 from ddr_runtime.auth.dependencies import require_roles
 from ddr_runtime.auth.roles import Principal, Role
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings
 from ddr_runtime.eventstore.store import Causation, NewEvent
-from ddr_runtime.http.problems import Conflict, Forbidden, not_visible
+from ddr_runtime.http.idempotency import READ_ONLY
+from ddr_runtime.http.limits import body_limit
+from ddr_runtime.http.problems import Conflict, Forbidden, NotFound, not_visible
+from ddr_runtime.messaging.topics import TopicSpec, ensure_topics
 from ddr_runtime.service import ServiceRuntime, build_runtime, create_service_app
 from ddr_testkit.samples import (
     SAMPLES,
@@ -35,8 +41,11 @@ from ddr_testkit.samples import (
     SamplePersonListed,
     SampleProjectOpened,
 )
+from ddr_testkit.services import service_settings
 
 SERVICE = "sample"
+MAX_DOCUMENT_BYTES = 256 * 1024
+"""A scanned document's bound: over the app's bound on bodies in the tests that lower it."""
 # A count of a category of person: never on the unauthenticated /metrics, only at /metrics/all.
 CHILDREN_LISTED = Counter("ddr_sample_children_listed", "Children listed by the sample service")
 metadata = MetaData()
@@ -96,6 +105,16 @@ class Notes(BaseModel):
 
 class Found(BaseModel):
     people: list[str]
+
+
+class Search(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=2, max_length=100)
+
+
+class Received(BaseModel):
+    person_id: str
+    size: int
 
 
 class ProjectIn(BaseModel):
@@ -186,8 +205,9 @@ async def list_person(body: PersonIn, principal: Lister, runtime: Runtime) -> Cr
     return Created(id=body.person_id)
 
 
-async def _visible(runtime: ServiceRuntime, principal: Principal, person_id: str) -> None:
-    """404 unless the person exists, is not erased and lies within the caller's remit (one answer for all)."""
+async def _visible(runtime: ServiceRuntime, principal: Principal, person_id: str) -> bool:
+    """404 unless the person exists, is not erased and lies within the caller's remit (one answer for all);
+    whether the person is a child."""
     async with runtime.engine.connect() as conn:
         row = (await conn.execute(select(people).where(people.c.person_id == person_id))).first()
     if (
@@ -198,12 +218,19 @@ async def _visible(runtime: ServiceRuntime, principal: Principal, person_id: str
         or row.child != principal.has_role(Role.CHILD_PROTECTION)
     ):
         raise not_visible("person")
+    return bool(row.child)
 
 
 @router.get("/people/{person_id}", response_model=PersonOut)
-async def read_person(person_id: str, principal: Reader, runtime: Runtime) -> PersonOut:
-    """A person within the caller's remit; a child's record only to child protection."""
-    await _visible(runtime, principal, person_id)
+async def read_person(person_id: str, principal: Reader, runtime: Runtime, reads: Reads) -> PersonOut:
+    """A person within the caller's remit; a child's record only to child protection. The read, shown or
+    refused, is in the read ledger."""
+    try:
+        child = await _visible(runtime, principal, person_id)
+    except NotFound:
+        await reads.record([person_id], outcome="not_visible")
+        raise
+    await reads.record([person_id], children=[person_id] if child else [])
     listed = (await runtime.store.read_stream(f"person-{person_id}"))[0].event
     assert isinstance(listed, SamplePersonListed)
     return PersonOut(
@@ -222,6 +249,18 @@ async def search_people(
 ) -> Found:
     """Adults within the officer's regions whose name contains ``name`` (a query string: scrubbed from spans
     and logs; services search by POST body)."""
+    return Found(people=await _named(runtime, principal, name))
+
+
+@router.post("/people/search", response_model=Found, dependencies=[READ_ONLY])
+async def search_people_by_post(body: Search, principal: Officer, runtime: Runtime, reads: Reads) -> Found:
+    """The same search with the name in the body: a read (its Idempotency-Key is ignored, nothing kept)."""
+    found = await _named(runtime, principal, body.name)
+    await reads.record(found, children=[])
+    return Found(people=found)
+
+
+async def _named(runtime: ServiceRuntime, principal: Principal, name: str) -> list[str]:
     async with runtime.engine.connect() as conn:
         rows = (
             await conn.execute(select(people).where(people.c.erased.is_(False), people.c.child.is_(False)))
@@ -233,7 +272,24 @@ async def search_people(
         listed = (await runtime.store.read_stream(f"person-{row.person_id}"))[0].event
         if isinstance(listed, SamplePersonListed) and name.casefold() in (listed.full_name or "").casefold():
             found.append(row.person_id)
-    return Found(people=sorted(found))
+    return sorted(found)
+
+
+@router.post(
+    "/people/{person_id}/documents",
+    status_code=201,
+    response_model=Received,
+    dependencies=[body_limit(MAX_DOCUMENT_BYTES)],
+)
+async def receive_document(
+    person_id: str, request: Request, principal: Officer, runtime: Runtime
+) -> Received:
+    """A scanned document for a person (its size only is kept here): a body up to its own bound."""
+    await _visible(runtime, principal, person_id)
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+    return Received(person_id=person_id, size=size)
 
 
 @router.post("/people/{person_id}/medical-notes", status_code=201, response_model=Created)
@@ -326,6 +382,21 @@ async def export(principal: Auditor, runtime: Runtime) -> Export:
             if principal.covers_region(row.region)
         ]
     )
+
+
+def sample_settings(
+    database_url: str, kafka_bootstrap_servers: str, namespace: str, var_dir: Path, **overrides: Any
+) -> Settings:
+    """Settings of the sample service for a test (``service_settings``), its events topic and its dead-letter
+    topic created in the test's namespace."""
+    settings = service_settings(
+        SERVICE, database_url, kafka_bootstrap_servers, namespace, var_dir, **overrides
+    )
+    topic = settings.events_topic(SERVICE)
+    ensure_topics(
+        kafka_bootstrap_servers, [TopicSpec(topic, 3, {}), TopicSpec(dead_letter_topic(topic), 1, {})]
+    )
+    return settings
 
 
 def build_sample_app(

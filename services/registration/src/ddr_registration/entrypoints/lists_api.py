@@ -14,13 +14,6 @@ from starlette.responses import Response
 
 from ddr_registration.entrypoints.dependencies import Desk, Reads
 from ddr_registration.entrypoints.ledger import Ledger, shown
-from ddr_registration.entrypoints.limits import (
-    MAX_UPLOAD_BYTES,
-    PROBLEM_CONTENT,
-    TOO_LARGE,
-    ContentTooLarge,
-    TooManyRequests,
-)
 from ddr_registration.entrypoints.roles import (
     ENDORSING_ROLE,
     ListCertifier,
@@ -34,16 +27,26 @@ from ddr_registration.service_layer import handlers
 from ddr_registration.service_layer.importing import ProfileChoice, import_list
 from ddr_registration.service_layer.ports import SMALL_LIST_ROWS, UploadAllowance
 from ddr_runtime.auth.roles import Principal, Role
+from ddr_runtime.http.limits import body_limit
 from ddr_runtime.http.paging import Limit, Offset
-from ddr_runtime.http.problems import BadRequest, DomainRuleViolated, Forbidden
+from ddr_runtime.http.problems import (
+    PROBLEM_CONTENT,
+    BadRequest,
+    ContentTooLarge,
+    DomainRuleViolated,
+    Forbidden,
+    TooManyRequests,
+)
 from ddr_runtime.http.writes import Command, ExpectedVersion, json_response
 
 UPLOAD_CHUNK = 1024 * 1024
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+"""A list file: a 100,000-row CSV is about 25 MiB (the app's bound on other bodies is 2 MiB)."""
 MAX_PROBLEMS_SHOWN = 100
 """Refused rows named in an upload's answer; the rest are counted (``problems_not_shown``) and all are in
 the version's report."""
 UPLOAD_ANSWERS: dict[int | str, dict[str, Any]] = {
-    **TOO_LARGE,
+    413: {"description": "Content Too Large: the file is over its bound", "content": PROBLEM_CONTENT},
     429: {
         "description": "Too Many Requests: this liaison's small uploads are used up",
         "content": PROBLEM_CONTENT,
@@ -53,7 +56,7 @@ UPLOAD_ANSWERS: dict[int | str, dict[str, Any]] = {
 router = APIRouter(prefix="/lists", tags=["lists"])
 
 
-@router.post("", status_code=201, responses=UPLOAD_ANSWERS)
+@router.post("", status_code=201, responses=UPLOAD_ANSWERS, dependencies=[body_limit(MAX_UPLOAD_BYTES)])
 async def upload_list(
     request: Request,
     file: UploadFile,

@@ -24,6 +24,7 @@ from ddr_registration.service_layer.handlers import Enrolment
 from ddr_registration.service_layer.ports import Views
 from ddr_runtime.auth.roles import Principal
 from ddr_runtime.eventstore.unit import ItemOutcome
+from ddr_runtime.http.idempotency import READ_ONLY
 from ddr_runtime.http.paging import Limit, Offset
 from ddr_runtime.http.problems import Conflict, FieldError, Unprocessable
 from ddr_runtime.http.writes import Atomic, BulkAnswer, Command, ExpectedVersion, bulk_answer, json_response
@@ -67,7 +68,7 @@ async def list_persons(
     return await shown(ledger, found)
 
 
-@router.post("/search")
+@router.post("/search", dependencies=[READ_ONLY])
 async def search_persons(
     body: PersonSearch, principal: PersonReader, reads: Reads, ledger: Ledger
 ) -> list[dict[str, Any]]:

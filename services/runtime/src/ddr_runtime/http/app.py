@@ -20,7 +20,13 @@ from ddr_runtime.auth.dependencies import AccessRequirement, public_route
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import PlatformSettings
 from ddr_runtime.http.idempotency import IdempotencyMiddleware
-from ddr_runtime.http.problems import PROBLEM_TYPE_PREFIX, install_problem_handlers, problem_response
+from ddr_runtime.http.limits import BodyLimit
+from ddr_runtime.http.problems import (
+    PROBLEM_CONTENT,
+    PROBLEM_TYPE_PREFIX,
+    install_problem_handlers,
+    problem_response,
+)
 from ddr_runtime.http.writes import IDEMPOTENCY_HEADER, install_domain_problems
 from ddr_runtime.telemetry import configure_telemetry, scrub_server_span
 
@@ -56,6 +62,8 @@ def create_app(
     ``readiness_timeout`` seconds (keep the orchestrator's probe timeout above it). Without
     ``token_verifier`` the verifier comes from ``settings``; without ``tracer_provider`` the
     process-wide one is configured.
+    Every request's body is bounded by ``settings.max_body_bytes`` (413 beyond), or by the route's own
+    ``ddr_runtime.http.limits.body_limit``.
     Raises UnprotectedRouteError if a route of ``routers`` declares no ``require_roles``/``public_route``.
     """
     verifier = token_verifier or TokenVerifier.from_settings(settings)
@@ -81,6 +89,8 @@ def create_app(
     install_domain_problems(app)
     # Outermost but for the instrumentation: a replayed answer is traced, and errors inside are problems.
     app.add_middleware(IdempotencyMiddleware)
+    # Outside the idempotency middleware, which reads a POST's body whole: a body over its bound is never read.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     _document_protocol(app)
     FastAPIInstrumentor.instrument_app(
         app,
@@ -106,6 +116,8 @@ _WRITE_ERRORS = {
     428: "Precondition Required: this change needs If-Match",
 }
 _WRITE_METHODS = ("post", "put", "patch", "delete")
+_BODY_ERRORS = {413: "Content Too Large: the body is over this route's bound"}
+_BODY_METHODS = ("post", "put", "patch")
 PROBLEM_SCHEMA: dict[str, object] = {
     "type": "object",
     "description": "RFC 9457 problem details",
@@ -132,7 +144,8 @@ PROBLEM_SCHEMA: dict[str, object] = {
 
 def _document_protocol(app: FastAPI) -> None:
     """Say in the OpenAPI document what every route shares: the error answers as problem+json (401, 403
-    and 503 where a token is needed; 404 and 422 everywhere; 409, 410, 412 and 428 on writes), and the
+    and 503 where a token is needed; 404 and 422 everywhere; 409, 410, 412 and 428 on writes; 413 where a
+    body is taken), and the
     ``Idempotency-Key`` every POST accepts (the middleware applies it)."""
     build = app.openapi
 
@@ -161,6 +174,8 @@ def _document_errors(method: str, operation: dict[str, Any]) -> None:
         errors |= _AUTH_ERRORS
     if method in _WRITE_METHODS:
         errors |= _WRITE_ERRORS
+    if method in _BODY_METHODS:
+        errors |= _BODY_ERRORS
     responses: dict[str, Any] = operation["responses"]
     for status, description in errors.items():
         existing = responses.get(str(status))
@@ -168,7 +183,7 @@ def _document_errors(method: str, operation: dict[str, Any]) -> None:
         if existing is None or "HTTPValidationError" in str(existing):
             responses[str(status)] = {
                 "description": description,
-                "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                "content": PROBLEM_CONTENT,
             }
 
 
@@ -248,7 +263,7 @@ def _health_router(checks: Sequence[ReadinessCheck], timeout: float) -> APIRoute
         responses={
             503: {
                 "description": "A dependency does not answer its probe",
-                "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                "content": PROBLEM_CONTENT,
             }
         },
     )

@@ -4,6 +4,9 @@ The first request claims the key for its caller (a row without an answer) before
 arrives while it still runs cannot run it twice (409, retry later); the answer (status, body, ``ETag``,
 ``Location``) is stored when it completes, and the claim dropped if it fails with a server error. The same
 key with another request (method, path, query or body) is refused (422). Keys expire after a day.
+
+A POST that only reads (a search sent by POST so that names stay out of URLs) declares it with
+``dependencies=[READ_ONLY]``: its answer (names) is never stored, and its ``Idempotency-Key`` is ignored.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from fastapi import Depends
 from sqlalchemy import (
     JSON,
     Column,
@@ -32,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ddr_runtime.http.problems import PROBLEM_TYPE_PREFIX, problem_response
+from ddr_runtime.http.routes import RouteProperty, route_property
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEY_HEADER = b"idempotency-key"
@@ -56,6 +61,14 @@ idempotency_keys = Table(
 def idempotency_table(name: str, metadata: MetaData) -> Table:
     """A table of stored answers in a service's own metadata (kept for services not yet on the middleware)."""
     return Table(name, metadata, *(column.copy() for column in idempotency_keys.columns))
+
+
+class ReadOnlyPost(RouteProperty):
+    """A POST route that changes nothing: ``Idempotency-Key`` does not apply, and no answer is stored."""
+
+
+READ_ONLY = Depends(ReadOnlyPost())
+"""A route's dependency: ``@router.post("/persons/search", dependencies=[READ_ONLY])``."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +153,8 @@ class IdempotencyMiddleware:
             return
         headers = dict(scope["headers"])
         key = headers.get(KEY_HEADER)
+        if key is not None and route_property(scope, ReadOnlyPost) is not None:
+            key = None  # a read: its answer is never kept, whatever key came with it
         store = getattr(scope["app"].state, "idempotency", None) if "app" in scope else None
         principal = _principal(scope, headers) if key is not None and store is not None else None
         if key is None or store is None or principal is None:

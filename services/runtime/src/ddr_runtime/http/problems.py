@@ -26,6 +26,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 # Problem type URIs identify the kind of problem; they are names, not documents to fetch.
 PROBLEM_TYPE_PREFIX = "urn:ddr:problem:"
+PROBLEM_CONTENT: dict[str, Any] = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+"""An OpenAPI answer's ``content`` for a problem (the schema ``create_app`` documents)."""
 
 _log = logging.getLogger(__name__)
 
