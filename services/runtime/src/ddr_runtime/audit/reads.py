@@ -4,6 +4,14 @@ Every service keeps one, append-only, in its own store (triggers refuse updates 
 backends). A route that shows a person's record, or a list of them, records each person shown or refused
 through the :data:`Reads` dependency; auditors ask any service ``GET /reads/{person_id}``. The ledger
 holds ids, roles and routes, never a person's data, so an erasure leaves it whole.
+
+The ledger must not tell a child from anyone else (``ddr_runtime.auth.visibility``): its rows name the
+readers' roles and routes, and only child protection is ever shown a child's record. So each row says whether
+the person read is a child (``child``: the route knows, it applied the child rule; unknown when the route did
+not say), and an auditor without child protection is answered for a child exactly as for a person no one was
+shown: the rows of a child's record *shown* (to child protection) are left out, the refusals stay (they look
+like the refusals of an unknown id). A shown row whose route did not say is treated as a child's when its
+reader holds child protection: an unsure route hides a read, never reveals a child.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Index,
@@ -22,7 +31,11 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    and_,
     insert,
+    inspect,
+    not_,
+    or_,
     select,
     text,
 )
@@ -30,6 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ddr_runtime.auth.dependencies import CurrentPrincipal, require_roles
 from ddr_runtime.auth.roles import Principal, Role
+from ddr_runtime.auth.visibility import sees_children
 from ddr_runtime.http.paging import Limit, Offset
 
 ReadOutcome = Literal["shown", "not_visible"]
@@ -47,6 +61,8 @@ person_reads = Table(
     Column("route", String(200), nullable=False),
     Column("purpose", String(MAX_PURPOSE)),
     Column("outcome", String(16), nullable=False),
+    # Whether the person read is a child; NULL when the route did not say (and in rows older than the column).
+    Column("child", Boolean, nullable=True),
     Column("read_at", DateTime(timezone=True), nullable=False),
     Index("ix_person_reads_person", "person_id", "id"),
     sqlite_autoincrement=True,
@@ -78,6 +94,9 @@ class ReadLedger:
     async def create_schema(self) -> None:
         async with self.engine.begin() as conn:
             await conn.run_sync(lambda sync: reads_metadata.create_all(sync, tables=[person_reads]))
+            columns = await conn.run_sync(lambda sync: inspect(sync).get_columns("person_reads"))
+            if "child" not in {column["name"] for column in columns}:  # a ledger made before the column
+                await conn.execute(text("ALTER TABLE person_reads ADD COLUMN child BOOLEAN"))
             for statement in _APPEND_ONLY.get(conn.dialect.name, []):
                 await conn.execute(text(statement))
 
@@ -89,12 +108,15 @@ class ReadLedger:
         route: str,
         outcome: ReadOutcome = "shown",
         purpose: str | None = None,
+        children: Iterable[str] | None = None,
         conn: AsyncConnection | None = None,
     ) -> int:
-        """Append one row per distinct person id; returns how many were recorded. With ``conn``, in the
+        """Append one row per distinct person id; returns how many were recorded. ``children``: which of
+        them are children (every other one is not); None: the route does not say. With ``conn``, in the
         caller's transaction (so a service's own record of the read commits with it, or neither does)."""
         now = datetime.now(UTC)
         roles = ",".join(sorted(principal.roles))
+        known_children = None if children is None else frozenset(children)
         rows = [
             {
                 "person_id": person_id,
@@ -103,6 +125,7 @@ class ReadLedger:
                 "route": route,
                 "purpose": purpose[:MAX_PURPOSE] if purpose else None,
                 "outcome": outcome,
+                "child": None if known_children is None else person_id in known_children,
                 "read_at": now,
             }
             for person_id in dict.fromkeys(person_ids)
@@ -114,15 +137,15 @@ class ReadLedger:
                 await tx.execute(insert(person_reads), rows)
         return len(rows)
 
-    async def reads_of(self, person_id: str, *, offset: int = 0, limit: int = 100) -> list[dict[str, Any]]:
-        """The reads of ``person_id``, oldest first."""
-        query = (
-            select(person_reads)
-            .where(person_reads.c.person_id == person_id)
-            .order_by(person_reads.c.id)
-            .offset(offset)
-            .limit(limit)
-        )
+    async def reads_of(
+        self, person_id: str, *, offset: int = 0, limit: int = 100, with_children: bool = True
+    ) -> list[dict[str, Any]]:
+        """The reads of ``person_id``, oldest first. Unless ``with_children``, the rows of a child's record
+        shown (to child protection) are left out, so a child answers like a person no one was shown."""
+        query = select(person_reads).where(person_reads.c.person_id == person_id)
+        if not with_children:
+            query = query.where(not_(_SHOWN_CHILD))
+        query = query.order_by(person_reads.c.id).offset(offset).limit(limit)
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
         return [
@@ -137,6 +160,19 @@ class ReadLedger:
             }
             for row in rows
         ]
+
+
+_SHOWN_CHILD = and_(
+    person_reads.c.outcome == "shown",
+    or_(
+        person_reads.c.child.is_(True),
+        and_(
+            person_reads.c.child.is_(None),
+            person_reads.c.reader_roles.contains(Role.CHILD_PROTECTION.value, autoescape=True),
+        ),
+    ),
+)
+"""A row showing a child's record (or, when the route did not say, shown to a child-protection reader)."""
 
 
 def _aware(moment: datetime) -> datetime:
@@ -157,10 +193,19 @@ class ReadRecorder:
         person_ids: Iterable[str],
         outcome: ReadOutcome = "shown",
         *,
+        children: Iterable[str] | None = None,
         conn: AsyncConnection | None = None,
     ) -> int:
+        """Record the read of ``person_ids``; ``children``: which of them are children (the route applied
+        the child rule, so it knows), the others then being adults; leave it out only when it cannot say."""
         return await self.ledger.record(
-            self.principal, person_ids, route=self.route, outcome=outcome, purpose=self.purpose, conn=conn
+            self.principal,
+            person_ids,
+            route=self.route,
+            outcome=outcome,
+            purpose=self.purpose,
+            children=children,
+            conn=conn,
         )
 
 
@@ -193,12 +238,16 @@ def reads_router() -> APIRouter:
     @router.get("/reads/{person_id}")
     async def reads_of_person(
         person_id: str,
-        _auditor: Auditor,
+        auditor: Auditor,
         ledger: Annotated[ReadLedger, Depends(read_ledger)],
         offset: Offset = 0,
         limit: Limit = 100,
     ) -> list[dict[str, Any]]:
-        """Who read this person's record in this service, when, through which route and why (auditors)."""
-        return await ledger.reads_of(person_id, offset=offset, limit=limit)
+        """Who read this person's record in this service, when, through which route and why (auditors).
+        A child's record shown to child protection is in the answer only to an auditor who also holds child
+        protection: to any other, a child answers like a person no one was shown."""
+        return await ledger.reads_of(
+            person_id, offset=offset, limit=limit, with_children=sees_children(auditor)
+        )
 
     return router
