@@ -197,7 +197,7 @@ def test_every_route_documents_its_error_answers_as_problems(tmp_path: Path) -> 
     health = paths["/healthz"]["get"]["responses"]
 
     assert sorted(read) == ["200", "401", "403", "404", "422", "503"]
-    assert sorted(write) == ["200", "401", "403", "404", "409", "410", "412", "422", "428", "503"]
+    assert sorted(write) == ["200", "401", "403", "404", "409", "410", "412", "413", "422", "428", "503"]
     assert sorted(health) == ["200", "404", "422"]
     assert set(write["422"]["content"]) == {"application/problem+json"}
     assert schema["components"]["schemas"]["Problem"]["required"] == ["type", "title", "status"]
