@@ -7,8 +7,6 @@ callers without that authority.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,29 +16,13 @@ from fastapi import FastAPI
 from ddr_cvr.bootstrap import build_app
 from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Role
-from ddr_runtime.auth.tokens import TokenVerifier
-from ddr_runtime.config import Settings
 from ddr_runtime.eventstore.unit import UnitOfWork
-from ddr_testkit.services import Api, Caller, caller_of, running, service_settings
+from ddr_testkit.services import Api, Caller, caller_of, service_fixtures
 
 REASON = "migrated from the CVR unit's 2015-2023 project files"
 
 
-@pytest.fixture
-def settings(database_url: str, kafka_bootstrap_servers: str, namespace: str, tmp_path: Path) -> Settings:
-    return service_settings("cvr", database_url, kafka_bootstrap_servers, namespace, tmp_path)
-
-
-@pytest.fixture
-async def app(settings: Settings, token_verifier: TokenVerifier) -> AsyncIterator[FastAPI]:
-    async with running(build_app(settings, token_verifier=token_verifier)) as served:
-        yield served
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cvr") as c:
-        yield c
+settings, app, client = service_fixtures("cvr", build_app)
 
 
 @pytest.fixture

@@ -6,21 +6,15 @@ the project's stage refuses the step: the caller passed the roles and the scope,
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-import httpx
 import pytest
 
 from ddr_cvr.bootstrap import build_app
-from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Role
-from ddr_runtime.auth.tokens import TokenVerifier
-from ddr_runtime.config import Settings
-from ddr_testkit.authz import Case, Params, Rule, World, check_rules, runtime_rules, uncovered_routes
-from ddr_testkit.services import running, service_settings
+from ddr_testkit.authz import Case, Params, Rule, ServiceWorld, authorisation_tests
 
 from .support import decision, proposal
 
@@ -30,6 +24,7 @@ PARTNER, COMMITTEE, OFFICER = Role.CVR_PARTNER, Role.COMMITTEE_MEMBER, Role.CNDD
 AUDITOR, DONOR = Role.AUDITOR, Role.DONOR
 NOT_VISIBLE = 404
 TODAY = datetime.now(UTC).date().isoformat()  # single-role callers record within the back-recording window
+RECORDING = {"Back-Recording-Reason": "the world of the test"}
 READERS = {PARTNER: 200, COMMITTEE: 200, OFFICER: 200, AUDITOR: 200}
 
 
@@ -224,27 +219,18 @@ RULES = [
 ]
 
 
-class CvrWorld(World):
+class CvrWorld(ServiceWorld):
     """Partners ong-1 (the partners' own) and ong-2 in Gao, ong-3 in Kidal, each with a submitted project and a
     participant; committee members, officers and donors are narrowed to Gao, partners are ong-1."""
 
-    def __init__(self, client: httpx.AsyncClient, issuer: DevelopmentTokenIssuer) -> None:
-        self.client = client
-        self.issuer = issuer
-        self.ready = False
-        self.projects: dict[str, str] = {}
-
-    def claims(self, role: Role) -> Params:
-        if role == PARTNER:
-            return {"partner": "ong-1"}
-        if role in (COMMITTEE, OFFICER, DONOR):
-            return {"regions": ["Gao"]}
-        if role == Role.MOVEMENT_LIAISON:
-            return {"movement": "MNLA"}
-        return {}
+    CLAIMS: ClassVar[Mapping[Role, Params]] = {
+        PARTNER: {"partner": "ong-1"},
+        **{role: {"regions": ["Gao"]} for role in (COMMITTEE, OFFICER, DONOR)},
+        Role.MOVEMENT_LIAISON: {"movement": "MNLA"},
+    }
 
     async def params(self, case: Case) -> Params:
-        await self._prepare()
+        await self.prepared()
         partner, region = "ong-1", "Gao"
         if case.side == "other" and case.dimension == "partner":
             partner = "ong-2"
@@ -263,13 +249,11 @@ class CvrWorld(World):
             "members": [await self._ngo("Gao"), await self._ngo("Gao")] if fresh else ["ong-1", "ong-2"],
         }
 
-    async def _prepare(self) -> None:
-        if self.ready:
-            return
+    async def prepare(self) -> None:
+        self.projects: dict[str, str] = {}
         for partner, region in (("ong-1", "Gao"), ("ong-2", "Gao"), ("ong-3", "Kidal")):
             await self._ngo(region, partner)
             self.projects[partner] = await self._project(partner, region)
-        self.ready = True
 
     async def _ngo(self, region: str, partner_id: str | None = None) -> str:
         partner_id = partner_id or f"ong-{uuid.uuid4().hex[:8]}"
@@ -300,40 +284,11 @@ class CvrWorld(World):
         return participant_id
 
     async def _post(self, path: str, body: Any, status: int) -> Any:
-        token = self.issuer.issue(subject="officer-world", roles=[OFFICER, Role.RECORDS_OFFICER])
-        headers = {"Authorization": f"Bearer {token}", "Back-Recording-Reason": "the world of the test"}
-        answer = await self.client.post(path, json=body, headers=headers)
-        assert answer.status_code == status, answer.text
-        return answer.json()
+        """As an officer recording the programme's history (a records officer too, with a reason)."""
+        return await self.post(path, body, status, OFFICER, Role.RECORDS_OFFICER, headers=RECORDING)
 
 
-@pytest.fixture
-def settings(kafka_bootstrap_servers: str, namespace: str, tmp_path: Path) -> Settings:
-    # One backend is enough here: what is checked is who gets which answer, not how it is stored.
-    database_url = f"sqlite+aiosqlite:///{tmp_path / 'cvr.sqlite'}"
-    return service_settings("cvr", database_url, kafka_bootstrap_servers, namespace, tmp_path)
-
-
-@pytest.fixture
-async def client(settings: Settings, token_verifier: TokenVerifier) -> AsyncIterator[httpx.AsyncClient]:
-    app = build_app(settings, token_verifier=token_verifier)
-    transport = httpx.ASGITransport(app=app)
-    async with running(app), httpx.AsyncClient(transport=transport, base_url="http://cvr") as c:
-        c.app = app  # type: ignore[attr-defined]
-        yield c
-
-
-async def test_every_cvr_route_has_a_rule(client: httpx.AsyncClient) -> None:
-    app = client.app  # type: ignore[attr-defined]
-
-    assert uncovered_routes(app, [*RULES, *runtime_rules(app)]) == []
-
-
-async def test_every_role_gets_the_declared_answer_on_every_cvr_route_in_and_out_of_its_scope(
-    client: httpx.AsyncClient, issuer: DevelopmentTokenIssuer
-) -> None:
-    app = client.app  # type: ignore[attr-defined]
-
-    mismatches = await check_rules(client, issuer, CvrWorld(client, issuer), [*RULES, *runtime_rules(app)])
-
-    assert mismatches == [], "\n".join(map(str, mismatches))
+(
+    test_every_cvr_route_has_a_rule,
+    test_every_role_gets_the_declared_answer_on_every_cvr_route_in_and_out_of_its_scope,
+) = authorisation_tests("cvr", build_app, RULES, CvrWorld)

@@ -14,12 +14,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from datetime import time as clock
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from ddr_contracts.registration import CoalitionJoined
 from ddr_contracts.screening import ScreeningOutcomeDecided
@@ -27,9 +25,8 @@ from ddr_integration.bootstrap import build_app
 from ddr_integration.domain.ranks import DECREE_2019
 from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Role
-from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings
-from ddr_testkit.services import Api, caller_of, running, service_settings
+from ddr_testkit.services import Api, caller_of, service_fixtures
 from ddr_testkit.upstream import UpstreamService
 
 WAIT_SECONDS = 30.0
@@ -49,21 +46,7 @@ class RecordsOfficer(Api):
         return await super().post(path, body, **headers)
 
 
-@pytest.fixture
-def settings(database_url: str, kafka_bootstrap_servers: str, namespace: str, tmp_path: Path) -> Settings:
-    return service_settings("integration", database_url, kafka_bootstrap_servers, namespace, tmp_path)
-
-
-@pytest.fixture
-async def app(settings: Settings, token_verifier: TokenVerifier) -> AsyncIterator[FastAPI]:
-    async with running(build_app(settings, token_verifier=token_verifier)) as served:
-        yield served
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://integration") as c:
-        yield c
+settings, app, client = service_fixtures("integration", build_app)
 
 
 @pytest.fixture

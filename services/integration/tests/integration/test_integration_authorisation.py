@@ -7,21 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-import httpx
 import pytest
 
 from ddr_integration.bootstrap import build_app
-from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Role
-from ddr_runtime.auth.tokens import TokenVerifier
-from ddr_runtime.config import Settings
-from ddr_testkit.authz import Case, Params, Rule, World, check_rules, runtime_rules, uncovered_routes
-from ddr_testkit.services import running, service_settings
+from ddr_testkit.authz import Case, Params, Rule, ServiceWorld, authorisation_tests
 from ddr_testkit.upstream import UpstreamService
 
 from .conftest import outcome
@@ -191,28 +185,18 @@ RULES = [
 ]
 
 
-class IntegrationWorld(World):
+class IntegrationWorld(ServiceWorld):
     """Candidates of MNLA in Gao (the narrowed roles' own), of MNLA in Kidal, of GATIA in Gao, and a child; a
     quota, a cohort and a unit."""
 
-    def __init__(self, client: httpx.AsyncClient, issuer: DevelopmentTokenIssuer, settings: Settings) -> None:
-        self.client = client
-        self.issuer = issuer
-        self.settings = settings
-        self.people: dict[str, str] = {}
-        self.ready = False
-
-    def claims(self, role: Role) -> Params:
-        if role == NIC:
-            return {"regions": ["Gao"]}
-        if role == LIAISON:
-            return {"movement": "MNLA"}
-        if role == Role.CVR_PARTNER:
-            return {"partner": "ong-1"}
-        return {}
+    CLAIMS: ClassVar[Mapping[Role, Params]] = {
+        NIC: {"regions": ["Gao"]},
+        LIAISON: {"movement": "MNLA"},
+        Role.CVR_PARTNER: {"partner": "ong-1"},
+    }
 
     async def params(self, case: Case) -> Params:
-        await self._prepare()
+        await self.prepared()
         kind = "own"
         if case.side == "other" and case.dimension in ("region", "movement", "child"):
             kind = str(case.dimension)
@@ -224,12 +208,11 @@ class IntegrationWorld(World):
             "dispute_id": "no-such-dispute",
         }
 
-    async def _prepare(self) -> None:
-        if self.ready:
-            return
-        await self._post(NIC, "/quotas", quota({}, "world"), 201)
+    async def prepare(self) -> None:
+        self.people: dict[str, str] = {}
+        await self.post("/quotas", quota({}, "world"), 201, NIC)
         cohort = {"cohort_id": "c-world", "camp": "Kati", "capacity": 100, "starts_on": TODAY.isoformat()}
-        await self._post(NIC, "/cohorts", cohort, 201)
+        await self.post("/cohorts", cohort, 201, NIC)
         unit = {
             "unit_id": "u-world",
             "display_name": "BATFOR",
@@ -237,7 +220,7 @@ class IntegrationWorld(World):
             "location": "Gao",
             "establishment": 300,
         }
-        await self._post(NIC, "/units", unit, 201)
+        await self.post("/units", unit, 201, NIC)
         where = {
             "own": ("MNLA", "Gao"),
             "region": ("MNLA", "Kidal"),
@@ -252,7 +235,7 @@ class IntegrationWorld(World):
             child = self.people["child"]
             await screening.emit(child, outcome(child, "MNLA", track="child_protection"), publish=False)
             await screening.publish()
-        views = self.client._transport.app.state.integration.views  # type: ignore[attr-defined]
+        views = self.app.state.integration.views
         for _ in range(300):
             known = [await views.candidate(self.people[k]) for k in ("own", "region", "movement")]
             if all(known) and await views.candidate(child) is None and await self._child_closed(child):
@@ -260,51 +243,18 @@ class IntegrationWorld(World):
             await asyncio.sleep(0.1)
         else:
             raise AssertionError("the screening outcomes never arrived")
-        self.ready = True
 
     async def _child_closed(self, child: str) -> bool:
         token = self.issuer.issue(subject="auditor-world", roles=[AUD])
         listed = await self.client.get("/candidates", headers={"Authorization": f"Bearer {token}"})
-        store = self.client._transport.app.state.runtime.store  # type: ignore[attr-defined]
+        store = self.app.state.runtime.store
         events = await store.read_stream(f"person-{child}")
         return child not in listed.text and any(
             e.envelope.type.startswith("ddr.integration.ScreeningOutcomeNoted") for e in events
         )
 
-    async def _post(self, role: Role, path: str, body: Any, status: int) -> Any:
-        token = self.issuer.issue(subject=f"{role}-world", roles=[role])
-        answer = await self.client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
-        assert answer.status_code == status, f"{path}: {answer.text}"
-        return answer.json() if answer.content else None
 
-
-@pytest.fixture
-def settings(kafka_bootstrap_servers: str, namespace: str, tmp_path: Path) -> Settings:
-    # One backend is enough here: what is checked is who gets which answer, not how it is stored.
-    database_url = f"sqlite+aiosqlite:///{tmp_path / 'integration.sqlite'}"
-    return service_settings("integration", database_url, kafka_bootstrap_servers, namespace, tmp_path)
-
-
-@pytest.fixture
-async def client(settings: Settings, token_verifier: TokenVerifier) -> AsyncIterator[httpx.AsyncClient]:
-    app = build_app(settings, token_verifier=token_verifier)
-    transport = httpx.ASGITransport(app=app)
-    async with running(app), httpx.AsyncClient(transport=transport, base_url="http://integration") as c:
-        yield c
-
-
-async def test_every_integration_route_has_a_rule(client: httpx.AsyncClient) -> None:
-    app = client._transport.app  # type: ignore[attr-defined]
-
-    assert uncovered_routes(app, [*RULES, *runtime_rules(app)]) == []
-
-
-async def test_every_role_gets_the_declared_answer_on_every_integration_route_in_and_out_of_its_scope(
-    client: httpx.AsyncClient, issuer: DevelopmentTokenIssuer, settings: Settings
-) -> None:
-    app = client._transport.app  # type: ignore[attr-defined]
-    world = IntegrationWorld(client, issuer, settings)
-
-    mismatches = await check_rules(client, issuer, world, [*RULES, *runtime_rules(app)])
-
-    assert mismatches == [], "\n".join(map(str, mismatches))
+(
+    test_every_integration_route_has_a_rule,
+    test_every_role_gets_the_declared_answer_on_every_integration_route_in_and_out_of_its_scope,
+) = authorisation_tests("integration", build_app, RULES, IntegrationWorld)

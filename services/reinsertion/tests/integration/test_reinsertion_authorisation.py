@@ -6,21 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-import httpx
 import pytest
 
 from ddr_reinsertion.bootstrap import build_app
-from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Role
-from ddr_runtime.auth.tokens import TokenVerifier
-from ddr_runtime.config import Settings
-from ddr_testkit.authz import Case, Params, Rule, World, check_rules, runtime_rules, uncovered_routes
-from ddr_testkit.services import running, service_settings
+from ddr_testkit.authz import Case, Params, Rule, ServiceWorld, authorisation_tests
 from ddr_testkit.upstream import UpstreamService
 
 from .conftest import PACKAGE, outcome
@@ -170,29 +164,18 @@ RULES = [
 ]
 
 
-class ReinsertionWorld(World):
+class ReinsertionWorld(ServiceWorld):
     """A round and a package, a funded budget line, volunteers in Gao (the narrowed roles' own region) and
     Kidal, enrolled or waiting as a case needs, and a child barred by screening."""
 
-    def __init__(self, client: httpx.AsyncClient, issuer: DevelopmentTokenIssuer, settings: Settings) -> None:
-        self.client = client
-        self.issuer = issuer
-        self.settings = settings
-        self.ready = False
-        self.people: dict[tuple[str, bool], str] = {}
-        self.child = ""
-
-    def claims(self, role: Role) -> Params:
-        if role in (RO, FO, CNDDR):
-            return {"regions": ["Gao"]}
-        if role == Role.MOVEMENT_LIAISON:
-            return {"movement": "CMA"}
-        if role == Role.CVR_PARTNER:
-            return {"partner": "ong-1"}
-        return {}
+    CLAIMS: ClassVar[Mapping[Role, Params]] = {
+        **{role: {"regions": ["Gao"]} for role in (RO, FO, CNDDR)},
+        Role.MOVEMENT_LIAISON: {"movement": "CMA"},
+        Role.CVR_PARTNER: {"partner": "ong-1"},
+    }
 
     async def params(self, case: Case) -> Params:
-        await self._prepare()
+        await self.prepared()
         waiting = case.rule.route in ("POST /beneficiaries/{person_id}/enrolment", "POST /enrolments")
         if case.dimension == "child" and case.side == "other":
             person_id = self.child
@@ -201,11 +184,9 @@ class ReinsertionWorld(World):
             person_id = await self._person(region, enrolled=not waiting, fresh=case.rule.fresh)
         return {"person_id": person_id, "round_id": "round-1", "line_id": "line-1"}
 
-    async def _prepare(self) -> None:
-        if self.ready:
-            return
-        await self._post(
-            RO,
+    async def prepare(self) -> None:
+        self.people: dict[tuple[str, bool], str] = {}
+        await self.post(
             "/rounds",
             {
                 "round_id": "round-1",
@@ -215,8 +196,9 @@ class ReinsertionWorld(World):
                 "opened_on": TODAY,
             },
             201,
+            RO,
         )
-        await self._post(RO, "/packages", {**PACKAGE, "effective_on": TODAY}, 201)
+        await self.post("/packages", {**PACKAGE, "effective_on": TODAY}, 201, RO)
         line = {
             "line_id": "line-1",
             "funding_source": "WB",
@@ -225,24 +207,23 @@ class ReinsertionWorld(World):
             "allotted": 2 * 10**12,
             "opened_on": TODAY,
         }
-        await self._post(FO, "/budget-lines", line, 201)
-        await self._post(
-            FO,
+        await self.post("/budget-lines", line, 201, FO)
+        await self.post(
             "/budget-lines/line-1/receipts",
             {"amount": 10**12, "reference": "DA-1", "received_on": TODAY},
             200,
+            FO,
         )
         self.child = f"child-{uuid.uuid4().hex[:8]}"
         async with UpstreamService("screening", self.settings) as screening:
             await screening.emit(self.child, outcome(self.child, track="child_protection"))
-        queries = self.client._transport.app.state.queries  # type: ignore[attr-defined]
+        queries = self.app.state.queries
         for _ in range(300):
             if await queries.standing(self.child) is not None:
                 break
             await asyncio.sleep(0.1)
         else:
             raise AssertionError("the child's screening outcome never arrived")
-        self.ready = True
 
     async def _person(self, region: str, *, enrolled: bool, fresh: bool) -> str:
         if (region, enrolled) in self.people and not fresh:
@@ -255,49 +236,17 @@ class ReinsertionWorld(World):
             "category": "combatant",
             "movement": "CMA",
         }
-        listed = await self._post(
-            RO, "/rounds/round-1/volunteers", {"listed_on": TODAY, "volunteers": [volunteer]}, 200
+        listed = await self.post(
+            "/rounds/round-1/volunteers", {"listed_on": TODAY, "volunteers": [volunteer]}, 200, RO
         )
         assert listed["recorded"] == 1, listed
         if enrolled:
-            await self._post(RO, f"/beneficiaries/{person_id}/enrolment", enrolment({}, ""), 201)
+            await self.post(f"/beneficiaries/{person_id}/enrolment", enrolment({}, ""), 201, RO)
         self.people.setdefault((region, enrolled), person_id)
         return person_id
 
-    async def _post(self, role: Role, path: str, body: Any, status: int) -> Any:
-        token = self.issuer.issue(subject=f"{role}-world", roles=[role])
-        answer = await self.client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
-        assert answer.status_code == status, f"{path}: {answer.text}"
-        return answer.json() if answer.content else None
 
-
-@pytest.fixture
-def settings(kafka_bootstrap_servers: str, namespace: str, tmp_path: Path) -> Settings:
-    # One backend is enough here: what is checked is who gets which answer, not how it is stored.
-    database_url = f"sqlite+aiosqlite:///{tmp_path / 'reinsertion.sqlite'}"
-    return service_settings("reinsertion", database_url, kafka_bootstrap_servers, namespace, tmp_path)
-
-
-@pytest.fixture
-async def client(settings: Settings, token_verifier: TokenVerifier) -> AsyncIterator[httpx.AsyncClient]:
-    app = build_app(settings, token_verifier=token_verifier)
-    transport = httpx.ASGITransport(app=app)
-    async with running(app), httpx.AsyncClient(transport=transport, base_url="http://reinsertion") as c:
-        yield c
-
-
-async def test_every_reinsertion_route_has_a_rule(client: httpx.AsyncClient) -> None:
-    app = client._transport.app  # type: ignore[attr-defined]
-
-    assert uncovered_routes(app, [*RULES, *runtime_rules(app)]) == []
-
-
-async def test_every_role_gets_the_declared_answer_on_every_reinsertion_route_in_and_out_of_its_scope(
-    client: httpx.AsyncClient, issuer: DevelopmentTokenIssuer, settings: Settings
-) -> None:
-    app = client._transport.app  # type: ignore[attr-defined]
-    world = ReinsertionWorld(client, issuer, settings)
-
-    mismatches = await check_rules(client, issuer, world, [*RULES, *runtime_rules(app)])
-
-    assert mismatches == [], "\n".join(map(str, mismatches))
+(
+    test_every_reinsertion_route_has_a_rule,
+    test_every_role_gets_the_declared_answer_on_every_reinsertion_route_in_and_out_of_its_scope,
+) = authorisation_tests("reinsertion", build_app, RULES, ReinsertionWorld)

@@ -3,46 +3,24 @@ no answer off its documented status, content type, headers or schema."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from ddr_reinsertion.bootstrap import build_app
-from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Role
-from ddr_runtime.auth.tokens import TokenVerifier
-from ddr_testkit.fuzz import fuzz_openapi
-from ddr_testkit.services import service_settings
+from ddr_testkit.fuzz import Callers, fuzz_test
 
 pytestmark = [pytest.mark.kafka]
 
+CALLERS: Callers = {
+    Role.REINSERTION_OFFICER: {"regions": ["Gao"]},
+    Role.FINANCE_OFFICER: {},
+    Role.CNDDR_OFFICER: {"regions": ["Gao"]},
+    Role.DONOR: {},
+    Role.AUDITOR: {},
+    Role.OPERATOR: {},
+}
 
-def test_reinsertion_answers_every_generated_request_as_its_document_says(
-    kafka_bootstrap_servers: str,
-    namespace: str,
-    tmp_path: Path,
-    issuer: DevelopmentTokenIssuer,
-    token_verifier: TokenVerifier,
-) -> None:
-    settings = service_settings(
-        "reinsertion",
-        f"sqlite+aiosqlite:///{tmp_path / 'reinsertion.sqlite'}",
-        kafka_bootstrap_servers,
-        namespace,
-        tmp_path,
-    )
-    tokens: dict[str, str | None] = {
-        "anonymous": None,
-        "reinsertion_officer": issuer.issue(
-            subject="reinsertion_officer", roles=[Role.REINSERTION_OFFICER], regions=["Gao"]
-        ),
-        "finance_officer": issuer.issue(subject="finance_officer", roles=[Role.FINANCE_OFFICER]),
-        "cnddr_officer": issuer.issue(subject="cnddr_officer", roles=[Role.CNDDR_OFFICER], regions=["Gao"]),
-        "donor": issuer.issue(subject="donor", roles=[Role.DONOR]),
-        "auditor": issuer.issue(subject="auditor", roles=[Role.AUDITOR]),
-        "operator": issuer.issue(subject="op", roles=[Role.OPERATOR]),
-    }
 
-    failures = fuzz_openapi(build_app(settings, token_verifier=token_verifier), tokens, max_examples=8)
-
-    assert failures == [], "\n\n".join(map(str, failures))
+test_reinsertion_answers_every_generated_request_as_its_document_says = fuzz_test(
+    "reinsertion", build_app, CALLERS
+)

@@ -6,7 +6,6 @@ idempotency rows or the exported bundle; and the sweep does find a canary wherev
 from __future__ import annotations
 
 import io
-import logging
 import tarfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -19,7 +18,6 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import Column, MetaData, String, Table, insert
 
-from ddr_contracts.topics import dead_letter_topic
 from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Role
 from ddr_runtime.auth.tokens import TokenVerifier
@@ -27,10 +25,9 @@ from ddr_runtime.crypto.keystore import KeyStore
 from ddr_runtime.db import create_engine
 from ddr_runtime.messaging.topics import TopicSpec, ensure_topics
 from ddr_runtime.service import ServiceRuntime
-from ddr_runtime.telemetry import JsonLogFormatter
-from ddr_testkit.leaks import CanarySweep, kafka_log_dirs
-from ddr_testkit.sample_app import build_sample_app
-from ddr_testkit.services import running, service_settings
+from ddr_testkit.leaks import CanarySweep, captured_logs, kafka_log_dirs
+from ddr_testkit.sample_app import build_sample_app, sample_settings
+from ddr_testkit.services import running
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -47,17 +44,8 @@ def exporter() -> InMemorySpanExporter:
 
 @pytest.fixture
 def log_output() -> Iterator[io.StringIO]:
-    """What the process writes to its log, through the runtime's JSON formatter, at every level."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonLogFormatter("sample"))
-    root = logging.getLogger()
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    yield stream
-    root.removeHandler(handler)
-    root.setLevel(level)
+    with captured_logs("sample") as stream:
+        yield stream
 
 
 @pytest.fixture
@@ -71,12 +59,8 @@ async def sample(
     exporter: InMemorySpanExporter,
 ) -> AsyncIterator[tuple[httpx.AsyncClient, ServiceRuntime]]:
     keys_url = await make_postgres_database()  # type: ignore[operator]
-    settings = service_settings(
-        "sample", fresh_postgres_database, kafka_bootstrap_servers, namespace, tmp_path, keystore_url=keys_url
-    )
-    topic = settings.events_topic("sample")
-    ensure_topics(
-        kafka_bootstrap_servers, [TopicSpec(topic, 3, {}), TopicSpec(dead_letter_topic(topic), 1, {})]
+    settings = sample_settings(
+        fresh_postgres_database, kafka_bootstrap_servers, namespace, tmp_path, keystore_url=keys_url
     )
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))

@@ -17,15 +17,19 @@ and a :class:`World` that makes those objects and says which claims put a caller
   platform, and an anonymous caller) x scope, runs each through the app and returns every case whose answer
   differs from the declared status. Cases that must be refused run first, so a refused write that
   nevertheless changed something shows up in the cases after it.
+
+A service binds both tests with :func:`authorisation_tests` (its app served on SQLite, the runtime's own
+routes' rules added), and writes its world as a :class:`ServiceWorld`.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import httpx
 from fastapi import FastAPI
@@ -33,6 +37,8 @@ from fastapi.routing import iter_route_contexts
 
 from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Role
+from ddr_runtime.config import Settings
+from ddr_testkit.services import ServiceEnv, service_client
 
 Dimension = Literal["movement", "partner", "region", "child", "medical"]
 Side = Literal["own", "other"]
@@ -211,3 +217,101 @@ async def _send(
     body = rule.body(params, token) if rule.body is not None else None
     query = dict(rule.query(params)) if rule.query is not None else None
     return await client.request(rule.method, path, json=body, params=query, headers=headers)
+
+
+# -- A service's authorisation test, assembled ---------------------------------------------------------------
+
+BuildApp = Callable[..., FastAPI]
+"""A service's ``build_app(settings, *, token_verifier=...)``."""
+
+
+@dataclass
+class Served:
+    """A service's app, running, a client of it, and its settings."""
+
+    app: FastAPI
+    client: httpx.AsyncClient
+    settings: Settings
+
+
+class ServiceWorld(World):
+    """A :class:`World` of a served app: ``CLAIMS`` gives each role's claims (none for a role not named);
+    ``prepare`` (run once, before the first case) makes what every case shares; ``post`` writes as a role."""
+
+    CLAIMS: ClassVar[Mapping[Role, Params]] = {}
+
+    def __init__(self, served: Served, issuer: DevelopmentTokenIssuer) -> None:
+        self.served = served
+        self.app = served.app
+        self.client = served.client
+        self.settings = served.settings
+        self.issuer = issuer
+        self._prepared = False
+
+    def claims(self, role: Role) -> Params:
+        return dict(self.CLAIMS.get(role, {}))
+
+    async def prepare(self) -> None:
+        """Make what every case acts on (a service's world overrides it)."""
+
+    async def prepared(self) -> None:
+        if not self._prepared:
+            await self.prepare()
+            self._prepared = True
+
+    async def post(
+        self, path: str, body: Any, status: int, *roles: Role, headers: Mapping[str, str] | None = None
+    ) -> Any:
+        """POST ``body`` as a caller holding ``roles`` (no claims); its JSON answer, which must be ``status``."""
+        token = self.issuer.issue(subject=f"{roles[0]}-world", roles=list(roles))
+        answer = await self.client.post(
+            path, json=body, headers={"Authorization": f"Bearer {token}", **(headers or {})}
+        )
+        assert answer.status_code == status, f"{path}: {answer.status_code} {answer.text}"
+        return answer.json() if answer.content else None
+
+
+@asynccontextmanager
+async def served(env: ServiceEnv, service: str, build_app: BuildApp) -> AsyncIterator[Served]:
+    """``service``'s app on SQLite (enough here: what is checked is who gets which answer, not how it is
+    stored), running, with a client."""
+    settings = env.sqlite_settings(service)
+    app = build_app(settings, token_verifier=env.token_verifier)
+    async with service_client(app, f"http://{service}") as client:
+        yield Served(app, client, settings)
+
+
+AuthorisationTest = Callable[[ServiceEnv], Awaitable[None]]
+
+
+def authorisation_tests(
+    service: str,
+    build_app: BuildApp,
+    rules: Sequence[Rule],
+    world: Callable[[Served, DevelopmentTokenIssuer], World],
+) -> tuple[AuthorisationTest, AuthorisationTest]:
+    """A service's two authorisation tests, to bind to names of its test module::
+
+        test_every_cvr_route_has_a_rule, test_every_role_gets_..._scope = authorisation_tests(
+            "cvr", build_app, RULES, CvrWorld
+        )
+
+    The first fails on any route of the app (the runtime's included) without a rule, or a rule for none; the
+    second runs every route x role (and anonymous) x scope on the running app and fails on each case whose
+    answer differs from its rule's."""
+
+    async def every_route_has_a_rule(service_env: ServiceEnv) -> None:
+        app = build_app(service_env.sqlite_settings(service), token_verifier=service_env.token_verifier)
+
+        assert uncovered_routes(app, [*rules, *runtime_rules(app)]) == []
+
+    async def every_role_gets_the_declared_answer(service_env: ServiceEnv) -> None:
+        issuer = service_env.issuer
+        async with served(service_env, service, build_app) as running:
+            every_rule = [*rules, *runtime_rules(running.app)]
+
+            mismatches = await check_rules(running.client, issuer, world(running, issuer), every_rule)
+
+        assert mismatches == [], "\n".join(map(str, mismatches))
+
+    return every_route_has_a_rule, every_role_gets_the_declared_answer

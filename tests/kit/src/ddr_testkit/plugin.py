@@ -22,6 +22,7 @@ from ddr_testkit.services import (
     database_url,
     issuer,
     namespace,
+    service_env,
     token_verifier,
     topics_deleted_after_each_test,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "make_postgres_database",
     "namespace",
     "postgres_url",
+    "service_env",
     "token_verifier",
     "topics_deleted_after_each_test",
 ]

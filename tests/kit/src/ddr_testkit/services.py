@@ -1,22 +1,19 @@
 """What a service's tests share: a development token issuer, a store on each backend, the service's settings
 on its own topic namespace, the app running its lifespan, and clients acting as one caller each.
 
-A service's ``conftest.py`` keeps only what is its own::
+A service's ``conftest.py`` keeps only what is its own; its ``settings`` (each backend), running ``app`` and
+``client`` fixtures are bound in one line::
 
-    @pytest.fixture
-    def settings(database_url, kafka_bootstrap_servers, namespace, tmp_path):
-        return service_settings("cvr", database_url, kafka_bootstrap_servers, namespace, tmp_path)
+    settings, app, client = service_fixtures("cvr", build_app)
 
-    @pytest.fixture
-    async def client(settings, token_verifier):
-        async with service_client(build_app(settings, token_verifier=token_verifier)) as client:
-            yield client
+``service_env`` bundles what a test of a whole app on SQLite needs (the authorisation and fuzz harnesses).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +76,36 @@ def namespace(kafka_bootstrap_servers: str) -> str:
     return name
 
 
+@dataclass(frozen=True)
+class ServiceEnv:
+    """What a test of a whole service app runs on (the ``service_env`` fixture): the broker and the test's
+    namespace, its folder, the tokens' issuer and their verifier."""
+
+    kafka_bootstrap_servers: str
+    namespace: str
+    var_dir: Path
+    issuer: DevelopmentTokenIssuer
+    token_verifier: TokenVerifier
+
+    def sqlite_settings(self, service: str, **overrides: Any) -> Settings:
+        """``service``'s settings with its store in an SQLite file of the test's folder."""
+        database_url = f"sqlite+aiosqlite:///{self.var_dir / f'{service}.sqlite'}"
+        return service_settings(
+            service, database_url, self.kafka_bootstrap_servers, self.namespace, self.var_dir, **overrides
+        )
+
+
+@pytest.fixture
+def service_env(
+    kafka_bootstrap_servers: str,
+    namespace: str,
+    tmp_path: Path,
+    issuer: DevelopmentTokenIssuer,
+    token_verifier: TokenVerifier,
+) -> ServiceEnv:
+    return ServiceEnv(kafka_bootstrap_servers, namespace, tmp_path, issuer, token_verifier)
+
+
 def service_settings(
     service: str,
     database_url: str,
@@ -117,6 +144,33 @@ async def service_client(app: FastAPI, base_url: str = "http://service") -> Asyn
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url) as client,
     ):
         yield client
+
+
+def service_fixtures(service: str, build_app: Callable[..., FastAPI]) -> tuple[Any, Any, Any]:
+    """A service's ``settings`` (its store on each backend, the test's namespace), ``app`` (built with the
+    test's token verifier, its lifespan running) and ``client`` fixtures, bound in its ``conftest.py``::
+
+        settings, app, client = service_fixtures("cvr", build_app)
+    """
+
+    @pytest.fixture(name="settings")
+    def settings_fixture(
+        database_url: str, kafka_bootstrap_servers: str, namespace: str, tmp_path: Path
+    ) -> Settings:
+        return service_settings(service, database_url, kafka_bootstrap_servers, namespace, tmp_path)
+
+    @pytest.fixture(name="app")
+    async def app_fixture(settings: Settings, token_verifier: TokenVerifier) -> AsyncIterator[FastAPI]:
+        async with running(build_app(settings, token_verifier=token_verifier)) as served:
+            yield served
+
+    @pytest.fixture(name="client")
+    async def client_fixture(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=f"http://{service}") as client:
+            yield client
+
+    return settings_fixture, app_fixture, client_fixture
 
 
 class Api:
