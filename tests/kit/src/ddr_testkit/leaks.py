@@ -8,6 +8,7 @@ erased), search everywhere the platform writes for them in clear.
     sweep.text(log_output, "captured logs")
     sweep.spans(exporter.get_finished_spans())
     sweep.blob(bundle, "exported bundle")                  # a .tar.gz, .zip, .gz or plain file
+    await sweep.service(engine, "cvr store", bootstrap, topics, witness)  # all of one service at once
     assert not sweep.hits, sweep.report()
 
 A canary is searched in the forms it could be written in: as given, case-folded, without diacritics, with
@@ -17,6 +18,7 @@ key; topic and partition; file; span and attribute).
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import io
 import json
@@ -31,7 +33,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import MetaData, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -159,11 +163,33 @@ class CanarySweep:
             )
         return found
 
+    async def service(
+        self,
+        engine: AsyncEngine,
+        where: str,
+        bootstrap_servers: str,
+        topics: Sequence[str],
+        witness: Witness,
+    ) -> list[Hit]:
+        """What one service writes: every table of its store, its topics' records and log segments, and
+        what ``witness`` saw of its logs and finished spans. The broker is read in a thread: the service's own consumers, on this
+        event loop, keep their heartbeats meanwhile."""
+        found = await self.database(engine, where)
+        found += await asyncio.to_thread(self.kafka_topics, bootstrap_servers, topics)
+        log_dirs = await asyncio.to_thread(kafka_log_dirs, bootstrap_servers, topics)
+        found += await asyncio.to_thread(self.kafka_log_segments, log_dirs, topics)
+        found += self.text(witness.logs(), "logs")
+        found += self.spans(witness.spans())
+        return found
+
     def report(self) -> str:
         lines = [f"{len(self.hits)} canary hit(s):", *(f"  {hit}" for hit in self.hits)]
         return "\n".join(lines)
 
     def _search(self, data: bytes, where: str) -> list[Hit]:
+        # The broker preallocates its index files (megabytes of zeros): a trailing run of zeros holds no
+        # canary, save the last byte of a UTF-16 one.
+        data = data[: len(data.rstrip(b"\x00")) + 1]
         lowered = data.lower()
         return [
             Hit(canary, where)
@@ -205,6 +231,31 @@ def _members(data: bytes) -> list[tuple[str, bytes]]:
         except (OSError, EOFError):
             return []
     return members
+
+
+@dataclass
+class Witness:
+    """What a service under test leaves besides its store and topics: give ``tracer_provider`` to its app."""
+
+    tracer_provider: TracerProvider
+    exporter: InMemorySpanExporter
+    log: io.StringIO
+
+    def logs(self) -> str:
+        return self.log.getvalue()
+
+    def spans(self) -> Sequence[ReadableSpan]:
+        return self.exporter.get_finished_spans()
+
+
+@contextmanager
+def witnessing(service: str) -> Iterator[Witness]:
+    """The process's logs captured (:func:`captured_logs`) and a tracer provider keeping finished spans."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    with captured_logs(service) as stream:
+        yield Witness(provider, exporter, stream)
 
 
 def kafka_log_dirs(bootstrap_servers: str, topics: Iterable[str]) -> list[Path]:
