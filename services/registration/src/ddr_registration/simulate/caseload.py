@@ -14,6 +14,17 @@ What the lists hide, and the ground truth tells:
   before registration (the report's suspect documents);
 - weapon serials handed over twice: on purpose (another member presents a listed weapon again) and through
   duplicates carrying their weapon.
+
+Two opt-in parts of the noise model, off by default (the demo's and the tests' rows stay as they were), on in
+the deduplication benchmark's tuning set, which the matcher's weights are set on:
+- ``field_noise``: a duplicate row as field lists also write it: the commune (or the cercle too) left blank
+  on one side, the name in Arabic script alone, a spelling no name table lists (the French and English
+  clerks' conventions: *ou* / *u*, *ch* / *sh*, *dj* / *j*, a doubled or single consonant, a vowel heard
+  otherwise, a mute final *e*), the family name first and the given names after it;
+- ``relatives_share``: rows that are a relative of a person listed just before them on the same list:
+  brothers (the same father, mother, family name and commune, another given name, born years apart), twins
+  (born the same day) and cousins (fathers who are brothers; often the same given name, after the
+  grandfather). They are not duplicates; the ground truth names them (``relatives``).
 """
 
 from __future__ import annotations
@@ -52,7 +63,16 @@ Variation = Literal[
     "birth_year_off_by_one",
     "exact_date_dropped",
     "parent_name_spelling",
+    "commune_missing",
+    "arabic_script_only",
+    "spelling_unlisted",
+    "birth_date_guessed",
 ]
+Relation = Literal["brothers", "twins", "cousins"]
+FIELD_VARIATIONS: Final[frozenset[Variation]] = frozenset(
+    ("commune_missing", "arabic_script_only", "spelling_unlisted", "birth_date_guessed")
+)
+"""The variations only ``CaseloadProfile.field_noise`` adds."""
 
 REGISTRATION_DAY: Final = date(2018, 11, 15)  # screenings of combatants began in November 2018
 LARGEST_CASELOAD: Final = 10_000_000  # own serials are unique below this many rows
@@ -114,6 +134,20 @@ _FATHER_LISTED_SHARE: Final = 0.85
 _MOTHER_LISTED_SHARE: Final = 0.75
 _BIRTH_PLACE_LISTED_SHARE: Final = 0.8
 _PARENT_ERROR_SHARE: Final = 0.02  # a duplicate row giving another parent's given name (a slip, a stepmother)
+# Field noise (``CaseloadProfile.field_noise``), per duplicate row.
+_COMMUNE_BLANK_SHARE: Final = 0.25  # the commune left blank on the duplicate's list (a list gives the cercle)
+_AGE_GUESSED_SHARE: Final = 0.15  # an adult's age guessed again: the year kept or one off, the day unknown
+_ARABIC_ONLY_SHARE: Final = 0.12  # of people with an Arabic-script name: the duplicate's list gives it alone
+_UNLISTED_SPELLING_SHARE: Final = 0.35  # one name written as no table lists it
+# Relatives (``CaseloadProfile.relatives_share``): the relation, and how far back on the list the relative
+# stands (families come to a movement's list together).
+_RELATIONS: Final[tuple[tuple[Relation, float], ...]] = (
+    ("brothers", 0.55),
+    ("cousins", 0.35),
+    ("twins", 0.1),
+)
+_RELATIVE_WINDOW: Final = 40
+_COUSIN_SAME_GIVEN_SHARE: Final = 0.4  # cousins named after their grandfather
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +156,15 @@ class DuplicatePair:
     duplicate_ref: str
     same_list: bool
     variations: tuple[Variation, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RelativePair:
+    """Two rows of one list that are relatives, not one person: ``earlier_ref`` stands before ``later_ref``."""
+
+    earlier_ref: str
+    later_ref: str
+    relation: Relation
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,9 +179,14 @@ class GroundTruth:
     duplicates: tuple[DuplicatePair, ...]
     children: tuple[ListedChild, ...]
     shared_serials: dict[str, tuple[str, ...]]  # serial -> the refs handing it over, in list order
+    relatives: tuple[RelativePair, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         return {
+            "relatives": [
+                {"earlier_ref": pair.earlier_ref, "later_ref": pair.later_ref, "relation": pair.relation}
+                for pair in self.relatives
+            ],
             "duplicates": [
                 {
                     "original_ref": pair.original_ref,
@@ -175,11 +223,22 @@ class CaseloadProfile:
     serial_reuse_share: float = 0.004  # of armed members' serials
     registration_day: date = REGISTRATION_DAY
     movements: tuple[str, ...] = MOVEMENT_CODES
+    field_noise: bool = (
+        False  # duplicates also lose a commune, come in Arabic script alone, unlisted spellings
+    )
+    relatives_share: float = 0.0  # rows that are a brother, twin or cousin of someone just before on the list
 
     def __post_init__(self) -> None:
         if not 0 <= self.size <= LARGEST_CASELOAD:
             raise ValueError(f"size must be between 0 and {LARGEST_CASELOAD}")
-        for name in ("duplicate_share", "women_share", "minor_share", "armed_share", "serial_reuse_share"):
+        for name in (
+            "duplicate_share",
+            "women_share",
+            "minor_share",
+            "armed_share",
+            "serial_reuse_share",
+            "relatives_share",
+        ):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
         if self.women_share + self.minor_share > 1.0:
@@ -208,6 +267,8 @@ def generate_caseload(
     movements: Sequence[str] | None = None,
     registration_day: date = REGISTRATION_DAY,
     at_least: Mapping[Category, int] | None = None,
+    field_noise: bool = False,
+    relatives_share: float = 0.0,
 ) -> Caseload:
     """A caseload of ``size`` rows over ``movements`` (default: all eight), reproducible from ``seed``.
 
@@ -215,6 +276,7 @@ def generate_caseload(
     members of each category (a scenario asks for the children and combatants it needs). Each row is drawn
     from the seed and its own index, so the first rows are the same whatever the size; the categories' shares
     decide how far that goes, and a count the shares can never reach within the largest caseload is refused.
+    ``field_noise`` and ``relatives_share``: the opt-in parts of the noise model (see the module).
     """
     profile = CaseloadProfile(
         size=size,
@@ -225,6 +287,8 @@ def generate_caseload(
         armed_share=armed_share,
         registration_day=registration_day,
         movements=tuple(movements) if movements is not None else MOVEMENT_CODES,
+        field_noise=field_noise,
+        relatives_share=relatives_share,
     )
     if at_least:
         profile = replace(profile, size=Caseload(profile).size_listing(at_least))
@@ -292,6 +356,7 @@ class _Person:
     father_listed: bool
     mother_listed: bool
     birth_place_listed: bool
+    relation: Relation | None = None  # to the earlier row this person is a relative of
 
     def birth(self) -> BirthDate:
         if self.birth_listed == "exact":
@@ -308,11 +373,13 @@ class _Row:
     duplicate: DuplicatePair | None = None
     child: ListedChild | None = None
     serial_copied_from: str | None = None  # ref of the earlier row whose weapon serial this row repeats
+    relative: RelativePair | None = None
 
 
 @dataclass(slots=True)
 class _TruthCollector:
     duplicates: list[DuplicatePair] = field(default_factory=list)
+    relatives: list[RelativePair] = field(default_factory=list)
     children: list[ListedChild] = field(default_factory=list)
     serials: dict[str, list[str]] = field(default_factory=dict)
 
@@ -321,6 +388,8 @@ class _TruthCollector:
             self.duplicates.append(row.duplicate)
         if row.child is not None:
             self.children.append(row.child)
+        if row.relative is not None:
+            self.relatives.append(row.relative)
         serial = row.member.weapons[0].serial if row.member.weapons else None
         if row.serial_copied_from is not None and serial is not None:
             refs = self.serials.setdefault(serial, [])
@@ -333,6 +402,7 @@ class _TruthCollector:
             duplicates=tuple(self.duplicates),
             children=tuple(self.children),
             shared_serials={serial: tuple(refs) for serial, refs in self.serials.items()},
+            relatives=tuple(self.relatives),
         )
 
 
@@ -417,11 +487,16 @@ class Caseload:
             ),
             birth_place=person.birth_place if person.birth_place_listed else None,
         )
+        kin = self._relative_of(index)
+        relative = None
+        if kin is not None and person.relation is not None:
+            relative = RelativePair(_ref(person.movement.code, kin), ref, person.relation)
         return _Row(
             movement=person.movement.code,
             member=member,
             child=self._child(person, ref),
             serial_copied_from=copied_from,
+            relative=relative,
         )
 
     def _duplicate_row(self, index: int, origin: int) -> _Row:
@@ -457,7 +532,12 @@ class Caseload:
             parents=(father, mother),
             birth_place=birth_place,
         )
-        variations = (*name_variations, *birth_variations, *parent_variations)
+        variations: tuple[Variation, ...] = (*name_variations, *birth_variations, *parent_variations)
+        if self.profile.field_noise:
+            member, field_variations = _field_noise(self._rng("field-noise", index), member, name, person)
+            if "birth_date_guessed" in field_variations:  # the guess replaces the birth as varied above
+                variations = (*name_variations, *parent_variations)
+            variations = (*variations, *field_variations)
         return _Row(
             movement=movement.code,
             member=member,
@@ -511,6 +591,21 @@ class Caseload:
 
     # --- what a row repeats of an earlier one -------------------------------------------------------
 
+    def _is_relative(self, index: int) -> bool:
+        share = self.profile.relatives_share
+        return share > 0.0 and index > 0 and self._rng("is-relative", index).random() < share
+
+    def _relative_of(self, index: int) -> int | None:
+        """The earlier original row (not itself a relative) this row's person is a relative of, if any."""
+        if not self._is_relative(index) or self._is_duplicate(index):
+            return None
+        rng = self._rng("relative-of", index)
+        for _ in range(16):
+            candidate = rng.randrange(max(0, index - _RELATIVE_WINDOW), index)
+            if not self._is_duplicate(candidate) and not self._is_relative(candidate):
+                return candidate
+        return None
+
     def _is_duplicate(self, index: int) -> bool:
         return index > 0 and self._rng("is-duplicate", index).random() < self.profile.duplicate_share
 
@@ -554,6 +649,13 @@ class Caseload:
     # --- a person -----------------------------------------------------------------------------------
 
     def _person(self, index: int) -> _Person:
+        person = self._own_person(index)
+        kin = self._relative_of(index)
+        if kin is None:
+            return person
+        return _relative(self._rng("relative", index), self._own_person(kin), person, self.profile)
+
+    def _own_person(self, index: int) -> _Person:
         rng = self._rng("person", index)
         profile = self.profile
         movement = _weighted(rng, tuple((movement, movement.weight) for movement in self._movements))
@@ -844,3 +946,179 @@ def _vary_birth(rng: random.Random, person: _Person) -> tuple[BirthDate, tuple[V
             return BirthDate.exact(shifted), ("birth_year_off_by_one",)
         return BirthDate.year_only(shifted.year), ("birth_year_off_by_one",)
     return birth, ()
+
+
+# --- opt-in noise: field lists and relatives --------------------------------------------------------------
+
+# Spellings no name table lists: the French and English clerks' conventions, a consonant heard doubled or
+# single, a vowel heard otherwise, a mute final e (pattern, replacement).
+_RESPELLINGS: Final = (
+    ("ou", "u"),
+    ("u", "ou"),
+    ("ch", "sh"),
+    ("sh", "ch"),
+    ("dj", "j"),
+    ("j", "dj"),
+    ("kh", "k"),
+    ("gh", "rh"),
+    ("q", "k"),
+    ("y", "i"),
+    ("ss", "s"),
+    ("s", "ss"),
+    ("mm", "m"),
+    ("ll", "l"),
+    ("tt", "t"),
+    ("e", "a"),
+    ("a", "e"),
+    ("o", "ou"),
+    ("i", "e"),
+)
+
+
+_LINK_WORDS: Final = frozenset(
+    spelling.lower() for link in PATRONYM_LINKS.values() for spelling in link.spellings
+)
+
+
+def _respell(rng: random.Random, word: str) -> str:
+    """``word`` written as another clerk hears it: one rule of :data:`_RESPELLINGS`, or a final e."""
+    lower = word.lower()
+    options = [(a, b) for a, b in _RESPELLINGS if a in lower[1:]]
+    if lower.endswith("e"):
+        options.append(("e$", ""))
+    elif lower[-1] in "nrdl":
+        options.append(("$", "e"))
+    if not options:
+        return word
+    pattern, replacement = rng.choice(options)
+    if pattern == "e$":
+        return word[:-1]
+    if pattern == "$":
+        return word + ("E" if word.isupper() else "e")
+    starts = [i for i in range(1, len(lower)) if lower.startswith(pattern, i)]
+    at = rng.choice(starts)
+    if word[at : at + len(pattern)].isupper():
+        replacement = replacement.upper()
+    return word[:at] + replacement + word[at + len(pattern) :]
+
+
+def _guessed_birth(rng: random.Random, born_on: date) -> BirthDate:
+    """An age guessed again at another listing ("vers 1985"): the year kept or one off, the day unknown (the
+    year alone, or a clerk's 1 January) or another day."""
+    year = born_on.year + _weighted(rng, ((0, 0.4), (-1, 0.3), (1, 0.3)))
+    draw = rng.random()
+    if draw < 0.4:
+        return BirthDate.year_only(year)
+    if draw < 0.7:
+        return BirthDate.exact(date(year, 1, 1))
+    return BirthDate.exact(date(year, rng.randint(1, 12), rng.randint(1, 28)))
+
+
+def _field_noise(
+    rng: random.Random, member: ListedMember, name: _Name, person: _Person
+) -> tuple[ListedMember, tuple[Variation, ...]]:
+    """A duplicate row as field lists also write it (``CaseloadProfile.field_noise``)."""
+    variations: list[Variation] = []
+    if not person.minor and member.birth.kind != "unknown" and rng.random() < _AGE_GUESSED_SHARE:
+        birth = _guessed_birth(rng, person.born_on)
+        if birth != member.birth:
+            member = replace(member, birth=birth)
+            variations.append("birth_date_guessed")
+            if birth.year != person.born_on.year:
+                variations.append("birth_year_off_by_one")
+    arabic = name.arabic()
+    if arabic is not None and rng.random() < _ARABIC_ONLY_SHARE:
+        member = replace(member, full_name=arabic, full_name_arabic=None)
+        variations.append("arabic_script_only")
+    elif rng.random() < _UNLISTED_SPELLING_SHARE:
+        words = member.full_name.split()
+        long_words = [i for i, word in enumerate(words) if len(word) >= 4 and word.lower() not in _LINK_WORDS]
+        if long_words:
+            at = rng.choice(long_words)
+            respelt = _respell(rng, words[at])
+            if respelt != words[at]:
+                words[at] = respelt
+                member = replace(member, full_name=" ".join(words))
+                variations.append("spelling_unlisted")
+    if member.commune is not None and rng.random() < _COMMUNE_BLANK_SHARE:
+        member = replace(member, commune=None)
+        variations.append("commune_missing")
+    return member, tuple(variations)
+
+
+def _other_given(rng: random.Random, ethnicity: Ethnicity, sex: Sex, given: tuple[str, ...]) -> _Name:
+    """A given name of the pool sharing no name with ``given`` (group keys), as a _Name's given part."""
+    pool = GIVEN_NAMES[ethnicity, sex.value]
+    for _ in range(32):
+        keys = _zipf(rng, pool)
+        if not set(keys) & set(given):
+            break
+    return _Name(tuple(_spelling(rng, GROUPS[key]) for key in keys), None, (GROUPS[keys[0]], 0))
+
+
+def _other_father(rng: random.Random, ethnicity: Ethnicity, family: NameGroup) -> NameGroup:
+    pool = FATHERS[ethnicity]
+    for _ in range(32):
+        group = GROUPS[_zipf(rng, pool)]
+        if group is not family:
+            return group
+    return family
+
+
+def _adult_birth(rng: random.Random, born_on: date, years: int, profile: CaseloadProfile) -> date:
+    """``born_on`` moved by ``years`` (either way) and some days, kept an adult's on the registration day."""
+    sign = rng.choice((-1, 1))
+    shifted = _years_before(born_on, -sign * years) + timedelta(days=rng.randrange(1, 150) * sign)
+    if _years_before(profile.registration_day, 18) < shifted:
+        shifted = _years_before(born_on, sign * years)
+    return shifted
+
+
+def _relative(rng: random.Random, origin: _Person, own: _Person, profile: CaseloadProfile) -> _Person:
+    """``own``'s draws made a relative of ``origin``, listed on the same list (``relatives_share``).
+
+    Brothers share the father, mother, family name (or father's name after Ag / Ould) and commune, and are
+    born years apart; twins are born the same day; cousins' fathers are brothers (the same grandfather), and
+    a cousin is often named after the grandfather as the other is. Only between two adults of one sex."""
+    if own.minor or origin.minor or own.sex is not origin.sex:
+        return own
+    relation = _weighted(rng, _RELATIONS)
+    ethnicity = origin.ethnicity
+    given_keys = _keys(origin.name.given)
+    other = _other_given(rng, ethnicity, origin.sex, given_keys).given
+    name, father, mother = origin.name, origin.father, origin.mother
+    if relation == "cousins":
+        given = origin.name.given if rng.random() < _COUSIN_SAME_GIVEN_SHARE else other
+        mother = _draw_parents(rng, ethnicity, origin.name)[1]
+        if origin.name.link is not None:
+            uncle = _other_father(rng, ethnicity, origin.name.family[0])
+            name = replace(origin.name, given=given, family=(uncle, 0))
+            father = replace(origin.father, given=((uncle, 0),))
+        else:
+            name = replace(origin.name, given=given)
+            father = replace(
+                origin.father, given=_other_given(rng, ethnicity, Sex.M, _keys(origin.father.given)).given
+            )
+        born_on = _adult_birth(rng, origin.born_on, rng.randint(0, 6), profile)
+        birth_place = origin.birth_place if rng.random() < 0.5 else own.birth_place
+    else:
+        name = replace(origin.name, given=other)
+        years = 0 if relation == "twins" else rng.randint(2, 8)
+        born_on = origin.born_on if relation == "twins" else _adult_birth(rng, origin.born_on, years, profile)
+        birth_place = origin.birth_place
+    arabic_listed = rng.random() < _ARABIC_SCRIPT_SHARE[ethnicity] and name.arabic() is not None
+    return replace(
+        own,
+        movement=origin.movement,
+        ethnicity=ethnicity,
+        name=name,
+        arabic_listed=arabic_listed,
+        born_on=born_on,
+        region=origin.region,
+        cercle=origin.cercle,
+        commune=origin.commune,
+        father=father,
+        mother=mother,
+        birth_place=birth_place,
+        relation=relation,
+    )
