@@ -481,6 +481,27 @@ def test_cousins_named_alike_after_their_grandfather_are_not_suspects(index: Can
     )
 
 
+def test_brothers_born_years_apart_with_the_same_father_and_commune_are_not_flagged_when_one_list_omits_the_commune(
+    index: CandidateIndex,
+) -> None:
+    index.add(person("elder", "Moussa Ag Effad", year=1983, birth_date=date(1983, 5, 2), **FAMILY))
+    younger = person(
+        "younger", "Ahmed Ag Effad", year=1987, birth_date=date(1987, 2, 11), commune=None, **FAMILY
+    )
+    assert suspects(index, younger) == []
+
+
+def test_a_repeat_with_the_commune_missing_and_an_age_guessed_a_year_off_is_flagged(
+    index: CandidateIndex,
+) -> None:
+    family: dict[str, Any] = {"father": "Intalla Ag Ghaly", "born_in": "Anefis"}
+    index.add(person("listed", "Mohamed Ag Intalla", year=1985, birth_date=date(1985, 3, 2), **family))
+    again = person(
+        "again", "Mohamed Ag Intalla", year=1986, birth_date=date(1986, 9, 17), commune=None, **family
+    )
+    assert suspects(index, again) == ["listed"]
+
+
 def test_a_son_and_his_father_swapped_around_ag_are_not_one_person() -> None:
     found = match_score(person("son", "Moussa Ag Intalla"), person("father", "Intalla Ag Moussa"))
     assert Reason("given_and_father_swapped") in found.reasons

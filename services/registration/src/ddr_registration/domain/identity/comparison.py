@@ -70,7 +70,18 @@ def token_similarity(x: str, y: str, across_scripts: bool = False) -> float:
         best = _AMBIGUOUS  # a spelling as near another known name: it tells neither (Amid: Ahmed or Hamid)
     if telling or _contracted_article(skeletons_x, skeletons_y, x, y):
         best = max(best, _SKELETON_SAME)  # vowels are what spellings vary most: Mbarek / Mubarak
+    elif known_x != known_y and best < AGREE and _short_skeleton_tells(skeletons_x & skeletons_y, x, y):
+        best = AGREE  # a vowel heard otherwise in a short name: Ghely for Ghaly, Hamade for Hamada
     return best
+
+
+def _short_skeleton_tells(shared: frozenset[str], x: str, y: str) -> bool:
+    """Whether an unknown spelling is the known name whose two consonants it shares, that name alone being
+    written with them, and the spelling not as near another known name (one vowel heard otherwise)."""
+    unknown = y if x in KNOWN_NAMES else x
+    return any(
+        len(k) == _SKELETON_MIN - 1 and skeleton_owners(k) <= {x, y} and skeleton_owners(k) for k in shared
+    ) and not _between_names(unknown)
 
 
 @lru_cache(maxsize=100_000)

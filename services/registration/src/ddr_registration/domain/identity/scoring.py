@@ -45,11 +45,11 @@ __all__ = [
     "place_keys",
 ]
 
-SUSPECT_THRESHOLD = 0.35
+SUSPECT_THRESHOLD = 0.3
 """Scores (posterior probabilities) at or above this make a pair a suspected duplicate, listed by
 :meth:`CandidateIndex.candidates` for a reviewer. Set on the registration simulator's tuning caseload (seed 11,
-40,000 rows), where it gave the largest smaller-of-precision-and-recall (0.969 / 0.970): never on a set that is
-reported."""
+40,000 rows, with its field noise and relatives), where it gave the largest smaller-of-precision-and-recall
+(0.949 / 0.949; 0.956 / 0.944 at 0.35): never on a set that is reported."""
 
 LIKELY_THRESHOLD = 0.9
 """Scores at or above this make a pair a likely duplicate (a reviewer still decides, unless ``certain``)."""
@@ -89,10 +89,14 @@ _YEAR = {0: (4.9, 1.2), 1: (1.8, 1.3), 2: (-4.0, 1.6)}
 # Neither side gives a real date: ages guessed ("vers 1985") drift by a year or two between listings.
 _YEAR_ESTIMATED = {1: (2.6, 1.3), 2: (-1.0, 1.6)}  # one apart m 0.3; two apart m 0.03
 _YEAR_FAR = (-12.0, -0.3)
-_YEAR_UNKNOWN = (-2.0, 0.0)
+_YEAR_UNKNOWN = (-1.3, 0.0)  # seed 11 with field noise: m 0.059 (a person of unknown age stays so), u 0.149
 _SAME_DAY = (10.0, 9.1)  # both real dates: m ~0.95, u 1/365 (seed 11: worth more); a relative born the same
 # year shares the day half the time (twins)
 _OTHER_DAY = (-6.0, -2.7)  # m 0.05 (a slip); relatives 0.5
+# Years one apart and two real days that differ: one listing's date was guessed again, not a slip of the
+# year's digit, so the day says little (seed 11 with field noise: m 0.018, u 0.022 for the year and day
+# together; was -6 as for one year, which lost every re-guessed age)
+_OTHER_DAY_YEAR_APART = (-2.3, -1.7)
 _PLACEHOLDER_DAYS = ((1, 1), (12, 31))  # a clerk's date for "born in that year": says nothing of the day
 _OTHER_SEX = (-10.0, -1.0)  # m 0.001; a brother and a sister: s 0.5
 _BIOMETRIC_MISMATCH = (-20.0, 0.0)  # two people, relatives or not
@@ -100,7 +104,8 @@ _BIOMETRIC_MISMATCH = (-20.0, 0.0)  # two people, relatives or not
 # --- origin and family: relatives share them as one person does (kin bits = match bits) -------------------
 # Agreement on a commune or cercle is worth log2(m / u), u the share of people from there (the index counts
 # them: a commune half a list comes from says little); the constants are the fixed u of one pair alone.
-_PLACE_M = {"commune": 0.56, "cercle": 0.44}  # seed 11: same commune; same cercle with one commune unknown
+# seed 11 with field noise (a commune left blank on one list): same commune; same cercle, a commune unknown
+_PLACE_M = {"commune": 0.44, "cercle": 0.56}
 DEFAULT_PLACE_SHARE = {"commune": 0.0064, "cercle": 0.035}  # seed 11
 _ORIGIN_BITS = {
     "different_communes": -3.0,
@@ -266,7 +271,8 @@ def _birth(a: IdentityRecord, b: IdentityRecord, evidence: Evidence) -> None:
     evidence.add(kinds.get(gap, "birth_years_far_apart"), year)
     if gap <= 1 and day_a is not None and day_b is not None:
         same = (day_a.month, day_a.day) == (day_b.month, day_b.day)
-        evidence.add("birth_day_same" if same else "birth_day_different", _SAME_DAY if same else _OTHER_DAY)
+        other_day = _OTHER_DAY if gap == 0 else _OTHER_DAY_YEAR_APART
+        evidence.add("birth_day_same" if same else "birth_day_different", _SAME_DAY if same else other_day)
     elif (a.birth_date is not None and day_a is None) or (b.birth_date is not None and day_b is None):
         evidence.note("birth_day_placeholder")
 
