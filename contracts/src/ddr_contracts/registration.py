@@ -310,19 +310,42 @@ class PersonDetailsCorrected(DomainEvent):
     birth_place: Annotated[str | None, PERSONAL] = None
 
 
+AUTHORITY_REFERENCE = r"^[A-Z]{2,12}(?:[-/.][A-Z0-9]{1,12}){0,5}[-/.][0-9]{1,8}$"
+"""A decision's reference in its authority's register (``CNDDR-2026-041``, ``TGI/BKO/2025/17``): the issuing
+body's acronym, then segments, the last a number. Never free text, which could name a person."""
+
+
 @event
 class PersonalDataErased(DomainEvent):
     """The person's personal data is destroyed (their key is shredded): every personal field of every event
     about them reads ``None`` from now on, in every service, topic, backup and handover bundle. What the
-    figures need (movement, category, sex, birth year, region, the path's steps) stays. ``authority`` names
-    the decision that ordered it; services holding a copy of anything personal scrub it on this event."""
+    figures need (movement, category, sex, birth year, region, the path's steps) stays; services holding a
+    copy of anything personal scrub it on this event.
+
+    ``authority``: the reference of the decision that ordered it in its authority's register
+    (:data:`AUTHORITY_REFERENCE`); ``authorised_by``: the token subject of the officer who ordered it on that
+    decision. v2: v1's ``authority`` was free text kept in clear (it could name the person, or whoever asked);
+    its upcaster keeps it only when it has the shape of a reference, and v1 names nobody as ``authorised_by``
+    (the envelope's ``actor`` says who recorded it)."""
 
     name = "ddr.registration.PersonalDataErased"
-    version = 1
+    version = 2
 
     person_id: str
     reason_code: ErasureReason
-    authority: str
+    authority: Annotated[str | None, Field(pattern=AUTHORITY_REFERENCE)]
+    authorised_by: str | None = None
+
+
+_REFERENCE = re.compile(AUTHORITY_REFERENCE)
+
+
+@REGISTRY.upcaster("ddr.registration.PersonalDataErased", 1)
+def _erasure_without_free_text(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 -> v2: the free-text authority is dropped unless it is a register reference; nobody authorised."""
+    authority = data.get("authority")
+    kept = authority if isinstance(authority, str) and _REFERENCE.fullmatch(authority) else None
+    return {**data, "authority": kept, "authorised_by": None}
 
 
 # -- identity deduplication ------------------------------------------------------------------------------
@@ -480,10 +503,14 @@ class WeaponHandedOver(DomainEvent):
 
     ``serial_status``: ``present``, or why a weapon has no serial (``absent``, ``filed_off``, ``illegible``);
     ``programme_mark``: the programme's own mark given to a weapon without a readable serial (IDDRS 4.10).
-    Both absent on ammunition and on hand-overs recorded before they were kept."""
+    Both absent on ammunition and on hand-overs recorded before they were kept.
+
+    v2: the serial is sealed under the person's key (with their name it ties them to a weapon; v1 kept it in
+    clear, beyond the reach of an erasure). Its upcaster passes v1's serial on: the read model keeps only its
+    keyed hash and a sealed copy, and an erasure drops both."""
 
     name = "ddr.registration.WeaponHandedOver"
-    version = 1
+    version = 2
 
     weapon_id: str
     person_id: str
@@ -491,7 +518,7 @@ class WeaponHandedOver(DomainEvent):
     kind: ItemKind
     type: str
     calibre: str
-    serial: str | None
+    serial: Annotated[str | None, PERSONAL]
     quantity: int
     condition: str
     tag: str
@@ -531,13 +558,28 @@ class ProgrammeMarkIssued(DomainEvent):
 
 @event
 class WeaponSerialDuplicateFlagged(DomainEvent):
+    """Subject: the person who handed it over. The weapon's serial was handed over before, with the weapons
+    named. v2: no serial (v1 repeated it in clear; it is the weapon's, sealed in ``WeaponHandedOver`` v2);
+    its upcaster drops it."""
+
     name = "ddr.registration.WeaponSerialDuplicateFlagged"
-    version = 1
+    version = 2
 
     weapon_id: str
     person_id: str
-    serial: str
     earlier_weapon_ids: tuple[str, ...]
+
+
+@REGISTRY.upcaster("ddr.registration.WeaponHandedOver", 1)
+def _hand_over_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 -> v2: the same fields (the serial as v1 stored it, now a personal field)."""
+    return dict(data)
+
+
+@REGISTRY.upcaster("ddr.registration.WeaponSerialDuplicateFlagged", 1)
+def _duplicate_flag_without_serial(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 -> v2: the serial is dropped."""
+    return {key: value for key, value in data.items() if key != "serial"}
 
 
 @event

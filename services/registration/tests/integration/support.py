@@ -73,3 +73,30 @@ async def persons_of(api: Api, **params: Any) -> list[dict[str, Any]]:
     assert response.status_code == 200, response.text
     result: list[dict[str, Any]] = response.json()
     return result
+
+
+async def merged_pair(officer: Api, tmp_path: Path) -> tuple[str, str]:
+    """The same man listed by HCUA (H-7) and by MAA (A-CANARY-3, with his father and commune), merged into
+    HCUA's record: (survivor, absorbed)."""
+    await movement(officer, "HCUA")
+    await movement(officer, "MAA")
+    same = {"birth": BirthDate.year_only(1979), "commune": "Tessalit", "cercle": "Tessalit"}
+    await upload(officer, list_file(tmp_path, [member("H-7", "Alghabass Ag Intalla", **same)]), "HCUA")
+    listed = await upload(
+        officer,
+        list_file(
+            tmp_path, [member("A-CANARY-3", "Alghabass Ag Intalla", father_name="Intalla Ag Attaher", **same)]
+        ),
+        "MAA",
+    )
+    assert listed.json()["duplicates_suspected"] == 1, listed.text
+    (case,) = (await officer.get("/duplicates")).json()
+    survivor = case["person_id"] if case["movement"] == "HCUA" else case["other_person_id"]
+    absorbed = case["other_person_id"] if survivor == case["person_id"] else case["person_id"]
+    resolved = await officer.post(
+        f"/duplicates/{case['case_id']}/resolution",
+        {"outcome": "merged", "surviving_person_id": survivor},
+        **{"If-Match": f'"{case["version"]}"'},
+    )
+    assert resolved.status_code == 200, resolved.text
+    return survivor, absorbed

@@ -18,6 +18,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from ddr_registration.adapters.tables import READ_MODEL
 from ddr_registration.bootstrap import build_app
 from ddr_registration.domain.members import BirthDate, Category, Sex, WeaponHandedOver
 from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
@@ -105,7 +106,7 @@ async def scenario(officer: Api, tmp_path: Path) -> None:
     assert (await officer.get(f"/persons/{survivor}/history")).status_code == 200
     erased = await officer.post(
         f"/persons/{survivor}/erasure",
-        {"reason_code": "protection_risk", "authority": "CNDDR decision 7/2025"},
+        {"reason_code": "protection_risk", "authority": "CNDDR-2025-7"},
         **{"If-Match": corrected.headers["ETag"], "Idempotency-Key": "erase-1"},
     )
     assert erased.status_code == 200, erased.text
@@ -138,7 +139,11 @@ async def test_no_erased_persons_value_and_nobodys_name_reference_or_serial_is_l
     erased.text(log_output.getvalue(), "logs")
     erased.spans(exporter.get_finished_spans())
     kept = CanarySweep(KEPT.values())
-    await kept.database(runtime.engine, "registration store", ["events", "outbox", "idempotency_keys"])
+    # Issue 14, items 3 and 4: the read model holds nobody's reference or serial in clear either.
+    read_model = [table.name for table in READ_MODEL]
+    await kept.database(
+        runtime.engine, "registration store", ["events", "outbox", "idempotency_keys", *read_model]
+    )
     kept.kafka_topics(kafka_bootstrap_servers, topics)
 
     assert erased.hits == [], erased.report()

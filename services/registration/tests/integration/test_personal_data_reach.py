@@ -16,49 +16,21 @@ from sqlalchemy import select
 
 from ddr_registration.adapters.list_files import COLUMNS
 from ddr_registration.bootstrap import build_app
-from ddr_registration.domain.members import BirthDate
 from ddr_runtime.auth.roles import Role
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings
 from ddr_runtime.http.idempotency import idempotency_keys
 from ddr_testkit.services import Api, Caller, caller_of, running
 
-from .support import liaison, list_file, member, movement, persons_of, upload
+from .support import liaison, list_file, member, merged_pair, movement, persons_of, upload
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
-ERASE = {"reason_code": "data_subject_request", "authority": "CNDDR decision 12/2024"}
+ERASE = {"reason_code": "data_subject_request", "authority": "CNDDR-2024-12"}
 
 
 def etag(response: httpx.Response) -> dict[str, str]:
     return {"If-Match": response.headers["ETag"]}
-
-
-async def merged_pair(officer: Api, tmp_path: Path) -> tuple[str, str]:
-    """The same man listed by HCUA (H-7) and by MAA (A-CANARY-3, with his father and commune), merged into
-    HCUA's record: (survivor, absorbed)."""
-    await movement(officer, "HCUA")
-    await movement(officer, "MAA")
-    same = {"birth": BirthDate.year_only(1979), "commune": "Tessalit", "cercle": "Tessalit"}
-    await upload(officer, list_file(tmp_path, [member("H-7", "Alghabass Ag Intalla", **same)]), "HCUA")
-    listed = await upload(
-        officer,
-        list_file(
-            tmp_path, [member("A-CANARY-3", "Alghabass Ag Intalla", father_name="Intalla Ag Attaher", **same)]
-        ),
-        "MAA",
-    )
-    assert listed.json()["duplicates_suspected"] == 1, listed.text
-    (case,) = (await officer.get("/duplicates")).json()
-    survivor = case["person_id"] if case["movement"] == "HCUA" else case["other_person_id"]
-    absorbed = case["other_person_id"] if survivor == case["person_id"] else case["person_id"]
-    resolved = await officer.post(
-        f"/duplicates/{case['case_id']}/resolution",
-        {"outcome": "merged", "surviving_person_id": survivor},
-        **{"If-Match": f'"{case["version"]}"'},
-    )
-    assert resolved.status_code == 200, resolved.text
-    return survivor, absorbed
 
 
 async def test_a_liaison_sees_no_step_of_another_movements_record_merged_into_their_persons_history(

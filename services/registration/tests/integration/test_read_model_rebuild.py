@@ -116,7 +116,7 @@ async def main_scenarios(officer: Api, caller: Caller, tmp_path: Path) -> None:
     current = (await officer.get(f"/persons/{erased['person_id']}")).json()
     await officer.ok(
         f"/persons/{erased['person_id']}/erasure",
-        {"reason_code": "data_subject_request", "authority": "CNDDR decision 12/2024"},
+        {"reason_code": "data_subject_request", "authority": "CNDDR-2024-12"},
         if_match=f'"{current["version"]}"',
     )
 

@@ -517,13 +517,13 @@ async def test_erasing_a_person_shreds_their_personal_data_everywhere_and_keeps_
     liaison_api = liaison(caller, "MNLA")
     refused = await liaison_api.post(
         f"/persons/{person_id}/erasure",
-        {"reason_code": "data_subject_request", "authority": "CNDDR decision 12/2024"},
+        {"reason_code": "data_subject_request", "authority": "CNDDR-2024-12"},
         **{"If-Match": f'"{version}"'},
     )
     assert refused.status_code == 403
     bad = await officer.post(
         f"/persons/{person_id}/erasure",
-        {"reason_code": "because", "authority": "CNDDR decision 12/2024"},
+        {"reason_code": "because", "authority": "CNDDR-2024-12"},
         **{"If-Match": f'"{version}"'},
     )
     assert bad.status_code == 422
@@ -531,7 +531,7 @@ async def test_erasing_a_person_shreds_their_personal_data_everywhere_and_keeps_
 
     erased = await officer.post(
         f"/persons/{person_id}/erasure",
-        {"reason_code": "data_subject_request", "authority": "CNDDR decision 12/2024"},
+        {"reason_code": "data_subject_request", "authority": "CNDDR-2024-12"},
         **{"If-Match": f'"{version}"'},
     )
     assert erased.status_code == 200, erased.text
@@ -552,7 +552,7 @@ async def test_erasing_a_person_shreds_their_personal_data_everywhere_and_keeps_
     # The record is closed: no second erasure, no correction.
     again = await officer.post(
         f"/persons/{person_id}/erasure",
-        {"reason_code": "data_subject_request", "authority": "CNDDR decision 12/2024"},
+        {"reason_code": "data_subject_request", "authority": "CNDDR-2024-12"},
         **{"If-Match": f'"{erased.headers["ETag"].strip(chr(34))}"'},
     )
     assert (again.status_code, again.json()["rule"]) == (409, "erased-once")

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, FromClause, and_, case, extract, false, func, or_, true
 
 from ddr_registration.adapters.tables import persons
+from ddr_registration.domain.persons import Person
 from ddr_runtime.auth.roles import Principal, Role
 from ddr_runtime.auth.visibility import sees_children
 
@@ -98,3 +99,34 @@ def visible_persons(principal: Principal, table: FromClause = persons) -> Column
 
 def may_see_movement(principal: Principal, movement: str) -> bool:
     return principal.covers_movement(movement)
+
+
+def may_act_on(principal: Principal, person: Person) -> bool:
+    """:func:`may_see_person` on a record as a command loaded it, in the command's own transaction: the
+    caller may change only what they may read."""
+    return may_see_person(
+        principal,
+        person.movement,
+        person.category,
+        person.region,
+        person.birth_year,
+        person.registered_at or person.listed_at,
+    )
+
+
+def may_register(principal: Principal, person: Person) -> bool:
+    """Who may register this person: whoever may act on the record, and a registration officer (the CNDDR)
+    within the person's movement and regions for a child too, whose record they never read.
+
+    A child met at a site is separated at once and handed to child protection within 48 hours: registering
+    them is what opens that hand-over (screening identifies the child and counts the hours), so the officer
+    in front of them does it, needing no child protection role, and reads nothing of the record, then or
+    after (404, as to every role but child protection)."""
+    if may_act_on(principal, person):
+        return True
+    return (
+        principal.has_role(Role.CNDDR_OFFICER)
+        and principal.covers_movement(person.movement)
+        and principal.covers_region(person.region)
+        and is_child(person.category, person.birth_year, person.registered_at or person.listed_at)
+    )

@@ -3,6 +3,11 @@
 The same code rebuilds it from the store (``POST /read-model/rebuild``), so nothing here may depend on the
 time it runs or on anything but the events: business times come from the envelopes, and personal details
 are copied as the events sealed them (the same ciphertext, under the same person's key), never sealed again.
+
+Movement references and weapon serials are compared by their keyed hashes (``NameTokens.reference``,
+``NameTokens.serial``) and kept for display only sealed. Events of a version that held them in clear
+(``PersonPreRegistered`` and ``WeaponHandedOver`` v1) are sealed here, on a rebuild, under the person's key
+(left out for a person already erased): a read model rebuilt from any history holds none in clear.
 """
 
 from __future__ import annotations
@@ -55,9 +60,11 @@ from ddr_registration.adapters.tables import (
     serial_repeats,
     weapons,
 )
-from ddr_registration.domain.weapons import normalise_serial
+from ddr_runtime.crypto.cipher import PersonalDataCipher, is_sealed
 from ddr_runtime.eventstore.unit import Saved
 
+SEALED_LISTING = ("movement_ref", "declared_weapons")
+"""A pre-registration's personal fields copied sealed besides the identity (the reference, the weapons)."""
 IDENTITY_FIELDS = (
     "full_name",
     "full_name_arabic",
@@ -70,22 +77,19 @@ IDENTITY_FIELDS = (
 MovementEvents = MovementRegistered | CoalitionJoined | CoalitionLeft | ImportProfilePublished
 ListEvents = ListVersionSubmitted | ListRowsChecked | ListVersionCertified | ListVersionEndorsed
 PersonEvents = (
-    PersonRegistered
-    | IdentityDocumentFlagged
-    | PersonDetailsCorrected
-    | PersonMergedInto
-    | PersonAbsorbed
-    | PersonalDataErased
+    PersonRegistered | IdentityDocumentFlagged | PersonDetailsCorrected | PersonMergedInto | PersonAbsorbed
 )
 PLAIN_CORRECTIONS = ("category", "sex", "birth_kind", "birth_year", "region", "cercle", "rank", "armed")
 
 
 class RegistrationProjection:
     """Every read-model table of the registration service, from its events; ``names`` hashes the name
-    tokens of the blind index (the events carry the names open to projections, never the hashes)."""
+    tokens, serials and references of the blind index (the events carry them open to projections, never the
+    hashes); ``cipher`` seals what an event of an earlier version held in clear."""
 
-    def __init__(self, names: NameTokens) -> None:
+    def __init__(self, names: NameTokens, cipher: PersonalDataCipher) -> None:
         self.names = names
+        self.cipher = cipher
 
     async def project(self, conn: AsyncConnection, saved: Sequence[Saved]) -> None:
         run: list[Saved] = []  # consecutive pre-registrations (a list import's chunk): one statement
@@ -95,12 +99,56 @@ class RegistrationProjection:
                 continue
             await self._pre_registered(conn, run)
             run = []
-            await _project_one(conn, item)
+            if isinstance(item.event, WeaponHandedOver):
+                await self._weapon_handed_over(conn, item, item.event)
+                continue
+            if isinstance(item.event, PersonalDataErased):
+                await _erased(conn, item.event.person_id, item.version)
+            else:
+                await _project_one(conn, item)
             await self._names(conn, item)
         await self._pre_registered(conn, run)
 
+    async def sealed(self, items: Sequence[Saved], fields: Sequence[str]) -> list[dict[str, Any]]:
+        """``fields`` of each item as its event sealed them (its subject's key); a value an earlier version
+        of the event held in clear is sealed now under that key, or left out (None) if the subject is erased."""
+        found = [{name: item.sealed.get(name) for name in fields} for item in items]
+        clear = [
+            n
+            for n, values in enumerate(found)
+            if any(v is not None and not is_sealed(v) for v in values.values())
+        ]
+        if not clear:
+            return found
+        subjects = {items[n].envelope.subject for n in clear}
+        keys = await self.cipher.keystore.keys_for_reading(subjects)
+        live = [n for n in clear if items[n].envelope.subject in keys]
+        for n in clear:
+            if n not in live:
+                found[n] = dict.fromkeys(fields)
+        sealed = await self.cipher.encrypt_many([(items[n].envelope.subject, found[n], fields) for n in live])
+        for n, values in zip(live, sealed, strict=True):
+            found[n] = {name: values.get(name) for name in fields}
+        return found
+
     async def _pre_registered(self, conn: AsyncConnection, run: Sequence[Saved]) -> None:
-        await _pre_registered(conn, run)
+        """Many people's pre-registrations at once (a list import's chunk): one statement per table."""
+        if not run:
+            return
+        sealed = await self.sealed(run, SEALED_LISTING)
+        await conn.execute(
+            insert(persons),
+            [_pre_registered_row(item, self.names, copy) for item, copy in zip(run, sealed, strict=True)],
+        )
+        serials = [
+            {"person_id": event.person_id, "position": n, "serial_key": key}
+            for event in (item.event for item in run)
+            if isinstance(event, PersonPreRegistered)
+            for n, weapon in enumerate(event.declared_weapons or ())
+            if (key := self.names.serial(weapon.serial)) is not None
+        ]
+        if serials:
+            await conn.execute(insert(person_serials), serials)
         rows = [
             {"person_id": item.event.person_id, "field": name_field, "token": token}
             for item in run
@@ -129,6 +177,32 @@ class RegistrationProjection:
                 ]
                 if rows:
                     await conn.execute(insert(name_tokens), rows)
+
+    async def _weapon_handed_over(self, conn: AsyncConnection, item: Saved, event: WeaponHandedOver) -> None:
+        sealed = (await self.sealed([item], ("serial",)))[0]["serial"]
+        await conn.execute(
+            insert(weapons).values(
+                weapon_id=event.weapon_id,
+                person_id=event.person_id,
+                movement=event.movement,
+                kind=event.kind,
+                type=event.type,
+                calibre=event.calibre,
+                sealed_serial=sealed,
+                serial_key=self.names.serial(event.serial) if sealed is not None else None,
+                quantity=event.quantity,
+                condition=event.condition,
+                tag=event.tag,
+                receipt_number=event.receipt_number,
+                custodian=event.custodian,
+                flagged=False,
+                serial_status=event.serial_status,
+                programme_mark=event.programme_mark,
+                needs_tracing=False,
+                received_at=item.envelope.occurredat,
+                version=item.version,
+            )
+        )
 
 
 async def _project_one(conn: AsyncConnection, item: Saved) -> None:
@@ -211,8 +285,6 @@ async def _persons(conn: AsyncConnection, item: Saved) -> None:
             await _person(conn, event.person_id, version, status="merged", merged_into=event.into_person_id)
         case PersonAbsorbed():
             await _person(conn, event.person_id, version)
-        case PersonalDataErased():
-            await _erased(conn, event.person_id, version)
 
 
 async def _duplicates_and_weapons(conn: AsyncConnection, item: Saved) -> None:
@@ -228,8 +300,6 @@ async def _duplicates_and_weapons(conn: AsyncConnection, item: Saved) -> None:
                 .where(duplicates.c.case_id == event.case_id)
                 .values(status=event.outcome, surviving_person_id=event.surviving_person_id, version=version)
             )
-        case WeaponHandedOver():
-            await _weapon_handed_over(conn, item, event)
         case WeaponSerialDuplicateFlagged():
             await _weapon(conn, event.weapon_id, version, flagged=True)
         case WeaponFlaggedForTracing():
@@ -325,8 +395,7 @@ async def _declared(conn: AsyncConnection, event: ListRowsChecked) -> None:
         declared.setdefault(
             (serial.serial_key, lines[serial.person_id]),
             {"serial_key": serial.serial_key, "list_id": event.list_id, "list_version": event.list_version,
-             "line": lines[serial.person_id], "serial": serial.serial, "movement": event.movement,
-             "person_id": serial.person_id},
+             "line": lines[serial.person_id], "movement": event.movement, "person_id": serial.person_id},
         )  # fmt: skip
     if declared:
         await conn.execute(insert(declared_serials), list(declared.values()))
@@ -353,7 +422,7 @@ async def _declared(conn: AsyncConnection, event: ListRowsChecked) -> None:
     repeats: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row, other in repeated:
         that_keys = others.get((other.list_id, other.list_version, other.line), set())
-        shared = [v["serial"] for (k, line), v in declared.items() if line == row.line and k in that_keys]
+        shared = [k for (k, line) in declared if line == row.line and k in that_keys]
         if not shared:
             continue  # the other row's serials are gone (its person erased)
         this = (event.list_id, event.list_version, row.line, event.movement)
@@ -364,7 +433,7 @@ async def _declared(conn: AsyncConnection, event: ListRowsChecked) -> None:
         ):
             repeats[(list_id, version, line, o_list, o_version, o_line)] = {
                 "list_id": list_id, "list_version": version, "line": line, "other_list_id": o_list,
-                "other_list_version": o_version, "other_line": o_line, "serial": shared[0],
+                "other_list_version": o_version, "other_line": o_line, "serial_key": shared[0],
                 "other_movement": o_movement,
             }  # fmt: skip
     if repeats:
@@ -382,31 +451,15 @@ async def _list_version(
     await conn.execute(update(lists).where(lists.c.list_id == list_id).values(version=version))
 
 
-async def _pre_registered(conn: AsyncConnection, run: Sequence[Saved]) -> None:
-    """Many people's pre-registrations at once (a list import's chunk): one statement per table."""
-    if not run:
-        return
-    await conn.execute(insert(persons), [_pre_registered_row(item) for item in run])
-    serials = [
-        {"person_id": event.person_id, "position": n, "serial": weapon.serial,
-         "serial_key": normalise_serial(weapon.serial)}
-        for event in (item.event for item in run)
-        if isinstance(event, PersonPreRegistered)
-        for n, weapon in enumerate(event.declared_weapons or ())
-        if weapon.serial and normalise_serial(weapon.serial)
-    ]  # fmt: skip
-    if serials:
-        await conn.execute(insert(person_serials), serials)
-
-
-def _pre_registered_row(item: Saved) -> dict[str, Any]:
+def _pre_registered_row(item: Saved, names: NameTokens, sealed: dict[str, Any]) -> dict[str, Any]:
     event = item.event
     assert isinstance(event, PersonPreRegistered)
+    ref = event.movement_ref if sealed["movement_ref"] is not None else None
     return {
         "person_id": event.person_id,
         "movement": event.movement,
         # an erased person's reference reads None on a rebuild: the same placeholder as the erasure leaves
-        "movement_ref": event.movement_ref or f"erased:{event.person_id}",
+        "ref_key": names.reference(event.movement, ref) if ref else f"erased:{event.person_id}",
         "list_id": event.list_id,
         "list_version": event.list_version,
         "category": event.category,
@@ -422,7 +475,11 @@ def _pre_registered_row(item: Saved) -> dict[str, Any]:
         "document_type": event.document_type,
         "document_issued": event.document_issued,
         "document_flagged": False,
-        "sealed_identity": {name: item.sealed.get(name) for name in IDENTITY_FIELDS},
+        "sealed_identity": {
+            **{name: item.sealed.get(name) for name in IDENTITY_FIELDS},
+            "movement_ref": sealed["movement_ref"],
+        },
+        "sealed_weapons": sealed["declared_weapons"],
         "version": item.version,
     }
 
@@ -439,16 +496,21 @@ async def _person_corrected(conn: AsyncConnection, item: Saved, event: PersonDet
 
 
 async def _erased(conn: AsyncConnection, person_id: str, version: int) -> None:
-    """Nothing that identifies them stays in clear: the keyed biometric hash, the movement's own reference,
-    the serials their list declared (and the repeats naming them), the sealed names (unreadable anyway once
-    the key is shredded) all go."""
+    """Nothing that identifies them stays: the keyed biometric hash, the movement's own reference, the serials
+    their list declared (and the repeats naming them), the serials of the weapons they handed over (the
+    weapons stay in the register, with their receipt, tag, type and custody), and the sealed copies
+    (unreadable anyway once the key is shredded) all go."""
     await _person(
         conn,
         person_id,
         version,
         biometric_hash=None,
-        movement_ref=f"erased:{person_id}",
-        sealed_identity=dict.fromkeys(IDENTITY_FIELDS),
+        ref_key=f"erased:{person_id}",
+        sealed_identity=dict.fromkeys((*IDENTITY_FIELDS, "movement_ref")),
+        sealed_weapons=None,
+    )
+    await conn.execute(
+        update(weapons).where(weapons.c.person_id == person_id).values(sealed_serial=None, serial_key=None)
     )
     await conn.execute(delete(person_serials).where(person_serials.c.person_id == person_id))
     rows = (
@@ -518,32 +580,6 @@ async def _duplicate_made_certain(conn: AsyncConnection, event: DuplicateMadeCer
             status="open",
             surviving_person_id=None,
             version=version,
-        )
-    )
-
-
-async def _weapon_handed_over(conn: AsyncConnection, item: Saved, event: WeaponHandedOver) -> None:
-    await conn.execute(
-        insert(weapons).values(
-            weapon_id=event.weapon_id,
-            person_id=event.person_id,
-            movement=event.movement,
-            kind=event.kind,
-            type=event.type,
-            calibre=event.calibre,
-            serial=event.serial,
-            serial_key=normalise_serial(event.serial) if event.serial else None,
-            quantity=event.quantity,
-            condition=event.condition,
-            tag=event.tag,
-            receipt_number=event.receipt_number,
-            custodian=event.custodian,
-            flagged=False,
-            serial_status=event.serial_status,
-            programme_mark=event.programme_mark,
-            needs_tracing=False,
-            received_at=item.envelope.occurredat,
-            version=item.version,
         )
     )
 

@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from ddr_contracts.registration import PersonalDataErased, PersonMergedInto
 from ddr_registration.adapters.access import (
     child_record,
+    may_act_on,
+    may_register,
     may_see_movement,
     may_see_row,
     visible_persons,
@@ -42,9 +44,8 @@ from ddr_registration.domain import identity
 from ddr_registration.domain.duplicates import Holder
 from ddr_registration.domain.identity import IdentityRecord
 from ddr_registration.domain.lists import list_stream
-from ddr_registration.domain.persons import person_stream
+from ddr_registration.domain.persons import Person, person_stream
 from ddr_registration.domain.values import DeclaredRow
-from ddr_registration.domain.weapons import normalise_serial
 from ddr_runtime.auth.roles import Principal, Role
 from ddr_runtime.auth.visibility import disclose_count
 from ddr_runtime.crypto.cipher import PersonalDataCipher
@@ -87,6 +88,12 @@ class RegistrationViews:
         self.names = names
         self.engine: AsyncEngine = store.engine
         self.cipher: PersonalDataCipher = store.cipher
+
+    def may_act_on(self, principal: Principal, person: Person) -> bool:
+        return may_act_on(principal, person)
+
+    def may_register(self, principal: Principal, person: Person) -> bool:
+        return may_register(principal, person)
 
     # -- movements -------------------------------------------------------------------------------------
 
@@ -144,7 +151,7 @@ class RegistrationViews:
         await self.get_list(principal, list_id)
         async with self.engine.connect() as conn:
             query = (
-                select(list_rows, persons.c.movement_ref)
+                select(list_rows, persons.c.sealed_identity, persons.c.sealed_weapons)
                 .outerjoin(persons, persons.c.person_id == list_rows.c.person_id)
                 .where(
                     list_rows.c.list_id == list_id,
@@ -162,13 +169,26 @@ class RegistrationViews:
                 await self._reasons(conn, list_id, number, rows) if principal.has_any(*REASON_READERS) else {}
             )
             repeats = await _repeats_of(conn, principal, list_id, number, [row.line for row in rows])
+        people = [row for row in rows if row.person_id is not None]
+        opened = await self.cipher.decrypt_many(
+            [
+                (row.person_id, {"movement_ref": (row.sealed_identity or {}).get("movement_ref")})
+                for row in people
+            ]
+        )
+        refs = {row.person_id: found["movement_ref"] for row, found in zip(people, opened, strict=True)}
+        declaring = {row.line: row for row in people if row.line in repeats}
+        serials = await self._declared_serials(list(declaring.values()))
+        for line, row in declaring.items():
+            for repeat in repeats[line]:  # the serial both rows declare, by its keyed hash: opened
+                repeat["serial"] = serials.get(row.person_id, {}).get(repeat["serial"])
         report = []
         for row in rows:
             report.append(
                 {
                     "line": row.line,
                     "status": row.status,
-                    "movement_ref": row.movement_ref,
+                    "movement_ref": refs.get(row.person_id) if row.person_id else None,
                     "person_id": row.person_id,
                     "column": row.column_name,
                     "reason": reasons.get((row.chunk, row.reason_index)),
@@ -204,12 +224,15 @@ class RegistrationViews:
     # -- persons -----------------------------------------------------------------------------------------
 
     async def get_person(self, principal: Principal, person_id: str) -> Record:
+        """The person's record, if the caller may see it (else UnknownRecord, as for a missing one). A record
+        merged into another names that other (``merged_into``) only to a caller who may see it."""
         async with self.engine.connect() as conn:
             row = (await conn.execute(select(persons).where(persons.c.person_id == person_id))).first()
-        if row is None or not may_see_row(principal, row):
-            raise UnknownRecord("person", person_id)
+            if row is None or not may_see_row(principal, row):
+                raise UnknownRecord("person", person_id)
+            targets = await _merge_targets_seen(conn, principal, [row])
         identity = await self.cipher.decrypt(person_id, row.sealed_identity)
-        return {**_plain(row, "seq", "sealed_identity", "biometric_hash"), **identity}
+        return _person_record(row, identity, targets)
 
     async def visible_person_ids(self, principal: Principal, person_ids: Sequence[str]) -> set[str]:
         """Which of ``person_ids`` exist and the caller may see: one query per 500 ids, nothing decrypted."""
@@ -266,11 +289,9 @@ class RegistrationViews:
         query = select(persons).where(and_(*conditions)).order_by(persons.c.seq).offset(offset).limit(limit)
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
+            targets = await _merge_targets_seen(conn, principal, rows)
         opened = await self.cipher.decrypt_many([(row.person_id, row.sealed_identity) for row in rows])
-        return [
-            {**_plain(row, "seq", "sealed_identity", "biometric_hash"), **identity}
-            for row, identity in zip(rows, opened, strict=True)
-        ]
+        return [_person_record(row, identity, targets) for row, identity in zip(rows, opened, strict=True)]
 
     async def person_history(self, principal: Principal, person_id: str) -> list[Record]:
         """The person's events, and those of every record merged into theirs, in recorded order. Of a merged
@@ -374,23 +395,48 @@ class RegistrationViews:
                     select(weapons).where(weapons.c.person_id.in_(people)).order_by(weapons.c.received_at)
                 )
             ).all()
+            holders = (
+                await conn.execute(
+                    select(persons.c.person_id, persons.c.sealed_weapons).where(
+                        persons.c.person_id.in_(people)
+                    )
+                )
+            ).all()
+        by_key = {
+            key: serial
+            for found in (await self._declared_serials(holders)).values()
+            for key, serial in found.items()
+        }
+        handed_serials = await self._weapon_serials(handed)
         declared_keys = {row.serial_key for row in declared}
         handed_keys = {row.serial_key for row in handed if row.serial_key}
         return {
             "person_id": person_id,
-            "declared": [_plain(row, "serial_key", "person_id", "movement") for row in declared],
+            "declared": [
+                {**_plain(row, "serial_key", "person_id", "movement"), "serial": by_key.get(row.serial_key)}
+                for row in declared
+            ],
             "handed_over": [
                 {
-                    k: getattr(row, k)
-                    for k in ("weapon_id", "kind", "type", "serial", "serial_status", "programme_mark")
+                    **{
+                        k: getattr(row, k)
+                        for k in ("weapon_id", "kind", "type", "serial_status", "programme_mark")
+                    },
+                    "serial": serial,
                 }
-                for row in handed
+                for row, serial in zip(handed, handed_serials, strict=True)
             ],
             "declared_not_handed_over": sorted(
-                {row.serial for row in declared if row.serial_key not in handed_keys}
+                {
+                    by_key[row.serial_key]
+                    for row in declared
+                    if row.serial_key not in handed_keys and row.serial_key in by_key
+                }
             ),
             "handed_over_not_declared": sorted(
-                row.serial for row in handed if row.serial_key and row.serial_key not in declared_keys
+                serial
+                for row, serial in zip(handed, handed_serials, strict=True)
+                if serial and row.serial_key and row.serial_key not in declared_keys
             ),
             "handed_over_without_serial": [row.programme_mark for row in handed if row.programme_mark],
         }
@@ -478,7 +524,7 @@ class RegistrationViews:
             .order_by(weapons.c.weapon_id)
         )
         if serial:
-            query = query.where(weapons.c.serial_key == normalise_serial(serial))
+            query = query.where(weapons.c.serial_key == self.names.serial(serial))
         if person_id is not None:
             query = query.where(weapons.c.person_id == person_id)
         if flagged is not None:
@@ -487,7 +533,7 @@ class RegistrationViews:
             query = query.where(weapons.c.needs_tracing == needs_tracing)
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query.offset(offset).limit(limit))).all()
-        return [_plain(row, "serial_key") for row in rows]
+        return await self._weapons_shown(rows)
 
     async def get_weapon(self, principal: Principal, weapon_id: str) -> Record:
         query = (
@@ -499,7 +545,36 @@ class RegistrationViews:
             row = (await conn.execute(query)).first()
         if row is None:
             raise UnknownRecord("weapon", weapon_id)
-        return _plain(row, "serial_key")
+        return (await self._weapons_shown([row]))[0]
+
+    async def _weapons_shown(self, rows: Sequence[Row[Any]]) -> list[Record]:
+        serials = await self._weapon_serials(rows)
+        return [
+            {**_plain(row, "serial_key", "sealed_serial"), "serial": serial}
+            for row, serial in zip(rows, serials, strict=True)
+        ]
+
+    async def _weapon_serials(self, rows: Sequence[Any]) -> list[str | None]:
+        """Each weapon's serial, opened under its person's key (None without one, or once erased)."""
+        opened = await self.cipher.decrypt_many(
+            [(row.person_id, {"serial": row.sealed_serial}) for row in rows]
+        )
+        return [found["serial"] for found in opened]
+
+    async def _declared_serials(self, rows: Sequence[Any]) -> dict[str, dict[str, str]]:
+        """Per person (rows with ``person_id`` and ``sealed_weapons``), the serials their list declared, by
+        keyed hash, opened under their key."""
+        opened = await self.cipher.decrypt_many(
+            [(row.person_id, {"declared_weapons": row.sealed_weapons}) for row in rows]
+        )
+        found: dict[str, dict[str, str]] = {}
+        for row, weapons_of in zip(rows, opened, strict=True):
+            for weapon in weapons_of["declared_weapons"] or ():
+                serial = weapon.get("serial") if isinstance(weapon, dict) else None
+                key = self.names.serial(serial)
+                if serial and key:
+                    found.setdefault(row.person_id, {})[key] = serial
+        return found
 
 
 async def _repeats_of(
@@ -523,7 +598,7 @@ async def _repeats_of(
         if not may_see_movement(principal, row.other_movement):
             continue
         other: Record = {
-            "serial": row.serial,
+            "serial": row.serial_key,  # the list report puts the serial it stands for in its place
             "movement": row.other_movement,
             "list_id": row.other_list_id,
             "list_version": row.other_list_version,
@@ -616,28 +691,33 @@ def _visible_duplicates(principal: Principal) -> Select[Any]:
 class RegistrationLookups:
     """What commands decide on, read in their own transaction (the service layer's ``Lookups``)."""
 
-    def __init__(self, cipher: PersonalDataCipher) -> None:
+    def __init__(self, cipher: PersonalDataCipher, names: NameTokens) -> None:
         self.cipher = cipher
+        self.names = names
 
     async def ddr_id_taken(self, session: AggregateSession, ddr_id: str) -> bool:
         taken = await _conn(session).execute(select(persons.c.person_id).where(persons.c.ddr_id == ddr_id))
         return taken.first() is not None
 
-    async def weapons_with_serial(self, session: AggregateSession, serial_key: str) -> tuple[str, ...]:
-        rows = await _conn(session).execute(
-            select(weapons.c.weapon_id).where(weapons.c.serial_key == serial_key)
-        )
+    async def weapons_with_serial(self, session: AggregateSession, serial: str) -> tuple[str, ...]:
+        key = self.names.serial(serial)
+        if key is None:
+            return ()
+        rows = await _conn(session).execute(select(weapons.c.weapon_id).where(weapons.c.serial_key == key))
         return tuple(row.weapon_id for row in rows)
 
     async def listed(self, session: AggregateSession, movement: str, refs: Sequence[str]) -> dict[str, str]:
-        if not refs:
-            return {}
-        found = await _conn(session).execute(
-            select(persons.c.movement_ref, persons.c.person_id).where(
-                persons.c.movement == movement, persons.c.movement_ref.in_(set(refs))
+        keys = {self.names.reference(movement, ref): ref for ref in refs}
+        found: dict[str, str] = {}
+        wanted = sorted(keys)
+        for start in range(0, len(wanted), 500):
+            rows = await _conn(session).execute(
+                select(persons.c.ref_key, persons.c.person_id).where(
+                    persons.c.movement == movement, persons.c.ref_key.in_(wanted[start : start + 500])
+                )
             )
-        )
-        return {row.movement_ref: row.person_id for row in found}
+            found.update({keys[row.ref_key]: row.person_id for row in rows})
+        return found
 
     async def earlier_import(
         self, session: AggregateSession, file_sha256: str, movement: str
@@ -714,10 +794,11 @@ class RegistrationLookups:
         return identity_record(row, identity)
 
     async def declared_serials(
-        self, session: AggregateSession, serial_keys: Sequence[str]
+        self, session: AggregateSession, serials: Sequence[str]
     ) -> dict[str, list[DeclaredRow]]:
         found: dict[str, list[DeclaredRow]] = {}
-        keys = sorted(set(serial_keys))
+        serial_of = {key: serial for serial in serials if (key := self.names.serial(serial)) is not None}
+        keys = sorted(serial_of)
         for start in range(0, len(keys), 500):
             rows = await _conn(session).execute(
                 select(declared_serials)
@@ -727,9 +808,9 @@ class RegistrationLookups:
                 )
             )
             for row in rows:
-                found.setdefault(row.serial_key, []).append(
+                found.setdefault(serial_of[row.serial_key], []).append(
                     DeclaredRow(
-                        serial=row.serial,
+                        serial=serial_of[row.serial_key],
                         list_id=row.list_id,
                         movement=row.movement,
                         list_version=row.list_version,
@@ -761,6 +842,33 @@ class RegistrationLookups:
         if row is None or row.ddr_id is None:
             return None
         return Holder(row.person_id, row.ddr_id, row.movement, row.category, row.region)
+
+
+def _person_record(row: Row[Any], identity: dict[str, Any], merge_targets_seen: Container[str]) -> Record:
+    """A person's row as answered: the sealed columns opened (``identity``), the keyed hashes left out, and
+    ``merged_into`` only when the caller may see that record (else as if it did not exist: no id)."""
+    record = {
+        **_plain(row, "seq", "sealed_identity", "sealed_weapons", "ref_key", "biometric_hash"),
+        **identity,
+    }
+    if row.ref_key.startswith("erased:"):
+        record["movement_ref"] = row.ref_key  # the placeholder an erasure leaves
+    if row.merged_into is not None and row.merged_into not in merge_targets_seen:
+        record["merged_into"] = None
+    return record
+
+
+async def _merge_targets_seen(
+    conn: AsyncConnection, principal: Principal, rows: Sequence[Row[Any]]
+) -> set[str]:
+    """Of the records these rows were merged into, those the caller may see (the visibility of reading them)."""
+    targets = sorted({row.merged_into for row in rows if row.merged_into is not None})
+    if not targets:
+        return set()
+    found = await conn.execute(
+        select(persons.c.person_id).where(persons.c.person_id.in_(targets), visible_persons(principal))
+    )
+    return set(found.scalars())
 
 
 def _conn(session: AggregateSession) -> AsyncConnection:

@@ -3,8 +3,10 @@
 They are projections of the service's own events (written in the transaction that appends them, and
 rebuilt from the store while the service serves), and hold only what queries and row-level access need.
 Surrogate keys are avoided, so a rebuilt table equals the live one row for row. Personal details are never
-copied in clear: a person's names, exact date of birth and commune sit in ``sealed_identity`` as the event
-sealed them, under that person's key.
+copied in clear: a person's names, exact date of birth, commune and movement reference sit in
+``sealed_identity``, their declared weapons in ``sealed_weapons``, a weapon's serial in ``sealed_serial``, as
+the event sealed them under that person's key. What is compared (a reference, a serial) is compared by its
+keyed hash (``adapters.name_index``): ``ref_key``, ``serial_key``.
 """
 
 from __future__ import annotations
@@ -91,7 +93,8 @@ list_rows = Table(
     Column("flags", JSON, nullable=False),  # document-recent, serial-repeated
 )
 
-# Every weapon serial a list declared, by row: what an import compares a new list's serials with.
+# Every weapon serial a list declared, by row and by its keyed hash: what an import compares a new list's
+# serials with (the serial itself is in the person's sealed_weapons).
 declared_serials = Table(
     "reg_declared_serials",
     metadata,
@@ -99,19 +102,17 @@ declared_serials = Table(
     Column("list_id", String(36), primary_key=True),
     Column("list_version", Integer, primary_key=True),
     Column("line", Integer, primary_key=True),
-    Column("serial", String(100), nullable=False),
     Column("movement", String(40), nullable=False),
     Column("person_id", String(36), nullable=False, index=True),
 )
 
-# The weapon serials a person's list row declared, as their pre-registration sealed them (the read model's
-# copy in this service's own database; deleted with an erasure): what the row's declared serials are made of.
+# The keyed hashes of the weapon serials a person's list row declared (by their place among the declared
+# weapons; deleted with an erasure): what the row's declared serials are made of.
 person_serials = Table(
     "reg_person_serials",
     metadata,
     Column("person_id", String(36), primary_key=True),
     Column("position", Integer, primary_key=True),
-    Column("serial", String(100), nullable=False),
     Column("serial_key", String(100), nullable=False),
 )
 
@@ -126,7 +127,7 @@ serial_repeats = Table(
     Column("other_list_id", String(36), primary_key=True),
     Column("other_list_version", Integer, primary_key=True),
     Column("other_line", Integer, primary_key=True),
-    Column("serial", String(100), nullable=False),
+    Column("serial_key", String(100), nullable=False),  # the keyed hash of the serial both rows declare
     Column("other_movement", String(40), nullable=False),
 )
 
@@ -169,7 +170,9 @@ persons = Table(
     Column("seq", Integer, primary_key=True, autoincrement=True),
     Column("person_id", String(36), nullable=False, unique=True),
     Column("movement", String(40), nullable=False, index=True),
-    Column("movement_ref", String(100), nullable=False),
+    # The keyed hash of the movement's reference for them (``erased:<id>`` once erased); the reference
+    # itself is in sealed_identity.
+    Column("ref_key", String(100), nullable=False),
     Column("list_id", String(36), nullable=False),
     Column("list_version", Integer, nullable=False),
     Column("category", String(40), nullable=False),
@@ -193,8 +196,9 @@ persons = Table(
     Column("biometric_hash", String(64), nullable=True, unique=True),
     Column("merged_into", String(36), nullable=True),
     Column("sealed_identity", JSON, nullable=False),
+    Column("sealed_weapons", String, nullable=True),  # the declared weapons, sealed under their key
     Column("version", Integer, nullable=False),
-    UniqueConstraint("movement", "movement_ref", name="uq_reg_persons_movement_ref"),
+    UniqueConstraint("movement", "ref_key", name="uq_reg_persons_ref_key"),
 )
 
 # The blind index of names (adapters.name_index): per person and name field, the keyed hash of each token.
@@ -232,8 +236,8 @@ weapons = Table(
     Column("kind", String(20), nullable=False),
     Column("type", String(100), nullable=False),
     Column("calibre", String(40), nullable=False),
-    Column("serial", String(100), nullable=True),
-    Column("serial_key", String(100), nullable=True, index=True),
+    Column("sealed_serial", String, nullable=True),  # sealed under the person's key; None once erased
+    Column("serial_key", String(100), nullable=True, index=True),  # its keyed hash; None once erased
     Column("quantity", Integer, nullable=False),
     Column("condition", String(40), nullable=False),
     Column("tag", String(100), nullable=False),

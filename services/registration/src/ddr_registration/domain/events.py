@@ -170,7 +170,8 @@ class PersonDetailsCorrected:
 class PersonalDataErased:
     person_id: str
     reason_code: ErasureReason
-    authority: str
+    authority: str | None  # a decision's register reference (None on v1 events, whose free text is dropped)
+    authorised_by: str | None = None  # the token subject of the officer who ordered it (None on v1)
 
 
 # -- identity deduplication ------------------------------------------------------------------------------
@@ -259,7 +260,6 @@ class ProgrammeMarkIssued:
 class WeaponSerialDuplicateFlagged:
     weapon_id: str
     person_id: str
-    serial: str
     earlier_weapon_ids: tuple[str, ...]
 
 

@@ -21,7 +21,7 @@ from ddr_registration.domain.events import (
     PersonRegistered,
 )
 from ddr_registration.domain.members import Category, ListedMember, Sex, document_days_before
-from ddr_registration.domain.values import DeclaredWeapon, ErasureReason
+from ddr_registration.domain.values import AUTHORITY_REFERENCE, DeclaredWeapon, ErasureReason
 from ddr_runtime.kernel import Aggregate, AlreadyDone, Recording, RuleViolated
 
 When = date | datetime | None
@@ -66,6 +66,8 @@ class Person(Aggregate[PersonEvent]):
         self.movement = ""
         self.category = ""
         self.sex = ""
+        self.region = ""
+        self.birth_year: int | None = None
         self.ddr_id: str | None = None
         self.site: str | None = None
         self.listed_at: datetime | None = None
@@ -201,19 +203,26 @@ class Person(Aggregate[PersonEvent]):
         self._still_standing()
         self.record(PersonAbsorbed(person_id=self.person_id, absorbed_person_id=absorbed_id, case_id=case_id))
 
-    def erase(self, reason_code: str, authority: str) -> None:
-        """Destroy the person's personal data; the record stays, closed, for the figures and the audit."""
+    def erase(self, reason_code: str, authority: str, authorised_by: str) -> None:
+        """Destroy the person's personal data; the record stays, closed, for the figures and the audit.
+
+        ``authority``: the decision's reference in its authority's register (never free text, which could
+        name someone); ``authorised_by``: the token subject of the officer who ordered it."""
         if self.erased:
             raise AlreadyDone("erased-once", "this person's personal data is already erased")
         if reason_code not in ERASURE_REASONS:
             raise RuleViolated("erasure-reason", f"the reason is one of {', '.join(sorted(ERASURE_REASONS))}")
-        if not authority.strip():
-            raise RuleViolated("erasure-authority", "an erasure names the decision that ordered it")
+        if not AUTHORITY_REFERENCE.fullmatch(authority):
+            raise RuleViolated(
+                "erasure-authority",
+                "an erasure names the decision that ordered it by its register reference (CNDDR-2026-041)",
+            )
         self.record(
             PersonalDataErased(
                 person_id=self.person_id,
                 reason_code=cast(ErasureReason, reason_code),  # checked against ERASURE_REASONS above
                 authority=authority,
+                authorised_by=authorised_by,
             )
         )
 
@@ -227,6 +236,7 @@ class Person(Aggregate[PersonEvent]):
         if isinstance(event, PersonPreRegistered):
             self.person_id, self.movement = event.person_id, event.movement
             self.category, self.sex = event.category, event.sex
+            self.region, self.birth_year = event.region, event.birth_year
             self.listed_at = self.at
             if event.document_issued is not None:
                 self.document = (event.document_type, event.document_issued)
@@ -235,6 +245,9 @@ class Person(Aggregate[PersonEvent]):
         elif isinstance(event, PersonDetailsCorrected):
             self.category = event.category or self.category
             self.sex = event.sex or self.sex
+            self.region = event.region or self.region
+            if "birth_year" in event.corrected_fields:
+                self.birth_year = event.birth_year
         elif isinstance(event, PersonMergedInto):
             self.merged_into = event.into_person_id
         elif isinstance(event, PersonAbsorbed):

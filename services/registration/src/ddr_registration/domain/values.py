@@ -6,6 +6,7 @@ contract (``ddr_contracts.registration``), so the unit of work translates one in
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -17,6 +18,9 @@ ItemKind = Literal["weapon", "ammunition"]
 ErasureReason = Literal["data_subject_request", "legal_obligation", "retention_expired", "protection_risk"]
 ListRowStatus = Literal["pre-registered", "already-listed", "rejected"]
 SerialStatus = Literal["present", "absent", "filed_off", "illegible"]
+AUTHORITY_REFERENCE = re.compile(r"[A-Z]{2,12}(?:[-/.][A-Z0-9]{1,12}){0,5}[-/.][0-9]{1,8}")
+"""An erasure's decision by its reference in its authority's register (``CNDDR-2026-041``,
+``TGI/BKO/2025/17``): the issuing body's acronym, segments, the last a number; never free text."""
 
 
 @dataclass(frozen=True, kw_only=True)

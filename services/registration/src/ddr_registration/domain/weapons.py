@@ -166,7 +166,6 @@ class Weapon(Aggregate[WeaponEvent]):
                 WeaponSerialDuplicateFlagged(
                     weapon_id=weapon_id,
                     person_id=person_id,
-                    serial=item.serial,
                     earlier_weapon_ids=earlier_with_serial,
                 ),
                 at=at,

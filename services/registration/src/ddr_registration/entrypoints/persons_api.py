@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body, Depends, Header, Request
 from starlette.responses import Response
 
-from ddr_registration.domain.persons import Correction
-from ddr_registration.entrypoints.bulk import for_visible_people
+from ddr_registration.domain.persons import Correction, Person
 from ddr_registration.entrypoints.dependencies import Desk, Reads
 from ddr_registration.entrypoints.ledger import Ledger, read_person, shown
 from ddr_registration.entrypoints.roles import Officer, PersonReader, WeaponReader
@@ -27,7 +27,15 @@ from ddr_runtime.eventstore.unit import ItemOutcome
 from ddr_runtime.http.idempotency import READ_ONLY
 from ddr_runtime.http.paging import Limit, Offset
 from ddr_runtime.http.problems import Conflict, FieldError, Unprocessable
-from ddr_runtime.http.writes import Atomic, BulkAnswer, Command, ExpectedVersion, bulk_answer, json_response
+from ddr_runtime.http.writes import (
+    Atomic,
+    BulkAnswer,
+    Command,
+    ExpectedVersion,
+    bulk_answer,
+    expected_version,
+    json_response,
+)
 from ddr_runtime.kernel import RuleViolated, UnknownRecord
 
 router = APIRouter(prefix="/persons", tags=["persons"])
@@ -159,13 +167,25 @@ async def erase_person(
     return _person_answer(await read_person(reads, ledger, principal, person_id), new_version)
 
 
+def registration_precondition(if_match: Annotated[str | None, Header()] = None) -> int | None:
+    """``If-Match`` as on every write, or ``*`` (any version) for a record the caller may register but not read
+    (a child's): a registration overwrites nothing, and the record's own rules (registered once, not merged,
+    not erased) are checked on it as it stands."""
+    if if_match is not None and if_match.strip() == "*":
+        return None
+    return expected_version(if_match)
+
+
+RegistrationVersion = Annotated[int | None, Depends(registration_precondition)]
+
+
 @router.post("/{person_id}/registration")
 async def register_person(
     person_id: str,
     body: PersonRegistration,
     principal: Officer,
     command: Command,
-    version: ExpectedVersion,
+    version: RegistrationVersion,
     desk: Desk,
     reads: Reads,
     ledger: Ledger,
@@ -173,15 +193,30 @@ async def register_person(
     """Biometric registration at a site, on a day: the person gets a DDR ID (never before they were listed).
     A biometric already registered to another record gets 409 and issues none: the pair's duplicate case is
     made certain for the CNDDR, and the answer names the existing registration only to a caller allowed to
-    see it."""
-    await read_person(reads, ledger, principal, person_id)
+    see it.
+
+    A registration officer registers a child in their movement and regions too (``If-Match: *``: they never
+    read the record): the answer says only that the record is not theirs to see (``visible: false``); the
+    child is separated now and handed to child protection within 48 hours, whose clock this starts."""
     enrolment = Enrolment(body.biometric_reference, body.site, body.on)
     try:
         done = await handlers.register_person(
-            desk, person_id, enrolment, version, command.causation, command.recording
+            desk,
+            person_id,
+            enrolment,
+            version,
+            command.causation,
+            command.recording,
+            remit=lambda person: reads.may_register(principal, person),
         )
     except handlers.AlreadyRegistered as found:
         raise await already_registered(principal, reads, found) from None
+    except UnknownRecord:
+        await ledger.record([person_id], outcome="not_visible")
+        raise
+    if not await _may_see(principal, reads, person_id):
+        return json_response({"person_id": person_id, "visible": False}, version=done.version)
+    await ledger.record([person_id])
     answer = {"person_id": person_id, "ddr_id": done.ddr_id, "duplicate_cases": done.duplicate_cases}
     return json_response(answer, version=done.version)
 
@@ -197,32 +232,47 @@ async def register_many(
 ) -> BulkAnswer:
     """Many registrations at once (a site's day). Each is recorded or refused on its own, answered with its
     index, person and rule; sending the same batch again registers nobody twice (``registered-once``).
-    ``atomic=true``: all or none."""
+    ``atomic=true``: all or none.
 
-    async def run(shown: list[int]) -> list[ItemOutcome[Any]]:
-        items = [
-            (
-                body[i].person_id,
-                Enrolment(body[i].biometric_reference, body[i].site, body[i].on),
-                body[i].version,
-            )
-            for i in shown
-        ]
-        return list(
-            await handlers.register_people(desk, items, command.causation, command.recording, atomic=atomic)
+    Each item's person is checked against the caller's scope in the item's own transaction, before anything
+    is decided: one outside it is refused as ``unknown-person``, exactly like an id that does not exist, and
+    nothing of it is written. A child in the caller's scope is registered, answered ``visible: false`` (no
+    DDR ID): theirs to hand over to child protection, never to read."""
+
+    def remit(person: Person) -> bool:
+        return reads.may_register(principal, person)
+
+    items = [
+        (item.person_id, Enrolment(item.biometric_reference, item.site, item.on), item.version)
+        for item in body
+    ]
+    outcomes: list[ItemOutcome[Any]] = list(
+        await handlers.register_people(
+            desk, items, command.causation, command.recording, remit=remit, atomic=atomic
         )
-
-    people = [item.person_id for item in body]
-    outcomes = await for_visible_people(reads, principal, people, run, atomic=atomic)
-    return bulk_answer(
-        outcomes,
-        key=lambda index: body[index].person_id,
-        result=lambda done: {
-            "ddr_id": done.ddr_id,
-            "version": done.version,
-            "duplicate_cases": done.duplicate_cases,
-        },
     )
+    recorded = [body[outcome.index].person_id for outcome in outcomes if outcome.status == "recorded"]
+    seen = await reads.visible_person_ids(principal, recorded)
+    return bulk_answer(
+        [
+            dataclasses.replace(
+                outcome, result=_registered(outcome.result, body[outcome.index].person_id in seen)
+            )
+            if outcome.status == "recorded"
+            else outcome
+            for outcome in outcomes
+        ],
+        key=lambda index: body[index].person_id,
+    )
+
+
+def _registered(done: Any, visible: bool) -> dict[str, Any]:
+    """A recorded registration as answered: a child's, registered by an officer who may not read it, says so
+    and gives no DDR ID."""
+    assert isinstance(done, handlers.Registered)  # a recorded item has its result
+    if not visible:
+        return {"version": done.version, "visible": False}
+    return {"ddr_id": done.ddr_id, "version": done.version, "duplicate_cases": done.duplicate_cases}
 
 
 async def already_registered(

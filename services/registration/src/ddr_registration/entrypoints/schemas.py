@@ -14,6 +14,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from ddr_registration.domain.values import (
+    AUTHORITY_REFERENCE,
     DuplicateOutcome,
     EndorsingBody,
     ErasureReason,
@@ -99,7 +100,15 @@ class Erasure(Body):
     """Why the person's personal data is destroyed, and the decision that ordered it (never a name)."""
 
     reason_code: ErasureReason
-    authority: str = Field(min_length=3, max_length=200)
+    authority: str = Field(
+        max_length=80,
+        pattern=f"^{AUTHORITY_REFERENCE.pattern}$",
+        description=(
+            "The decision's reference in its authority's register (CNDDR-2026-041, TGI/BKO/2025/17): never free "
+            "text. The officer ordering it is the caller (the token's subject)."
+        ),
+        examples=["CNDDR-2026-041"],
+    )
 
 
 class DuplicateResolution(Body):

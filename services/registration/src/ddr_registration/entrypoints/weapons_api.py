@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 from starlette.responses import Response
 
+from ddr_registration.domain.persons import Person
 from ddr_registration.domain.weapons import HandOver
-from ddr_registration.entrypoints.bulk import for_visible_people
 from ddr_registration.entrypoints.dependencies import Desk, Reads
 from ddr_registration.entrypoints.ledger import Ledger, read_person, shown
 from ddr_registration.entrypoints.roles import WeaponReader, WeaponRecorder
@@ -35,7 +35,13 @@ async def hand_over(
     or not) and whether the serial was already handed over."""
     await read_person(reads, ledger, principal, body.person_id)
     done = await handlers.hand_over_weapon(
-        desk, body.person_id, _item(body), command.causation, command.recording, body.on
+        desk,
+        body.person_id,
+        _item(body),
+        command.causation,
+        command.recording,
+        body.on,
+        remit=lambda person: reads.may_act_on(principal, person),
     )
     return json_response(
         await reads.get_weapon(principal, done.weapon_id),
@@ -56,16 +62,19 @@ async def hand_over_many(
 ) -> BulkAnswer:
     """Many hand-overs at once (a collection point's day). Each is recorded or refused on its own, answered
     with its index, person and rule; sending the same batch again records nothing twice (each is known by
-    its person and tag). ``atomic=true``: all or none."""
+    its person and tag). ``atomic=true``: all or none. Each item's person is checked against the caller's
+    scope in the item's own transaction, before anything is decided: one the caller may not see is refused as
+    ``unknown-person``, exactly like an id that does not exist, and nothing of it is written."""
 
-    async def run(shown: list[int]) -> list[ItemOutcome[Any]]:
-        items = [(body[i].person_id, _item(body[i]), body[i].on) for i in shown]
-        return list(
-            await handlers.hand_over_weapons(desk, items, command.causation, command.recording, atomic=atomic)
+    def remit(person: Person) -> bool:
+        return reads.may_act_on(principal, person)
+
+    items = [(item.person_id, _item(item), item.on) for item in body]
+    outcomes: list[ItemOutcome[Any]] = list(
+        await handlers.hand_over_weapons(
+            desk, items, command.causation, command.recording, remit=remit, atomic=atomic
         )
-
-    people = [item.person_id for item in body]
-    outcomes = await for_visible_people(reads, principal, people, run, atomic=atomic)
+    )
     return bulk_answer(outcomes, key=lambda index: body[index].person_id, result=dataclasses.asdict)
 
 

@@ -9,7 +9,7 @@ moved meanwhile. A command that records something done on a given day takes that
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -38,7 +38,26 @@ from ddr_registration.service_layer.dedup import (
 )
 from ddr_registration.service_layer.desk import RegistrationDesk
 from ddr_runtime.eventstore.ports import AggregateSession, Causation, ItemOutcome
-from ddr_runtime.kernel import AlreadyDone, Recording, RuleViolated
+from ddr_runtime.kernel import AlreadyDone, Recording, RuleViolated, UnknownRecord
+
+Remit = Callable[[Person], bool]
+"""Whether the caller may act on this person's record, as it stands in the command's own transaction (their
+movement, regions and the child rule, decided by the entry point). A record outside it is refused exactly
+like a missing one, before anything is decided, so a write racing a change of scope cannot commit outside
+it."""
+
+
+def _everyone(_person: Person) -> bool:
+    return True
+
+
+async def person_in_remit(session: AggregateSession, person_id: str, remit: Remit) -> Person:
+    """The person's record, if the caller may act on it; else UnknownRecord (404), as for a missing one."""
+    person = await session.load_existing(person_stream(person_id), Person, "person", person_id)
+    if not remit(person):
+        raise UnknownRecord("person", person_id)
+    return person
+
 
 # -- movements -------------------------------------------------------------------------------------------
 
@@ -173,13 +192,14 @@ async def register_person(
     expected_version: int | None,
     causation: Causation,
     recording: Recording,
+    remit: Remit = _everyone,
 ) -> Registered:
     """Record the biometric enrolment (as a keyed hash) at its site and issue a DDR ID. A biometric already
     registered to another record issues none: the pair's duplicate case is made certain (or raised certain)
     and committed, then :class:`AlreadyRegistered` names the existing registration."""
     done = await reg.unit.run(
         lambda session: _register(
-            reg, session, (person_id, enrolment, expected_version), causation, recording
+            reg, session, (person_id, enrolment, expected_version), causation, recording, remit
         )
     )
     if isinstance(done, AlreadyRegistered):
@@ -208,15 +228,18 @@ async def register_people(
     causation: Causation,
     recording: Recording,
     *,
+    remit: Remit,
     atomic: bool = False,
 ) -> list[ItemOutcome[Registered]]:
     """Many registrations (a site's day): each recorded or refused on its own, or all or none (``atomic``).
 
+    Each item's person is checked against the caller's ``remit`` in the item's own transaction, before
+    anything is decided: one outside it is refused as an unknown person and nothing of it is written.
     An item presenting a biometric already registered to another record is refused (``one-person-one-ddr-id``,
     naming nobody); item by item, its certain duplicate case is still recorded for the CNDDR."""
 
     async def one(session: AggregateSession, item: BulkEnrolment) -> Registered | AlreadyRegistered:
-        done = await _register(reg, session, item, causation, recording)
+        done = await _register(reg, session, item, causation, recording, remit)
         if atomic and isinstance(done, AlreadyRegistered):
             raise done
         return done
@@ -241,9 +264,10 @@ async def _register(
     item: BulkEnrolment,
     causation: Causation,
     recording: Recording,
+    remit: Remit,
 ) -> Registered | AlreadyRegistered:
     person_id, enrolment, expected_version = item
-    person = await session.load_existing(person_stream(person_id), Person, "person", person_id)
+    person = await person_in_remit(session, person_id, remit)
     if expected_version is not None and person.version != expected_version:
         raise AlreadyDone(
             "stale-version",
@@ -310,14 +334,14 @@ async def erase_person(
     async def work(session: AggregateSession) -> int:
         erased.clear()
         person = await session.load_existing(person_stream(person_id), Person, "person", person_id)
-        person.erase(reason_code, authority)
+        person.erase(reason_code, authority, causation.actor)
         version = await session.save(person, person_stream(person_id), person_id, causation, expected_version)
         erased.append(person_id)
         for other_id in await _merged_with(session, person):
             other = await session.load_existing(person_stream(other_id), Person, "person", other_id)
             if other.erased:
                 continue
-            other.erase(reason_code, authority)
+            other.erase(reason_code, authority, causation.actor)
             await session.save(other, person_stream(other_id), other_id, causation)
             erased.append(other_id)
         for erased_id in erased:
@@ -421,12 +445,13 @@ async def hand_over_weapon(
     causation: Causation,
     recording: Recording,
     on: When = None,
+    remit: Remit = _everyone,
 ) -> HandedOver:
     """Record a weapon or lot handed over and give its receipt, whether or not the person is eligible; it is
     received on ``on``, never before the person's registration. A weapon without a readable serial is
     received too, under the programme's next mark, and flagged for tracing."""
     return await reg.unit.run(
-        lambda session: _hand_over(reg, session, (person_id, item, on), causation, recording)
+        lambda session: _hand_over(reg, session, (person_id, item, on), causation, recording, remit)
     )
 
 
@@ -436,13 +461,16 @@ async def hand_over_weapons(
     causation: Causation,
     recording: Recording,
     *,
+    remit: Remit,
     atomic: bool = False,
 ) -> list[ItemOutcome[HandedOver]]:
     """Many hand-overs (a collection point's day): each recorded or refused on its own, or all or none. The
-    same hand-over sent again (same person, same tag) is answered ``weapon-already-recorded``."""
+    same hand-over sent again (same person, same tag) is answered ``weapon-already-recorded``. Each item's
+    person is checked against the caller's ``remit`` in its own transaction, before anything is decided (one
+    outside it: refused as an unknown person, nothing written)."""
     return await reg.unit.run_items(
         items,
-        lambda session, item: _hand_over(reg, session, item, causation, recording),
+        lambda session, item: _hand_over(reg, session, item, causation, recording, remit),
         atomic=atomic,
         subjects=lambda item: item[0],
     )
@@ -454,9 +482,10 @@ async def _hand_over(
     handed: BulkHandOver,
     causation: Causation,
     recording: Recording,
+    remit: Remit,
 ) -> HandedOver:
     person_id, item, on = handed
-    person = await session.load_existing(person_stream(person_id), Person, "person", person_id)
+    person = await person_in_remit(session, person_id, remit)
     if person.merged_into is not None:
         raise RuleViolated("merged-record-is-closed", "hand over under the surviving record")
     at = person.receiving_moment(recording, on)

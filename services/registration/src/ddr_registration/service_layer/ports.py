@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from ddr_registration.domain.duplicates import Holder
 from ddr_registration.domain.identity import IdentityRecord
 from ddr_registration.domain.members import ParsedRow, RowError
+from ddr_registration.domain.persons import Person
 from ddr_registration.domain.values import ColumnMapping, DeclaredRow
 from ddr_runtime.auth.roles import Principal
 from ddr_runtime.eventstore.ports import AggregateSession
@@ -70,10 +71,13 @@ class Lookups(Protocol):
 
     async def ddr_id_taken(self, session: AggregateSession, ddr_id: str) -> bool: ...
 
-    async def weapons_with_serial(self, session: AggregateSession, serial_key: str) -> tuple[str, ...]: ...
+    async def weapons_with_serial(self, session: AggregateSession, serial: str) -> tuple[str, ...]:
+        """The weapons handed over before with this serial (compared normalised, by its keyed hash)."""
+        ...
 
     async def listed(self, session: AggregateSession, movement: str, refs: Sequence[str]) -> dict[str, str]:
-        """The person already recorded for each of the movement's ``refs`` that is known."""
+        """The person already recorded for each of the movement's ``refs`` that is known (compared by their
+        keyed hashes: the read model holds no reference in clear)."""
         ...
 
     async def earlier_import(
@@ -110,15 +114,26 @@ class Lookups(Protocol):
         ...
 
     async def declared_serials(
-        self, session: AggregateSession, serial_keys: Sequence[str]
+        self, session: AggregateSession, serials: Sequence[str]
     ) -> dict[str, list[DeclaredRow]]:
-        """The rows of any list that declared each of these serials (normalised), in list order."""
+        """The rows of any list that declared each of these serials (normalised), in list order, keyed by the
+        serial as asked (compared by their keyed hashes)."""
         ...
 
 
 class Views(Protocol):
     """The commissions' reads, with row-level access applied: a record the caller may not see is answered
     as one that does not exist (``UnknownRecord``)."""
+
+    def may_act_on(self, principal: Principal, person: Person) -> bool:
+        """Whether the caller may change this record, as a command loaded it in its own transaction (the
+        rule of reading it: movement, regions, children)."""
+        ...
+
+    def may_register(self, principal: Principal, person: Person) -> bool:
+        """Whether the caller may register this person: :meth:`may_act_on`, and a registration officer for a
+        child of their movement and regions, whose record they never read."""
+        ...
 
     async def list_movements(self) -> list[Record]: ...
 
