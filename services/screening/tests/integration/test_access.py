@@ -414,3 +414,96 @@ async def test_a_decision_answers_with_the_cases_content_location_and_is_a_recor
         ("POST /cases/{person_id}/examinations", "shown"),  # the answer shows the case
         ("GET /cases/{person_id}", "shown"),  # the replay reads it again
     ]
+
+
+def rule_set_body(version: str) -> dict[str, Any]:
+    return {
+        "rule_version": version,
+        "effective_from": "2030-01-01",
+        "description": "a proposal",
+        "integration_categories": ["combatant"],
+        "reinsertion_categories": ["associated"],
+    }
+
+
+async def test_a_screening_officer_scoped_to_one_region_publishes_no_rule_set(env: Env) -> None:
+    """Issue 14 item 8: an officer scoped to Gao published a rule set that applies programme-wide; only a
+    token of every region may (403 otherwise, and nothing published)."""
+    auditor = env.as_role(Role.AUDITOR)
+    before = (await auditor.get("/rule-sets")).json()
+
+    refused = await env.as_role(Role.SCREENING_OFFICER, regions=["Gao"]).post(
+        "/rule-sets", rule_set_body("gao-2030")
+    )
+
+    assert refused.status_code == 403
+    assert (await auditor.get("/rule-sets")).json() == before
+
+
+async def test_a_vetting_officer_scoped_to_one_region_publishes_no_vetting_list(env: Env) -> None:
+    """Issue 14 item 8: the vetting list applies programme-wide; a vetting officer scoped to Gao is refused
+    (403) and no version is published."""
+    auditor = env.as_role(Role.AUDITOR)
+    before = (await auditor.get("/vetting-lists")).json()
+
+    refused = await env.as_role(Role.VETTING_OFFICER, regions=["Gao"]).post(
+        "/vetting-lists", {"source_ref": "gao-list", "entries": []}
+    )
+
+    assert refused.status_code == 403
+    assert (await auditor.get("/vetting-lists")).json() == before
+
+
+async def adult_with_an_age_decision(env: Env) -> tuple[str, str]:
+    """An adult of Gao registered without a birth date, whose age child protection assessed (adult)."""
+    adult = new_person()
+    await register(env.registration, adult, region="Gao", cercle="Gao", birth_kind="unknown", birth_year=None)
+    await opened(env, adult)
+    await env.as_role(Role.CHILD_PROTECTION).ok(
+        f"/cases/{adult}/age-assessments", {"method": "interview", "youngest_age": 30}, status=201
+    )
+    history = (await env.as_role(Role.AUDITOR).get(f"/cases/{adult}")).json()["decisions"]
+    return adult, next(d["decision_id"] for d in history if d["type"] == "AgeAssessed")
+
+
+def refusal_of(response: httpx.Response) -> tuple[int, Any]:
+    """A refusal without what names the request (its path, its trace id)."""
+    body = response.json()
+    return response.status_code, {k: v for k, v in body.items() if k not in ("instance", "trace_id")}
+
+
+async def test_a_screening_officer_appealing_an_age_decision_gets_the_refusal_of_a_route_it_may_not_use(
+    env: Env,
+) -> None:
+    """Issue 14 item 8: appeals of age decisions belong to child protection (the age assessment and its
+    appeal sit with it); a screening officer is refused exactly as on the age-assessment route, and nothing
+    is lodged."""
+    adult, age_decision = await adult_with_an_age_decision(env)
+    officer = env.as_role(Role.SCREENING_OFFICER, regions=["Gao"])
+    before = await events_of(env, adult)
+
+    appeal = await officer.post(f"/cases/{adult}/appeals", {"decision_id": age_decision})
+    route_refused = await officer.post(
+        f"/cases/{adult}/age-assessments", {"method": "interview", "youngest_age": 15}
+    )
+
+    assert refusal_of(appeal) == refusal_of(route_refused)
+    assert appeal.status_code == 403
+    assert await events_of(env, adult) == before
+
+
+async def test_child_protection_lodges_and_decides_the_appeal_of_an_adult_s_age_decision(env: Env) -> None:
+    """Issue 14 item 8: the appeal of an age decision is child protection's, on an adult's case too."""
+    adult, age_decision = await adult_with_an_age_decision(env)
+    protection = env.as_role(Role.CHILD_PROTECTION, regions=["Gao"])
+
+    lodged = await protection.ok(f"/cases/{adult}/appeals", {"decision_id": age_decision}, status=201)
+    await protection.ok(
+        f"/cases/{adult}/appeals/{lodged['appeal_id']}/decision", {"overturned": False}, status=201
+    )
+
+    history = (await env.as_role(Role.AUDITOR).get(f"/cases/{adult}")).json()["decisions"]
+    assert [(d["type"], d["decision_kind"]) for d in history if d["type"].startswith("Appeal")] == [
+        ("AppealLodged", "age"),
+        ("AppealDecided", "age"),
+    ]

@@ -127,30 +127,39 @@ RULES = [
         outside={**outside_region(SO), **outside_child(SO)},
         fresh=True,
     ),
+    # A screening officer appeals an adult's medical decision, child protection a child's age decision
+    # (test_access: each refused the other's kind as a route it may not use).
     Rule(
         "POST /cases/{person_id}/appeals",
-        allowed={SO: 201},
-        outside={**outside_region(SO), **outside_child(SO)},
+        allowed={SO: 201, CP: 201},
+        outside={**outside_region(SO, CP), **outside_child(SO)},
         body=lambda p, t: {"decision_id": p["decision_id"]},
         fresh=True,
     ),
     Rule(
         "POST /cases/{person_id}/appeals/{appeal_id}/decision",
-        allowed={SO: 201},
-        outside={**outside_region(SO), **outside_child(SO)},
+        allowed={SO: 201, CP: 201},
+        outside={**outside_region(SO, CP), **outside_child(SO)},
         body=lambda p, t: {"overturned": False},
         fresh=True,
     ),
     Rule("GET /rule-sets", allowed={SO: 200, AUD: 200, VO: 200}),
-    Rule("POST /rule-sets", allowed={SO: 201}, body=rule_set),
+    # Programme-wide: refused to every officer of this world (scoped to Gao); NATIONAL_RULES below.
+    Rule("POST /rule-sets", body=rule_set),
     Rule("POST /rule-sets/what-if", allowed={SO: 200, AUD: 200, VO: 200}, body=rule_set),
     Rule("GET /vetting-lists", allowed={VO: 200, AUD: 200}),
+    Rule("POST /vetting-lists", body=lambda p, t: {"source_ref": f"list-{t}", "entries": []}),
+]
+
+NATIONAL_RULES = [
+    Rule("POST /rule-sets", allowed={SO: 201}, body=rule_set),
     Rule(
         "POST /vetting-lists",
         allowed={VO: 201},
         body=lambda p, t: {"source_ref": f"list-{t}", "entries": []},
     ),
 ]
+"""What applies programme-wide, as a world whose officers hold tokens of every region."""
 
 QUEUE_OF: dict[Role, str] = {SO: "weapon", EX: "medical", VO: "vetting", CP: "handover", AUD: "outcome"}
 KINDS: dict[str, dict[str, Any]] = {
@@ -170,7 +179,7 @@ class ScreeningWorld(World):
         self.env = env
         self.shared: dict[str, str] = {}
         self.stock: dict[str, list[str]] = {}
-        self.unscoped = {role: env.as_role(role) for role in (EX, SO)}
+        self.unscoped = {role: env.as_role(role) for role in (EX, SO, CP)}
 
     def claims(self, role: Role) -> Params:
         if role == LIAISON:
@@ -213,23 +222,31 @@ class ScreeningWorld(World):
             "appeal_id": str(uuid.uuid4()),
         }
         if succeeds and kind.startswith("adult"):
-            await self._prepare(case.rule.route, params)
+            await self._prepare(case.rule.route, params, SO)
+        elif succeeds and kind.startswith("child"):
+            await self._prepare(case.rule.route, params, CP)
         return params
 
-    async def _prepare(self, route: str, params: Params) -> None:
-        """What a write needs on its case first: an unfit examination to re-examine, a decision to appeal, an
-        appeal to decide."""
+    async def _prepare(self, route: str, params: Params, appellant: Role) -> None:
+        """What a write needs on its case first: an unfit examination to re-examine, a decision to appeal (an
+        adult's medical one, or a child's age determination), an appeal to decide."""
         person = params["person_id"]
         if route.endswith("/re-examination-requests"):
             await self._examine(person, "unfit")
         elif route.endswith("/appeals"):
-            params["decision_id"] = await self._examine(person, "fit")
+            params["decision_id"] = await self._appealable(person, appellant)
         elif route.endswith("/decision"):
-            appealed = await self._examine(person, "fit")
-            answer = await self.unscoped[SO].ok(
+            appealed = await self._appealable(person, appellant)
+            answer = await self.unscoped[appellant].ok(
                 f"/cases/{person}/appeals", {"decision_id": appealed}, status=201
             )
             params["appeal_id"] = answer["appeal_id"]
+
+    async def _appealable(self, person: str, appellant: Role) -> str:
+        if appellant == SO:
+            return await self._examine(person, "fit")
+        case = (await self.unscoped[CP].get(f"/cases/{person}")).json()
+        return str(next(d["decision_id"] for d in case["decisions"] if d["type"] == "ChildIdentified"))
 
     async def _examine(self, person: str, result: str) -> str:
         answer = await self.unscoped[EX].ok(f"/cases/{person}/examinations", {"result": result}, status=201)
@@ -250,6 +267,16 @@ class ScreeningWorld(World):
         return base
 
 
+class NationalWorld(ScreeningWorld):
+    """The same world, its officers holding tokens of every region."""
+
+    def claims(self, role: Role) -> Params:
+        return {} if role in (SO, VO) else super().claims(role)
+
+    async def params(self, case: Case) -> Params:
+        return {}  # what it publishes names nobody
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_every_route_of_screening_has_a_rule(env: Env) -> None:
     assert uncovered_routes(env.app, [*RULES, *runtime_rules(env.app)]) == []
@@ -260,8 +287,20 @@ async def test_every_role_gets_the_declared_answer_on_every_route_and_scope(
     env: Env, issuer: DevelopmentTokenIssuer
 ) -> None:
     world = ScreeningWorld(env)
-    await world.register({"adult": 27, "adult-kidal": 1, "adult-gatia": 1, "child": 5, "child-kidal": 1})
+    await world.register({"adult": 27, "adult-kidal": 1, "adult-gatia": 1, "child": 9, "child-kidal": 1})
 
     mismatches = await check_rules(env.client, issuer, world, [*RULES, *runtime_rules(env.app)])
+
+    assert mismatches == [], "\n".join(map(str, mismatches))
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_only_nationally_scoped_officers_publish_rule_sets_and_vetting_lists(
+    env: Env, issuer: DevelopmentTokenIssuer
+) -> None:
+    """Issue 14 item 8: an officer scoped to one region published rule sets and vetting lists that apply
+    programme-wide. The world above (officers scoped to Gao) is refused both; here its officers hold tokens of
+    every region."""
+    mismatches = await check_rules(env.client, issuer, NationalWorld(env), NATIONAL_RULES)
 
     assert mismatches == [], "\n".join(map(str, mismatches))

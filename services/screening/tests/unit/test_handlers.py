@@ -16,6 +16,7 @@ from ddr_runtime.eventstore.ports import AggregateSession, BulkRefused, Causatio
 from ddr_runtime.kernel import Recording, RuleViolated, UnknownRecord
 from ddr_screening.domain.case import AgeEvidence
 from ddr_screening.domain.events import (
+    AgeAssessed,
     CaseMergedInto,
     ChildIdentified,
     EligibilityDetermined,
@@ -26,6 +27,7 @@ from ddr_screening.domain.events import (
 from ddr_screening.domain.rules import DEFAULT_RULE_SETS, RuleSet
 from ddr_screening.domain.values import VettingListEntry
 from ddr_screening.service_layer import bulk, handlers
+from ddr_screening.service_layer.access import RoleRequired
 from ddr_screening.service_layer.handlers import AgeAssessment, Examination, HandlingTest
 from ddr_screening.service_layer.intake import take_registration_events
 from ddr_screening.service_layer.service import Reads, Screening
@@ -314,7 +316,8 @@ async def test_a_decision_on_a_childs_case_is_refused_as_unknown_before_deciding
     role: Role,
     command: Callable[[Screening, Ctx], Awaitable[Any]],
 ) -> None:
-    given_case(unit, "p-1", CHILD)
+    # Examined before the child was identified: appealing that examination is still screening's act.
+    given_case(unit, "p-1", CHILD, MedicalExamined("p-1", "d-1", 1, "fit", False, None))
 
     with pytest.raises(UnknownRecord):
         await command(scr, Ctx(principal=staff(role, Role.CHILD_PROTECTION)))
@@ -375,3 +378,37 @@ async def test_each_bulk_item_outside_the_callers_remit_is_refused_like_an_unkno
         ("refused", "unknown-case"),
     ]
     assert {c.stream_id for c in unit.committed} == {"p-1"}
+
+
+async def test_a_screening_officer_appealing_an_age_decision_is_refused_for_want_of_child_protection(
+    unit: FakeUnitOfWork, scr: Screening
+) -> None:
+    """Issue 14 item 8: the appeal of an age decision is child protection's; nothing is lodged."""
+    given_case(
+        unit,
+        "p-1",
+        AgeAssessed("p-1", "d-age", "interview", 30, None, False, "adult", "adult_confirmed", None),
+    )
+
+    with pytest.raises(RoleRequired) as refused:
+        await handlers.lodge_appeal(
+            scr, "p-1", "d-age", None, None, Ctx(principal=staff(Role.SCREENING_OFFICER))
+        )
+
+    assert refused.value.role == Role.CHILD_PROTECTION
+    assert unit.committed == []
+
+
+async def test_child_protection_appealing_a_medical_decision_is_refused_for_want_of_a_screening_officer(
+    unit: FakeUnitOfWork, scr: Screening
+) -> None:
+    """Issue 14 item 8: child protection appeals age decisions only."""
+    given_case(unit, "p-1", MedicalExamined("p-1", "d-1", 1, "unfit", False, None))
+
+    with pytest.raises(RoleRequired) as refused:
+        await handlers.lodge_appeal(
+            scr, "p-1", "d-1", None, None, Ctx(principal=staff(Role.CHILD_PROTECTION))
+        )
+
+    assert refused.value.role == Role.SCREENING_OFFICER
+    assert unit.committed == []

@@ -6,6 +6,7 @@ the app factory refuses to build an app with a route that states neither.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -81,12 +82,17 @@ class RoleRequirement(AccessRequirement):
 
     async def __call__(self, principal: CurrentPrincipal) -> Principal:
         if not principal.has_any(*self.roles):
-            allowed = ", ".join(sorted(self.roles))
-            raise Forbidden(f"this action needs one of the roles: {allowed}")
+            raise role_refusal(self.roles)
         return principal
 
     def __repr__(self) -> str:
         return f"require_roles({', '.join(sorted(self.roles))})"
+
+
+def role_refusal(roles: Iterable[Role]) -> Forbidden:
+    """The 403 a caller without any of ``roles`` gets: raise it where a route's rule depends on the object
+    (an appeal of an age decision is child protection's) to answer exactly as a route it may not use."""
+    return Forbidden(f"this action needs one of the roles: {', '.join(sorted(roles))}")
 
 
 def require_roles(*roles: Role) -> RoleRequirement:

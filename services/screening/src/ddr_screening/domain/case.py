@@ -633,6 +633,16 @@ class ScreeningCase(Aggregate[CaseEvent]):
 
     # -- appeals ------------------------------------------------------------------------------------------
 
+    def decision_kind(self, decision_id: str) -> DecisionKind | None:
+        """The kind of an appealable decision on this case (None: no such decision)."""
+        decision = self.decisions.get(decision_id)
+        return decision.kind if decision is not None else None
+
+    def appeal_kind(self, appeal_id: str) -> DecisionKind | None:
+        """The kind of decision an appeal on this case is about (None: no such appeal)."""
+        appeal = self.appeals.get(appeal_id)
+        return appeal.kind if appeal is not None else None
+
     def lodge_appeal(
         self, decision_id: str, lodged_by: str, reason: str | None, on: Day, recording: Recording
     ) -> str:

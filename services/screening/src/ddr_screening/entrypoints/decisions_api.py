@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from ddr_runtime.audit.reads import Reads
+from ddr_runtime.auth.dependencies import role_refusal
 from ddr_runtime.auth.roles import Principal
 from ddr_runtime.http.writes import (
     Atomic,
@@ -22,7 +23,14 @@ from ddr_runtime.http.writes import (
 from ddr_runtime.kernel import UnknownRecord
 from ddr_screening.domain.case import AgeEvidence, Ruling
 from ddr_screening.entrypoints.dependencies import Service
-from ddr_screening.entrypoints.roles import AgeAssessor, ChildProtection, Examiner, Officer, VettingOfficer
+from ddr_screening.entrypoints.roles import (
+    AgeAssessor,
+    Appellant,
+    ChildProtection,
+    Examiner,
+    Officer,
+    VettingOfficer,
+)
 from ddr_screening.entrypoints.schemas import (
     AgeAssessmentIn,
     AppealDecisionIn,
@@ -39,6 +47,7 @@ from ddr_screening.entrypoints.schemas import (
     VettingDecisionIn,
 )
 from ddr_screening.service_layer import bulk, handlers, queries
+from ddr_screening.service_layer.access import RoleRequired
 from ddr_screening.service_layer.handlers import AgeAssessment, Decided, Examination, HandlingTest
 from ddr_screening.service_layer.service import Screening
 
@@ -226,16 +235,21 @@ async def choose_reinsertion(
 async def lodge_appeal(
     person_id: str,
     body: AppealIn,
-    officer: Officer,
+    appellant: Appellant,
     command: Command,
     scr: Service,
     reads: Reads,
     version: MaybeExpectedVersion,
 ) -> JSONResponse:
-    done = await handlers.lodge_appeal(
-        scr, person_id, body.decision_id, body.reason, body.lodged_on, command, version
-    )
-    return await decided(scr, officer, reads, person_id, done, appeal_id=done.result)
+    """An appeal of a decision on the case: child protection's for an age decision, a screening officer's for
+    any other (anyone else gets the 403 of a route it may not use)."""
+    try:
+        done = await handlers.lodge_appeal(
+            scr, person_id, body.decision_id, body.reason, body.lodged_on, command, version
+        )
+    except RoleRequired as refused:
+        raise role_refusal([refused.role]) from None
+    return await decided(scr, appellant, reads, person_id, done, appeal_id=done.result)
 
 
 @router.post("/cases/{person_id}/appeals/{appeal_id}/decision", status_code=201)
@@ -243,12 +257,18 @@ async def decide_appeal(
     person_id: str,
     appeal_id: str,
     body: AppealDecisionIn,
-    officer: Officer,
+    appellant: Appellant,
     command: Command,
     scr: Service,
     reads: Reads,
     version: MaybeExpectedVersion,
 ) -> JSONResponse:
-    ruling = Ruling(body.overturned, body.replacement, officer.subject, body.reason)
-    done = await handlers.decide_appeal(scr, person_id, appeal_id, ruling, body.decided_on, command, version)
-    return await decided(scr, officer, reads, person_id, done, appeal_id=appeal_id)
+    """The appeal's decision, by the role the appeal belongs to (as for lodging it)."""
+    ruling = Ruling(body.overturned, body.replacement, appellant.subject, body.reason)
+    try:
+        done = await handlers.decide_appeal(
+            scr, person_id, appeal_id, ruling, body.decided_on, command, version
+        )
+    except RoleRequired as refused:
+        raise role_refusal([refused.role]) from None
+    return await decided(scr, appellant, reads, person_id, done, appeal_id=appeal_id)

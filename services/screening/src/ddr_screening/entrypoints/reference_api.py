@@ -13,7 +13,7 @@ from ddr_runtime.http.writes import Command, json_response
 from ddr_screening.domain.rules import RuleSet
 from ddr_screening.domain.values import VettingListEntry
 from ddr_screening.entrypoints.dependencies import Service
-from ddr_screening.entrypoints.roles import Officer, RuleReader, VettingOfficer, VettingReader
+from ddr_screening.entrypoints.roles import NationalOfficer, NationalVettingOfficer, RuleReader, VettingReader
 from ddr_screening.entrypoints.schemas import RuleSetIn, VettingListIn
 from ddr_screening.service_layer import queries, reference
 
@@ -27,9 +27,10 @@ async def list_rule_sets(_reader: RuleReader, scr: Service) -> list[dict[str, An
 
 @router.post("/rule-sets", status_code=201)
 async def publish_rule_set(
-    body: RuleSetIn, _officer: Officer, command: Command, scr: Service
+    body: RuleSetIn, _officer: NationalOfficer, command: Command, scr: Service
 ) -> JSONResponse:
-    """A new version of the eligibility criteria, in force from ``effective_from``; a version is published once."""
+    """A new version of the eligibility criteria, in force from ``effective_from``; a version is published once.
+    Programme-wide: a nationally scoped screening officer's (a regional token is refused)."""
     version = await reference.publish_rule_set(scr, RuleSet(**body.model_dump()), command)
     return json_response(body.model_dump(mode="json"), 201, version=version)
 
@@ -50,9 +51,10 @@ async def list_vetting_lists(_reader: VettingReader, scr: Service) -> list[dict[
 
 @router.post("/vetting-lists", status_code=201)
 async def publish_vetting_list(
-    body: VettingListIn, _vetting: VettingOfficer, command: Command, scr: Service
+    body: VettingListIn, _vetting: NationalVettingOfficer, command: Command, scr: Service
 ) -> JSONResponse:
-    """The next version of the list (it replaces the previous one whole); the cases it concerns are re-checked."""
+    """The next version of the list (it replaces the previous one whole); the cases it concerns are re-checked.
+    Programme-wide: a nationally scoped vetting officer's (a regional token is refused)."""
     entries = [VettingListEntry(e.person_id, e.allegation_ref, e.status) for e in body.entries]
     version = await reference.publish_vetting_list(scr, entries, body.source_ref, command)
     return json_response({"list_version": version, "entries": len(entries)}, 201)

@@ -14,6 +14,7 @@ from typing import Literal
 
 from ddr_runtime.auth.roles import Principal, Role
 from ddr_runtime.auth.visibility import sees_children, sees_medical_detail
+from ddr_screening.domain.values import DecisionKind
 from ddr_screening.domain.visibility import CaseFilter
 
 CASE_READERS = (
@@ -29,6 +30,40 @@ PERSONAL_TEXT_READERS = (Role.SCREENING_OFFICER, Role.EXAMINER, Role.VETTING_OFF
 Act = Literal["screen", "protect", "assess_age"]
 """What a command does to a case: screen an adult (every decision but the two below), protect a child (the
 hand-over), assess an age (on any case: an adult's age may be challenged)."""
+
+APPEAL_ROLE: dict[DecisionKind, Role] = {
+    "age": Role.CHILD_PROTECTION,  # the age assessment and its appeal sit with child protection
+    "medical": Role.SCREENING_OFFICER,
+    "vetting": Role.SCREENING_OFFICER,
+    "membership": Role.SCREENING_OFFICER,
+    "handling_test": Role.SCREENING_OFFICER,
+}
+"""Who lodges and decides the appeal of each kind of decision."""
+
+_ACT_OF: dict[Role, Act] = {Role.SCREENING_OFFICER: "screen", Role.CHILD_PROTECTION: "assess_age"}
+
+
+class RoleRequired(Exception):
+    """The command needs ``role``, which the caller lacks: answered exactly as a route it may not use."""
+
+    def __init__(self, role: Role) -> None:
+        super().__init__(f"this needs the role {role}")
+        self.role = role
+
+
+def appeal_acts(principal: Principal) -> list[Act]:
+    """What the caller's roles let it do on a case whose decisions it appeals (it must be allowed one of them
+    on the case to know of it at all)."""
+    return [act for role, act in _ACT_OF.items() if principal.has_role(role)]
+
+
+def appeal_act(principal: Principal, kind: DecisionKind) -> Act:
+    """The act of appealing a decision of ``kind`` (or deciding that appeal); RoleRequired when the caller
+    may not: a screening officer never appeals an age decision, child protection nothing else."""
+    role = APPEAL_ROLE[kind]
+    if not principal.has_role(role):
+        raise RoleRequired(role)
+    return _ACT_OF[role]
 
 
 def outcome_only(principal: Principal) -> bool:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ddr_runtime.auth.roles import Principal
 from ddr_runtime.eventstore.ports import AggregateSession, Causation
 from ddr_runtime.kernel import UnknownRecord
 from ddr_screening.domain.case import ScreeningCase
 from ddr_screening.domain.events import ChildIdentified
-from ddr_screening.service_layer.access import Act, may_act
+from ddr_screening.domain.values import DecisionKind
+from ddr_screening.service_layer.access import Act, appeal_act, appeal_acts, may_act
 from ddr_screening.service_layer.alerts import note_children
 
 
@@ -30,6 +31,26 @@ async def case_to_act_on(
     same answer as for a case that does not exist, before anything is decided."""
     case = await load_case(session, person_id)
     if not may_act_on(case, principal, act):
+        raise UnknownRecord("case", person_id)
+    return case
+
+
+async def case_to_appeal_on(
+    session: AggregateSession,
+    person_id: str,
+    principal: Principal,
+    appealed: Callable[[ScreeningCase], DecisionKind | None],
+) -> ScreeningCase:
+    """The open case of ``person_id`` for an appeal (lodged or decided) of the decision ``appealed`` names:
+    UnknownRecord (404) unless the caller may act on the case at all, as for a missing case; RoleRequired
+    (403, as a route the caller may not use) when that kind of decision's appeal is another role's (an age
+    decision's is child protection's). Checked before the case decides anything; an unknown decision or
+    appeal is the domain's to refuse."""
+    case = await load_case(session, person_id)
+    if not any(may_act_on(case, principal, act) for act in appeal_acts(principal)):
+        raise UnknownRecord("case", person_id)
+    kind = appealed(case)
+    if kind is not None and not may_act_on(case, principal, appeal_act(principal, kind)):
         raise UnknownRecord("case", person_id)
     return case
 

@@ -14,7 +14,7 @@ from ddr_runtime.eventstore.ports import AggregateSession
 from ddr_screening.domain.case import AgeEvidence, Day, Ruling, ScreeningCase
 from ddr_screening.domain.values import AgeEffect, MedicalResult, VettingStatus
 from ddr_screening.service_layer.access import Act
-from ddr_screening.service_layer.cases import case_to_act_on, save_case
+from ddr_screening.service_layer.cases import case_to_act_on, case_to_appeal_on, save_case
 from ddr_screening.service_layer.service import Context, Screening
 
 T = TypeVar("T")
@@ -201,13 +201,18 @@ async def lodge_appeal(
     ctx: Context,
     expected: int | None = None,
 ) -> Decided[str]:
-    return await on_case(
-        scr,
-        person_id,
-        lambda case: case.lodge_appeal(decision_id, ctx.causation.actor, reason, on, ctx.recording),
-        ctx,
-        expected,
-    )
+    """An appeal of a decision: of an age decision by child protection, of any other by a screening officer
+    (checked on the case, in the command's transaction, before anything is decided)."""
+
+    async def work(session: AggregateSession) -> Decided[str]:
+        case = await case_to_appeal_on(
+            session, person_id, ctx.principal, lambda c: c.decision_kind(decision_id)
+        )
+        appeal_id = case.lodge_appeal(decision_id, ctx.causation.actor, reason, on, ctx.recording)
+        case.settle(await scr.reference.rule_sets(session))
+        return Decided(appeal_id, await save_case(session, case, ctx.causation, expected))
+
+    return await scr.unit.run(work)
 
 
 async def decide_appeal(
@@ -219,11 +224,13 @@ async def decide_appeal(
     ctx: Context,
     expected: int | None = None,
 ) -> Decided[None]:
-    """The appeal's decision; an outcome it changes supersedes the earlier one, marked by appeal."""
-    return await on_case(
-        scr,
-        person_id,
-        lambda case: case.decide_appeal(appeal_id, ruling, on, ctx.recording, scr.policy),
-        ctx,
-        expected,
-    )
+    """The appeal's decision, by the role the appeal belongs to; an outcome it changes supersedes the earlier
+    one, marked by appeal."""
+
+    async def work(session: AggregateSession) -> Decided[None]:
+        case = await case_to_appeal_on(session, person_id, ctx.principal, lambda c: c.appeal_kind(appeal_id))
+        case.decide_appeal(appeal_id, ruling, on, ctx.recording, scr.policy)
+        case.settle(await scr.reference.rule_sets(session))
+        return Decided(None, await save_case(session, case, ctx.causation, expected))
+
+    return await scr.unit.run(work)
