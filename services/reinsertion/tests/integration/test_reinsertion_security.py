@@ -1,13 +1,20 @@
 """Issue 14's findings on reinsertion: volunteers are judged on the region the person's record holds, the
-profile is behind the child rule, offsets are bounded, and reads of a beneficiary are in the read ledger."""
+profile is behind the child rule, offsets are bounded, reads of a beneficiary are in the read ledger, every
+write on a person is judged on the store in its own transaction, and a child answers as an unknown person."""
 
 from __future__ import annotations
 
+import json
 import uuid
+from typing import Any
 
+import httpx
 import pytest
+from sqlalchemy import func, select, update
 
+from ddr_reinsertion.adapters.tables import beneficiaries
 from ddr_runtime.auth.roles import Role
+from ddr_runtime.eventstore.schema import events, outbox
 
 from .conftest import (
     SCREENED_AT,
@@ -15,6 +22,7 @@ from .conftest import (
     enrolment,
     eventually,
     outcome,
+    payment,
     screened,
     setup_catalogue_and_line,
     stage_of,
@@ -26,6 +34,18 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 def pid() -> str:
     return f"P-{uuid.uuid4().hex[:10]}"
+
+
+async def a_barred_child(service: Service) -> str:
+    """A person enrolled, then screened a child (barred for good, the unpaid rest released)."""
+    await setup_catalogue_and_line(service)
+    child = pid()
+    await screened(service, outcome(child))
+    await wait_for_stage(service, child, "waiting")
+    await service.officer.ok(f"/beneficiaries/{child}/enrolment", enrolment(), 201)
+    await screened(service, outcome(child, track="child_protection"), at=SCREENED_AT)
+    await wait_for_stage(service, child, "withdrawn")
+    return child
 
 
 async def test_an_officer_scoped_to_gao_cannot_list_a_kidal_person_as_a_volunteer_by_saying_gao(
@@ -68,13 +88,7 @@ async def test_an_officer_scoped_to_gao_cannot_list_a_kidal_person_as_a_voluntee
 
 async def test_a_child_s_counselling_profile_answers_as_a_missing_one(service: Service) -> None:
     """Finding 15: reinsertion's profile ignored ``barred``."""
-    await setup_catalogue_and_line(service)
-    child = pid()
-    await screened(service, outcome(child))
-    await wait_for_stage(service, child, "waiting")
-    await service.officer.ok(f"/beneficiaries/{child}/enrolment", enrolment(), 201)
-    await screened(service, outcome(child, track="child_protection"), at=SCREENED_AT)
-    await wait_for_stage(service, child, "withdrawn")
+    child = await a_barred_child(service)
 
     profile = await service.officer.get(f"/beneficiaries/{child}/profile")
     missing = await service.officer.get(f"/beneficiaries/{pid()}/profile")
@@ -103,3 +117,163 @@ async def test_reading_a_beneficiary_is_recorded_in_the_read_ledger(service: Ser
     assert [(r["reader"], r["route"], r["outcome"]) for r in reads] == [
         ("reinsertion_officer-1", "GET /beneficiaries/{person_id}", "shown")
     ]
+
+
+def generic(response: httpx.Response, person: str) -> tuple[int, Any]:
+    """An answer with the person id it names (and the request's trace id) taken out: what is left must not
+    tell one person from another."""
+    body = json.loads(response.text.replace(person, "<id>")) if response.content else None
+    if isinstance(body, dict):
+        body.pop("trace_id", None)
+    return response.status_code, body
+
+
+async def last_written(service: Service) -> tuple[int | None, int | None]:
+    """The store's last event position and the outbox's last row id (ids are never reused)."""
+    async with service.app.state.runtime.engine.connect() as conn:
+        position = (await conn.execute(select(func.max(events.c.position)))).scalar()
+        row = (await conn.execute(select(func.max(outbox.c.id)))).scalar()
+    return position, row
+
+
+def single_writes(person: str) -> list[tuple[Role, str, dict[str, Any]]]:
+    """Every write on one person: who makes it, where, with what."""
+    return [
+        (Role.REINSERTION_OFFICER, f"/beneficiaries/{person}/enrolment", enrolment()),
+        (Role.REINSERTION_OFFICER, f"/beneficiaries/{person}/training", {"provider": "FAO", "attended_on": "2020-03-10"}),
+        (Role.REINSERTION_OFFICER, f"/beneficiaries/{person}/visits", {"visit_id": "v-1", "outcome": "dropped_out", "visited_on": "2020-06-02"}),
+        (Role.REINSERTION_OFFICER, f"/beneficiaries/{person}/exit", {"reason": "withdrawn", "effective_on": "2020-04-01"}),
+        (Role.FINANCE_OFFICER, "/disbursements", payment(person, request_id="request-1")),
+    ]  # fmt: skip
+
+
+async def test_a_write_on_a_person_outside_the_callers_regions_is_judged_on_the_store_and_writes_nothing(
+    service: Service,
+) -> None:
+    """Issue 14 item 9: reinsertion's single-person writes checked the caller's regions on the read model,
+    before and outside the command's transaction. Here the read model says Gao (as a projection behind the
+    store, or being rebuilt, may) while the store holds Kidal: every write by a caller scoped to Gao answers
+    as for an unknown person, and neither the store nor the outbox gains a row."""
+    await setup_catalogue_and_line(service)
+    active, waiting, unknown = pid(), pid(), pid()
+    await screened(service, outcome(active, region="Kidal"), outcome(waiting, region="Kidal"))
+    await wait_for_stage(service, waiting, "waiting")
+    await wait_for_stage(service, active, "waiting")
+    await service.officer.ok(f"/beneficiaries/{active}/enrolment", enrolment(), 201)
+    async with service.app.state.runtime.engine.begin() as conn:
+        await conn.execute(
+            update(beneficiaries).where(beneficiaries.c.person_id.in_([active, waiting])).values(region="Gao")
+        )
+    gao = {
+        role: service.as_(role, Role.RECORDS_OFFICER, regions=("Gao",))
+        for role in (Role.REINSERTION_OFFICER, Role.FINANCE_OFFICER)
+    }
+    before = await last_written(service)
+
+    answers = {}
+    for role, path, body in single_writes(waiting)[:1] + single_writes(active)[1:]:
+        person = waiting if path.endswith("/enrolment") else active
+        outside = generic(await gao[role].post(path, body), person)
+        missing_path = path.replace(person, unknown)
+        missing = json.loads(json.dumps(body).replace(person, unknown))
+        answers[path.replace(person, "<id>")] = (
+            outside,
+            generic(await gao[role].post(missing_path, missing), unknown),
+        )
+
+    assert {path: outside for path, (outside, _) in answers.items()} == {
+        path: missing for path, (_, missing) in answers.items()
+    }
+    assert {outside[0] for outside, _ in answers.values()} == {404}
+    assert await last_written(service) == before
+
+
+ROLES_HERE = (
+    Role.REINSERTION_OFFICER, Role.FINANCE_OFFICER, Role.CNDDR_OFFICER, Role.AUDITOR, Role.DONOR,
+)  # fmt: skip
+"""Every role with a route here; none of them sees children."""
+
+
+async def test_a_child_gets_exactly_the_answer_an_unknown_person_gets_on_every_single_person_route(
+    service: Service,
+) -> None:
+    """Issue 14 item 10: a child's refusal must not tell the caller the person is a child: on every route on
+    one person (reads and writes), for every role, the same status, problem type and body as an unknown
+    person's."""
+    child, unknown = await a_barred_child(service), pid()
+    reads = [f"/beneficiaries/{child}", f"/beneficiaries/{child}/profile"]
+
+    differences = []
+    for role in ROLES_HERE:
+        caller = service.as_(role, Role.RECORDS_OFFICER)
+        for path in reads:
+            childs = generic(await caller.get(path), child)
+            missing = generic(await caller.get(path.replace(child, unknown)), unknown)
+            if childs != missing:
+                differences.append((role, "GET " + path, childs, missing))
+        for _, path, body in single_writes(child):
+            childs = generic(await caller.post(path, body), child)
+            missing_body = json.loads(json.dumps(body).replace(child, unknown))
+            missing = generic(await caller.post(path.replace(child, unknown), missing_body), unknown)
+            if childs != missing:
+                differences.append((role, "POST " + path, childs, missing))
+
+    assert differences == []
+
+
+def item_answers(answer: dict[str, Any], people: list[str]) -> list[dict[str, Any]]:
+    """Each item's answer without its index and with the person it names taken out."""
+    return [
+        {k: v for k, v in json.loads(json.dumps(item).replace(person, "<id>")).items() if k != "index"}
+        for item, person in zip(answer["items"], people, strict=True)
+    ]
+
+
+async def test_a_child_gets_exactly_the_answer_an_unknown_person_gets_on_the_bulk_enrolment_and_payment_routes(
+    service: Service,
+) -> None:
+    """Issue 14 item 10, on the bulk routes: a child's item is refused exactly as an unknown person's."""
+    child, unknown = await a_barred_child(service), pid()
+    people = [child, unknown]
+
+    enrolled = await service.officer.ok(
+        "/enrolments", {"enrolments": [{"person_id": p, **enrolment()} for p in people]}
+    )
+    paid = await service.finance.ok(
+        "/disbursements/batch", {"disbursements": [payment(p, request_id=f"req-{p}") for p in people]}
+    )
+
+    enrolments, payments = item_answers(enrolled, people), item_answers(paid, people)
+    assert enrolments[0] == enrolments[1]
+    assert enrolments[0]["status"] == "refused"
+    assert payments[0] == payments[1]
+    assert payments[0]["status"] == "refused"
+
+
+async def test_a_child_listed_as_a_volunteer_is_refused_as_a_person_the_caller_may_not_know_of(
+    service: Service,
+) -> None:
+    """Issue 14 item 10: a child on a volunteer list was refused ``not_eligible``, telling the caller the person
+    is a child. Now the child's item is exactly that of a person the caller may not know of (here a volunteer
+    outside the caller's regions), and nothing is recorded for the child."""
+    child, stranger = await a_barred_child(service), pid()
+    await service.officer.ok(
+        "/rounds",
+        {"round_id": "r-1", "title": "Tour", "regions": ["Gao", "Kidal"], "size_per_region": 10, "opened_on": "2020-02-01"},
+        201,
+    )  # fmt: skip
+    volunteer = {"region": "Gao", "sex": "M", "category": "combatant", "movement": "CMA"}
+    before = await last_written(service)
+
+    answer = await service.as_(Role.REINSERTION_OFFICER, Role.RECORDS_OFFICER, regions=("Gao",)).ok(
+        "/rounds/r-1/volunteers",
+        {
+            "listed_on": "2020-02-15",
+            "volunteers": [{**volunteer, "person_id": child}, {**volunteer, "person_id": stranger, "region": "Kidal"}],
+        },
+    )  # fmt: skip
+
+    items = item_answers(answer, [child, stranger])
+    assert items[0] == items[1]
+    assert (items[0]["status"], items[0]["rule"]) == ("refused", "unknown-beneficiary")
+    assert await last_written(service) == before

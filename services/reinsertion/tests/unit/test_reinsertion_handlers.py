@@ -92,10 +92,10 @@ async def test_a_payment_debits_the_line_and_marks_the_tranche_paid(unit: FakeUn
     await handlers.enrol(desk, [enrol()], RECORDING, CAUSE)
 
     paid = await handlers.disburse_one(
-        desk, c.Disburse("req-1", "P-1", 1, "Gao", date(2020, 3, 2)), RECORDING, CAUSE
+        desk, c.Disburse("req-1", "P-1", 1, "Gao", date(2020, 3, 2)), RECORDING, CAUSE, frozenset()
     )
     again = await handlers.disburse_one(
-        desk, c.Disburse("req-1", "P-1", 1, "Gao", date(2020, 3, 2)), RECORDING, CAUSE
+        desk, c.Disburse("req-1", "P-1", 1, "Gao", date(2020, 3, 2)), RECORDING, CAUSE, frozenset()
     )
 
     assert (paid.amount, paid.replayed, again.replayed) == (D("500.00"), False, True)
@@ -107,11 +107,11 @@ async def test_a_dropout_visit_ends_participation_and_releases_the_unpaid_rest(u
     desk = Desk(unit, warm=None)
     await handlers.enrol(desk, [enrol()], RECORDING, CAUSE)
     await handlers.disburse_one(
-        desk, c.Disburse("req-1", "P-1", 1, "Gao", date(2020, 3, 2)), RECORDING, CAUSE
+        desk, c.Disburse("req-1", "P-1", 1, "Gao", date(2020, 3, 2)), RECORDING, CAUSE, frozenset()
     )
 
     await handlers.record_visit(
-        desk, c.RecordVisit("P-1", "v-1", "dropped_out", date(2020, 5, 1)), RECORDING, CAUSE
+        desk, c.RecordVisit("P-1", "v-1", "dropped_out", date(2020, 5, 1)), RECORDING, CAUSE, frozenset()
     )
 
     assert [type(e) for e in unit.events("beneficiary-P-1")][-2:] == [

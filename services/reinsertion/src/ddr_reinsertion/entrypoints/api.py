@@ -54,10 +54,10 @@ def answer(body: Any, status_code: int = 200, *, version: int | None = None) -> 
 
 
 async def check_region(principal: Principal, queries: ReadModel, person_id: str) -> None:
-    """The one gate before any read of, or write on, one person: a person this service never heard of, a
-    child (to anyone but child protection), and a person outside the caller's regions all answer the same 404
-    (reads then answer 404 for someone never a beneficiary too). A caller narrowed to regions acts on people
-    of a known region within them only."""
+    """The gate before any read of one person: a person this service never heard of, a child (to anyone but
+    child protection), and a person outside the caller's regions all answer the same 404 (reads then answer
+    404 for someone never a beneficiary too). Writes are judged in their own transaction, on the store
+    (:meth:`Touched.person_to_act_on`), never on this read."""
     standing = await queries.standing(person_id)
     if standing is None:
         raise not_visible("beneficiary")
@@ -273,16 +273,16 @@ async def enrol_one(
     principal: Officer,
     command: Command,
     desk: Reinsertion,
-    queries: Queries,
 ) -> Response:
-    await check_region(principal, queries, person_id)
-    result = await handlers.enrol_one(desk, _enrol(person_id, body), command.recording, command.causation)
+    result = await handlers.enrol_one(
+        desk, _enrol(person_id, body), command.recording, command.causation, principal.regions
+    )
     return answer(enrolled(result), 201)
 
 
 @people.post("/enrolments", response_model=BulkAnswer)
 async def enrol_many(
-    body: s.BatchEnrolments, principal: Officer, command: Command, desk: Reinsertion, queries: Queries,
+    body: s.BatchEnrolments, principal: Officer, command: Command, desk: Reinsertion,
     atomic: Atomic = False,
 ) -> Response:  # fmt: skip
     commands = [_enrol(item.person_id, item) for item in body.enrolments]
@@ -299,31 +299,27 @@ async def training(
     principal: Officer,
     command: Command,
     desk: Reinsertion,
-    queries: Queries,
 ) -> Response:
-    await check_region(principal, queries, person_id)
     cmd = c.RecordTraining(person_id, body.provider, body.attended_on)
-    await handlers.record_training(desk, cmd, command.recording, command.causation)
+    await handlers.record_training(desk, cmd, command.recording, command.causation, principal.regions)
     return Response(status_code=204)
 
 
 @people.post("/beneficiaries/{person_id}/visits", status_code=204)
 async def visit(
-    person_id: str, body: s.VisitIn, principal: Officer, command: Command, desk: Reinsertion, queries: Queries
+    person_id: str, body: s.VisitIn, principal: Officer, command: Command, desk: Reinsertion
 ) -> Response:
-    await check_region(principal, queries, person_id)
     cmd = c.RecordVisit(person_id, body.visit_id, body.outcome, body.visited_on)
-    await handlers.record_visit(desk, cmd, command.recording, command.causation)
+    await handlers.record_visit(desk, cmd, command.recording, command.causation, principal.regions)
     return Response(status_code=204)
 
 
 @people.post("/beneficiaries/{person_id}/exit", status_code=204)
 async def leave(
-    person_id: str, body: s.ExitIn, principal: Officer, command: Command, desk: Reinsertion, queries: Queries
+    person_id: str, body: s.ExitIn, principal: Officer, command: Command, desk: Reinsertion
 ) -> Response:
-    await check_region(principal, queries, person_id)
     cmd = c.EndParticipation(person_id, body.reason, body.effective_on)
-    await handlers.end_participation(desk, cmd, command.recording, command.causation)
+    await handlers.end_participation(desk, cmd, command.recording, command.causation, principal.regions)
     return Response(status_code=204)
 
 
@@ -356,16 +352,17 @@ def _disburse(body: s.DisbursementIn) -> c.Disburse:
 
 @payments.post("/disbursements", status_code=201)
 async def disburse_one(
-    body: s.DisbursementIn, principal: Finance, command: Command, desk: Reinsertion, queries: Queries
+    body: s.DisbursementIn, principal: Finance, command: Command, desk: Reinsertion
 ) -> Response:
-    await check_region(principal, queries, body.person_id)
-    result = await handlers.disburse_one(desk, _disburse(body), command.recording, command.causation)
+    result = await handlers.disburse_one(
+        desk, _disburse(body), command.recording, command.causation, principal.regions
+    )
     return answer(paid(result), 200 if result.replayed else 201)
 
 
 @payments.post("/disbursements/batch", response_model=BulkAnswer)
 async def disburse_many(
-    body: s.BatchDisbursements, principal: Finance, command: Command, desk: Reinsertion, queries: Queries,
+    body: s.BatchDisbursements, principal: Finance, command: Command, desk: Reinsertion,
     atomic: Atomic = False,
 ) -> Response:  # fmt: skip
     commands = [_disburse(item) for item in body.disbursements]

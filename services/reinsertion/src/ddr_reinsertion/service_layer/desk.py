@@ -105,6 +105,15 @@ class Touched:
         await self.load_people([person_id])
         return self.people[person_id]
 
+    async def person_to_act_on(self, person_id: str, regions: frozenset[str]) -> Beneficiary:
+        """The person, if a caller narrowed to ``regions`` (empty: every region) may act on them, as this
+        transaction reads them: someone this service never heard of, a child, and a person outside the regions
+        (or of no known region) are refused alike (UnknownRecord: 404), before anything is decided."""
+        person = await self.person(person_id)
+        if person.version == 0 or person.outside(regions):
+            raise UnknownRecord("beneficiary", person_id)
+        return person
+
     async def line(self, line_id: str) -> BudgetLine:
         if line_id not in self.lines:
             self.lines[line_id] = await self.desk.line(self.session, line_id)

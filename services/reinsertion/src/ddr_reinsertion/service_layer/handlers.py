@@ -1,7 +1,9 @@
 """Command handlers: load the aggregates, let them decide, save them with the versions they were loaded at.
 
 Every handler runs in :meth:`UnitOfWork.run`: a stream moved by a concurrent writer (another office paying
-from the same budget line) makes the whole command decided again on fresh state.
+from the same budget line) makes the whole command decided again on fresh state. Every write on a person
+checks, in that transaction and before deciding, that the caller (narrowed to ``regions``; empty: every
+region) may act on them: one gate, :meth:`Touched.person_to_act_on`, or per item on bulk commands.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 
 from ddr_reinsertion.domain import commands as c
-from ddr_reinsertion.domain.beneficiary import Beneficiary, Choice, Payment
+from ddr_reinsertion.domain.beneficiary import Choice, Payment
 from ddr_reinsertion.domain.catalogue import Package, PackageTerms
 from ddr_reinsertion.domain.events import BudgetLineOpened, VolunteerListed, VolunteerRoundOpened
 from ddr_reinsertion.domain.ledger import BudgetLine
@@ -24,7 +26,6 @@ from ddr_reinsertion.service_layer.bulk import decide_items
 from ddr_reinsertion.service_layer.desk import (
     Desk,
     Touched,
-    beneficiary_stream,
     line_stream,
     package_stream,
     round_stream,
@@ -85,7 +86,7 @@ async def list_volunteers(
 
     ``regions``: the caller's remit (empty: every region). A person already known here is judged on the
     region their record holds, never on the one the request gives (a different one is refused); someone
-    outside the remit is refused as an unknown beneficiary, in the transaction that decides."""
+    outside the remit, and a child, are refused as an unknown beneficiary, in the transaction that decides."""
 
     async def work(touched: Touched) -> list[ItemOutcome[str]]:
         the_round = await touched.session.load_existing(round_stream(round_id), Round, "round", round_id)
@@ -99,7 +100,8 @@ async def list_volunteers(
                 raise AlreadyDone("duplicate_volunteer", "the person is listed twice in this request")
             person = touched.people[v.person_id]
             region = person.region or v.region
-            if regions and region not in regions:
+            if person.barred or (regions and region not in regions):
+                # A child answers as someone the caller may not know of, before any other rule speaks.
                 raise UnknownRecord("beneficiary", v.person_id)
             if person.region and person.region != v.region:
                 raise RuleViolated(
@@ -228,10 +230,15 @@ async def enrol(
     return await desk.run(work)
 
 
-async def enrol_one(desk: Desk, cmd: c.Enrol, recording: Recording, causation: Causation) -> Enrolled:
+async def enrol_one(
+    desk: Desk, cmd: c.Enrol, recording: Recording, causation: Causation, regions: frozenset[str]
+) -> Enrolled:
+    """One person's enrolment; a caller narrowed to ``regions`` acts on that person only if the store, in
+    this transaction, holds them within those regions (else 404, as for an unknown person)."""
+
     async def work(touched: Touched) -> Enrolled:
-        await touched.load_people([cmd.person_id])
-        enrolled = await _enrol_one(touched, cmd, recording)
+        await touched.person_to_act_on(cmd.person_id, regions)
+        enrolled = await _enrol_one(touched, cmd, recording, regions)
         await touched.save(causation)
         return enrolled
 
@@ -295,10 +302,12 @@ async def disburse(
     return await desk.run(work)
 
 
-async def disburse_one(desk: Desk, cmd: c.Disburse, recording: Recording, causation: Causation) -> Payment:
+async def disburse_one(
+    desk: Desk, cmd: c.Disburse, recording: Recording, causation: Causation, regions: frozenset[str]
+) -> Payment:
     async def work(touched: Touched) -> Payment:
-        await touched.load_people([cmd.person_id])
-        payment = await _pay_one(touched, cmd, recording, set())
+        await touched.person_to_act_on(cmd.person_id, regions)
+        payment = await _pay_one(touched, cmd, recording, set(), regions)
         await touched.save(causation)
         return payment
 
@@ -309,23 +318,23 @@ async def disburse_one(desk: Desk, cmd: c.Disburse, recording: Recording, causat
 
 
 async def record_training(
-    desk: Desk, cmd: c.RecordTraining, recording: Recording, causation: Causation
-) -> int:
-    async def work(session: AggregateSession) -> int:
-        person = await session.load_existing(
-            beneficiary_stream(cmd.person_id), Beneficiary, "beneficiary", cmd.person_id
-        )
+    desk: Desk, cmd: c.RecordTraining, recording: Recording, causation: Causation, regions: frozenset[str]
+) -> None:
+    async def work(touched: Touched) -> None:
+        person = await touched.person_to_act_on(cmd.person_id, regions)
         person.attend_training(cmd.provider, cmd.attended_on, recording)
-        return await session.save(person, beneficiary_stream(cmd.person_id), cmd.person_id, causation)
+        await touched.save(causation)
 
-    return await desk.unit.run(work)
+    await desk.run(work)
 
 
-async def record_visit(desk: Desk, cmd: c.RecordVisit, recording: Recording, causation: Causation) -> None:
+async def record_visit(
+    desk: Desk, cmd: c.RecordVisit, recording: Recording, causation: Causation, regions: frozenset[str]
+) -> None:
     """A follow-up visit; ``dropped_out`` ends participation and releases the unpaid rest."""
 
     async def work(touched: Touched) -> None:
-        person = await touched.person(cmd.person_id)
+        person = await touched.person_to_act_on(cmd.person_id, regions)
         await touched.release(person.visit(cmd.visit_id, cmd.outcome, cmd.visited_on, recording), person)
         await touched.save(causation)
 
@@ -333,10 +342,10 @@ async def record_visit(desk: Desk, cmd: c.RecordVisit, recording: Recording, cau
 
 
 async def end_participation(
-    desk: Desk, cmd: c.EndParticipation, recording: Recording, causation: Causation
+    desk: Desk, cmd: c.EndParticipation, recording: Recording, causation: Causation, regions: frozenset[str]
 ) -> None:
     async def work(touched: Touched) -> None:
-        person = await touched.person(cmd.person_id)
+        person = await touched.person_to_act_on(cmd.person_id, regions)
         await touched.release(person.end(cmd.reason, cmd.effective_on, recording), person)
         await touched.save(causation)
 
