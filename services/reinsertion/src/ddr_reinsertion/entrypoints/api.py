@@ -7,6 +7,8 @@ status and rule when refused); ``?atomic=true`` records all or nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
@@ -66,6 +68,18 @@ async def check_region(principal: Principal, queries: ReadModel, person_id: str)
         raise not_visible("beneficiary")
     if principal.regions and (region is None or not principal.covers_region(region)):
         raise not_visible("beneficiary")
+
+
+@contextmanager
+def on_one_person() -> Iterator[None]:
+    """A write on one person refused for want of the person (never heard of, a child, outside the caller's
+    regions, never enrolled) answers exactly as a read of a missing one."""
+    try:
+        yield
+    except UnknownRecord as refused:
+        if refused.kind != "beneficiary":
+            raise
+        raise not_visible("beneficiary") from None
 
 
 def enrolled(result: Enrolled) -> dict[str, Any]:
@@ -274,9 +288,10 @@ async def enrol_one(
     command: Command,
     desk: Reinsertion,
 ) -> Response:
-    result = await handlers.enrol_one(
-        desk, _enrol(person_id, body), command.recording, command.causation, principal.regions
-    )
+    with on_one_person():
+        result = await handlers.enrol_one(
+            desk, _enrol(person_id, body), command.recording, command.causation, principal.regions
+        )
     return answer(enrolled(result), 201)
 
 
@@ -301,7 +316,8 @@ async def training(
     desk: Reinsertion,
 ) -> Response:
     cmd = c.RecordTraining(person_id, body.provider, body.attended_on)
-    await handlers.record_training(desk, cmd, command.recording, command.causation, principal.regions)
+    with on_one_person():
+        await handlers.record_training(desk, cmd, command.recording, command.causation, principal.regions)
     return Response(status_code=204)
 
 
@@ -310,7 +326,8 @@ async def visit(
     person_id: str, body: s.VisitIn, principal: Officer, command: Command, desk: Reinsertion
 ) -> Response:
     cmd = c.RecordVisit(person_id, body.visit_id, body.outcome, body.visited_on)
-    await handlers.record_visit(desk, cmd, command.recording, command.causation, principal.regions)
+    with on_one_person():
+        await handlers.record_visit(desk, cmd, command.recording, command.causation, principal.regions)
     return Response(status_code=204)
 
 
@@ -319,7 +336,8 @@ async def leave(
     person_id: str, body: s.ExitIn, principal: Officer, command: Command, desk: Reinsertion
 ) -> Response:
     cmd = c.EndParticipation(person_id, body.reason, body.effective_on)
-    await handlers.end_participation(desk, cmd, command.recording, command.causation, principal.regions)
+    with on_one_person():
+        await handlers.end_participation(desk, cmd, command.recording, command.causation, principal.regions)
     return Response(status_code=204)
 
 
@@ -354,9 +372,10 @@ def _disburse(body: s.DisbursementIn) -> c.Disburse:
 async def disburse_one(
     body: s.DisbursementIn, principal: Finance, command: Command, desk: Reinsertion
 ) -> Response:
-    result = await handlers.disburse_one(
-        desk, _disburse(body), command.recording, command.causation, principal.regions
-    )
+    with on_one_person():
+        result = await handlers.disburse_one(
+            desk, _disburse(body), command.recording, command.causation, principal.regions
+        )
     return answer(paid(result), 200 if result.replayed else 201)
 
 
