@@ -10,11 +10,11 @@ The screening service adds its own decision events (age, medical, vetting, eligi
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from ddr_contracts.events import PERSONAL, DomainEvent, event
+from ddr_contracts.events import PERSONAL, REGISTRY, DomainEvent, event
 
 Track = Literal["integration", "reinsertion", "cvr", "not_eligible", "child_protection"]
 MedicalResult = Literal["fit", "unfit", "temporarily_unfit"]
@@ -185,19 +185,29 @@ class MedicalReExaminationRequested(DomainEvent):
 
 @event
 class VettingDecided(DomainEvent):
-    """Human-rights vetting: a check against a version of the list, or an officer's (or appeal's) decision."""
+    """Human-rights vetting: a check against a version of the list, or an officer's (or appeal's) decision.
+
+    v2: ``allegation_ref`` is personal, sealed under the person's key like ``reason`` (v1 kept it in clear: the
+    link from the person to an outside allegation file sat on Kafka for ever, beyond the reach of an erasure).
+    Its upcaster keeps the field as v1 stored it."""
 
     name = "ddr.screening.VettingDecided"
-    version = 1
+    version = 2
 
     person_id: str
     decision_id: str
     status: VettingStatus
     source: VettingSource
     list_version: int | None
-    allegation_ref: str | None
+    allegation_ref: Annotated[str | None, PERSONAL]
     reason_code: str
     reason: Annotated[str | None, PERSONAL]
+
+
+@REGISTRY.upcaster("ddr.screening.VettingDecided", 1)
+def _vetting_decided_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 -> v2: the same fields (the allegation reference as v1 stored it, in clear)."""
+    return dict(data)
 
 
 @event

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from ddr_contracts.catalog import REGISTRY
 from ddr_pathway.domain.disclosure import STEP_RULES
 from ddr_pathway.domain.path import PersonPath, Step, disclosed
 from ddr_pathway.service_layer.access import sights
@@ -36,7 +37,7 @@ MEDICAL = step(
 )
 VETTING = step(
     "ddr.screening.VettingDecided",
-    {"decision_id": "d-2", "status": "held", "source": "list_check", "allegation_ref": "HR-2019-0042"},
+    {"decision_id": "d-2", "status": "held", "source": "list_check", "list_version": 3},
     reason_code="on_vetting_list",
 )
 OUTCOME = step(
@@ -54,7 +55,7 @@ def seen(principal: Principal, *steps: Step) -> str:
     return disclosed(a_path(*steps), sights(principal)).model_dump_json()
 
 
-def test_a_cnddr_officer_sees_neither_a_medical_result_nor_an_allegation_reference() -> None:
+def test_a_cnddr_officer_sees_neither_a_medical_result_nor_a_vetting_decision() -> None:
     """Finding 11 (issue 14): a CNDDR officer's path view showed `temporarily_unfit` and `allegation_ref`."""
     view = disclosed(a_path(MEDICAL, VETTING, OUTCOME), sights(who(Role.CNDDR_OFFICER)))
 
@@ -67,7 +68,12 @@ def test_an_auditor_sees_medical_and_vetting_detail() -> None:
     view = disclosed(a_path(MEDICAL, VETTING, OUTCOME), sights(who(Role.AUDITOR)))
 
     assert view.steps[0].summary["result"] == "temporarily_unfit"
-    assert view.steps[1].summary["allegation_ref"] == "HR-2019-0042"
+    assert view.steps[1].summary == {
+        "decision_id": "d-2",
+        "status": "held",
+        "source": "list_check",
+        "list_version": 3,
+    }
     assert view.steps[2].reason_code == "medically_unfit"
 
 
@@ -84,7 +90,7 @@ def test_an_auditor_sees_medical_and_vetting_detail() -> None:
 def test_each_role_sees_the_detail_of_its_own_category_only(role: Role, medical: bool, vetting: bool) -> None:
     text = seen(who(role), MEDICAL, VETTING)
 
-    assert ("temporarily_unfit" in text, "HR-2019-0042" in text) == (medical, vetting)
+    assert ("temporarily_unfit" in text, '"held"' in text) == (medical, vetting)
 
 
 def test_a_field_not_on_the_allow_list_shows_to_no_one() -> None:
@@ -126,6 +132,19 @@ def test_a_hidden_step_is_not_named_as_the_cause_of_a_shown_one() -> None:
     assert (
         disclosed(a_path(MEDICAL, caused), sights(who(Role.AUDITOR))).steps[1].caused_by == MEDICAL.event_id
     )
+
+
+def test_no_listed_field_is_a_personal_field_of_its_event() -> None:
+    """Personal fields are dropped before a step is classified: listing one (allegation_ref, sealed since
+    VettingDecided v2) would promise a reader a value the path never holds."""
+    listed = {
+        (type_name, name)
+        for type_name, rule in STEP_RULES.items()
+        for name in rule.fields
+        if name in REGISTRY.current(type_name).personal_fields()
+    }
+
+    assert listed == set()
 
 
 def test_every_listed_event_type_names_a_sight_for_each_field() -> None:

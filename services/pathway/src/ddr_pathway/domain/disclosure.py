@@ -13,7 +13,7 @@ A step itself needs a sight too (a medical examination's step is medical detail,
 field whose meaning depends on its value (a screening outcome's reason code) lists its values, each with its
 sight. An event type, a field or a value not listed here shows nothing to anyone: a new one appears only once
 someone has decided who may see it. Listed fields are also the only ones the projector keeps in a step's
-summary.
+summary; none is a personal field (the projector drops those unread).
 """
 
 from __future__ import annotations
@@ -125,7 +125,9 @@ STEP_RULES: dict[str, StepRule] = {
     ),
     "ddr.screening.VettingDecided": StepRule(
         "vetting",
-        _all("vetting", "decision_id", "status", "source", "list_version", "allegation_ref", "reason_code"),
+        # No allegation_ref: it is personal (sealed, VettingDecided v2) and dropped before this reads the step;
+        # vetting officers and auditors see it in screening's own case view.
+        _all("vetting", "decision_id", "status", "source", "list_version", "reason_code"),
     ),
     "ddr.screening.MembershipVerificationDecided": StepRule(
         "path", _all("path", "decision_id", "verified", "reason_code")
