@@ -73,7 +73,7 @@ def build_screening(
     )
     scr = Screening(
         unit=unit,
-        reference=StoredReference(),
+        reference=StoredReference(runtime.store),
         persons=RegisteredPersons(runtime.store.cipher),
         reads=StoredReads(runtime.engine, runtime.store),
         policy=(config or ScreeningConfig()).policy(),

@@ -176,7 +176,9 @@ async def scenario(env: Env) -> dict[str, Any]:
     answers: dict[str, Any] = {}
     for person in ERASED:
         # As registration erases: the erasure recorded, the key shredded in the platform's one key store.
-        erased = PersonalDataErased(person_id=person, reason_code="protection_risk", authority="CNDDR 7/2026")
+        erased = PersonalDataErased(
+            person_id=person, reason_code="protection_risk", authority="CNDDR-2026-007"
+        )
         await env.registration.emit(person, erased)
         await env.app.state.runtime.keystore.erase(person)
         answers[person] = (await auditor.get(f"/cases/{person}")).text
@@ -218,9 +220,8 @@ async def test_no_erased_persons_value_and_nobodys_personal_value_is_left_in_cle
         f"screening store: table {table}" for table in ("events", "outbox", "idempotency_keys", "scr_cases")
     } <= set(erased.searched), erased.searched
     assert any(where.startswith("Kafka segment") for where in erased.searched)
-    if allegations.hits:
-        # Known, reported, not fixed here: VettingDecided carries allegation_ref in clear (v1, not a personal
-        # field) and scr_vetting_entries keeps the list's person -> allegation rows in clear, though the list
-        # itself is sealed; an erased person's allegation stays readable. It needs a VettingDecided v2 with a
-        # sealed allegation_ref (and an upcaster), and the entries sealed or dropped on erasure.
-        pytest.xfail(allegations.report())
+    # Issue 14: VettingDecided v1 kept allegation_ref in clear and scr_vetting_entries kept the list's
+    # person -> allegation rows in clear (the list itself sealed); v2 seals it under the person's key and the
+    # entries keep only their place in the sealed list.
+    assert allegations.hits == [], allegations.report()
+    assert "screening store: table scr_vetting_entries" in allegations.searched, allegations.searched

@@ -240,7 +240,8 @@ class CaseProjection:
 
 
 class ReferenceProjection:
-    """``scr_rule_sets``, ``scr_vetting_lists`` and ``scr_vetting_entries``: each published version."""
+    """``scr_rule_sets``, ``scr_vetting_lists`` and ``scr_vetting_entries``: each published version (an entry
+    by its place in the list, never with its allegation reference: see ``StoredReference.vetting_list``)."""
 
     async def project(self, conn: AsyncConnection, saved: Sequence[Saved]) -> None:
         for item in saved:
@@ -270,10 +271,10 @@ class ReferenceProjection:
             {
                 "list_version": event.list_version,
                 "person_id": entry.person_id,
-                "allegation_ref": entry.allegation_ref,
+                "position": position,
                 "status": entry.status,
             }
-            for entry in event.entries or ()
+            for position, entry in enumerate(event.entries or ())
         ]
         if entries:
             await conn.execute(insert(vetting_entries), entries)

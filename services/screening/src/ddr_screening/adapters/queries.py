@@ -14,10 +14,13 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from ddr_contracts.screening import VettingListVersionPublished
+from ddr_runtime.crypto.keystore import SubjectErased
 from ddr_runtime.eventstore.ports import AggregateSession
 from ddr_runtime.eventstore.store import EventStore
 from ddr_runtime.eventstore.unit import Session
 from ddr_screening.adapters.tables import cases, rule_sets, vetting_entries, vetting_lists
+from ddr_screening.domain.reference import VETTING_LIST_STREAM
 from ddr_screening.domain.rules import RuleSet
 from ddr_screening.domain.values import VettingListEntry
 from ddr_screening.domain.visibility import CaseFilter
@@ -191,29 +194,69 @@ def connection(session: AggregateSession) -> AsyncConnection:
 class StoredReference:
     """The reference data commands decide by, read from the read model in the command's transaction."""
 
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+
     async def rule_sets(self, session: AggregateSession) -> list[RuleSet]:
         return [rule_set_from(body) for body in await rule_set_bodies(connection(session))]
 
     async def vetting_list(
         self, session: AggregateSession, person_ids: Collection[str]
     ) -> tuple[int | None, dict[str, VettingListEntry]]:
-        """The current list version, and its entries naming any of ``person_ids``."""
+        """The current list version, and its entries naming any of ``person_ids``.
+
+        An entry's allegation reference is read from the list's own event (sealed under the list's key), at the
+        entry's place, and only for a person whose key still exists: an erased person's entry reads ``None``,
+        whatever the read model was rebuilt from."""
         conn = connection(session)
         version: int | None = (await conn.execute(select(func.max(vetting_lists.c.list_version)))).scalar()
         if version is None:
             return None, {}
         wanted = sorted(set(person_ids))
-        found: dict[str, VettingListEntry] = {}
+        rows: list[Any] = []
         for start in range(0, len(wanted), CHUNK):
-            rows = await conn.execute(
+            rows += await conn.execute(
                 select(vetting_entries).where(
                     vetting_entries.c.list_version == version,
                     vetting_entries.c.person_id.in_(wanted[start : start + CHUNK]),
                 )
             )
-            for row in rows:
-                found[row.person_id] = VettingListEntry(row.person_id, row.allegation_ref, row.status)
-        return version, found
+        if not rows:
+            return version, {}
+        refs = await self._allegation_refs(conn, version, {row.person_id: row.position for row in rows})
+        return version, {
+            row.person_id: VettingListEntry(row.person_id, refs.get(row.person_id), row.status)
+            for row in rows
+        }
+
+    async def _allegation_refs(
+        self, conn: AsyncConnection, version: int, positions: Mapping[str, int]
+    ) -> dict[str, str]:
+        """The allegation reference of each named person who is not erased, from list ``version``'s event."""
+        recorded = await self.store.read_stream(VETTING_LIST_STREAM, after=version - 1, conn=conn)
+        event = recorded[0].event if recorded else None
+        if not isinstance(event, VettingListVersionPublished) or event.list_version != version:
+            return {}
+        entries = event.entries or ()
+        erased = await self._erased(positions)
+        refs: dict[str, str] = {}
+        for person_id, position in positions.items():
+            entry = entries[position] if position < len(entries) else None
+            if person_id not in erased and entry is not None and entry.person_id == person_id:
+                refs[person_id] = entry.allegation_ref
+        return refs
+
+    async def _erased(self, person_ids: Collection[str]) -> set[str]:
+        """The persons whose key was shredded (a person without a key yet, listed before registering, is not)."""
+        keystore = self.store.cipher.keystore
+        keyless = set(person_ids) - (await keystore.keys_for_reading(person_ids)).keys()
+        erased: set[str] = set()
+        for person_id in sorted(keyless):  # rare: persons not registered yet, or erased
+            try:
+                await keystore.keys_for_writing([person_id])
+            except SubjectErased:
+                erased.add(person_id)
+        return erased
 
     async def cases_to_recheck(self, session: AggregateSession, named: Collection[str]) -> list[str]:
         """Cases never checked against a list, and cases a new list names."""

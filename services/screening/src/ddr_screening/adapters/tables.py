@@ -4,7 +4,9 @@ The read model (:data:`READ_MODEL`) is projected from screening's events in the 
 append, and rebuilt from them on demand. ``scr_persons`` is the intake's memory of registration's events
 about people whose case is not open yet. Nothing personal is kept in clear: a pre-registered person's exact
 birth date is held sealed under their key only until the case opens (to assess the age at registration) and
-is then dropped; medical details and reasons stay in the sealed events.
+is then dropped; medical details and reasons stay in the sealed events. A vetting list's entries keep the
+person, the allegation's status and the entry's place in the list: the allegation reference stays in the list
+event, sealed.
 """
 
 from __future__ import annotations
@@ -106,7 +108,9 @@ vetting_entries = Table(
     metadata,
     Column("list_version", Integer, primary_key=True),
     Column("person_id", String(36), primary_key=True),
-    Column("allegation_ref", String(100), nullable=False),
+    # The entry's place in its (sealed) list event, where its allegation reference is read when a list check
+    # needs it: no reference is kept here, in clear or otherwise.
+    Column("position", Integer, nullable=False),
     Column("status", String(20), nullable=False),
 )
 

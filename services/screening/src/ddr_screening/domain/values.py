@@ -19,8 +19,11 @@ DecisionKind = Literal["age", "medical", "vetting", "membership", "handling_test
 
 @dataclass(frozen=True, slots=True)
 class VettingListEntry:
-    """A person of the caseload named by an allegation of grave crimes (by person id, never by name)."""
+    """A person of the caseload named by an allegation of grave crimes (by person id, never by name).
+
+    ``allegation_ref`` is ``None`` when it can no longer be read: the person is erased (their key shredded);
+    they are still on the list, and a list check still holds them."""
 
     person_id: str
-    allegation_ref: str
+    allegation_ref: str | None
     status: AllegationStatus

@@ -1,0 +1,67 @@
+"""The vetting list's entries in the read model: no allegation reference kept, an erased person's unreadable."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from ddr_runtime.auth.roles import Role
+from ddr_runtime.eventstore.ports import AggregateSession
+from ddr_screening.adapters.tables import vetting_entries
+from ddr_screening.domain.values import VettingListEntry
+
+from .conftest import Env
+from .support import eventually
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+
+async def entries_of(env: Env, *person_ids: str) -> dict[str, VettingListEntry]:
+    scr = env.app.state.screening
+
+    async def read(session: AggregateSession) -> dict[str, VettingListEntry]:
+        found: dict[str, VettingListEntry] = (await scr.reference.vetting_list(session, person_ids))[1]
+        return found
+
+    found: dict[str, VettingListEntry] = await scr.unit.run(read)
+    return found
+
+
+async def rebuild(env: Env) -> None:
+    operator = env.as_role(Role.OPERATOR)
+    assert (await operator.post("/read-model/rebuild")).status_code == 202
+
+    async def finished() -> bool:
+        return bool((await operator.get("/read-model/rebuild")).json()["status"] != "running")
+
+    await eventually(finished)
+    status = (await operator.get("/read-model/rebuild")).json()
+    assert (status["status"], status["swapped"]) == ("done", True)
+
+
+async def test_an_erased_persons_list_entry_reads_no_allegation_even_after_a_rebuild(env: Env) -> None:
+    """Issue 14: scr_vetting_entries kept person -> allegation rows in clear, readable after an erasure."""
+    kept, erased = str(uuid.uuid4()), str(uuid.uuid4())
+    await env.as_role(Role.VETTING_OFFICER).ok(
+        "/vetting-lists",
+        {
+            "source_ref": "HRDDP-9",
+            "entries": [
+                {"person_id": kept, "allegation_ref": "HR-KEPT-1", "status": "alleged"},
+                {"person_id": erased, "allegation_ref": "HR-ERASED-2", "status": "substantiated"},
+            ],
+        },
+        status=201,
+    )
+    await env.app.state.runtime.keystore.erase(erased)
+    await rebuild(env)
+
+    assert await entries_of(env, kept, erased) == {
+        kept: VettingListEntry(kept, "HR-KEPT-1", "alleged"),
+        erased: VettingListEntry(erased, None, "substantiated"),
+    }
+    async with env.app.state.runtime.engine.connect() as conn:
+        rows = [dict(row._mapping) for row in await conn.execute(select(vetting_entries))]
+    assert not any("HR-" in str(value) for row in rows for value in row.values()), rows
