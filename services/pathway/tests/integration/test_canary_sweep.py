@@ -147,7 +147,7 @@ async def scenario(
     async with UpstreamService("registration", settings) as registration:
         # As registration erases: the erasure recorded, the key shredded in the platform's key store.
         erasure = PersonalDataErased(
-            person_id=ERASED, reason_code="protection_risk", authority="CNDDR 7/2026"
+            person_id=ERASED, reason_code="protection_risk", authority="CNDDR-2026-007"
         )
         await registration.emit(ERASED, erasure)
         await app.state.runtime.keystore.erase(ERASED)
