@@ -112,7 +112,7 @@ async def scenario(officer: Api, historian: Caller, settings: Settings, unit: Un
         await registration.emit(ABSORBED, merged)
         assert await eventually(lambda: noted(unit, [ABSORBED], "ddr.cvr.PersonMergeNoted"))
         erasure = PersonalDataErased(
-            person_id=ERASED, reason_code="protection_risk", authority="CNDDR 7/2026"
+            person_id=ERASED, reason_code="protection_risk", authority="CNDDR-2026-007"
         )
         await registration.emit(ERASED, erasure)  # as registration erases: recorded, then the key shredded
         await unit.store.cipher.keystore.erase(ERASED)

@@ -106,7 +106,7 @@ async def scenario(
 
     await eventually(received, "both candidates accepted")
     await programme.trained(list(VALUES), "kati-c")
-    erasure = PersonalDataErased(person_id=ERASED, reason_code="protection_risk", authority="CNDDR 7/2026")
+    erasure = PersonalDataErased(person_id=ERASED, reason_code="protection_risk", authority="CNDDR-2026-007")
     await registration.emit(ERASED, erasure)  # as registration erases: recorded, then the key shredded
     await app.state.runtime.keystore.erase(ERASED)
     return {

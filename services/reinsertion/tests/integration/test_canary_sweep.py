@@ -113,7 +113,7 @@ async def scenario(service: Service) -> dict[str, str]:
         assert VALUES[ERASED]["area_of_return"] in answers["before"]  # the sweep looks where it was shown
         async with UpstreamService("registration", service.settings) as registration:
             erasure = PersonalDataErased(
-                person_id=ERASED, reason_code="protection_risk", authority="CNDDR 7/2026"
+                person_id=ERASED, reason_code="protection_risk", authority="CNDDR-2026-007"
             )
             await registration.emit(
                 ERASED, erasure
