@@ -9,7 +9,7 @@ read model needs the real unit of work (an integration test).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
@@ -89,26 +89,11 @@ class FakeSession(Session):
             await self.save(aggregate, stream_id, subject, causation)
 
 
-class _NoKeys:
-    """The fake's cipher: there is no key service to fetch a command's keys from, so holding them holds nothing."""
-
-    @asynccontextmanager
-    async def holding(self, subjects: Iterable[str]) -> AsyncIterator[None]:
-        yield
-
-
-@dataclass
-class _NoStore:
-    """What :meth:`UnitOfWork.run` asks of the store before a transaction: its cipher."""
-
-    cipher: _NoKeys = field(default_factory=_NoKeys)
-
-
 @dataclass
 class FakeUnitOfWork(UnitOfWork):
     """:class:`UnitOfWork` over streams in memory (see the module's docstring)."""
 
-    store: EventStore = field(default_factory=lambda: cast(EventStore, _NoStore()))
+    store: EventStore = field(default_factory=lambda: cast(EventStore, None))
     streams: dict[str, list[Committed]] = field(default_factory=dict)
     committed: list[Committed] = field(default_factory=list)
 
@@ -121,6 +106,10 @@ class FakeUnitOfWork(UnitOfWork):
         except BaseException:
             self.streams, self.committed = before, self.committed[:committed]
             raise
+
+    def holding_keys(self, subjects: Iterable[str]) -> AbstractAsyncContextManager[None]:
+        """No key service in memory: nothing to fetch before a command."""
+        return nullcontext()
 
     def given(self, stream_id: str, *events: Any, at: datetime | None = None) -> None:
         """History already stored before the test's command."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -174,8 +174,12 @@ class UnitOfWork:
 
         ``subjects``: the people the command reads or writes, when known: their keys are fetched before the
         transaction begins, so it never waits on the key service while holding the store's write lock."""
-        async with self.store.cipher.holding(subjects):
+        async with self.holding_keys(subjects):
             return await self._run(work)
+
+    def holding_keys(self, subjects: Iterable[str]) -> AbstractAsyncContextManager[None]:
+        """The subjects' keys fetched in one call and held for this command (the store's cipher)."""
+        return self.store.cipher.holding(subjects)
 
     async def _run(self, work: Callable[[Session], Awaitable[T]]) -> T:
         for attempt in range(self.retries + 1):
@@ -204,7 +208,7 @@ class UnitOfWork:
 
         ``subjects`` names each item's person: every key is then fetched in one call before any transaction.
         """
-        async with self.store.cipher.holding(subjects(item) for item in items if subjects is not None):
+        async with self.holding_keys(() if subjects is None else [subjects(item) for item in items]):
             if atomic:
                 return await self._run(lambda session: self._all_or_nothing(session, items, work))
             outcomes: list[ItemOutcome[T]] = []
