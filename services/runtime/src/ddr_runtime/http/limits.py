@@ -31,9 +31,6 @@ class BodyBound(RouteProperty):
 
     max_bytes: int
 
-    def __call__(self) -> None:
-        return None
-
 
 def body_limit(max_bytes: int) -> Any:
     """A route's dependency declaring that its body may hold up to ``max_bytes`` (instead of the app's)."""

@@ -42,7 +42,18 @@ def route_property(scope: Scope, kind: type[P]) -> P | None:
 
 def route_properties(scope: Scope) -> tuple[RouteProperty, ...]:
     """The properties declared by the route that serves this request (first match of method and path, as
-    Starlette routes; a trailing slash ignored); none when no route serves it."""
+    Starlette routes; a trailing slash ignored); none when no route serves it. Found once per request: the
+    answer is kept in the scope for the next middleware that asks."""
+    found: tuple[RouteProperty, ...] | None = scope.get(_SCOPE_KEY)
+    if found is None:
+        found = scope[_SCOPE_KEY] = _find(scope)
+    return found
+
+
+_SCOPE_KEY = "ddr.route_properties"
+
+
+def _find(scope: Scope) -> tuple[RouteProperty, ...]:
     app = scope.get("app")
     if app is None:
         return ()
