@@ -229,7 +229,7 @@ async def screening_run(env: BenchEnv, size: int) -> ScreeningRun:
         )
         registration: ServiceRuntime = build_runtime("registration", REGISTRY, reg_settings)
         screening: ServiceRuntime = build_runtime("screening", REGISTRY, scr_settings)
-        scr, _unit = build_screening(screening)
+        scr, scr_unit = build_screening(screening)
         try:
             await registration.keystore.create_schema()
             await registration.store.create_schema()
@@ -243,7 +243,7 @@ async def screening_run(env: BenchEnv, size: int) -> ScreeningRun:
                     Causation("bench-registration"),
                 )
             event_count = sum(len(events) for _, events in streams)
-            relay_task = await screening.start([lambda: prepare(scr, screening.engine)])
+            relay_task = await screening.start([lambda: prepare(scr, scr_unit)])
             await registration.broker.connect()
             tracks: dict[str, str] = {}
             done, stop = asyncio.Event(), asyncio.Event()

@@ -7,15 +7,12 @@ and ``ddr simulate`` commands are wired here too (``lists_app``, ``simulate_app`
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from opentelemetry.sdk.trace import TracerProvider
-from sqlalchemy import Connection, inspect
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.responses import Response
 
 import ddr_contracts.registration
@@ -26,7 +23,7 @@ from ddr_registration.adapters.list_files import ListFileReader, ListFileWriter
 from ddr_registration.adapters.name_index import NameTokens, name_index_secret
 from ddr_registration.adapters.projections import RegistrationProjection
 from ddr_registration.adapters.queries import RegistrationLookups, RegistrationViews
-from ddr_registration.adapters.tables import READ_MODEL, create_read_model, metadata
+from ddr_registration.adapters.tables import READ_MODEL, create_read_model
 from ddr_registration.adapters.upload_allowance import UploadAllowances
 from ddr_registration.domain import events
 from ddr_registration.entrypoints import (
@@ -43,14 +40,13 @@ from ddr_registration.service_layer.dedup import catch_up_index
 from ddr_registration.service_layer.desk import RegistrationDesk
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings, service_settings
-from ddr_runtime.eventstore.rebuild import ReadModel, rebuild_read_model
+from ddr_runtime.eventstore.rebuild import ReadModel, rebuild_if_outdated
 from ddr_runtime.eventstore.translation import EventMap
 from ddr_runtime.eventstore.unit import UnitOfWork
 from ddr_runtime.http.problems import PROBLEM_TYPE_PREFIX, problem_response
 from ddr_runtime.service import ServiceRuntime, build_runtime, create_service_app
 
 SERVICE = "registration"
-log = logging.getLogger(__name__)
 ROUTERS = (
     movements_api.router,
     lists_api.router,
@@ -109,35 +105,9 @@ def build_desk(
 async def prepare(desk: RegistrationDesk, unit: UnitOfWork) -> None:
     """Create the read model if needed (rebuilt from the history if its tables are of an earlier shape) and
     build the identity index from it (names decrypted)."""
-    outdated = await _outdated_tables(unit.engine)
-    if outdated:
-        # An upgrade changed the tables (an earlier release kept references and serials in clear): the read
-        # model is made again from the service's own history before anything reads it.
-        log.warning(
-            "read model of an earlier shape (%s): rebuilding it from the history", ", ".join(outdated)
-        )
-        async with unit.engine.begin() as conn:
-            await conn.run_sync(lambda sync: metadata.drop_all(sync, tables=list(READ_MODEL)))
-        await create_read_model(unit.engine)
-        await rebuild_read_model(unit, READ_MODEL)
+    await rebuild_if_outdated(ReadModel(unit, READ_MODEL))
     await create_read_model(unit.engine)
     await unit.run(lambda session: catch_up_index(desk, session))
-
-
-async def _outdated_tables(engine: AsyncEngine) -> list[str]:
-    """The read-model tables that exist with other columns than this release declares."""
-
-    def compare(sync: Connection) -> list[str]:
-        found = inspect(sync)
-        return [
-            table.name
-            for table in READ_MODEL
-            if found.has_table(table.name)
-            and {column["name"] for column in found.get_columns(table.name)} != set(table.columns.keys())
-        ]
-
-    async with engine.connect() as conn:
-        return await conn.run_sync(compare)
 
 
 def build_app(

@@ -16,14 +16,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 import ddr_contracts.screening
 from ddr_contracts.catalog import REGISTRY
 from ddr_contracts.events import EventRegistry
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings, service_settings
-from ddr_runtime.eventstore.rebuild import ReadModel
+from ddr_runtime.eventstore.rebuild import ReadModel, rebuild_if_outdated
 from ddr_runtime.eventstore.translation import EventMap
 from ddr_runtime.eventstore.unit import UnitOfWork
 from ddr_runtime.service import ServiceRuntime, build_runtime, create_service_app
@@ -87,10 +86,11 @@ def build_screening(
     return scr, unit
 
 
-async def prepare(scr: Screening, engine: AsyncEngine) -> None:
-    """Before the consumers start: the read model's tables and the default rule sets (a first batch decides
-    at once)."""
-    await create_read_model(engine)
+async def prepare(scr: Screening, unit: UnitOfWork) -> None:
+    """Before the consumers start: the read model's tables (rebuilt from the history when an upgrade changed
+    their shape) and the default rule sets (a first batch decides at once)."""
+    await rebuild_if_outdated(ReadModel(unit, READ_MODEL))
+    await create_read_model(unit.engine)
     await publish_default_rule_sets(scr)
 
 
@@ -120,7 +120,7 @@ def build_app(
         runtime,
         [cases_api.router, decisions_api.router, reference_api.router],
         token_verifier=token_verifier,
-        preparations=[lambda: prepare(scr, runtime.engine)],
+        preparations=[lambda: prepare(scr, unit)],
         lifespan_hooks=[watching],
         read_model=ReadModel(unit, READ_MODEL),
     )

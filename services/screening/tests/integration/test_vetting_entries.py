@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import inspect, select, text
 
 from ddr_runtime.auth.roles import Role
 from ddr_runtime.eventstore.ports import AggregateSession
 from ddr_screening.adapters.tables import vetting_entries
+from ddr_screening.bootstrap import prepare
 from ddr_screening.domain.values import VettingListEntry
 
 from .conftest import Env
@@ -65,3 +66,32 @@ async def test_an_erased_persons_list_entry_reads_no_allegation_even_after_a_reb
     async with env.app.state.runtime.engine.connect() as conn:
         rows = [dict(row._mapping) for row in await conn.execute(select(vetting_entries))]
     assert not any("HR-" in str(value) for row in rows for value in row.values()), rows
+
+
+async def test_a_vetting_entries_table_of_the_earlier_shape_is_rebuilt_at_start_without_allegations(
+    env: Env,
+) -> None:
+    """An upgrade: the table an earlier release made (``allegation_ref`` in clear) is made again from the
+    history before anything reads it (``rebuild_if_outdated`` in ``prepare``)."""
+    listed = str(uuid.uuid4())
+    await env.as_role(Role.VETTING_OFFICER).ok(
+        "/vetting-lists",
+        {
+            "source_ref": "HRDDP-10",
+            "entries": [{"person_id": listed, "allegation_ref": "HR-OLD-3", "status": "alleged"}],
+        },
+        status=201,
+    )
+    engine = env.app.state.runtime.engine
+    async with engine.begin() as conn:  # the column the earlier release kept, holding the reference in clear
+        await conn.execute(text("ALTER TABLE scr_vetting_entries ADD COLUMN allegation_ref VARCHAR(100)"))
+        await conn.execute(text("UPDATE scr_vetting_entries SET allegation_ref = 'HR-OLD-3'"))
+
+    await prepare(env.app.state.screening, env.app.state.screening.unit)
+
+    async with engine.connect() as conn:
+        columns = await conn.run_sync(lambda sync: inspect(sync).get_columns("scr_vetting_entries"))
+        rows = [dict(row._mapping) for row in await conn.execute(select(vetting_entries))]
+    assert "allegation_ref" not in {column["name"] for column in columns}
+    assert [row["person_id"] for row in rows] == [listed]
+    assert await entries_of(env, listed) == {listed: VettingListEntry(listed, "HR-OLD-3", "alleged")}

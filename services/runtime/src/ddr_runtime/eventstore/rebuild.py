@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import MetaData, Table, delete, insert, select
+from sqlalchemy import Connection, MetaData, Table, delete, insert, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -47,6 +47,34 @@ class ReadModel:
 
     unit: UnitOfWork
     tables: Sequence[Table]
+
+
+async def rebuild_if_outdated(read_model: ReadModel) -> list[str]:
+    """At start, before anything reads it: when a table of the read model exists with other columns than
+    this release declares (an upgrade changed its shape), the whole read model is made again from the
+    service's own history. The names of the outdated tables (none: nothing was done)."""
+    tables = list(read_model.tables)
+    engine = read_model.unit.engine
+
+    def outdated(sync: Connection) -> list[str]:
+        found = inspect(sync)
+        return [
+            table.name
+            for table in tables
+            if found.has_table(table.name)
+            and {column["name"] for column in found.get_columns(table.name)} != set(table.columns.keys())
+        ]
+
+    async with engine.connect() as conn:
+        names = await conn.run_sync(outdated)
+    if names:
+        log.warning("read model of an earlier shape (%s): rebuilding it from the history", ", ".join(names))
+        metadata = _metadata_of(tables)
+        async with engine.begin() as conn:
+            await conn.run_sync(lambda sync: metadata.drop_all(sync, tables=tables))
+            await conn.run_sync(lambda sync: metadata.create_all(sync, tables=tables))
+        await rebuild_read_model(read_model.unit, tables)
+    return names
 
 
 async def create_read_model(read_model: ReadModel) -> None:
