@@ -76,7 +76,9 @@ class Figure:
         }
 
     def cell(self) -> str:
-        """``12,345 (11,900-12,800)``: median, then min-max."""
+        """``12,345 (11,900-12,800)``: median, then min-max (ratios, unit ``x``, to two decimals)."""
+        if self.unit == "x":
+            return f"{self.median:.2f}x ({self.low:.2f}-{self.high:.2f})"
         return f"{self.median:,.0f} ({self.low:,.0f}-{self.high:,.0f})"
 
 

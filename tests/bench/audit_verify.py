@@ -1,6 +1,8 @@
 """``ddr audit verify``, store side: events whose hash chain is checked per second, over a large store.
 
-The issue's target: at least 500,000 events per second on the 2-core machine.
+The target (issue 15): at least half the raw ceiling measured in the same run, that is reading the same
+rows out of PostgreSQL with ``COPY ... TO STDOUT`` and hashing each payload with SHA-256 on every core (one
+process per core, each copying out its share of the rows, nothing else done with them).
 
 Setup (untimed): a store of N events (1,000,000 at scale 1; 5 per person, as a registration store holds)
 in a new PostgreSQL database of the benchmark server, and the same in an SQLite file. Every event is the
@@ -11,20 +13,24 @@ each store are appended through the runtime's own ``EventStore`` so the two form
 
 Timed: :func:`ddr_runtime.audit.platform.check_chains`, the store-side check of ``ddr audit verify``:
 one read-only snapshot streamed in batches of 20,000 rows, SHA-256 over every stored payload, version and
-``prevhash`` continuity per stream. It must find no offence.
+``prevhash`` continuity per stream. It must find no offence. On PostgreSQL a store this large is checked by one process per core, each reading
+its streams with binary COPY below one horizon; the ceiling and the check alternate run by run.
 ``python -m tests.bench.run --only audit_verify --runs 1 --scale 0.1`` is a quick smoke run.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
+import multiprocessing
 import os
 import sqlite3
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -35,7 +41,9 @@ from sqlalchemy.engine import make_url
 from ddr_contracts.catalog import REGISTRY
 from ddr_contracts.envelope import GENESIS_HASH, canonical_bytes
 from ddr_contracts.registration import PersonPreRegistered
-from ddr_runtime.audit.platform import check_chains
+from ddr_runtime.audit.chains import hash_share_in_process
+from ddr_runtime.audit.platform import check_chains, default_workers
+from ddr_runtime.audit.sources import asyncpg_dsn, store_horizon
 from ddr_runtime.config import Settings
 from ddr_runtime.db import create_engine
 from ddr_runtime.eventstore.schema import create_store_schema
@@ -46,7 +54,7 @@ from tests.bench import BenchEnv, Figure, machine_info, now_iso, package_version
 NAME = "audit_verify"
 SIZE = 1_000_000
 EVENTS_PER_STREAM = 5
-TARGET = 500_000.0
+TARGET_RATIO = 0.5
 CHUNK = 50_000
 RUNTIME_EVENTS = 1_000
 
@@ -180,6 +188,24 @@ def fill_sqlite(path: Path, count: int) -> None:
         conn.close()
 
 
+_DOING = {"postgres": "events verified", "sqlite": "events verified", "ceiling": "rows copied out and hashed"}
+
+
+async def ceiling(url: str) -> tuple[int, float]:
+    """Read the same rows out with COPY and hash them, one process per core: the physical ceiling."""
+    horizon, _ = await store_horizon(url)
+    dsn = asyncpg_dsn(url)
+    parts = default_workers()
+    loop = asyncio.get_running_loop()
+    with ProcessPoolExecutor(parts, mp_context=multiprocessing.get_context("spawn")) as pool:
+        started = time.perf_counter()
+        counts = await asyncio.gather(
+            *(loop.run_in_executor(pool, hash_share_in_process, dsn, horizon, k, parts) for k in range(parts))
+        )
+        seconds = time.perf_counter() - started
+    return sum(counts), seconds
+
+
 async def measure(url: str) -> tuple[int, float]:
     started = time.perf_counter()
     checker = await check_chains("registration", url)
@@ -210,8 +236,12 @@ async def run(env: BenchEnv) -> None:
             await fill_postgres(pg_url, generated)
             fill_sqlite(sqlite_path, generated)
             env.console.log(f"stores filled in {time.perf_counter() - setup:,.0f} s")
-            results: dict[str, list[tuple[int, float]]] = {"postgres": [], "sqlite": []}
+            results: dict[str, list[tuple[int, float]]] = {"postgres": [], "sqlite": [], "ceiling": []}
             for _ in range(env.runs):
+                results["ceiling"].append(await ceiling(pg_url))
+                env.console.log(f"ceiling: {results['ceiling'][-1]}")
+                if results["ceiling"][-1][0] != size:
+                    raise AssertionError(f"the ceiling read {results['ceiling'][-1][0]} rows, not {size}")
                 results["postgres"].append(await measure(pg_url))
                 env.console.log(f"postgres: {results['postgres'][-1]}")
                 results["sqlite"].append(await measure(sqlite_url))
@@ -220,15 +250,19 @@ async def run(env: BenchEnv) -> None:
             await env.drop_database(database)
     machine["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     figures = [
-        Figure(f"{backend}.events_per_second", f"events verified per second ({backend})", "events/s",
+        Figure(f"{backend}.events_per_second", f"{_DOING[backend]} per second ({backend})", "events/s",
                tuple(n / s for n, s in runs))
         for backend, runs in results.items()
     ] + [
         Figure(f"{backend}.seconds", f"seconds for {size:,} events ({backend})", "s", tuple(s for _, s in runs))
         for backend, runs in results.items()
     ]  # fmt: skip
+    ratios = tuple(
+        (n / s) / (cn / cs) for (n, s), (cn, cs) in zip(results["postgres"], results["ceiling"], strict=True)
+    )
+    figures.append(Figure("postgres.ratio", "ratio to the ceiling (postgres, run by run)", "x", ratios))
     by_key = {f.key: f for f in figures}
-    met = by_key["postgres.events_per_second"].median >= TARGET
+    met = by_key["postgres.ratio"].median >= TARGET_RATIO
     document: dict[str, Any] = {
         "benchmark": NAME,
         "date": started,
@@ -238,14 +272,16 @@ async def run(env: BenchEnv) -> None:
         "versions": {**env.versions, **package_versions()},
         "parameters": {"events": size, "events_per_stream": EVENTS_PER_STREAM, "scale": env.scale},
         "figures": [f.as_json() for f in figures],
-        "target": {"events_per_second": TARGET, "met": met},
+        "target": {"ratio_to_ceiling": TARGET_RATIO, "met": met},
+        "workers": default_workers(),
     }
     json_path = env.write_json(NAME, document)
     env.write_section(NAME, render(document, figures, size))
     env.console.print(
         f"audit verify, store side: postgres {by_key['postgres.events_per_second'].median:,.0f} events/s, "
-        f"sqlite {by_key['sqlite.events_per_second'].median:,.0f} events/s over {size:,} events; "
-        f"target {TARGET:,.0f}/s: {'met' if met else 'missed'}"
+        f"sqlite {by_key['sqlite.events_per_second'].median:,.0f} events/s over {size:,} events; ceiling "
+        f"{by_key['ceiling.events_per_second'].median:,.0f}/s, ratio {by_key['postgres.ratio'].median:.2f}x; "
+        f"target {TARGET_RATIO}x: {'met' if met else 'missed'}"
     )
     env.console.log(f"wrote {json_path}")
 
@@ -257,7 +293,8 @@ def render(document: dict[str, Any], figures: list[Figure], size: int) -> str:
     return f"""## Audit verify, store side ({document["date"]})
 
 `ddr audit verify`'s chain check (SHA-256 over every stored payload, version and `prevhash` continuity per
-stream, one read-only snapshot streamed in batches) over one store of {size:,} events
+stream; on PostgreSQL binary COPY below one horizon, the streams split over {document["workers"]} processes)
+over one store of {size:,} events
 ({EVENTS_PER_STREAM} per stream, about 1 KB each). Median (min-max) of {document["runs"]} run(s);
 {machine["nproc"]} cores, {machine["cpu_model"]}, load average at start {machine["load_average_at_start"]},
 at end {machine["load_average_at_end"]} (the machine is shared: figures drop with the load).
@@ -266,5 +303,7 @@ at end {machine["load_average_at_end"]} (the machine is shared: figures drop wit
 |---|---|
 {rows}
 
-Target: at least {TARGET:,.0f} events/s on PostgreSQL: **{verdict}**.
+The ceiling is the same rows read out with `COPY ... TO STDOUT` and each payload hashed with SHA-256, one
+process per core, measured in the same run (alternating with the check). Target: the check at least
+{TARGET_RATIO}x the ceiling on PostgreSQL: **{verdict}**.
 """

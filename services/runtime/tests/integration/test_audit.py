@@ -30,7 +30,7 @@ from ddr_runtime.audit.bundle import export_bundle, verify_bundle
 from ddr_runtime.audit.checkpoints import TakenCheckpoint
 from ddr_runtime.audit.consistency import check_extends, store_leaves, stores_leaves
 from ddr_runtime.audit.merkle import root_of
-from ddr_runtime.audit.platform import AuditReport, Offence, Platform, verify_platform
+from ddr_runtime.audit.platform import AuditReport, Offence, Platform, check_chains, verify_platform
 from ddr_runtime.audit.signing import SignedCheckpoint, load_public_key, public_pem
 from ddr_runtime.cli.audit import audit_app
 from ddr_runtime.config import Settings
@@ -248,6 +248,36 @@ async def test_verify_names_an_event_altered_in_a_store(world: World) -> None:
         ("registration", f"person-{person}", 1, event_id)
     ]
     assert len(report.offences) == 1  # the topic still holds the original bytes, matching the stored hash
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+async def test_the_store_check_split_over_processes_finds_what_one_finds(world: World, workers: int) -> None:
+    """``ddr audit verify`` without Kafka checks a large PostgreSQL store in one process per core, each over
+    its share of the streams: an altered event and a removed one are named just as one reader names them."""
+    registration = world["registration"]
+    altered, removed = world.persons[2], world.persons[5]
+    event_id, payload = await stored_row(registration, f"person-{altered}", 2)
+    async with registration.runtime.engine.begin() as conn:
+        await conn.execute(
+            update(events_table)
+            .where(events_table.c.event_id == event_id)
+            .values(payload=payload.replace(b'"actor":"', b'"actor":"forged-'))
+        )
+        await conn.execute(
+            delete(events_table).where(
+                events_table.c.stream_id == f"person-{removed}", events_table.c.stream_version == 1
+            )
+        )
+
+    result = await check_chains("registration", registration.url, workers=workers)
+
+    assert result.events == 2 * PERSONS - 1
+    assert result.streams == PERSONS
+    assert sorted((o.kind, o.stream_id, o.version) for o in result.offences) == [
+        ("altered", f"person-{altered}", 2),
+        ("chain", f"person-{removed}", 2),  # its version does not follow the last one read
+        ("chain", f"person-{removed}", 2),  # nor does it chain to that one's hash
+    ]
 
 
 async def test_verify_names_an_event_missing_from_its_topic(world: World) -> None:

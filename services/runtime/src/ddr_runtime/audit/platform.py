@@ -17,11 +17,16 @@ offsets taken last: a live platform gives no false offence.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import multiprocessing
+import os
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
@@ -29,18 +34,25 @@ from pydantic import ValidationError
 from ddr_contracts.audit import StoreCheckpointSigned
 from ddr_contracts.envelope import EventEnvelope
 from ddr_contracts.topics import source_of
+from ddr_runtime.audit.chains import check_part, check_part_in_process
 from ddr_runtime.audit.commitment import event_leaf
 from ddr_runtime.audit.merkle import TreeAccumulator
 from ddr_runtime.audit.signing import CheckpointBody, SignedCheckpoint, TreeHead, issued_at_text, key_id
 from ddr_runtime.audit.sources import (
+    STORE_KINDS,
     StoreMissing,
     StoreRow,
     TopicRecord,
+    asyncpg_dsn,
+    copy_rows,
     events_by_id,
+    is_sqlite,
     pending_publication,
     read_chain_rows,
     read_store_raw,
     read_topic,
+    store_horizon,
+    store_rows_query,
 )
 from ddr_runtime.config import Settings
 from ddr_runtime.eventstore import verify as chain
@@ -145,12 +157,44 @@ class ChainResult:
     offences: tuple[Offence, ...]
 
 
-async def check_chains(service: str, url: str) -> ChainResult:
-    """The store-side check alone: every stream's hash chain, from one snapshot, nothing kept per event."""
-    checker = ChainChecker()
-    async for rows in read_chain_rows(url):
-        checker.check_rows(rows)
-    return ChainResult(checker.events, checker.streams, tuple(_from_chain(service, checker.offences)))
+PARALLEL_FROM = 200_000
+"""A PostgreSQL store of about this many events or more is checked by one process per core."""
+
+
+def default_workers() -> int:
+    """The cores this process may run on: the chain check's processes for a large PostgreSQL store."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+async def check_chains(service: str, url: str, *, workers: int | None = None) -> ChainResult:
+    """The store-side check alone: every stream's hash chain, from one snapshot, nothing kept per event.
+
+    PostgreSQL: the rows come out with binary COPY below one horizon (so every reader sees the same events);
+    a large store is split by stream over ``workers`` processes (default: one per core), each checking its
+    streams' chains whole. SQLite: one reader."""
+    if is_sqlite(url):
+        checker = ChainChecker()
+        async for rows in read_chain_rows(url):
+            checker.check_rows(rows)
+        return ChainResult(checker.events, checker.streams, tuple(_from_chain(service, checker.offences)))
+    horizon, estimate = await store_horizon(url)
+    dsn = asyncpg_dsn(url)
+    parts = max(1, workers if workers is not None else default_workers())
+    if parts == 1 or (workers is None and estimate < PARALLEL_FROM):
+        events, streams, found = await check_part(dsn, horizon, 0, 1)
+    else:
+        loop = asyncio.get_running_loop()
+        with ProcessPoolExecutor(parts, mp_context=multiprocessing.get_context("spawn")) as pool:
+            results = await asyncio.gather(
+                *(
+                    loop.run_in_executor(pool, check_part_in_process, dsn, horizon, k, parts)
+                    for k in range(parts)
+                )
+            )
+        events = sum(r[0] for r in results)
+        streams = sum(r[1] for r in results)
+        found = sorted((o for r in results for o in r[2]), key=lambda o: (o.stream_id, o.version))
+    return ChainResult(events, streams, tuple(_from_chain(service, found)))
 
 
 StoredIndex = dict[str, tuple[str, int, str, str]]
@@ -165,11 +209,19 @@ async def check_store(
     checker = ChainChecker()
     index: StoredIndex = {}
     heads = _Heads(service, checkpoints)
-    async for rows in read_store_raw(url):
+
+    def take(rows: Sequence[tuple[Any, ...]]) -> None:
         for _position, event_id, stream_id, version, subject, payload, stored_hash in rows:
             checker.check(stream_id, version, payload, stored_hash, event_id)
             index[event_id] = (stream_id, version, stored_hash, subject)
             heads.append(payload)
+
+    if is_sqlite(url):
+        async for rows in read_store_raw(url):
+            take(rows)
+    else:
+        horizon, _estimate = await store_horizon(url)
+        await copy_rows(url, store_rows_query(horizon), STORE_KINDS, take)
     offences = [*_from_chain(service, checker.offences), *heads.finish()]
     return ChainResult(checker.events, checker.streams, tuple(offences)), index
 

@@ -16,7 +16,7 @@ import os
 import sqlite3
 import tarfile
 import tempfile
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +27,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy.engine import make_url
 
 from ddr_contracts.wire import declared_hash
+from ddr_runtime.audit.chains import copy_out
 
 BATCH = 20_000
 
@@ -55,7 +56,7 @@ _PG_EVENTS = f"SELECT {_EVENT_COLUMNS} FROM events WHERE tx_id < $1 ORDER BY tx_
 _SQLITE_EVENTS = f"SELECT {_EVENT_COLUMNS} FROM events ORDER BY position"
 
 
-def _is_sqlite(url: str) -> bool:
+def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
@@ -102,7 +103,7 @@ async def _pg_readonly(url: str) -> AsyncIterator[asyncpg.Connection]:
 
 async def read_store(url: str, batch: int = BATCH) -> AsyncIterator[list[StoreRow]]:
     """Every committed event of the store, in append order, in batches, from one consistent snapshot."""
-    if _is_sqlite(url):
+    if is_sqlite(url):
         with _sqlite_readonly(url) as conn:
             cursor = conn.execute(_SQLITE_EVENTS)
             while rows := await asyncio.to_thread(cursor.fetchmany, batch):
@@ -117,7 +118,7 @@ async def read_store(url: str, batch: int = BATCH) -> AsyncIterator[list[StoreRo
 
 async def read_store_raw(url: str, batch: int = BATCH) -> AsyncIterator[Sequence[tuple[Any, ...]]]:
     """As :func:`read_store`, rows left as the driver returns them (tuples or records): the fast path."""
-    if _is_sqlite(url):
+    if is_sqlite(url):
         with _sqlite_readonly(url) as conn:
             cursor = conn.execute(_SQLITE_EVENTS)
             while rows := await asyncio.to_thread(cursor.fetchmany, batch):
@@ -135,7 +136,7 @@ _CHAIN_COLUMNS = "stream_id, stream_version, payload, hash"
 
 async def read_chain_rows(url: str, batch: int = BATCH) -> AsyncIterator[Sequence[tuple[Any, ...]]]:
     """(stream_id, version, payload, hash) of every event in append order: all the chain check needs."""
-    if _is_sqlite(url):
+    if is_sqlite(url):
         with _sqlite_readonly(url) as conn:
             cursor = conn.execute(f"SELECT {_CHAIN_COLUMNS} FROM events ORDER BY position")
             # Read ahead in a thread (sqlite3 releases the GIL while stepping) while the caller hashes.
@@ -161,6 +162,41 @@ async def read_chain_rows(url: str, batch: int = BATCH) -> AsyncIterator[Sequenc
                     await ahead
 
 
+async def copy_rows(
+    url: str, query: str, kinds: Sequence[str], on_rows: Callable[[list[tuple[Any, ...]]], None]
+) -> int:
+    """Stream ``query``'s rows out of PostgreSQL with ``COPY ... TO STDOUT (FORMAT binary)`` inside the
+    read-only snapshot, handing each parsed batch to ``on_rows`` as it arrives; returns how many rows.
+    ``query`` takes no parameters (COPY has none): only integers the caller computed may be put in it."""
+    async with _pg_readonly(url) as conn:
+        return await copy_out(conn, query, kinds, on_rows)
+
+
+def asyncpg_dsn(url: str) -> str:
+    """The address asyncpg takes for a store's SQLAlchemy URL (what a worker process connects with)."""
+    return _asyncpg_dsn(url)
+
+
+async def store_horizon(url: str) -> tuple[int, int]:
+    """The transaction id below which every event of a PostgreSQL store is final (see ``_PG_HORIZON``):
+    readers on several connections that read only below it see the same events; and the planner's estimate
+    of how many events the store holds (no count)."""
+    async with _pg_readonly(url) as conn:
+        horizon = int(await conn.fetchval(_PG_HORIZON))
+        estimate = await conn.fetchval(
+            "SELECT reltuples::bigint FROM pg_class WHERE oid = 'events'::regclass"
+        )
+        return horizon, max(int(estimate or 0), 0)
+
+
+STORE_KINDS = ("int", "text", "text", "int", "text", "bytes", "text")  # StoreRow's columns
+
+
+def store_rows_query(horizon: int) -> str:
+    """Every column :class:`StoreRow` holds, below ``horizon``, in append order."""
+    return f"SELECT {_EVENT_COLUMNS} FROM events WHERE tx_id < {int(horizon)} ORDER BY tx_id, position"
+
+
 async def events_by_id(url: str, event_ids: Iterable[str]) -> dict[str, StoreRow]:
     """The stored events among ``event_ids`` (read now, after the snapshot: for late arrivals)."""
     wanted = sorted(set(event_ids))
@@ -168,7 +204,7 @@ async def events_by_id(url: str, event_ids: Iterable[str]) -> dict[str, StoreRow
     if not wanted:
         return found
     query = f"SELECT {_EVENT_COLUMNS} FROM events WHERE event_id = "
-    if _is_sqlite(url):
+    if is_sqlite(url):
         with _sqlite_readonly(url) as conn:
             for event_id in wanted:
                 row = conn.execute(query + "?", (event_id,)).fetchone()
@@ -185,7 +221,7 @@ async def events_by_id(url: str, event_ids: Iterable[str]) -> dict[str, StoreRow
 
 async def pending_publication(url: str) -> set[str]:
     """Event ids still in the store's outbox: stored, not yet acknowledged by Kafka."""
-    if _is_sqlite(url):
+    if is_sqlite(url):
         with _sqlite_readonly(url) as conn:
             return {r[0] for r in conn.execute("SELECT event_id FROM outbox")}
     async with _pg_readonly(url) as pg:
