@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 
 import pytest
 
@@ -43,7 +44,7 @@ def fed(parser: BinaryCopyRows, data: bytes, cut: int) -> list[tuple[object, ...
 
 @pytest.mark.parametrize("cut", [1, 2, 3, 5, 19, 64, 1000, len(STREAM)])
 @pytest.mark.parametrize("make", [ChainCopyRows, lambda: BinaryCopyRows(CHAIN_KINDS)])
-def test_rows_come_out_whole_however_the_stream_is_cut(cut: int, make: type[BinaryCopyRows]) -> None:
+def test_rows_come_out_whole_however_the_stream_is_cut(cut: int, make: Callable[[], BinaryCopyRows]) -> None:
     parser = make()
 
     assert fed(parser, STREAM, cut) == ROWS
@@ -64,7 +65,7 @@ def test_a_stream_cut_before_its_trailer_is_not_finished() -> None:
 
 
 @pytest.mark.parametrize("make", [ChainCopyRows, lambda: BinaryCopyRows(CHAIN_KINDS)])
-def test_a_null_is_refused(make: type[BinaryCopyRows]) -> None:
+def test_a_null_is_refused(make: Callable[[], BinaryCopyRows]) -> None:
     row = struct.pack(">h", 4) + field(b"s") + field(struct.pack(">i", 1)) + field(None) + field(b"h")
 
     with pytest.raises(ValueError, match="NULL"):
