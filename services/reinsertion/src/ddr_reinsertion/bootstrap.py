@@ -17,27 +17,31 @@ from ddr_contracts.catalog import REGISTRY
 from ddr_contracts.events import EventRegistry
 from ddr_reinsertion.adapters.projections import ReinsertionProjection
 from ddr_reinsertion.adapters.queries import Queries
+from ddr_reinsertion.adapters.snapshots import LineSnapshots
 from ddr_reinsertion.adapters.tables import READ_MODEL, metadata
 from ddr_reinsertion.adapters.warm import WarmStreams
 from ddr_reinsertion.domain import events
 from ddr_reinsertion.entrypoints.api import ROUTERS
 from ddr_reinsertion.entrypoints.consumers import subscribe
-from ddr_reinsertion.service_layer.desk import Desk
+from ddr_reinsertion.service_layer.desk import Desk, line_stream
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings, service_settings
-from ddr_runtime.eventstore.rebuild import ReadModel
+from ddr_runtime.eventstore.rebuild import ReadModel, rebuild_if_outdated
 from ddr_runtime.eventstore.translation import EventMap
 from ddr_runtime.eventstore.unit import UnitOfWork
 from ddr_runtime.http.app import LifespanHook
-from ddr_runtime.service import ServiceRuntime, build_runtime, create_service_app
+from ddr_runtime.service import build_runtime, create_service_app
 
 SERVICE = "reinsertion"
 
 
-def read_model_tables(runtime: ServiceRuntime) -> LifespanHook:
+def read_model_tables(read_model: ReadModel) -> LifespanHook:
+    """The read model's tables, rebuilt from the history first when an upgrade changed their shape."""
+
     @asynccontextmanager
     async def create(_app: FastAPI) -> AsyncIterator[None]:
-        async with runtime.engine.begin() as conn:
+        await rebuild_if_outdated(read_model)
+        async with read_model.unit.engine.begin() as conn:
             await conn.run_sync(metadata.create_all)
         yield
 
@@ -58,14 +62,15 @@ def build_app(
         translation=EventMap.by_name(events, ddr_contracts.reinsertion),
         notify=runtime.relay.notify,
     )
-    desk = Desk(unit, WarmStreams())
+    desk = Desk(unit, WarmStreams(), LineSnapshots(line_stream))
     subscribe(runtime, settings, unit, desk)
+    read_model = ReadModel(unit, READ_MODEL)
     app = create_service_app(
         runtime,
         ROUTERS,
         token_verifier=token_verifier,
-        lifespan_hooks=[read_model_tables(runtime)],
-        read_model=ReadModel(unit, READ_MODEL),
+        lifespan_hooks=[read_model_tables(read_model)],
+        read_model=read_model,
     )
     app.state.runtime = runtime
     app.state.desk = desk

@@ -96,7 +96,7 @@ class ReinsertionProjection:
         for item in saved:
             event = item.event
             if isinstance(event, _LINE_EVENTS):
-                _line(lines, event, item.version)
+                _line(lines, event, item)
             elif isinstance(event, _CATALOGUE_EVENTS):
                 await _catalogue(conn, event)
             elif hasattr(event, "person_id"):
@@ -158,14 +158,17 @@ _LEDGER_COLUMNS = {
 _CATALOGUE_EVENTS = (ev.PackageVersionPublished, ev.VolunteerRoundOpened, ev.RoundPlacesTaken)
 
 
-def _line(lines: Rows, event: Any, version: int) -> None:
+def _line(lines: Rows, event: Any, item: Saved) -> None:
+    """The line's running balance as of ``item``: the same sums as the aggregate's, so a command may load
+    the line from this row (:mod:`ddr_reinsertion.adapters.snapshots`)."""
+    version = item.version
     if isinstance(event, ev.BudgetLineOpened):
         lines.add(
             event.line_id,
             {
                 "line_id": event.line_id, "funding_source": event.funding_source, "title": event.title,
                 "currency": event.currency, "allotted": event.allotted, "received": ZERO, "committed": ZERO,
-                "released": ZERO, "disbursed": ZERO, "version": version,
+                "released": ZERO, "disbursed": ZERO, "version": version, "opened_at": item.envelope.occurredat,
             },
         )  # fmt: skip
         return

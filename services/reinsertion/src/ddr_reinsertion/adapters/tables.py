@@ -16,6 +16,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
+    DateTime,
     Dialect,
     Index,
     Integer,
@@ -133,6 +134,7 @@ budget_lines = Table(
     Column("released", Money, nullable=False),
     Column("disbursed", Money, nullable=False),
     Column("version", Integer, nullable=False),
+    Column("opened_at", DateTime(timezone=True)),  # the opening's business time (a loaded line keeps it)
     # The projection refuses a negative balance even if a bug in the domain would not.
     CheckConstraint("committed - released <= allotted", name="rs_line_commitments_within_allotment"),
     CheckConstraint("disbursed <= received", name="rs_line_cash_not_negative"),

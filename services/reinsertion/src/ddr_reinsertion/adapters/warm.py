@@ -6,7 +6,8 @@ replaying them from the start for every command would cost more than deciding. S
 saved are kept once its transaction has committed, each at the version it was saved at. A load asks the
 store for the streams' last versions (one query for a batch): an aggregate whose stream has not moved is used
 as kept, one that moved is brought up to date with the events after its version, and anything not kept is
-replayed from the store. Only committed history is kept, so a kept version is never one that was rolled back.
+replayed from the store (or loaded as the caller says: a budget line from its running balance, see
+:mod:`ddr_reinsertion.adapters.snapshots`). Only committed history is kept, so a kept version is never one that was rolled back.
 
 A budget line is shared by every command of its offices: each load takes a copy (its state is a handful of
 amounts). A beneficiary is touched by one command at a time: a load takes it out, and the command that saves
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
@@ -28,6 +29,8 @@ from ddr_runtime.eventstore.unit import Session
 from ddr_runtime.kernel import Aggregate
 
 A = TypeVar("A", bound=Aggregate[Any])
+Cold = Callable[[AggregateSession, Sequence[str]], Awaitable[dict[str, A]]]
+"""Loads the streams not kept (by stream id); by default, each replayed from its first event."""
 
 
 def _shared(aggregate: Aggregate[Any]) -> bool:
@@ -42,9 +45,14 @@ class WarmStreams:
     kept: OrderedDict[str, Aggregate[Any]] = field(default_factory=OrderedDict)
 
     async def load_many(
-        self, on: AggregateSession, stream_ids: Sequence[str], factory: Callable[[], A]
+        self,
+        on: AggregateSession,
+        stream_ids: Sequence[str],
+        factory: Callable[[], A],
+        cold: Cold[A] | None = None,
     ) -> dict[str, A]:
-        """Each stream's aggregate as of its last stored event (version 0 when the stream is empty)."""
+        """Each stream's aggregate as of its last stored event (version 0 when the stream is empty); those
+        not kept are loaded by ``cold`` (by default, replayed from the store)."""
         session = cast(Session, on)  # the runtime's session: its store tells the streams' last versions
         ids = list(dict.fromkeys(stream_ids))
         known = [stream_id for stream_id in ids if stream_id in self.kept]
@@ -63,7 +71,7 @@ class WarmStreams:
             found[stream_id] = aggregate
         missing = [stream_id for stream_id in ids if stream_id not in found]
         if missing:
-            found.update(await session.load_many(missing, factory))
+            found.update(await (session.load_many(missing, factory) if cold is None else cold(on, missing)))
         return found
 
     def keep(self, stream_id: str, aggregate: Aggregate[Any]) -> None:

@@ -39,22 +39,41 @@ def package_stream(package_id: str) -> str:
     return f"package-{package_id}"
 
 
+Cold = Callable[[AggregateSession, Sequence[str]], Awaitable[dict[str, A]]]
+"""Loads streams not kept warm (by stream id): by default, each replayed from its first event."""
+
+
 class Warm(Protocol):
     """Aggregates kept warm between commands (an adapter): loaded as of their streams' last events."""
 
     async def load_many(
-        self, session: AggregateSession, stream_ids: Sequence[str], factory: Callable[[], A]
+        self,
+        session: AggregateSession,
+        stream_ids: Sequence[str],
+        factory: Callable[[], A],
+        cold: Cold[A] | None = None,
     ) -> dict[str, A]: ...
 
     def keep(self, stream_id: str, aggregate: Aggregate[Any]) -> None: ...
 
 
+class Lines(Protocol):
+    """Budget lines loaded as of their streams' last events without replaying them (an adapter: from the
+    running balance the read model keeps in the transaction that stores the events)."""
+
+    async def load_lines(
+        self, session: AggregateSession, line_ids: Sequence[str]
+    ) -> dict[str, BudgetLine]: ...
+
+
 @dataclass
 class Desk:
-    """The unit of work of the reinsertion service, and its warm aggregates (``None``: always replayed)."""
+    """The unit of work of the reinsertion service, its warm aggregates (``None``: always replayed) and how a
+    budget line not kept warm is loaded (``None``: replayed)."""
 
     unit: CommandRunner
     warm: Warm | None = None
+    lines: Lines | None = None
 
     async def run(self, work: Callable[[Touched], Awaitable[T]]) -> T:
         """``work`` on the aggregates it touches, in one transaction (decided again on a conflict); once
@@ -72,15 +91,30 @@ class Desk:
         return result
 
     async def load_many(
-        self, session: AggregateSession, stream_ids: Sequence[str], factory: Callable[[], A]
+        self,
+        session: AggregateSession,
+        stream_ids: Sequence[str],
+        factory: Callable[[], A],
+        cold: Cold[A] | None = None,
     ) -> dict[str, A]:
-        if self.warm is None:
-            return await session.load_many(stream_ids, factory)
-        return await self.warm.load_many(session, stream_ids, factory)
+        if self.warm is not None:
+            return await self.warm.load_many(session, stream_ids, factory, cold)
+        if cold is not None:
+            return await cold(session, stream_ids)
+        return await session.load_many(stream_ids, factory)
 
     async def line(self, session: AggregateSession, line_id: str) -> BudgetLine:
-        """The budget line as of its last stored event (version 0 when it does not exist)."""
-        return (await self.load_many(session, [line_stream(line_id)], BudgetLine))[line_stream(line_id)]
+        """The budget line as of its last stored event (version 0 when it does not exist): kept warm, else
+        from its running balance (``lines``), else replayed."""
+        stream = line_stream(line_id)
+        cold: Cold[BudgetLine] | None = None
+        if self.lines is not None:
+            lines = self.lines
+
+            async def cold(on: AggregateSession, _streams: Sequence[str]) -> dict[str, BudgetLine]:
+                return {stream: (await lines.load_lines(on, [line_id]))[line_id]}
+
+        return (await self.load_many(session, [stream], BudgetLine, cold)).get(stream) or BudgetLine()
 
     async def beneficiaries(self, session: AggregateSession, person_ids: list[str]) -> dict[str, Beneficiary]:
         loaded = await self.load_many(session, [beneficiary_stream(p) for p in person_ids], Beneficiary)
