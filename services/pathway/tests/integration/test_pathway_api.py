@@ -3,6 +3,7 @@ backends: paths, figures as of a date and as known on a date, access and the rec
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -427,3 +428,40 @@ async def test_the_runtime_read_ledger_and_pathways_read_records_agree_read_for_
     assert [r["reader"] for r in ledger][-4:] == ["officer-1", "liaison-GATIA", "donor-1", "liaison-MNLA"]
     assert {r["purpose"] for r in ledger[-4:]} == {"case review"}
     assert {r["route"] for r in ledger} == {"GET /paths/{person_id}"}
+
+
+async def test_concurrent_reads_are_each_recorded_once_in_both_records_before_their_answers(
+    pathway: Any, settings: Settings, events: Any, wait: Wait
+) -> None:
+    """Reads made at once share commits (group commit): each is still in the store and the ledger once, and
+    the same person read by several readers in one commit gets consecutive versions of their read stream."""
+    first, second = events.person(), events.person()
+    async with UpstreamService("registration", settings) as registration:
+        await registration.emit(first, events.pre_registered(first, movement="MNLA"))
+        await registration.emit(second, events.pre_registered(second, movement="MNLA"))
+    await wait(lambda: steps_seen(pathway.auditor, first, 1), "the first path")
+    await wait(lambda: steps_seen(pathway.auditor, second, 1), "the second path")
+    before = {p: len(await reads_recorded(settings, p)) for p in (first, second)}
+    readers = [
+        ("officer-1", pathway.officer, 200),
+        ("liaison-MNLA", pathway.liaison("MNLA"), 200),
+        ("liaison-GATIA", pathway.liaison("GATIA"), 404),  # refused, and recorded too
+    ] * 4
+    asked = [(subject, person, status) for subject, _, status in readers for person in (first, second)]
+
+    answers = await asyncio.gather(
+        *(
+            api.client.get(f"/paths/{p}", headers=api.headers)
+            for _, api, _ in readers
+            for p in (first, second)
+        )
+    )
+
+    assert [a.status_code for a in answers] == [status for _, _, status in asked]
+    for person in (first, second):
+        recorded = (await reads_recorded(settings, person))[before[person] :]
+        ledger = (await pathway.auditor.get(f"/reads/{person}", params={"limit": 500})).json()
+        assert sorted(r["viewer"] for r in recorded) == sorted(subject for subject, _, _ in readers)
+        assert sorted(r["reader"] for r in ledger if r["reader"] != "auditor-1") == sorted(
+            subject for subject, _, _ in readers
+        )

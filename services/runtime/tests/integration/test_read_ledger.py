@@ -3,15 +3,17 @@ tells no child from anyone else to an auditor without child protection."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import MetaData, Table, delete, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ddr_runtime.audit.reads import ReadLedger, person_reads
+from ddr_runtime.audit.reads import GroupCommit, ReadLedger, ledger_rows, person_reads
 from ddr_runtime.auth.roles import Principal, Role
 from ddr_runtime.db import create_engine
 
@@ -122,3 +124,39 @@ async def test_a_ledger_made_before_rows_said_whether_a_child_was_read_gains_the
         assert [r["reader"] for r in await ledger.reads_of("c1")] == ["cp-1", "officer-1"]
     finally:
         await engine.dispose()
+
+
+async def test_reads_submitted_at_once_share_one_transaction_and_each_returns_once_committed(
+    ledger: ReadLedger,
+) -> None:
+    committer: GroupCommit[list[dict[str, Any]]] = GroupCommit(
+        lambda batch: ledger.insert([row for rows in batch for row in rows])
+    )
+
+    async def read(person: str) -> int:
+        await committer.submit(ledger_rows(OFFICER, [person], route="GET /persons/{person_id}"))
+        return len(await ledger.reads_of(person))  # committed before the submit returned
+
+    seen = await asyncio.gather(*(read(f"p{i}") for i in range(20)))
+
+    assert seen == [1] * 20
+    assert (committer.flushes, committer.written) == (1, 20)
+
+
+async def test_a_bad_record_fails_its_own_read_only_and_the_others_of_its_batch_are_written(
+    ledger: ReadLedger,
+) -> None:
+    committer: GroupCommit[list[dict[str, Any]]] = GroupCommit(
+        lambda batch: ledger.insert([row for rows in batch for row in rows])
+    )
+    bad = [{**ledger_rows(OFFICER, ["p2"], route="GET /x")[0], "reader": None}]  # the reader is required
+
+    results = await asyncio.gather(
+        committer.submit(ledger_rows(OFFICER, ["p1"], route="GET /x")),
+        committer.submit(bad),
+        committer.submit(ledger_rows(OFFICER, ["p3"], route="GET /x")),
+        return_exceptions=True,
+    )
+
+    assert [type(r).__name__ for r in results] == ["NoneType", "IntegrityError", "NoneType"]
+    assert [len(await ledger.reads_of(p)) for p in ("p1", "p2", "p3")] == [1, 0, 1]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Literal
 
 Sight = Literal["path", "medical", "vetting", "child"]
@@ -252,9 +253,9 @@ def visible_fields(type_name: str, values: Mapping[str, Any], sights: Sights) ->
     }
 
 
-def kept_in_summary(type_name: str, summary: Mapping[str, Any]) -> dict[str, Any]:
-    """The part of a step's summary worth storing: the fields some reader may see."""
+@cache
+def kept_fields(type_name: str) -> tuple[str, ...]:
+    """The fields of a step's summary worth storing: the fields some reader may see (the projector picks
+    these out of an event's data, and nothing else)."""
     rule = STEP_RULES.get(type_name)
-    if rule is None:
-        return {}
-    return {name: value for name, value in summary.items() if name in rule.fields}
+    return () if rule is None else tuple(rule.fields)

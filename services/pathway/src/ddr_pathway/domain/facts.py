@@ -15,7 +15,7 @@ another fact's ``known_as``). A step of another service about a person also rest
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
@@ -184,10 +184,12 @@ REINSERTION_EXIT = {
 }
 
 
-def summary_of(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The safe part of an event's (already non-personal) data: short scalars only, no free text or lists."""
+def summary_of(data: Mapping[str, Any], fields: Iterable[str] | None = None) -> dict[str, Any]:
+    """The safe part of an event's (already non-personal) data: short scalars only, no free text or lists;
+    only ``fields`` of it when named (what the projector keeps: it reads no other key)."""
     safe: dict[str, Any] = {}
-    for key, value in data.items():
+    for key in data if fields is None else (f for f in fields if f in data):
+        value = data[key]
         if (
             value is None
             or isinstance(value, bool | int | float)

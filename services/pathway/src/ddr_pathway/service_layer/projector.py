@@ -30,7 +30,7 @@ from ddr_pathway.adapters.tables import (
     insert_facts,
     live_generation,
 )
-from ddr_pathway.domain.disclosure import kept_in_summary
+from ddr_pathway.domain.disclosure import kept_fields
 from ddr_pathway.domain.facts import Fact, classify, summary_of
 from ddr_runtime.crypto.cipher import is_sealed
 from ddr_runtime.messaging.consumer import ReceivedEnvelope, ReceivedEvent
@@ -163,7 +163,7 @@ def _fact(head: _Head, data: dict[str, Any], *, summary: dict[str, Any] | None =
         actor=head.actor,
         data=data,
         summary=orjson.dumps(
-            kept_in_summary(_unversioned(head.type_name), summary_of(data)) if summary is None else summary,
+            summary_of(data, kept_fields(_unversioned(head.type_name))) if summary is None else summary,
             option=orjson.OPT_SORT_KEYS,
         ).decode(),
         causation_id=head.causation_id if isinstance(head.causation_id, str) else None,

@@ -16,9 +16,10 @@ reader holds child protection: an unsure route hides a read, never reveals a chi
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import (
@@ -85,6 +86,34 @@ _APPEND_ONLY = {
 }
 
 
+def ledger_rows(
+    principal: Principal,
+    person_ids: Iterable[str],
+    *,
+    route: str,
+    outcome: ReadOutcome = "shown",
+    purpose: str | None = None,
+    children: Iterable[str] | None = None,
+) -> list[dict[str, Any]]:
+    """The ledger's rows for one read: one per distinct person id (see :meth:`ReadLedger.record`)."""
+    now = datetime.now(UTC)
+    roles = ",".join(sorted(principal.roles))
+    known_children = None if children is None else frozenset(children)
+    return [
+        {
+            "person_id": person_id,
+            "reader": principal.subject,
+            "reader_roles": roles,
+            "route": route,
+            "purpose": purpose[:MAX_PURPOSE] if purpose else None,
+            "outcome": outcome,
+            "child": None if known_children is None else person_id in known_children,
+            "read_at": now,
+        }
+        for person_id in dict.fromkeys(person_ids)
+    ]
+
+
 class ReadLedger:
     """The append-only ledger of reads in a service's store."""
 
@@ -114,28 +143,20 @@ class ReadLedger:
         """Append one row per distinct person id; returns how many were recorded. ``children``: which of
         them are children (every other one is not); None: the route does not say. With ``conn``, in the
         caller's transaction (so a service's own record of the read commits with it, or neither does)."""
-        now = datetime.now(UTC)
-        roles = ",".join(sorted(principal.roles))
-        known_children = None if children is None else frozenset(children)
-        rows = [
-            {
-                "person_id": person_id,
-                "reader": principal.subject,
-                "reader_roles": roles,
-                "route": route,
-                "purpose": purpose[:MAX_PURPOSE] if purpose else None,
-                "outcome": outcome,
-                "child": None if known_children is None else person_id in known_children,
-                "read_at": now,
-            }
-            for person_id in dict.fromkeys(person_ids)
-        ]
+        rows = ledger_rows(
+            principal, person_ids, route=route, outcome=outcome, purpose=purpose, children=children
+        )
+        await self.insert(rows, conn=conn)
+        return len(rows)
+
+    async def insert(self, rows: Sequence[dict[str, Any]], *, conn: AsyncConnection | None = None) -> None:
+        """Append rows made by :func:`ledger_rows` (of any readers) in one statement: the way to write many
+        reads' rows in one transaction (:class:`GroupCommit`)."""
         if rows and conn is not None:
-            await conn.execute(insert(person_reads), rows)
+            await conn.execute(insert(person_reads), list(rows))
         elif rows:
             async with self.engine.begin() as tx:
-                await tx.execute(insert(person_reads), rows)
-        return len(rows)
+                await tx.execute(insert(person_reads), list(rows))
 
     async def reads_of(
         self, person_id: str, *, offset: int = 0, limit: int = 100, with_children: bool = True
@@ -207,6 +228,87 @@ class ReadRecorder:
             children=children,
             conn=conn,
         )
+
+    def rows(
+        self,
+        person_ids: Iterable[str],
+        outcome: ReadOutcome = "shown",
+        *,
+        children: Iterable[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """The rows :meth:`record` would write, to be written later with other reads' (:meth:`ReadLedger.insert`
+        in a :class:`GroupCommit`)."""
+        return ledger_rows(
+            self.principal,
+            person_ids,
+            route=self.route,
+            outcome=outcome,
+            purpose=self.purpose,
+            children=children,
+        )
+
+
+Item = TypeVar("Item")
+
+
+class GroupCommit(Generic[Item]):
+    """Group commit: the records of many concurrent reads written in one transaction, one flush to disk.
+
+    :meth:`submit` returns once the transaction holding its item has committed (so a read is recorded before
+    it is answered) and raises if it failed. One flush runs at a time; items submitted meanwhile wait and go
+    together in the next, up to ``max_batch`` each. ``write`` writes a batch in one transaction. When a batch
+    of several fails, each of its items is tried again alone, so one bad item fails only its own caller."""
+
+    def __init__(self, write: Callable[[list[Item]], Awaitable[None]], *, max_batch: int = 256) -> None:
+        self.write = write
+        self.max_batch = max_batch
+        self.flushes = 0
+        self.written = 0
+        self._pending: list[tuple[Item, asyncio.Future[None]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def submit(self, item: Item) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((item, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_all())
+        # A caller that gives up (a dropped request) does not cancel the write its batch shares with others.
+        await asyncio.shield(future)
+
+    async def _flush_all(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
+            try:
+                await self.write([item for item, _ in batch])
+            except Exception as error:  # noqa: BLE001 - handed to the callers that wait on it
+                if len(batch) == 1:
+                    _settle(batch[0][1], error)
+                    continue
+                for item, future in batch:  # alone, so that one bad item fails only its own caller
+                    try:
+                        await self.write([item])
+                    except Exception as alone:  # noqa: BLE001 - handed to its caller
+                        _settle(future, alone)
+                    else:
+                        self._done(1)
+                        _settle(future, None)
+                continue
+            self._done(len(batch))
+            for _, future in batch:
+                _settle(future, None)
+
+    def _done(self, items: int) -> None:
+        self.flushes += 1
+        self.written += items
+
+
+def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)
 
 
 def read_ledger(request: Request) -> ReadLedger:
