@@ -207,8 +207,7 @@ async def relay_outbox(store: EventStore, bootstrap: str, *, twice: bool = False
     try:
         relay = OutboxRelay(store.engine, broker, service="writer")
         if twice:
-            for row in await relay._next_batch():
-                await (await relay._send(row))
+            await (await relay._send_all(await relay._next_batch()))
         return await relay.drain()
     finally:
         await broker.stop()
