@@ -235,6 +235,7 @@ PACKAGES = (
     "sqlalchemy",
     "asyncpg",
     "aiokafka",
+    "confluent-kafka",
     "faststream",
     "pydantic",
     "cryptography",
