@@ -55,6 +55,14 @@ class Outgoing:
 class Sender(Protocol):
     """Sends messages in the order given (per partition, as the idempotent producer keeps it)."""
 
+    async def start(self) -> None:
+        """Be ready to send (again after ``stop``); nothing when already started."""
+        ...
+
+    async def stop(self) -> None:
+        """Flush what is queued and release the client."""
+        ...
+
     async def send_all(self, messages: Sequence[Outgoing]) -> Awaitable[None]:
         """Hand every message to the producer, in order; the awaitable completes once Kafka has acknowledged
         every one (``acks=all``), and raises if any was not."""
@@ -66,6 +74,12 @@ class BrokerSender:
 
     def __init__(self, broker: KafkaBroker) -> None:
         self.broker = broker
+
+    async def start(self) -> None:
+        """Nothing: the broker is connected and stopped by its owner (the service runtime)."""
+
+    async def stop(self) -> None:
+        """Nothing: the broker is connected and stopped by its owner (the service runtime)."""
 
     async def send_all(self, messages: Sequence[Outgoing]) -> Awaitable[None]:
         pending: list[Awaitable[object]] = []

@@ -105,6 +105,7 @@ class OutboxRelay:
             return await self._publish_batch()
 
     async def _publish_batch(self) -> int:
+        await self._sender.start()
         rows = await self._next_batch()
         try:
             if rows:
@@ -167,12 +168,26 @@ class OutboxRelay:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+        async with self._batch:
+            await self._settle_in_flight()
+
+    async def close(self) -> None:
+        """Settle what is still in flight, then stop the sender (a drain afterwards starts it again)."""
+        async with self._batch:
+            try:
+                await self._settle_in_flight()
+            finally:
+                await self._sender.stop()
+
+    async def _settle_in_flight(self) -> None:
+        """What is still in flight: acknowledged and deleted, or (on failure) left to be sent again later."""
         try:
-            async with self._batch:  # what is still in flight: acknowledged and deleted, or sent again later
-                while self._in_flight:
-                    await self._acknowledged(self._in_flight.popleft())
-                await self._finish_delete()
+            while self._in_flight:
+                await self._acknowledged(self._in_flight[0])
+                self._in_flight.popleft()
+            await self._finish_delete()
         except Exception:
+            await self._abandon_in_flight()
             log.exception("outbox relay: the last batches failed; those events will be published again")
 
     async def backlog(self) -> int:
