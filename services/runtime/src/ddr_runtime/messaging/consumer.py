@@ -1,9 +1,11 @@
 """The idempotent consumer: effects and the record of what was consumed commit together.
 
 A FastStream batch subscriber reads from the earliest offset (a new group replays history). For each batch
-it opens one database transaction, records every event id in the inbox (a redelivered id is skipped), runs
-the handler for each new event in order, and commits; only then does it commit the Kafka offsets. So a
-crash anywhere leads to redelivery, never to loss, and redelivery changes nothing.
+it opens one database transaction, records every event id in the inbox in one statement (a redelivered id is
+skipped), runs the handler on the new events in order (a batch handler once, a per-event handler for each),
+and commits; only then does it commit the Kafka offsets. So a crash anywhere leads to redelivery, never to
+loss, and redelivery changes nothing. An event is decoded, and its personal fields opened, only when a
+handler reads ``ReceivedEvent.event``: a projection that reads the envelope alone decrypts nothing.
 
 When a batch fails, its events are retried one at a time with backoff, each in its own transaction. One
 that still fails on a bad message (undecodable, unknown type, a rule it can never satisfy) is sent to
