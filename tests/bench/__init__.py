@@ -237,6 +237,7 @@ PACKAGES = (
     "sqlalchemy",
     "asyncpg",
     "aiokafka",
+    "confluent-kafka",
     "faststream",
     "pydantic",
     "cryptography",

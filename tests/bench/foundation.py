@@ -4,13 +4,18 @@
    streams of its own) with expected-version check, hash chain, outbox row and per-subject encryption on,
    beside the ``eventsourcing`` library's ``PostgresApplicationRecorder`` writing ``StoredEvent`` objects of
    the same size, batches and concurrency (threads: it is synchronous) on the same server, other database.
-2. Relay throughput: a pre-filled outbox drained to acknowledged on Kafka by ``OutboxRelay``, beside a bare
-   aiokafka producer sending the same payloads with the same keys (``acks=all``, idempotent).
-3. Consumer-with-inbox throughput: ``IdempotentConsumer`` applying every event into PostgreSQL, beside a bare
-   aiokafka consumer draining the same topic from the earliest offset; both in a new group.
+2. Relay throughput: a pre-filled outbox drained to acknowledged on Kafka by ``OutboxRelay``, beside bare
+   producers of both Python Kafka clients (aiokafka and confluent-kafka, that is librdkafka) sending the same
+   payloads with the same keys (``acks=all``, idempotent).
+3. Consumer-with-inbox throughput: ``IdempotentConsumer`` applying every event into PostgreSQL, beside bare
+   consumers of both clients draining the same topic from the earliest offset; all in a new group.
 
-Every figure is the median of ``env.runs`` runs, with min and max; each run starts from a fresh database or
+The baseline of the relay and of the consumer is the **faster** of the two bare clients, measured in the same
+run. Every figure is the median of ``env.runs`` runs, with min and max; each run starts from a fresh database or
 a fresh topic or group. Targets are reported as met or missed against the medians.
+
+``DDR_BENCH_FOUNDATION_PARTS=pipeline`` (or ``append``) runs only that part while iterating: the figures are
+printed and written to ``var/bench/foundation.<part>.json``, and docs/benchmarks.md is left alone.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, cast
 
+import confluent_kafka
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from eventsourcing.persistence import StoredEvent as EsStoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
@@ -38,7 +44,7 @@ from ddr_runtime.crypto.keystore import KeyStore
 from ddr_runtime.db import create_engine
 from ddr_runtime.eventstore.schema import events, inbox, outbox
 from ddr_runtime.eventstore.store import Causation, EventStore, NewEvent
-from ddr_runtime.messaging.broker import make_broker
+from ddr_runtime.messaging.broker import ConfluentSender, confluent_producer_config, make_broker
 from ddr_runtime.messaging.consumer import BatchHandler, Handler, IdempotentConsumer, ReceivedEvent
 from ddr_runtime.messaging.relay import OutboxRelay
 from ddr_runtime.messaging.topics import KEEP_FOREVER, TopicSpec, ensure_topics
@@ -52,6 +58,8 @@ EVENT_BYTES = 1024  # target size of one stored event (the envelope's canonical 
 APPEND_EVENTS = {1: WRITERS * 200, 100: WRITERS * 20 * 100}  # events per timed run, by batch size
 PIPELINE_EVENTS = 50_000  # events in the outbox the relay drains, then on the topic the consumers read
 PARTITIONS = 6  # Settings.kafka_partitions' default
+RELAY_CLIENT = "confluent"  # what the services' relay sends through (ddr_runtime.service.build_runtime)
+OTHER_CLIENT = "aiokafka"
 CONSUMER_MAX_RECORDS = 500  # IdempotentConsumer.subscribe's default, used for the bare consumer too
 RUN_TIMEOUT = 300.0  # seconds one timed run may take before the benchmark fails
 SERVICE = "bench"
@@ -352,16 +360,24 @@ async def refill_outbox(env: BenchEnv, store: EventStore, topic: str) -> None:
     await env.execute_autocommit("VACUUM ANALYZE outbox", database=database)
 
 
-async def relay_run(env: BenchEnv, store: EventStore, total: int) -> tuple[float, str]:
-    """One run of OutboxRelay.drain over a full outbox: (events/s, the topic it filled)."""
+async def relay_run(env: BenchEnv, store: EventStore, total: int, client: str) -> tuple[float, str]:
+    """One run of OutboxRelay.drain over a full outbox, sending through ``client`` ("aiokafka": the FastStream
+    broker's producer; "confluent": a ConfluentSender): (events/s, the topic it filled)."""
     topic = await asyncio.to_thread(create_topic, env.kafka_bootstrap_servers, "relay")
     await refill_outbox(env, store, topic)
     broker = make_broker(env.kafka_bootstrap_servers, client_id="bench-relay")
-    await broker.connect()
-    try:
+    sender = ConfluentSender(env.kafka_bootstrap_servers, client_id="bench-relay")
+    if client == "confluent":
+        await sender.start()
+        await asyncio.to_thread(sender.metadata, topic)  # as the aiokafka side's connect() does
+        relay = OutboxRelay(store.engine, sender, service=SERVICE)
+    else:
+        await broker.connect()
         relay = OutboxRelay(store.engine, broker, service=SERVICE)
+    try:
         published, seconds = await asyncio.wait_for(timed(relay.drain), RUN_TIMEOUT)
     finally:
+        await sender.stop()
         await broker.stop()
     check(published == total, f"relay published {published} of {total}")
     on_topic = await asyncio.to_thread(topic_size, env.kafka_bootstrap_servers, topic)
@@ -398,6 +414,59 @@ async def bare_producer_run(env: BenchEnv, records: Sequence[tuple[bytes, bytes]
     return sent / seconds
 
 
+def confluent_send_all(
+    bootstrap: str, topic: str, records: Sequence[tuple[bytes, bytes]]
+) -> tuple[int, float]:
+    """Produce ``records`` with confluent-kafka until every one is acknowledged: (acknowledged, seconds).
+
+    Synchronous (librdkafka's own threads do the I/O): run in a thread. Metadata is fetched before the timing,
+    as ``AIOKafkaProducer.start()`` does before the aiokafka side's timing."""
+    producer = confluent_kafka.Producer(confluent_producer_config(bootstrap, "bench-bare-confluent-producer"))
+    producer.list_topics(topic, timeout=30)
+    acknowledged = 0
+    errors: list[Any] = []
+
+    def delivered(error: Any, _message: Any) -> None:
+        nonlocal acknowledged
+        if error is not None:
+            errors.append(error)
+        else:
+            acknowledged += 1
+
+    gc.collect()
+    began = time.perf_counter()
+    for i, (key, value) in enumerate(records):
+        while True:
+            try:
+                producer.produce(topic, value, key, on_delivery=delivered)
+                break
+            except BufferError:  # the local queue is full: serve acknowledgements, then try again
+                producer.poll(0.01)
+        if i % 1000 == 999:
+            producer.poll(0)
+    remaining = producer.flush(RUN_TIMEOUT)
+    seconds = time.perf_counter() - began
+    check(remaining == 0 and not errors, f"confluent producer: {remaining} unsent, errors {errors[:3]}")
+    return acknowledged, seconds
+
+
+async def bare_confluent_producer_run(env: BenchEnv, records: Sequence[tuple[bytes, bytes]]) -> float:
+    """The same payloads and keys through a bare confluent-kafka producer, the same settings: events/s."""
+    topic = await asyncio.to_thread(create_topic, env.kafka_bootstrap_servers, "bare-confluent-producer")
+    sent, seconds = await asyncio.wait_for(
+        asyncio.to_thread(confluent_send_all, env.kafka_bootstrap_servers, topic, records), RUN_TIMEOUT
+    )
+    on_topic = await asyncio.to_thread(topic_size, env.kafka_bootstrap_servers, topic)
+    check(on_topic == sent == len(records), f"{on_topic} messages on {topic}, {len(records)} sent")
+    return sent / seconds
+
+
+def faster(first: Figure, second: Figure, key: str, label: str) -> Figure:
+    """The faster of two bare clients measured in the same run (by median), as the baseline figure."""
+    best = first if first.median >= second.median else second
+    return Figure(key, f"{label}: {best.label}", best.unit, best.values)
+
+
 async def bench_relay(env: BenchEnv, store: EventStore, total: int) -> tuple[list[Figure], str]:
     async with store.engine.connect() as conn:
         rows = (
@@ -406,18 +475,47 @@ async def bench_relay(env: BenchEnv, store: EventStore, total: int) -> tuple[lis
     records = [(row.subject.encode(), bytes(row.payload)) for row in rows]
     check(len(records) == total, f"{len(records)} events pre-filled, {total} wanted")
     relayed: list[float] = []
+    relayed_aiokafka: list[float] = []
     bare: list[float] = []
+    bare_confluent: list[float] = []
     topic = ""
-    task = env.progress.add_task(f"relay vs bare producer ({total:,} events)", total=2 * env.runs)
+    task = env.progress.add_task(f"relay vs bare producers ({total:,} events)", total=4 * env.runs)
     for _ in range(env.runs):
-        rate, topic = await relay_run(env, store, total)
+        rate, topic = await relay_run(env, store, total, RELAY_CLIENT)
         relayed.append(rate)
+        env.progress.advance(task)
+        rate, _ = await relay_run(env, store, total, OTHER_CLIENT)
+        relayed_aiokafka.append(rate)
         env.progress.advance(task)
         bare.append(await bare_producer_run(env, records))
         env.progress.advance(task)
+        bare_confluent.append(await bare_confluent_producer_run(env, records))
+        env.progress.advance(task)
+    aiokafka_figure = Figure(
+        "relay.bare_aiokafka", "bare AIOKafkaProducer, acks=all, idempotent", "events/s", tuple(bare)
+    )
+    confluent_figure = Figure(
+        "relay.bare_confluent",
+        "bare confluent_kafka.Producer, acks=all, idempotent",
+        "events/s",
+        tuple(bare_confluent),
+    )
     return [
-        Figure("relay.ddr", "OutboxRelay.drain, outbox to acknowledged", "events/s", tuple(relayed)),
-        Figure("relay.bare_aiokafka", "bare AIOKafkaProducer, acks=all, idempotent", "events/s", tuple(bare)),
+        Figure(
+            "relay.ddr",
+            f"OutboxRelay.drain, outbox to acknowledged, through {RELAY_CLIENT}",
+            "events/s",
+            tuple(relayed),
+        ),
+        Figure(
+            f"relay.ddr_{OTHER_CLIENT}",
+            f"OutboxRelay.drain through {OTHER_CLIENT}: diagnostic, no target",
+            "events/s",
+            tuple(relayed_aiokafka),
+        ),
+        aiokafka_figure,
+        confluent_figure,
+        faster(aiokafka_figure, confluent_figure, "relay.bare_fastest", "the faster bare producer"),
     ], topic
 
 
@@ -468,13 +566,14 @@ class CountingConsumer(IdempotentConsumer):
         else:
             super().__init__(name=name, store=store, batch_handler=cast(BatchHandler, handler))
         self.target = target
-        self.applied = 0
+        self.counted: set[tuple[int, int]] = set()  # (partition, offset) of every record applied
         self.done = asyncio.Event()
 
     async def handle_records(self, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
         await super().handle_records(records)
-        self.applied += len(records)
-        if self.applied >= self.target:
+        # Distinct records: a batch redelivered after a rebalance is applied (as nothing) again.
+        self.counted.update((r.partition, r.offset) for r in records)
+        if len(self.counted) >= self.target:
             self.done.set()
 
 
@@ -504,7 +603,7 @@ async def consumer_run(
         async def consume_all() -> int:
             await broker.start()
             await consumer.done.wait()
-            return consumer.applied
+            return len(consumer.counted)
 
         try:
             consumed, seconds = await asyncio.wait_for(timed(consume_all), RUN_TIMEOUT)
@@ -546,6 +645,40 @@ async def bare_consumer_run(env: BenchEnv, topic: str, total: int) -> float:
     return total / seconds
 
 
+def confluent_drain(bootstrap: str, topic: str, total: int) -> tuple[int, float]:
+    """A bare confluent-kafka consumer in a new group reading ``topic`` from the earliest offset, in batches
+    of ``CONSUMER_MAX_RECORDS``, until ``total`` are received: (received, seconds from its creation)."""
+    gc.collect()
+    began = time.perf_counter()
+    consumer = confluent_kafka.Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "client.id": "bench-bare-confluent-consumer",
+            "group.id": f"bench-bare-confluent-{uuid.uuid4().hex[:8]}",
+            "auto.offset.reset": "earliest",
+        }
+    )
+    try:
+        consumer.subscribe([topic])
+        received = 0
+        deadline = time.monotonic() + RUN_TIMEOUT
+        while received < total and time.monotonic() < deadline:
+            for message in consumer.consume(num_messages=CONSUMER_MAX_RECORDS, timeout=0.1):
+                error = message.error()
+                check(error is None, f"confluent consumer: {error}")
+                received += 1
+        seconds = time.perf_counter() - began
+    finally:
+        consumer.close()
+    return received, seconds
+
+
+async def bare_confluent_consumer_run(env: BenchEnv, topic: str, total: int) -> float:
+    received, seconds = await asyncio.to_thread(confluent_drain, env.kafka_bootstrap_servers, topic, total)
+    check(received == total, f"bare confluent consumer received {received} of {total}")
+    return total / seconds
+
+
 async def warm_up_kafka(env: BenchEnv) -> None:
     """Untimed: a first idempotent producer and a first consumer group on the fresh broker.
 
@@ -564,6 +697,7 @@ async def warm_up_kafka(env: BenchEnv) -> None:
     finally:
         await producer.stop()
     await bare_consumer_run(env, topic, 100)
+    await bare_confluent_consumer_run(env, topic, 100)
 
 
 async def bench_consumer(env: BenchEnv, setup: Setup, topic: str, total: int) -> list[Figure]:
@@ -571,7 +705,8 @@ async def bench_consumer(env: BenchEnv, setup: Setup, topic: str, total: int) ->
     idle: list[float] = []
     one_by_one: list[float] = []
     bare: list[float] = []
-    task = env.progress.add_task(f"consumer vs bare consumer ({total:,} events)", total=4 * env.runs)
+    bare_confluent: list[float] = []
+    task = env.progress.add_task(f"consumer vs bare consumers ({total:,} events)", total=5 * env.runs)
     for _ in range(env.runs):
         applying.append(await consumer_run(env, setup, topic, total, record_applied))
         env.progress.advance(task)
@@ -581,8 +716,16 @@ async def bench_consumer(env: BenchEnv, setup: Setup, topic: str, total: int) ->
         env.progress.advance(task)
         bare.append(await bare_consumer_run(env, topic, total))
         env.progress.advance(task)
+        bare_confluent.append(await bare_confluent_consumer_run(env, topic, total))
+        env.progress.advance(task)
         idle.append(await consumer_run(env, setup, topic, total, apply_nothing))
         env.progress.advance(task)
+    aiokafka_figure = Figure(
+        "consumer.bare_aiokafka", "bare AIOKafkaConsumer, getmany", "events/s", tuple(bare)
+    )
+    confluent_figure = Figure(
+        "consumer.bare_confluent", "bare confluent_kafka.Consumer, consume", "events/s", tuple(bare_confluent)
+    )
     return [
         Figure(
             "consumer.ddr",
@@ -596,7 +739,9 @@ async def bench_consumer(env: BenchEnv, setup: Setup, topic: str, total: int) ->
             "events/s",
             tuple(one_by_one),
         ),
-        Figure("consumer.bare_aiokafka", "bare AIOKafkaConsumer, getmany", "events/s", tuple(bare)),
+        aiokafka_figure,
+        confluent_figure,
+        faster(aiokafka_figure, confluent_figure, "consumer.bare_fastest", "the faster bare consumer"),
         Figure(
             "consumer.ddr_noop_handler",
             "IdempotentConsumer, inbox only (handler does nothing): diagnostic, no target",
@@ -642,43 +787,51 @@ class Target:
 
 
 def targets(figures: dict[str, Figure]) -> list[Target]:
-    return [
-        Target(
+    """The targets whose figures were measured (all of them in a full run)."""
+
+    def target(name: str, wanted: str, ours: str, baseline: str | None, **needed: float) -> Target | None:
+        if ours not in figures or (baseline is not None and baseline not in figures):
+            return None
+        return Target(name, wanted, figures[ours], None if baseline is None else figures[baseline], **needed)
+
+    every = [
+        target(
             "Append, batches of 1",
             "≥ 3x the eventsourcing recorder",
-            figures["append.batch1.ddr"],
-            figures["append.batch1.eventsourcing"],
+            "append.batch1.ddr",
+            "append.batch1.eventsourcing",
             ratio_needed=3.0,
         ),
-        Target(
+        target(
             "Append, batches of 100",
             "≥ 3x the eventsourcing recorder",
-            figures["append.batch100.ddr"],
-            figures["append.batch100.eventsourcing"],
+            "append.batch100.ddr",
+            "append.batch100.eventsourcing",
             ratio_needed=3.0,
         ),
-        Target(
+        target(
             "Append, batches of 100 (absolute)",
             "≥ 20,000 events/s",
-            figures["append.batch100.ddr"],
+            "append.batch100.ddr",
             None,
             absolute_needed=20_000,
         ),
-        Target(
+        target(
             "Relay, outbox to acknowledged",
-            "≥ 0.5x a bare aiokafka producer",
-            figures["relay.ddr"],
-            figures["relay.bare_aiokafka"],
+            "≥ 0.5x the faster bare producer",
+            "relay.ddr",
+            "relay.bare_fastest",
             ratio_needed=0.5,
         ),
-        Target(
-            "Consumer with inbox, until all applied",
-            "≥ 0.5x a bare aiokafka consumer",
-            figures["consumer.ddr"],
-            figures["consumer.bare_aiokafka"],
-            ratio_needed=0.5,
+        target(
+            "Consumer with inbox and a batch projection, until all applied",
+            "≥ 1/3 of the faster bare consumer",
+            "consumer.ddr",
+            "consumer.bare_fastest",
+            ratio_needed=1 / 3,
         ),
     ]
+    return [goal for goal in every if goal is not None]
 
 
 def render(document: dict[str, Any], goals: list[Target], figures: dict[str, Figure]) -> str:
@@ -705,14 +858,22 @@ def render(document: dict[str, Any], goals: list[Target], figures: dict[str, Fig
     lines += [
         "",
         "Baselines: append — `eventsourcing` "
-        f"{versions.get('eventsourcing')} `PostgresApplicationRecorder`; relay — a bare `AIOKafkaProducer`; "
-        "consumer — a bare `AIOKafkaConsumer`.",
+        f"{versions.get('eventsourcing')} `PostgresApplicationRecorder`; relay and consumer — the faster of "
+        "the two bare Python Kafka clients measured in the same run (by median):",
         "",
-        "Diagnostics (no target): `IdempotentConsumer` with a handler that does nothing, "
-        f"{figures['consumer.ddr_noop_handler'].cell()} events/s — the consumer's own cost (inbox, envelope "
-        "parsing, hash check, decryption) without the projection's writes; the same projection written as a "
-        f"per-event handler (one round trip per event), {figures['consumer.ddr_per_event_handler'].cell()} "
-        "events/s.",
+        "| Bare client | Producer | Consumer |",
+        "|---|---:|---:|",
+        f"| aiokafka {versions.get('aiokafka')} | {figures['relay.bare_aiokafka'].cell()} | "
+        f"{figures['consumer.bare_aiokafka'].cell()} |",
+        f"| confluent-kafka {versions.get('confluent-kafka')} (librdkafka) | "
+        f"{figures['relay.bare_confluent'].cell()} | {figures['consumer.bare_confluent'].cell()} |",
+        "",
+        "Diagnostics (no target): `OutboxRelay` sending through the FastStream broker's aiokafka producer "
+        f"instead of librdkafka, {figures[f'relay.ddr_{OTHER_CLIENT}'].cell()} events/s; `IdempotentConsumer` "
+        f"with a handler that does nothing, {figures['consumer.ddr_noop_handler'].cell()} events/s — the "
+        "consumer's own cost (inbox, envelope parsing, hash check, the batch's key look-up) without the "
+        "projection's writes; the same projection written as a per-event handler (one round trip per event), "
+        f"{figures['consumer.ddr_per_event_handler'].cell()} events/s.",
         "",
         "### Method",
         "",
@@ -728,18 +889,24 @@ def render(document: dict[str, Any], goals: list[Target], figures: dict[str, Fig
         f"({parameters['eventsourcing_state_bytes']} bytes). Each run uses a new database on the same server; "
         "the two alternate run by run. One warm-up append per writer precedes the timing on both sides.",
         f"- **Relay**: an outbox of {parameters['pipeline_events']:,} stored events (re-filled before each run) "
-        "drained by `OutboxRelay.drain()` (batch size 1000) through `make_broker`'s producer (acks=all, "
-        "idempotent, linger 5 ms, 1 MiB batches) to a new topic of "
+        f"drained by `OutboxRelay.drain()` (batches of 1,000, two in flight) through `ConfluentSender` "
+        "(librdkafka, as the services' relay; acks=all, idempotent, linger 5 ms, 1 MiB batches, topic metadata "
+        "fetched before the timing) to a new topic of "
         f"{parameters['partitions']} partitions, timed until the last batch is acknowledged and deleted. Bare: "
-        "the same payloads and keys (no headers) through `AIOKafkaProducer` with the same producer settings "
-        "to another new topic, timed until every send is acknowledged. Message counts on both topics are "
-        "checked.",
+        "the same payloads and keys (no headers) through `AIOKafkaProducer`, and through "
+        "`confluent_kafka.Producer` (in a thread; `poll(0)` every 1,000 messages, then `flush()`), with the "
+        "same producer settings, each to another new topic, timed until every send is acknowledged. Message "
+        "counts on every topic are checked.",
         f"- **Consumer**: `IdempotentConsumer` (batches of up to {CONSUMER_MAX_RECORDS}, new group, earliest) "
-        "reading the relay's topic into a new database — inbox rows, decode with decryption (cold key cache), "
-        "and a batch handler inserting one row per event in one statement per batch — timed from `broker.start()` until all events are "
+        "reading the relay's topic into a new database — inbox rows in one statement per batch, the batch's "
+        "subject keys looked up (cold key cache), and a batch handler inserting one row per event in one "
+        "statement per batch; it reads only envelopes, so nothing is decrypted (decoding is lazy) — timed from "
+        "`broker.start()` until all events are "
         "applied (their transaction committed). Bare: `AIOKafkaConsumer` in a new group, "
         f"`getmany(max_records={CONSUMER_MAX_RECORDS})` from the earliest offset, timed from `start()` until "
-        "all are received. Group join is inside both timings.",
+        "all are received; and `confluent_kafka.Consumer` in a new group (in a thread), "
+        f"`consume(num_messages={CONSUMER_MAX_RECORDS})`, timed from its creation. Group join is inside every "
+        "timing.",
         "",
         "### Machine",
         "",
@@ -765,25 +932,67 @@ def render(document: dict[str, Any], goals: list[Target], figures: dict[str, Fig
 # -- entry point ------------------------------------------------------------------------------------------
 
 
+PARTS = ("append", "pipeline")
+
+
+def parts_wanted() -> tuple[str, ...]:
+    """The parts to run: ``DDR_BENCH_FOUNDATION_PARTS`` (comma-separated), else every part."""
+    wanted = tuple(
+        p.strip() for p in os.environ.get("DDR_BENCH_FOUNDATION_PARTS", "").split(",") if p.strip()
+    )
+    unknown = set(wanted) - set(PARTS)
+    if unknown:
+        raise ValueError(f"DDR_BENCH_FOUNDATION_PARTS: unknown part(s) {sorted(unknown)}; parts are {PARTS}")
+    return wanted or PARTS
+
+
 async def run(env: BenchEnv) -> None:
     started = now_iso()
     machine = machine_info()
+    parts = parts_wanted()
     setup = await calibrate(env)
+    append_figures: list[Figure] = []
+    append_details: dict[str, Any] = {}
+    relay_figures: list[Figure] = []
+    consumer_figures: list[Figure] = []
+    total = scaled(env, PIPELINE_EVENTS, 100)
     try:
-        append_figures, append_details = await bench_append(env, setup)
-        await warm_up_kafka(env)
-        total = scaled(env, PIPELINE_EVENTS, 100)
-        store = await prefill(env, setup, total)
-        try:
-            relay_figures, topic = await bench_relay(env, store, total)
-        finally:
-            await store.engine.dispose()
-        consumer_figures = await bench_consumer(env, setup, topic, total)
+        if "append" in parts:
+            append_figures, append_details = await bench_append(env, setup)
+        if "pipeline" in parts:
+            await warm_up_kafka(env)
+            store = await prefill(env, setup, total)
+            try:
+                relay_figures, topic = await bench_relay(env, store, total)
+            finally:
+                await store.engine.dispose()
+            consumer_figures = await bench_consumer(env, setup, topic, total)
     finally:
         await setup.keys_engine.dispose()
     machine["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     figures = {f.key: f for f in (*append_figures, *relay_figures, *consumer_figures)}
     goals = targets(figures)
+    if parts != PARTS:
+        name = f"{NAME}.{'-'.join(parts)}"
+        env.write_json(
+            name,
+            {
+                "date": started,
+                "machine": machine,
+                "figures": [f.as_json() for f in figures.values()],
+                "targets": [g.as_json() for g in goals],
+            },
+        )
+        for figure in figures.values():
+            env.console.print(f"{figure.key}: {figure.cell()} {figure.unit} ({figure.label})")
+        for goal in goals:
+            ratio = "" if goal.ratio is None else f", {goal.ratio:.3f}x"
+            env.console.print(f"{goal.name}: {'met' if goal.met else 'missed'}{ratio}")
+        env.console.print(
+            f"load average {machine['load_average_at_start']} -> {machine['load_average_at_end']}"
+        )
+        env.console.log(f"part(s) {', '.join(parts)} only: docs/benchmarks.md left as it was")
+        return
     document: dict[str, Any] = {
         "benchmark": NAME,
         "date": started,

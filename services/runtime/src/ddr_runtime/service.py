@@ -41,7 +41,7 @@ from ddr_runtime.http.app import LifespanHook, create_app
 from ddr_runtime.http.idempotency import IdempotencyStore
 from ddr_runtime.http.problems import register_problem
 from ddr_runtime.http.read_model import Rebuilder, read_model_router
-from ddr_runtime.messaging.broker import make_broker
+from ddr_runtime.messaging.broker import ConfluentSender, make_broker
 from ddr_runtime.messaging.consumer import BatchHandler, Handler, IdempotentConsumer
 from ddr_runtime.messaging.relay import OutboxRelay
 from ddr_runtime.messaging.supervision import problems, supervise
@@ -151,6 +151,7 @@ class ServiceRuntime:
     async def stop(self, relay_task: asyncio.Task[None]) -> None:
         self._stop.set()
         await relay_task
+        await self.relay.close()
         await self._supervisor
         await self.checkpointer.stop()
         await self.broker.stop()
@@ -197,7 +198,10 @@ def build_runtime(
         engine, PersonalDataCipher(keystore), registry, service=service, topic=settings.events_topic(service)
     )
     broker = make_broker(settings.kafka_bootstrap_servers, client_id=f"ddr-{service}")
-    relay = OutboxRelay(engine, broker, service=service, tracer_provider=provider)
+    # The relay sends through a librdkafka producer of its own: several times the events per second of the
+    # broker's aiokafka producer for the same settings (docs/benchmarks.md, foundation).
+    sender = ConfluentSender(settings.kafka_bootstrap_servers, client_id=f"ddr-{service}-relay")
+    relay = OutboxRelay(engine, sender, service=service, tracer_provider=provider)
     idempotency = IdempotencyStore(engine, ttl=timedelta(hours=settings.idempotency_ttl_hours))
     checkpointer = StoreCheckpointer(
         engine, broker, service=service, topic=settings.checkpoints_topic(), key=lambda: signing_key(settings)

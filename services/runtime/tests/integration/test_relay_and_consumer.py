@@ -207,8 +207,7 @@ async def relay_outbox(store: EventStore, bootstrap: str, *, twice: bool = False
     try:
         relay = OutboxRelay(store.engine, broker, service="writer")
         if twice:
-            for row in await relay._next_batch():
-                await (await relay._send(row))
+            await (await relay._send_all(await relay._next_batch()))
         return await relay.drain()
     finally:
         await broker.stop()
@@ -448,3 +447,44 @@ async def test_a_drain_while_the_relay_runs_publishes_each_event_once(
 
 async def _outbox_empty(engine: AsyncEngine) -> bool:
     return await count(engine, outbox) == 0
+
+
+async def test_an_event_is_decoded_only_when_a_handler_reads_it(
+    writer_store: EventStore, reader_store: EventStore, kafka_bootstrap_servers: str, topic: str
+) -> None:
+    """An event of a type no one knows passes a projection that reads envelopes alone; a handler that reads
+    the event gets a poison message, dead-lettered, and the other events are applied."""
+    import json
+
+    await writer_store.append(
+        "s1", 0, [NewEvent(SampleNoteAdded(person_id="s1", sequence=1), "s1")], Causation(actor="test")
+    )
+    await relay_outbox(writer_store, kafka_bootstrap_servers)
+    ((_, _, value),) = topic_records(kafka_bootstrap_servers, topic)
+    unknown = {**json.loads(value), "id": str(uuid.uuid4()), "type": "ddr.sample.NoSuchEvent.v1"}
+    broker = make_broker(kafka_bootstrap_servers, client_id="test-unknown")
+    await broker.connect()
+    try:
+        await broker.publish(json.dumps(unknown).encode(), topic, key=b"s1")
+    finally:
+        await broker.stop()
+
+    async def envelopes_only(conn: AsyncConnection, batch: Sequence[ReceivedEvent]) -> None:
+        for received in batch:
+            await record_applied(conn, received)
+
+    reader = IdempotentConsumer(name=new_group(), store=reader_store, batch_handler=envelopes_only)
+    await consume(reader, reader_store, kafka_bootstrap_servers, topic, until=2, settle=0.0)
+    assert await count(reader_store.engine, applied) == 2
+    assert dead_letters(kafka_bootstrap_servers, topic) == []
+
+    async def events_read(conn: AsyncConnection, batch: Sequence[ReceivedEvent]) -> None:
+        for received in batch:
+            assert isinstance(received.event, SampleNoteAdded)
+            await record_applied(conn, received)
+
+    decoder = IdempotentConsumer(name=new_group(), store=reader_store, batch_handler=events_read)
+    await consume(decoder, reader_store, kafka_bootstrap_servers, topic, until=3, settle=1.0)
+    assert await count(reader_store.engine, applied) == 3
+    (letter,) = dead_letters(kafka_bootstrap_servers, topic)
+    assert dict(letter.headers)["ddr-dlq-reason"].decode().startswith("PoisonMessage: cannot decode")

@@ -9,22 +9,22 @@ import asyncio
 import sys
 
 from ddr_runtime.db import create_engine
-from ddr_runtime.messaging.broker import make_broker
+from ddr_runtime.messaging.broker import ConfluentSender
 from ddr_runtime.messaging.relay import OutboxRelay
 
 
 async def main(url: str, bootstrap: str, service: str, drain: bool) -> None:
     engine = create_engine(url)
-    broker = make_broker(bootstrap, client_id=f"{service}-relay")
-    await broker.connect()
-    relay = OutboxRelay(engine, broker, service=service, batch_size=200)
+    relay = OutboxRelay(
+        engine, ConfluentSender(bootstrap, client_id=f"{service}-relay"), service=service, batch_size=200
+    )
     try:
         if drain:
             await relay.drain()
         else:
             await relay.run(asyncio.Event())
     finally:
-        await broker.stop()
+        await relay.close()
         await engine.dispose()
 
 

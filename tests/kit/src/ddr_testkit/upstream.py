@@ -81,6 +81,7 @@ class UpstreamService:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        await self.runtime.relay.close()
         await self.runtime.broker.stop()
         await self.runtime.engine.dispose()
         await self.runtime.keys_engine.dispose()

@@ -111,3 +111,10 @@ def _open(subject: str, aead: AESGCM | None, data: Mapping[str, Any]) -> dict[st
             raise ValueError(f"personal field {field!r} does not decrypt for its subject") from None
         opened[field] = orjson.loads(plaintext)
     return opened
+
+
+def open_sealed(subject: str, aead: AESGCM | None, data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` with its sealed fields opened under the subject's key (``aead``; None when the subject was
+    erased: they read as ``None``). Synchronous: for a reader that fetched a batch's keys before (the
+    consumer's lazy decoding); a ciphertext moved to another subject or field does not open."""
+    return _open(subject, aead, data)

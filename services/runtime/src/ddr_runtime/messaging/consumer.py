@@ -1,9 +1,11 @@
 """The idempotent consumer: effects and the record of what was consumed commit together.
 
 A FastStream batch subscriber reads from the earliest offset (a new group replays history). For each batch
-it opens one database transaction, records every event id in the inbox (a redelivered id is skipped), runs
-the handler for each new event in order, and commits; only then does it commit the Kafka offsets. So a
-crash anywhere leads to redelivery, never to loss, and redelivery changes nothing.
+it opens one database transaction, records every event id in the inbox in one statement (a redelivered id is
+skipped), runs the handler on the new events in order (a batch handler once, a per-event handler for each),
+and commits; only then does it commit the Kafka offsets. So a crash anywhere leads to redelivery, never to
+loss, and redelivery changes nothing. An event is decoded, and its personal fields opened, only when a
+handler reads ``ReceivedEvent.event``: a projection that reads the envelope alone decrypts nothing.
 
 When a batch fails, its events are retried one at a time with backoff, each in its own transaction. One
 that still fails on a bad message (undecodable, unknown type, a rule it can never satisfy) is sent to
@@ -33,12 +35,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
 from opentelemetry import trace
 from pydantic import ValidationError
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
@@ -48,6 +53,7 @@ from ddr_contracts.events import DomainEvent, UnknownEventType
 from ddr_contracts.topics import dead_letter_topic
 from ddr_contracts.wire import dead_letter_headers, declared_hash
 from ddr_runtime import metrics, telemetry
+from ddr_runtime.crypto.cipher import is_sealed, open_sealed
 from ddr_runtime.db import is_postgres
 from ddr_runtime.eventstore.reaction import reacting_to
 from ddr_runtime.eventstore.schema import inbox
@@ -56,15 +62,44 @@ from ddr_runtime.eventstore.store import EventStore
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
 class ReceivedEvent:
-    """A consumed event: the envelope as published, its decoded domain event, where it came from."""
+    """A consumed event: the envelope as published, its domain event, where it came from.
 
-    envelope: EventEnvelope
-    event: DomainEvent
-    topic: str
-    partition: int
-    offset: int
+    ``event`` is decoded (personal fields opened, upcast, validated) when a handler first reads it, not
+    before: a handler that reads only the envelope decrypts nothing. ``event`` may be given decoded, or as
+    what decodes it. An event that cannot be decoded raises :class:`PoisonMessage` when read (and is
+    dead-lettered)."""
+
+    __slots__ = ("_decode", "_event", "envelope", "offset", "partition", "topic")
+
+    def __init__(
+        self,
+        envelope: EventEnvelope,
+        event: DomainEvent | Callable[[EventEnvelope], DomainEvent],
+        topic: str,
+        partition: int,
+        offset: int,
+    ) -> None:
+        self.envelope = envelope
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self._event: DomainEvent | None = None
+        self._decode: Callable[[EventEnvelope], DomainEvent] | None = None
+        if isinstance(event, DomainEvent):
+            self._event = event
+        else:
+            self._decode = event
+
+    @property
+    def event(self) -> DomainEvent:
+        if self._event is None:
+            assert self._decode is not None
+            self._event = self._decode(self.envelope)
+        return self._event
+
+    def __repr__(self) -> str:
+        return f"ReceivedEvent({self.envelope.type} {self.envelope.id} at {self.topic}[{self.partition}]@{self.offset})"
 
 
 @dataclass(frozen=True)
@@ -169,6 +204,7 @@ class IdempotentConsumer:
             batch_timeout_ms=100,
             ack_policy=AckPolicy.MANUAL,
             persistent=persistent,
+            decoder=_values_as_they_are,
         )
         self._subscriber(on_events)
         self._started = time.monotonic()
@@ -322,21 +358,33 @@ class IdempotentConsumer:
         if not self._inbox:
             return _each_once(items, None)
         now = datetime.now(UTC)
-        dialect_insert = postgresql.insert if is_postgres(self._engine) else sqlite.insert
-        rows = [
-            {
-                "consumer": self.name,
-                "event_id": i.envelope.id,
-                "topic": i.record.topic,
-                "partition": i.record.partition,
-                "offset": i.record.offset,
-                "processed_at": now,
-            }
-            for i in items
-        ]
-        statement = dialect_insert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id)
-        # Rows as parameters: the statement compiles once and SQLAlchemy batches it (insertmanyvalues).
-        result = await conn.execute(statement, rows)
+        if is_postgres(self._engine):
+            # One statement, four array parameters, whatever the batch's size: nothing compiled per row.
+            result = await conn.execute(
+                _INBOX_UNNEST,
+                {
+                    "consumer": self.name,
+                    "at": now,
+                    "ids": [i.envelope.id for i in items],
+                    "topics": [i.record.topic for i in items],
+                    "partitions": [i.record.partition for i in items],
+                    "offsets": [i.record.offset for i in items],
+                },
+            )
+        else:
+            rows = [
+                {
+                    "consumer": self.name,
+                    "event_id": i.envelope.id,
+                    "topic": i.record.topic,
+                    "partition": i.record.partition,
+                    "offset": i.record.offset,
+                    "processed_at": now,
+                }
+                for i in items
+            ]
+            statement = sqlite.insert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id)
+            result = await conn.execute(statement, rows)
         fresh = _each_once(items, set(result.scalars().all()))
         duplicates = len(items) - len(fresh)
         if duplicates:
@@ -358,13 +406,10 @@ class IdempotentConsumer:
                 )
             metrics.CONSUMED.labels(self.name).inc(len(wanted))
             return
-        try:  # one key look-up for the whole batch
-            decoded = await self._store.decode([i.envelope for i in wanted])
-        except (UnknownEventType, ValidationError, ValueError) as error:
-            raise PoisonMessage(f"cannot decode: {error}") from None
+        decode = await self._decoder([i.envelope for i in wanted])  # one key look-up for the whole batch
         received = [
-            ReceivedEvent(i.envelope, d.event, i.record.topic, i.record.partition, i.record.offset)
-            for i, d in zip(wanted, decoded, strict=True)
+            ReceivedEvent(i.envelope, decode, i.record.topic, i.record.partition, i.record.offset)
+            for i in wanted
         ]
         if self._batch_handler is not None:
             contexts = [_span_context(i) for i in wanted]
@@ -400,6 +445,27 @@ class IdempotentConsumer:
                     await self._handler(conn, event)
         metrics.CONSUMED.labels(self.name).inc(len(received))
 
+    async def _decoder(self, envelopes: Sequence[EventEnvelope]) -> Callable[[EventEnvelope], DomainEvent]:
+        """What decodes an envelope of this batch when a handler reads its event: the keys of the subjects
+        whose events carry sealed fields are fetched now, in one look-up; nothing is opened yet."""
+        sealed = {e.subject for e in envelopes if any(is_sealed(v) for v in e.data.values())}
+        keys = await self._store.cipher.keystore.keys_for_reading(sealed) if sealed else {}
+        aeads: dict[str, AESGCM] = {}
+        registry = self._store.registry
+
+        def decode(envelope: EventEnvelope) -> DomainEvent:
+            subject = envelope.subject
+            aead = aeads.get(subject)
+            if aead is None and (key := keys.get(subject)) is not None:
+                aead = aeads[subject] = AESGCM(key)
+            try:
+                model, current = registry.upcast(envelope.type, open_sealed(subject, aead, envelope.data))
+                return model.model_validate(current)
+            except (UnknownEventType, ValidationError, ValueError) as error:
+                raise PoisonMessage(f"cannot decode: {error}") from None
+
+        return decode
+
     def _wants(self, envelope: EventEnvelope) -> bool:
         return self._event_names is None or envelope.type.rpartition(".v")[0] in self._event_names
 
@@ -425,6 +491,22 @@ class IdempotentConsumer:
             record.offset,
             reason.split(":", 1)[0],
         )
+
+
+_INBOX_UNNEST = text(
+    f'INSERT INTO {inbox.name} (consumer, event_id, topic, partition, "offset", processed_at) '
+    "SELECT CAST(:consumer AS text), e, t, p, o, CAST(:at AS timestamptz) FROM unnest("
+    "CAST(:ids AS text[]), CAST(:topics AS text[]), CAST(:partitions AS integer[]), CAST(:offsets AS bigint[])"
+    ") AS u(e, t, p, o) ON CONFLICT DO NOTHING RETURNING event_id"
+)
+"""The inbox rows of a batch on PostgreSQL (the ids not consumed before come back)."""
+
+
+async def _values_as_they_are(message: StreamMessage[Any]) -> Any:
+    """The batch's values undecoded: FastStream's own decoder parses every record again into a message of
+    its own (a uuid4 and a content-type look-up each, more CPU than validating the envelope in the profile of
+    docs/benchmarks.md), and ``process`` reads the records themselves."""
+    return message.body
 
 
 def _each_once(items: Sequence[_Parsed], new_ids: set[str] | None) -> list[_Parsed]:
