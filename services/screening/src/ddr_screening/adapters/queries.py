@@ -15,7 +15,6 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ddr_contracts.screening import VettingListVersionPublished
-from ddr_runtime.crypto.keystore import SubjectErased
 from ddr_runtime.eventstore.ports import AggregateSession
 from ddr_runtime.eventstore.store import EventStore
 from ddr_runtime.eventstore.unit import Session
@@ -247,16 +246,9 @@ class StoredReference:
         return refs
 
     async def _erased(self, person_ids: Collection[str]) -> set[str]:
-        """The persons whose key was shredded (a person without a key yet, listed before registering, is not)."""
-        keystore = self.store.cipher.keystore
-        keyless = set(person_ids) - (await keystore.keys_for_reading(person_ids)).keys()
-        erased: set[str] = set()
-        for person_id in sorted(keyless):  # rare: persons not registered yet, or erased
-            try:
-                await keystore.keys_for_writing([person_id])
-            except SubjectErased:
-                erased.add(person_id)
-        return erased
+        """The persons whose key was shredded (a person without a key yet, listed before registering, is not):
+        one batched look-up that makes no key (a read never creates one)."""
+        return await self.store.cipher.keystore.erased(person_ids)
 
     async def cases_to_recheck(self, session: AggregateSession, named: Collection[str]) -> list[str]:
         """Cases never checked against a list, and cases a new list names."""
