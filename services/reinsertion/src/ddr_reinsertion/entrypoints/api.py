@@ -128,10 +128,11 @@ catalogue = APIRouter(tags=["rounds and catalogue"])
 
 @catalogue.post("/rounds", status_code=201)
 async def open_round(
-    body: s.RoundCreate, _: Officer, command: Command, desk: Reinsertion, queries: Queries
+    body: s.RoundCreate, principal: Officer, command: Command, desk: Reinsertion, queries: Queries
 ) -> Response:
+    """A volunteer round; a caller narrowed to regions opens rounds of those regions only (else 403)."""
     cmd = c.OpenRound(body.round_id, body.title, tuple(body.regions), body.size_per_region, body.opened_on)
-    version = await handlers.open_round(desk, cmd, command.recording, command.causation)
+    version = await handlers.open_round(desk, cmd, command.recording, command.causation, principal.regions)
     return answer(await queries.round(body.round_id), 201, version=version)
 
 
@@ -147,7 +148,8 @@ async def list_volunteers(
 ) -> Response:  # fmt: skip
     """Each volunteer listed or refused. A caller narrowed to regions lists volunteers of those regions only,
     judged on the region the person's record holds (the body's region only for someone not known yet); a
-    person outside them is refused as an unknown one."""
+    person outside them is refused as an unknown one. A child's item answers as a stranger's, and nothing of
+    the child is recorded."""
     volunteers = [
         c.Volunteer(v.person_id, v.region, v.sex, v.category, v.movement, v.rank) for v in body.volunteers
     ]
@@ -159,7 +161,11 @@ async def list_volunteers(
 
 
 @catalogue.post("/packages", status_code=201)
-async def publish_package(body: s.PackageIn, _: Officer, command: Command, desk: Reinsertion) -> Response:
+async def publish_package(
+    body: s.PackageIn, principal: Officer, command: Command, desk: Reinsertion
+) -> Response:
+    """The next version of a package. The catalogue applies to every region: a nationally scoped officer's
+    (a token naming regions is refused 403)."""
     terms = PackageTerms(
         package_id=body.package_id,
         package_version=0,
@@ -179,7 +185,7 @@ async def publish_package(body: s.PackageIn, _: Officer, command: Command, desk:
         follow_up_after_days=tuple(body.follow_up_after_days),
         effective_on=body.effective_on,
     )
-    version = await handlers.publish_package(desk, terms, command.causation)
+    version = await handlers.publish_package(desk, terms, command.causation, principal.regions)
     return answer({"package_id": body.package_id, "package_version": version}, 201, version=version)
 
 
