@@ -234,19 +234,6 @@ class RegistrationViews:
         identity = await self.cipher.decrypt(person_id, row.sealed_identity)
         return _person_record(row, identity, targets)
 
-    async def visible_person_ids(self, principal: Principal, person_ids: Sequence[str]) -> set[str]:
-        """Which of ``person_ids`` exist and the caller may see: one query per 500 ids, nothing decrypted."""
-        ids = list(dict.fromkeys(person_ids))
-        found: set[str] = set()
-        async with self.engine.connect() as conn:
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                query = select(persons.c.person_id).where(
-                    persons.c.person_id.in_(chunk), visible_persons(principal)
-                )
-                found.update((await conn.execute(query)).scalars())
-        return found
-
     async def search_persons(
         self,
         principal: Principal,

@@ -151,8 +151,6 @@ class Views(Protocol):
 
     async def get_person(self, principal: Principal, person_id: str) -> Record: ...
 
-    async def visible_person_ids(self, principal: Principal, person_ids: Sequence[str]) -> set[str]: ...
-
     async def search_persons(
         self,
         principal: Principal,
