@@ -507,3 +507,29 @@ async def test_child_protection_lodges_and_decides_the_appeal_of_an_adult_s_age_
         ("AppealLodged", "age"),
         ("AppealDecided", "age"),
     ]
+
+
+@pytest.mark.parametrize("reader", [Role.VETTING_OFFICER, Role.AUDITOR])
+async def test_a_regional_reader_counts_only_the_vetting_entries_of_its_regions(env: Env, reader: Role) -> None:
+    """Issue 14 review item 2: a vetting officer scoped to one region read the whole vetting list's count.
+    Each reader of the list (vetting officer, auditor) scoped to Gao now counts the entries of Gao's open
+    adult cases alone (not Kidal's, not a child's, not a person whose case is not open); scoped to every
+    region, all of them."""
+    gao, kidal, child, unopened = new_person(), new_person(), new_person(), new_person()
+    await register(env.registration, gao, region="Gao", cercle="Gao")
+    await register(env.registration, kidal, region="Kidal", cercle="Kidal")
+    await register_child(env, child, "Gao")
+    await opened(env, gao, kidal, child)
+    entries = [
+        {"person_id": person, "allegation_ref": f"HR-{n}", "status": "alleged"}
+        for n, person in enumerate((gao, kidal, child, unopened))
+    ]
+    await env.as_role(Role.VETTING_OFFICER).ok(
+        "/vetting-lists", {"source_ref": "HRDDP-12", "entries": entries}, status=201
+    )
+
+    regional = await env.as_role(reader, regions=["Gao"]).get("/vetting-lists")
+    national = await env.as_role(reader).get("/vetting-lists")
+
+    assert [(v["list_version"], v["entries"]) for v in regional.json()] == [(1, 1)]
+    assert [(v["list_version"], v["entries"]) for v in national.json()] == [(1, 4)]

@@ -172,8 +172,21 @@ async def rule_set_bodies(conn: AsyncConnection) -> list[dict[str, Any]]:
     return [dict(body) for body in rows.scalars()]
 
 
-async def published_vetting_lists(conn: AsyncConnection) -> list[Row]:
-    return _rows(await conn.execute(select(vetting_lists).order_by(vetting_lists.c.list_version)))
+async def published_vetting_lists(conn: AsyncConnection, shown: CaseFilter | None = None) -> list[Row]:
+    """Every version of the vetting list. ``shown``: what a caller narrowed to regions may see; each version's
+    ``entries`` then counts only the entries of open cases it may see (an entry of anyone else, or of a person
+    whose case is not open here, whose region this service does not know, is not counted)."""
+    versions = _rows(await conn.execute(select(vetting_lists).order_by(vetting_lists.c.list_version)))
+    if shown is None:
+        return versions
+    counted = (
+        select(vetting_entries.c.list_version, func.count())
+        .select_from(vetting_entries.join(cases, cases.c.person_id == vetting_entries.c.person_id))
+        .where(_visible(shown))
+        .group_by(vetting_entries.c.list_version)
+    )
+    counts: dict[int, int] = {version: count for version, count in await conn.execute(counted)}
+    return [{**row, "entries": counts.get(row["list_version"], 0)} for row in versions]
 
 
 def rule_set_from(body: Mapping[str, Any]) -> RuleSet:
@@ -316,6 +329,6 @@ class StoredReads:
         async with self.engine.connect() as conn:
             return await rule_set_bodies(conn)
 
-    async def published_vetting_lists(self) -> list[Row]:
+    async def published_vetting_lists(self, shown: CaseFilter | None = None) -> list[Row]:
         async with self.engine.connect() as conn:
-            return await published_vetting_lists(conn)
+            return await published_vetting_lists(conn, shown)

@@ -45,8 +45,9 @@ async def what_if(body: RuleSetIn, reader: RuleReader, scr: Service, reads: Read
 
 
 @router.get("/vetting-lists")
-async def list_vetting_lists(_reader: VettingReader, scr: Service) -> list[dict[str, Any]]:
-    return await queries.vetting_lists(scr)
+async def list_vetting_lists(reader: VettingReader, scr: Service) -> list[dict[str, Any]]:
+    """The list's versions and their entries, counted within the caller's regions (every region: all)."""
+    return await queries.vetting_lists(scr, reader)
 
 
 @router.post("/vetting-lists", status_code=201)

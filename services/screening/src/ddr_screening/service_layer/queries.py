@@ -303,5 +303,9 @@ async def rule_sets(scr: Screening) -> list[dict[str, Any]]:
     return await scr.reads.rule_set_bodies()
 
 
-async def vetting_lists(scr: Screening) -> list[dict[str, Any]]:
-    return [dict(row) for row in await scr.reads.published_vetting_lists()]
+async def vetting_lists(scr: Screening, principal: Principal) -> list[dict[str, Any]]:
+    """The vetting list's versions. A nationally scoped reader sees each version's whole count of entries; a
+    caller narrowed to regions, the count of the entries it may see (open cases of its regions, children's
+    left out unless it sees children), never the others'."""
+    shown = visible_cases(principal) if principal.regions else None
+    return [dict(row) for row in await scr.reads.published_vetting_lists(shown)]
