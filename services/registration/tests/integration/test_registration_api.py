@@ -640,7 +640,8 @@ async def test_the_409_names_nobody_to_an_officer_who_may_not_see_the_existing_r
     body = refused.text
     assert refused.json()["rule"] == "one-person-one-ddr-id"
     kidal_ddr_id = (await officer.get(f"/persons/{kidal['person_id']}")).json()["ddr_id"]
-    assert first.status_code == 200 and kidal_ddr_id is not None
+    assert first.status_code == 200
+    assert kidal_ddr_id is not None
     for identifier in (kidal["person_id"], kidal_ddr_id, "existing_person_id", "duplicate_case_id"):
         assert identifier not in body
     assert (await officer.get(f"/persons/{gao['person_id']}")).json()["ddr_id"] is None

@@ -325,7 +325,10 @@ async def test_registering_a_child_is_answered_in_the_shape_an_adults_registrati
     child, adult = await one("M-1"), await one("M-2")
     bulk = await registering.post(
         "/registrations/bulk",
-        [{"person_id": by_ref[ref], "biometric_reference": f"biometric-{ref}", "site": "Kidal"} for ref in ("M-3", "M-4")],
+        [
+            {"person_id": by_ref[ref], "biometric_reference": f"biometric-{ref}", "site": "Kidal"}
+            for ref in ("M-3", "M-4")
+        ],
     )
 
     assert (child.status_code, adult.status_code, bulk.status_code) == (200, 200, 200), child.text

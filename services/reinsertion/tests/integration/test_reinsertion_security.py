@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from ddr_reinsertion.adapters.tables import beneficiaries
 from ddr_runtime.auth.roles import Role
 from ddr_runtime.eventstore.schema import events, outbox
+from ddr_testkit.ledger import ledger_rows
 
 from .conftest import (
     PACKAGE,
@@ -331,4 +332,34 @@ async def test_a_round_or_package_beyond_the_callers_regions_is_refused_in_its_t
     assert {generic(answer, "-")[0] for answer in refused} == {403}
     assert len({json.dumps(generic(answer, "-")[1]["detail"]) for answer in refused}) == 1
     assert await written_since(service, before) == (0, 0)
-    assert (await gao.post("/rounds", {**round_of, "round_id": "r-gao", "regions": ["Gao"]})).status_code == 201
+    assert (
+        await gao.post("/rounds", {**round_of, "round_id": "r-gao", "regions": ["Gao"]})
+    ).status_code == 201
+
+
+async def test_the_read_ledger_is_told_which_persons_read_are_children_and_an_auditor_sees_a_child_as_unknown(
+    service: Service,
+) -> None:
+    """Issue 14 review item 4: reinsertion recorded reads without saying which person is a child. Now every
+    read says so: reads of a child by every role here are answered to an auditor exactly as those of an id
+    nobody knows, and the ledger marks the child's rows as a child's and an adult's as not."""
+    child, unknown, adult = await a_barred_child(service), pid(), pid()
+    await screened(service, outcome(adult))
+    await wait_for_stage(service, adult, "waiting")
+    for role in ROLES_HERE:
+        caller = service.as_(role, Role.RECORDS_OFFICER)
+        for person in (child, unknown, adult):
+            await caller.get(f"/beneficiaries/{person}")
+            await caller.get(f"/beneficiaries/{person}/profile")
+        await caller.get("/beneficiaries")
+
+    seen = {p: (await service.auditor.get(f"/reads/{p}")).json() for p in (child, unknown, adult)}
+
+    def without_times(rows: list[dict[str, Any]], person: str) -> list[dict[str, Any]]:
+        return [{k: v for k, v in row.items() if k not in ("read_at", "person_id")} for row in rows]
+
+    assert without_times(seen[child], child) == without_times(seen[unknown], unknown)
+    assert "shown" in {row["outcome"] for row in seen[adult]}
+    engine = service.app.state.read_ledger.engine
+    assert {told for _, _, told in await ledger_rows(engine, child)} == {True}
+    assert {told for _, _, told in await ledger_rows(engine, adult)} == {False}

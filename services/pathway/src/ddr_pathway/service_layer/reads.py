@@ -47,10 +47,12 @@ async def record_read(
     decision: Decision,
     *,
     generation: int | None,
+    child: bool | None,
     correlation_id: str | None = None,
 ) -> None:
     """Append a :class:`PathRead` and the ledger's row in one transaction; concurrent reads of one person
-    retry on the stream's next version."""
+    retry on the stream's next version. ``child``: whether the path read is a child's (None only for a read
+    refused before the path was looked up), for the ledger's child rule."""
     stream = reads_stream(person_id)
     event = PathRead(
         person_id=person_id,
@@ -74,7 +76,12 @@ async def record_read(
         try:
             async with store.engine.begin() as conn:
                 await store.append(stream, version, [NewEvent(event, READS_SUBJECT)], causation, conn=conn)
-                await ledger.record([person_id], LEDGER_OUTCOME[decision.outcome], conn=conn)
+                await ledger.record(
+                    [person_id],
+                    LEDGER_OUTCOME[decision.outcome],
+                    children=None if child is None else [person_id] if child else [],
+                    conn=conn,
+                )
         except ConcurrencyConflict:
             if attempt == ATTEMPTS - 1:
                 raise

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from ddr_registration.domain.persons import Correction, Person
 from ddr_registration.entrypoints.dependencies import Desk, Reads
-from ddr_registration.entrypoints.ledger import Ledger, read_person, shown
+from ddr_registration.entrypoints.ledger import Ledger, read_person, record_read, shown
 from ddr_registration.entrypoints.roles import Officer, PersonReader, WeaponReader
 from ddr_registration.entrypoints.schemas import (
     Erasure,
@@ -73,7 +73,7 @@ async def list_persons(
         offset=offset,
         limit=limit,
     )
-    return await shown(ledger, found)
+    return await shown(reads, ledger, found)
 
 
 @router.post("/search", dependencies=[READ_ONLY])
@@ -83,7 +83,7 @@ async def search_persons(
     """People the caller may see whose names hold every word of ``name`` (any spelling or script of it),
     and every other filter given. A read: nothing is recorded but the read itself."""
     found = await reads.search_persons(principal, **body.model_dump())
-    return await shown(ledger, found)
+    return await shown(reads, ledger, found)
 
 
 @router.get("/{person_id}")
@@ -214,7 +214,7 @@ async def register_person(
     except handlers.AlreadyRegistered as found:
         raise await already_registered(principal, reads, found) from None
     except UnknownRecord:
-        await ledger.record([person_id], outcome="not_visible")
+        await record_read(reads, ledger, [person_id], "not_visible")
         raise
     return json_response(
         _registered(done, person_id), version=done.version, content_location=f"/persons/{person_id}"

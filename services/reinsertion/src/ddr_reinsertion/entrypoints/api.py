@@ -27,6 +27,7 @@ from ddr_reinsertion.service_layer import handlers
 from ddr_reinsertion.service_layer.desk import Desk
 from ddr_reinsertion.service_layer.handlers import Enrolled
 from ddr_reinsertion.service_layer.views import ReadModel
+from ddr_runtime.audit.reads import ReadOutcome
 from ddr_runtime.audit.reads import Reads as Ledger
 from ddr_runtime.auth.roles import Principal
 from ddr_runtime.auth.visibility import sees_children
@@ -68,6 +69,14 @@ async def check_region(principal: Principal, queries: ReadModel, person_id: str)
         raise not_visible("beneficiary")
     if principal.regions and (region is None or not principal.covers_region(region)):
         raise not_visible("beneficiary")
+
+
+async def read_of(
+    ledger: Ledger, queries: ReadModel, person_ids: list[str], outcome: ReadOutcome = "shown"
+) -> None:
+    """Record the read of ``person_ids`` in the read ledger, saying which of them are children (so that an
+    auditor without child protection is answered for a child as for a person no one was shown)."""
+    await ledger.record(person_ids, outcome, children=await queries.children_among(person_ids))
 
 
 @contextmanager
@@ -248,7 +257,7 @@ async def beneficiaries(
         regions=principal.regions, region=region, stage=stage, limit=limit, offset=offset,
         include_barred=sees_children(principal),
     )  # fmt: skip
-    await ledger.record(row["person_id"] for row in found)
+    await read_of(ledger, queries, [row["person_id"] for row in found])
     return answer(found)
 
 
@@ -258,9 +267,9 @@ async def beneficiary(person_id: str, principal: CaseReader, queries: Queries, l
         await check_region(principal, queries, person_id)
         found = await queries.beneficiary(person_id, include_barred=sees_children(principal))
     except (UnknownRecord, Problem):
-        await ledger.record([person_id], outcome="not_visible")
+        await read_of(ledger, queries, [person_id], "not_visible")
         raise not_visible("beneficiary") from None
-    await ledger.record([person_id])
+    await read_of(ledger, queries, [person_id])
     return answer(found, version=found["version"])
 
 
@@ -270,12 +279,12 @@ async def profile(person_id: str, principal: ProfileReader, queries: Queries, le
     try:
         await check_region(principal, queries, person_id)
     except Problem:
-        await ledger.record([person_id], outcome="not_visible")
+        await read_of(ledger, queries, [person_id], "not_visible")
         raise
     found = await queries.counselling_profile(person_id)
     if found is None:
         raise not_visible("beneficiary")
-    await ledger.record([person_id])
+    await read_of(ledger, queries, [person_id])
     return answer(found)
 
 
@@ -352,7 +361,7 @@ async def due(
     principal: CaseReader, queries: Queries, ledger: Ledger, as_of: date, limit: Limit = 1000
 ) -> Response:
     found = await queries.tranches_due(as_of, principal.regions, limit)
-    await ledger.record(row["person_id"] for row in found)
+    await read_of(ledger, queries, [row["person_id"] for row in found])
     return answer(found)
 
 
@@ -361,7 +370,7 @@ async def overdue(
     principal: CaseReader, queries: Queries, ledger: Ledger, as_of: date, limit: Limit = 1000
 ) -> Response:
     found = await queries.overdue_visits(as_of, principal.regions, limit)
-    await ledger.record(row["person_id"] for row in found)
+    await read_of(ledger, queries, [row["person_id"] for row in found])
     return answer(found)
 
 

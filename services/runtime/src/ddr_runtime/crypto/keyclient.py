@@ -75,7 +75,9 @@ class KeyServiceClient:
         wanted = sorted(set(subjects))
         found: set[str] = set()
         for start in range(0, len(wanted), BATCH):
-            response = await self._client.post("/v1/keys/erased", json={"subjects": wanted[start : start + BATCH]})
+            response = await self._client.post(
+                "/v1/keys/erased", json={"subjects": wanted[start : start + BATCH]}
+            )
             _raise_for(response)
             found.update(response.json()["subjects"])
         return found

@@ -185,7 +185,7 @@ async def published_vetting_lists(conn: AsyncConnection, shown: CaseFilter | Non
         .where(_visible(shown))
         .group_by(vetting_entries.c.list_version)
     )
-    counts: dict[int, int] = {version: count for version, count in await conn.execute(counted)}
+    counts: dict[int, int] = {row[0]: row[1] for row in await conn.execute(counted)}
     return [{**row, "entries": counts.get(row["list_version"], 0)} for row in versions]
 
 
@@ -279,6 +279,18 @@ class StoredReads:
     async def case_row(self, person_id: str) -> Row | None:
         async with self.engine.connect() as conn:
             return await case_row(conn, person_id)
+
+    async def children_among(self, person_ids: Collection[str]) -> set[str]:
+        """Which of ``person_ids`` have a restricted case (a child's, or one whose age is being assessed)."""
+        wanted = sorted(set(person_ids))
+        found: set[str] = set()
+        async with self.engine.connect() as conn:
+            for start in range(0, len(wanted), CHUNK):
+                query = select(cases.c.person_id).where(
+                    cases.c.person_id.in_(wanted[start : start + CHUNK]), cases.c.restricted.is_(True)
+                )
+                found.update((await conn.execute(query)).scalars())
+        return found
 
     async def history(self, person_id: str) -> list[Row]:
         return [

@@ -40,7 +40,8 @@ async def what_if(body: RuleSetIn, reader: RuleReader, scr: Service, reads: Read
     """Evaluate a proposed rule set over the adults' cases within the caller's regions (its token's claim):
     what would change. Records nothing but the read of the cases it names."""
     answer = await reference.what_if(scr, reader, RuleSet(**body.model_dump()))
-    await reads.record(case["person_id"] for case in answer.changed_cases)
+    changed = [case["person_id"] for case in answer.changed_cases]
+    await reads.record(changed, children=await queries.children_among(scr, changed))
     return dataclasses.asdict(answer)
 
 

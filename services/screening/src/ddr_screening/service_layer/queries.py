@@ -6,7 +6,7 @@ from lists, and is counted only through ``disclose_count``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal, overload
 
@@ -301,6 +301,11 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 async def rule_sets(scr: Screening) -> list[dict[str, Any]]:
     return await scr.reads.rule_set_bodies()
+
+
+async def children_among(scr: Screening, person_ids: Iterable[str]) -> set[str]:
+    """Which of the persons read are children (a restricted case), for the read ledger's child rule."""
+    return await scr.reads.children_among(list(person_ids))
 
 
 async def vetting_lists(scr: Screening, principal: Principal) -> list[dict[str, Any]]:
