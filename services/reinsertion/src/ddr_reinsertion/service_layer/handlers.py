@@ -128,13 +128,14 @@ async def list_volunteers(
                     figures={"field": "region"},
                 )
             the_round.check_place(v.region, taking)
-            seen.add(v.person_id)
             if person.barred:  # as a stranger's answer, recording nothing
+                seen.add(v.person_id)
                 return v.region
             listed = VolunteerListed(
                 round_id, v.person_id, v.region, v.sex, v.category, v.movement, v.rank, listed_on
             )
             person.list_volunteer(listed, at)
+            seen.add(v.person_id)
             taking[v.region] += 1
             return v.region
 
