@@ -8,7 +8,7 @@ of the erased man's values in clear, and nobody's name, telephone, reference or 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -23,7 +23,7 @@ from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings
 from ddr_runtime.eventstore.unit import UnitOfWork
 from ddr_runtime.service import ServiceRuntime
-from ddr_testkit.leaks import CanarySweep, Witness, witnessing
+from ddr_testkit.leaks import CanarySweep, Witness, witness_fixture
 from ddr_testkit.services import Api, Caller, running
 from ddr_testkit.upstream import UpstreamService
 
@@ -60,10 +60,7 @@ ERASED_CANARIES = canaries((ERASED, ABSORBED), ("x-erased", "x-absorbed"))
 KEPT_CANARIES = [*canaries((KEPT,), ("x-kept", "x-community")), WITHDRAWAL]
 
 
-@pytest.fixture
-def witness() -> Iterator[Witness]:
-    with witnessing("cvr") as seen:
-        yield seen
+witness = witness_fixture("cvr")
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from ddr_cvr.domain.persons import registered_person_stream
 from ddr_runtime.auth.roles import Role
 from ddr_runtime.config import Settings
 from ddr_runtime.eventstore.unit import UnitOfWork
+from ddr_testkit.ledger import ledger_rows
 from ddr_testkit.services import Api, Caller
 from ddr_testkit.upstream import UpstreamService
 
@@ -210,13 +211,20 @@ async def test_an_offset_beyond_the_bound_is_a_422_naming_the_offset(officer: Ap
     assert [e["field"] for e in answer.json()["errors"]] == ["query.offset"]
 
 
+async def a_partners_project(
+    officer: Api, historian: Caller, partner_id: str, reader: str
+) -> tuple[Api, str]:
+    """A partner's reader (subject ``reader``) and a project the partner proposed."""
+    await ngo(officer, partner_id)
+    partner = historian(Role.CVR_PARTNER, partner=partner_id, subject=reader)
+    return partner, (await partner.ok("/projects", proposal(), 201))["project_id"]
+
+
 async def test_reading_participants_is_recorded_in_the_read_ledger_under_the_registration_id(
     officer: Api, historian: Caller, settings: Settings, unit: UnitOfWork
 ) -> None:
     """Finding 15: reads of a person were recorded only for pathway's paths."""
-    await ngo(officer, "ong-r")
-    partner = historian(Role.CVR_PARTNER, partner="ong-r", subject="reader-1")
-    pid = (await partner.ok("/projects", proposal(), 201))["project_id"]
+    partner, pid = await a_partners_project(officer, historian, "ong-r", "reader-1")
     async with UpstreamService("registration", settings) as registration:
         await registration.emit("p-read", pre_registered("p-read"))
     assert await eventually(lambda: noted(unit, ["p-read"], "ddr.cvr.PersonRegistration"))
@@ -231,3 +239,29 @@ async def test_reading_participants_is_recorded_in_the_read_ledger_under_the_reg
     assert [(r["reader"], r["route"], r["purpose"], r["outcome"]) for r in reads] == [
         ("reader-1", "GET /projects/{project_id}/participants", "tranche follow-up", "shown")
     ]
+
+
+async def test_the_read_ledger_is_told_which_persons_read_are_children_and_hides_a_childs_reads_from_auditors(
+    officer: Api, historian: Caller, settings: Settings, unit: UnitOfWork
+) -> None:
+    """Issue 14 review item 4: CVR recorded the reads of participants without saying which linked person is a
+    child. A person linked as an adult, then found a possible child (registration corrects the birth year):
+    the read before says adult, the read after says child, and an auditor sees only the first."""
+    partner, pid = await a_partners_project(officer, historian, "ong-c", "reader-2")
+    async with UpstreamService("registration", settings) as registration:
+        await registration.emit("p-later-child", pre_registered("p-later-child"))
+        assert await eventually(lambda: noted(unit, ["p-later-child"], "ddr.cvr.PersonRegistration"))
+        await partner.ok(
+            f"/projects/{pid}/participants", {"participants": [ex_combatant("p-later-child", "r-2")]}
+        )
+        await partner.get(f"/projects/{pid}/participants")
+        corrected = pre_registered("p-later-child").model_copy(update={"birth_year": 2010})
+        await registration.emit("p-later-child", corrected)
+    assert await eventually(lambda: noted(unit, ["p-later-child"], "ddr.cvr.PersonChildNoted"))
+
+    await partner.get(f"/projects/{pid}/participants")
+    reads = (await historian(Role.AUDITOR).get("/reads/p-later-child")).json()
+
+    assert [(r["reader"], r["outcome"]) for r in reads] == [("reader-2", "shown")]
+    rows = await ledger_rows(unit.store.engine, "p-later-child")
+    assert [(outcome, told) for _, outcome, told in rows] == [("shown", False), ("shown", True)]

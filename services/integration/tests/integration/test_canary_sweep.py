@@ -7,19 +7,18 @@ Integration needs nothing personal: every table of its store (the idempotency ro
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 
 from ddr_contracts.registration import PersonalDataErased, PersonPreRegistered, PersonRegistered
-from ddr_contracts.screening import MedicalExamined, VettingDecided
 from ddr_integration.bootstrap import build_app
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings
 from ddr_runtime.service import ServiceRuntime
-from ddr_testkit.leaks import CanarySweep, Witness, witnessing
+from ddr_testkit.leaks import CanarySweep, Witness, screening_detail, witness_fixture
 from ddr_testkit.services import Api, running
 from ddr_testkit.upstream import UpstreamService
 
@@ -42,10 +41,7 @@ VALUES = {
 }
 
 
-@pytest.fixture
-def witness() -> Iterator[Witness]:
-    with witnessing("integration") as seen:
-        yield seen
+witness = witness_fixture("integration")
 
 
 @pytest.fixture
@@ -76,17 +72,7 @@ def registered(person: str) -> list[Any]:
 
 def screened(person: str) -> list[Any]:
     v = VALUES[person]
-    return [
-        MedicalExamined(
-            person_id=person, decision_id=str(uuid.uuid4()), examination_number=1, result="fit",
-            re_examination=False, details=v["medical"],
-        ),
-        VettingDecided(
-            person_id=person, decision_id=str(uuid.uuid4()), status="cleared", source="officer",
-            list_version=None, allegation_ref=None, reason_code="no_record", reason=v["vetting"],
-        ),
-        outcome(person, "MNLA"),
-    ]  # fmt: skip
+    return [*screening_detail(person, medical=v["medical"], vetting=v["vetting"]), outcome(person, "MNLA")]
 
 
 async def scenario(

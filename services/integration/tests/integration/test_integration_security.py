@@ -3,11 +3,15 @@ missing one, medical detail to those who see it only, bounded offsets, and reads
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Role
+from ddr_testkit.ledger import ledger_rows
 from ddr_testkit.services import Api
 
 from .conftest import Programme, RecordsOfficer, eventually, outcome
@@ -112,3 +116,32 @@ async def test_reading_a_candidate_is_recorded_in_the_read_ledger(
     assert [(r["reader"], r["route"], r["purpose"], r["outcome"]) for r in reads] == [
         ("nic-1", "GET /candidates/{person_id}", "rank review", "shown")
     ]
+
+
+async def test_the_read_ledger_is_told_which_persons_read_are_children_and_an_auditor_sees_a_child_as_unknown(
+    app: FastAPI, programme: Programme, nic: Api, client: httpx.AsyncClient, issuer: DevelopmentTokenIssuer
+) -> None:
+    """Issue 14 review item 4: integration recorded reads without saying which person is a child. A candidate
+    read as an adult, then handed to child protection: the ledger marks the read before as an adult's and
+    the refusals after as a child's, which an auditor is answered exactly as an id nobody knows."""
+    [child] = await programme.candidates("MNLA", 1)
+    await nic.get(f"/candidates/{child}")
+    await programme.screening.emit(child, outcome(child, "MNLA", track="child_protection"))
+
+    async def gone() -> bool:
+        return (await nic.get(f"/candidates/{child}")).status_code == 404
+
+    await eventually(gone, "the child's record closed")
+    await nic.get("/candidates/nobody")
+    await nic.get(f"/candidates/{child}")
+    auditor = Api(client, issuer.issue(subject="aud-2", roles=[Role.AUDITOR]))
+    refused = [r for r in (await auditor.get(f"/reads/{child}")).json() if r["outcome"] != "shown"]
+    nobody = (await auditor.get("/reads/nobody")).json()
+
+    def shape(rows: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
+        return {(r["reader"], r["route"], r["outcome"]) for r in rows}
+
+    assert shape(refused) == shape(nobody) == {("nic-1", "GET /candidates/{person_id}", "not_visible")}
+    rows = await ledger_rows(app.state.read_ledger.engine, child)
+    assert {told for _, outcome, told in rows if outcome == "shown"} == {False}
+    assert rows[-1][1:] == ("not_visible", True)  # the refusal once the record is child protection's

@@ -9,7 +9,7 @@ clear: pathway keeps the steps, never what they said of the person."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
 
 import httpx
@@ -19,13 +19,13 @@ from fastapi import FastAPI
 from ddr_contracts.cvr import ParticipantEnrolled
 from ddr_contracts.registration import PersonalDataErased, PersonPreRegistered, PersonRegistered
 from ddr_contracts.reinsertion import CounsellingProfileRecorded
-from ddr_contracts.screening import AgeAssessed, MedicalExamined, VettingDecided
+from ddr_contracts.screening import AgeAssessed
 from ddr_pathway.bootstrap import build_app
 from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings
 from ddr_runtime.service import ServiceRuntime
-from ddr_testkit.leaks import CanarySweep, Witness, witnessing
+from ddr_testkit.leaks import CanarySweep, Witness, screening_detail, witness_fixture
 from ddr_testkit.upstream import UpstreamService
 
 from .conftest import Callers, Events
@@ -56,10 +56,7 @@ def canaries(tag: str) -> dict[str, str]:
 VALUES = {ERASED: canaries("Erased"), KEPT: canaries("Kept")}
 
 
-@pytest.fixture
-def witness() -> Iterator[Witness]:
-    with witnessing("pathway") as seen:
-        yield seen
+witness = witness_fixture("pathway")
 
 
 @pytest.fixture
@@ -88,14 +85,7 @@ async def publish(settings: Settings, person: str) -> None:
         person_id=person, ddr_id=f"ML-{person[:8]}", biometric_hash=v["biometric_hash"]
     )
     screened = [
-        MedicalExamined(
-            person_id=person, decision_id=str(uuid.uuid4()), examination_number=1, result="unfit",
-            re_examination=False, details=v["medical"],
-        ),
-        VettingDecided(
-            person_id=person, decision_id=str(uuid.uuid4()), status="cleared", source="officer",
-            list_version=None, allegation_ref=None, reason_code="no_record", reason=v["vetting"],
-        ),
+        *screening_detail(person, medical=v["medical"], vetting=v["vetting"], result="unfit"),
         AgeAssessed(
             person_id=person, decision_id=str(uuid.uuid4()), method="interview", youngest_age=24,
             document_issued_on=None, document_suspect=False, conclusion="adult", effect="adult_confirmed",

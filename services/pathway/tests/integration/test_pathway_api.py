@@ -10,11 +10,15 @@ from typing import Any
 
 import pytest
 
+from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Role
 from ddr_runtime.config import Settings
 from ddr_runtime.eventstore.store import EventStore
 from ddr_runtime.service import build_runtime
+from ddr_testkit.ledger import ledger_rows
 from ddr_testkit.upstream import UpstreamService
+
+from .conftest import running_pathway
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -465,3 +469,35 @@ async def test_concurrent_reads_are_each_recorded_once_in_both_records_before_th
         assert sorted(r["reader"] for r in ledger if r["reader"] != "auditor-1") == sorted(
             subject for subject, _, _ in readers
         )
+
+
+async def test_the_read_ledger_is_told_whose_path_is_a_childs_and_hides_only_a_childs_reads(
+    settings: Settings, issuer: DevelopmentTokenIssuer, events: Any, wait: Wait
+) -> None:
+    """Issue 14 review item 4: pathway recorded reads without saying whose path is a child's, so the ledger
+    guessed from the reader's roles (a reader holding child protection hid every read it made). Now every
+    read says: the child's rows are marked a child's, an adult's not, and a plain auditor sees the adult's
+    reads and, of the child, only the refusal any unknown id gets."""
+    child, adult = events.person(), events.person()
+    async with (
+        running_pathway(settings, issuer) as (app, pathway),
+        UpstreamService("registration", settings) as registration,
+        UpstreamService("screening", settings) as screening,
+    ):
+        await registration.emit(child, events.pre_registered(child, birth_year=2005), occurred_at=events.at("2020-01-01"))  # fmt: skip
+        await screening.emit(child, events.screened(child, "child_protection", reason="under_18"), occurred_at=events.at("2020-01-02"))  # fmt: skip
+        await registration.emit(adult, events.pre_registered(adult, movement="MNLA"))
+        await wait(lambda: steps_seen(pathway.child_protection, child, 2), "the child's steps")
+        await wait(lambda: steps_seen(pathway.auditor, adult, 1), "the adult's path")
+        await pathway.officer.get(f"/paths/{child}")
+        await pathway.officer.get(f"/paths/{adult}")
+
+        seen = {p: (await pathway.auditor.get(f"/reads/{p}")).json() for p in (child, adult)}
+        rows = {p: await ledger_rows(app.state.read_ledger.engine, p) for p in (child, adult)}
+
+    assert {r["outcome"] for r in seen[child]} == {"not_visible"}
+    assert ("officer-1", "not_visible") in [(r["reader"], r["outcome"]) for r in seen[child]]
+    assert ("officer-1", "shown") in [(r["reader"], r["outcome"]) for r in seen[adult]]
+    assert {told for _, outcome, told in rows[child] if outcome == "shown"} == {True}
+    assert rows[child][-1][1:] == ("not_visible", True)  # the officer's refusal, the path known a child's
+    assert {told for _, _, told in rows[adult]} == {False}

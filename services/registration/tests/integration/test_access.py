@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 
 from ddr_registration.domain.members import BirthDate, Category, WeaponHandedOver
 from ddr_runtime.auth.roles import Role
+from ddr_testkit.ledger import ledger_rows
 from ddr_testkit.services import Api, Caller
 
 from .support import liaison, list_file, member, movement, persons_of, upload
@@ -278,3 +280,34 @@ async def test_an_offset_past_its_bound_is_refused_with_422_on_every_list_route(
     ]
 
     assert [a.status_code for a in answers] == [422, 422, 422, 422]
+
+
+async def test_the_read_ledger_is_told_which_persons_read_are_children_and_hides_only_a_childs_reads(
+    app: FastAPI, officer: Api, caller: Caller, tmp_path: Path
+) -> None:
+    """Issue 14 review item 4: registration recorded reads without saying which person is a child, so the
+    ledger guessed from the reader's roles: a focal point (CNDDR officer holding child protection) reading an
+    adult was hidden from auditors like a child's read. Now every read says: an auditor sees the focal
+    point's read of the adult, never its read of the child (only the refusals any unknown id gets)."""
+    await movement(officer, "MNLA")
+    child_member = member(
+        "M-1", "Ag Moussa", weapons=(), category=Category.CHILD, birth=BirthDate.year_only(2012)
+    )
+    await upload(officer, list_file(tmp_path, [child_member, member("M-2", "Ag Intalla")]), "MNLA")
+    focal_point = caller(Role.CNDDR_OFFICER, Role.CHILD_PROTECTION, subject="focal-point-1")
+    people = {p["movement_ref"]: p["person_id"] for p in await persons_of(focal_point)}
+    child, adult = people["M-1"], people["M-2"]
+    for person in (child, adult):
+        await focal_point.get(f"/persons/{person}")
+        await officer.get(f"/persons/{person}")
+    auditor = caller(Role.AUDITOR, subject="auditor-1")
+
+    seen = {person: (await auditor.get(f"/reads/{person}")).json() for person in (child, adult)}
+
+    assert [(r["reader"], r["outcome"]) for r in seen[child]] == [("cnddr-officer-1", "not_visible")]
+    assert ("focal-point-1", "GET /persons/{person_id}", "shown") in [
+        (r["reader"], r["route"], r["outcome"]) for r in seen[adult]
+    ]
+    engine = app.state.read_ledger.engine
+    assert {told for _, _, told in await ledger_rows(engine, child)} == {True}
+    assert {told for _, _, told in await ledger_rows(engine, adult)} == {False}

@@ -282,13 +282,63 @@ async def test_a_registration_officer_registers_a_child_without_child_protection
     registered = await officer.post(path, body, **{"If-Match": "*"})
 
     assert outside.status_code == 404
-    assert (registered.status_code, registered.json()) == (
-        200,
-        {"person_id": child["person_id"], "visible": False},
-    )
+    assert (registered.status_code, registered.json()["person_id"]) == (200, child["person_id"])
     assert (await officer.get(f"/persons/{child['person_id']}")).status_code == 404
     record = (await protector.get(f"/persons/{child['person_id']}")).json()
     assert (record["status"], record["site"], record["ddr_id"] is not None) == ("registered", "Kidal", True)
+
+
+def shape(value: Any) -> Any:
+    """What an answer holds, its values aside: the keys of every object, the shape of every list item."""
+    if isinstance(value, dict):
+        return {key: shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shape(item) for item in value]
+    return type(value).__name__
+
+
+@pytest.mark.parametrize("registrar", [Role.CNDDR_OFFICER, Role.CHILD_PROTECTION])
+async def test_registering_a_child_is_answered_in_the_shape_an_adults_registration_is(
+    officer: Api, caller: Caller, tmp_path: Path, registrar: Role
+) -> None:
+    """Issue 14 review item 5: registering a child answered ``visible: false`` (and no DDR ID) where an adult's
+    answer held the DDR ID, telling the registering officer the platform classed the person as a child. Every
+    registrar (a CNDDR officer, and a focal point holding child protection too) now gets the same keys, the
+    same shape and the same headers for both, on the single and the bulk route."""
+    await movement(officer, "MNLA")
+    people = [
+        member("M-1", "Ag Moussa", weapons=(), **CHILD),
+        member("M-2", "Ag Intalla"),
+        member("M-3", "Ag Alghabass", weapons=(), **CHILD),
+        member("M-4", "Ag Bilal"),
+    ]
+    await upload(officer, list_file(tmp_path, people), "MNLA")
+    everyone = await persons_of(caller(Role.CNDDR_OFFICER, Role.CHILD_PROTECTION, subject="both-1"))
+    by_ref = {p["movement_ref"]: p["person_id"] for p in everyone}
+    roles = [Role.CNDDR_OFFICER] if registrar == Role.CNDDR_OFFICER else [Role.CNDDR_OFFICER, registrar]
+    registering = caller(*roles, subject="registrar-1")
+
+    def one(ref: str) -> Awaitable[Any]:
+        body = {"biometric_reference": f"biometric-{ref}", "site": "Kidal"}
+        return registering.post(f"/persons/{by_ref[ref]}/registration", body, **{"If-Match": "*"})
+
+    child, adult = await one("M-1"), await one("M-2")
+    bulk = await registering.post(
+        "/registrations/bulk",
+        [
+            {"person_id": by_ref[ref], "biometric_reference": f"biometric-{ref}", "site": "Kidal"}
+            for ref in ("M-3", "M-4")
+        ],
+    )
+
+    assert (child.status_code, adult.status_code, bulk.status_code) == (200, 200, 200), child.text
+    assert shape(child.json()) == shape(adult.json()) == {"person_id": "str", "version": "int"}
+    headers = {"content-location", "etag", "content-type"}
+    assert {h for h in child.headers if h in headers} == {h for h in adult.headers if h in headers}
+    child_item, adult_item = bulk.json()["items"]
+    assert child_item["status"] == adult_item["status"] == "recorded"
+    assert shape(child_item) == shape(adult_item)
+    assert shape(child_item["result"]) == {"person_id": "str", "version": "int"}
 
 
 # -- item 9: every bulk item checked in its own transaction ---------------------------------------------------

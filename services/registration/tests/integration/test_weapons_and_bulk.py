@@ -129,7 +129,8 @@ async def test_a_bulk_registration_registers_each_valid_person_and_registers_nob
         (second["person_id"], "refused"),
         ("no-such-person", "refused"),
     ]
-    assert answer["items"][0]["result"]["ddr_id"].startswith("DDR-")
+    assert answer["items"][0]["result"] == {"person_id": first["person_id"], "version": first["version"] + 1}
+    assert (await officer.get(f"/persons/{first['person_id']}")).json()["ddr_id"].startswith("DDR-")
     assert [i["rule"] for i in answer["items"][1:]] == ["stale-version", "unknown-person"]
     assert again["items"][0]["rule"] == "registered-once"
     assert [p["status"] for p in sorted(await persons_of(officer), key=lambda p: p["movement_ref"])] == [

@@ -7,19 +7,18 @@ none of the erased person's values in clear, and nobody's area of return or scre
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
 from ddr_contracts.registration import PersonalDataErased
-from ddr_contracts.screening import MedicalExamined, VettingDecided
 from ddr_reinsertion.bootstrap import build_app
 from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Role
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings
 from ddr_runtime.service import ServiceRuntime
-from ddr_testkit.leaks import CanarySweep, Witness, witnessing
+from ddr_testkit.leaks import CanarySweep, Witness, screening_detail, witness_fixture
 from ddr_testkit.services import service_client
 from ddr_testkit.upstream import UpstreamService
 
@@ -47,10 +46,7 @@ VALUES = {
 }
 
 
-@pytest.fixture
-def witness() -> Iterator[Witness]:
-    with witnessing("reinsertion") as seen:
-        yield seen
+witness = witness_fixture("reinsertion")
 
 
 @pytest.fixture
@@ -82,17 +78,7 @@ async def scenario(service: Service) -> dict[str, str]:
     await setup_catalogue_and_line(service)
     async with UpstreamService("screening", service.settings) as screening:
         for person, v in VALUES.items():
-            detail = [
-                MedicalExamined(
-                    person_id=person, decision_id=str(uuid.uuid4()), examination_number=1, result="fit",
-                    re_examination=False, details=v["medical"],
-                ),
-                VettingDecided(
-                    person_id=person, decision_id=str(uuid.uuid4()), status="cleared", source="officer",
-                    list_version=None, allegation_ref=None, reason_code="no_record", reason=v["vetting"],
-                ),
-                outcome(person),
-            ]  # fmt: skip
+            detail = [*screening_detail(person, medical=v["medical"], vetting=v["vetting"]), outcome(person)]
             await screening.emit(person, *detail, occurred_at=SCREENED_AT)
         for person in VALUES:
             await wait_for_stage(service, person, "waiting")

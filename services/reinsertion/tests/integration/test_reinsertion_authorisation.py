@@ -14,7 +14,8 @@ import pytest
 
 from ddr_reinsertion.bootstrap import build_app
 from ddr_runtime.auth.roles import Role
-from ddr_testkit.authz import Case, Params, Rule, ServiceWorld, authorisation_tests
+from ddr_testkit.authz import Case, Params, Rule, ServiceWorld, authorisation_tests, check_rules, served
+from ddr_testkit.services import ServiceEnv
 from ddr_testkit.upstream import UpstreamService
 
 from .conftest import PACKAGE, outcome
@@ -62,18 +63,24 @@ def payment(p: Params, token: str) -> dict[str, Any]:
     }
 
 
+def a_round(p: Params, t: str) -> dict[str, Any]:
+    """A new round of the case's region (Gao, the narrowed roles' own; Kidal outside it)."""
+    return {
+        "round_id": f"r-{t}",
+        "title": "Tour",
+        "regions": [p["region"]],
+        "size_per_region": 5,
+        "opened_on": TODAY,
+    }
+
+
+def a_package(p: Params, t: str) -> dict[str, Any]:
+    return {**PACKAGE, "package_id": f"pk-{t}", "effective_on": TODAY}
+
+
 RULES = [
-    Rule(
-        "POST /rounds",
-        allowed={RO: 201},
-        body=lambda p, t: {
-            "round_id": f"r-{t}",
-            "title": "Tour",
-            "regions": ["Gao"],
-            "size_per_region": 5,
-            "opened_on": TODAY,
-        },
-    ),
+    # A round of another region than the officer's is refused, as is one naming it beside the officer's.
+    Rule("POST /rounds", allowed={RO: 201}, outside={(RO, "region"): 403}, body=a_round),
     Rule("GET /rounds/{round_id}", allowed=AGGREGATES),
     Rule(
         "POST /rounds/{round_id}/volunteers",
@@ -91,11 +98,9 @@ RULES = [
             ],
         },
     ),
-    Rule(
-        "POST /packages",
-        allowed={RO: 201},
-        body=lambda p, t: {**PACKAGE, "package_id": f"pk-{t}", "effective_on": TODAY},
-    ),
+    # The catalogue applies to every region: refused to every officer of this world (scoped to Gao);
+    # NATIONAL_RULES below.
+    Rule("POST /packages", body=a_package),
     Rule("GET /packages", allowed=AGGREGATES),
     Rule(
         "POST /budget-lines",
@@ -164,6 +169,13 @@ RULES = [
 ]
 
 
+NATIONAL_RULES = [
+    Rule("POST /packages", allowed={RO: 201}, body=a_package),
+    Rule("POST /rounds", allowed={RO: 201}, body=a_round),
+]
+"""What a nationally scoped officer (a token of every region) may do that a regional one may not."""
+
+
 class ReinsertionWorld(ServiceWorld):
     """A round and a package, a funded budget line, volunteers in Gao (the narrowed roles' own region) and
     Kidal, enrolled or waiting as a case needs, and a child barred by screening."""
@@ -180,9 +192,10 @@ class ReinsertionWorld(ServiceWorld):
         if case.dimension == "child" and case.side == "other":
             person_id = self.child
         else:
-            region = "Kidal" if case.dimension == "region" and case.side == "other" else "Gao"
-            person_id = await self._person(region, enrolled=not waiting, fresh=case.rule.fresh)
-        return {"person_id": person_id, "round_id": "round-1", "line_id": "line-1"}
+            home = "Kidal" if case.dimension == "region" and case.side == "other" else "Gao"
+            person_id = await self._person(home, enrolled=not waiting, fresh=case.rule.fresh)
+        region = "Kidal" if case.dimension == "region" and case.side == "other" else "Gao"
+        return {"person_id": person_id, "round_id": "round-1", "line_id": "line-1", "region": region}
 
     async def prepare(self) -> None:
         self.people: dict[tuple[str, bool], str] = {}
@@ -250,3 +263,28 @@ class ReinsertionWorld(ServiceWorld):
     test_every_reinsertion_route_has_a_rule,
     test_every_role_gets_the_declared_answer_on_every_reinsertion_route_in_and_out_of_its_scope,
 ) = authorisation_tests("reinsertion", build_app, RULES, ReinsertionWorld)
+
+
+class NationalWorld(ServiceWorld):
+    """Officers holding tokens of every region, on rounds of Kidal and new packages (nothing to prepare)."""
+
+    CLAIMS: ClassVar[Mapping[Role, Params]] = {
+        Role.MOVEMENT_LIAISON: {"movement": "CMA"},
+        Role.CVR_PARTNER: {"partner": "ong-1"},
+    }
+
+    async def params(self, case: Case) -> Params:
+        return {"region": "Kidal"}
+
+
+async def test_only_nationally_scoped_officers_publish_packages_and_open_rounds_of_any_region(
+    service_env: ServiceEnv,
+) -> None:
+    """Issue 14 review: a reinsertion officer scoped to Gao published packages (which apply everywhere) and
+    opened rounds of any region. The world above refuses both; here its officers hold tokens of every region."""
+    async with served(service_env, "reinsertion", build_app) as running:
+        world = NationalWorld(running, service_env.issuer)
+
+        mismatches = await check_rules(running.client, service_env.issuer, world, NATIONAL_RULES)
+
+    assert mismatches == [], "\n".join(map(str, mismatches))

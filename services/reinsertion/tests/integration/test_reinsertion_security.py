@@ -15,8 +15,10 @@ from sqlalchemy import func, select, update
 from ddr_reinsertion.adapters.tables import beneficiaries
 from ddr_runtime.auth.roles import Role
 from ddr_runtime.eventstore.schema import events, outbox
+from ddr_testkit.ledger import ledger_rows
 
 from .conftest import (
+    PACKAGE,
     SCREENED_AT,
     Service,
     enrolment,
@@ -259,12 +261,20 @@ async def test_a_child_gets_exactly_the_answer_an_unknown_person_gets_on_the_bul
     assert payments[0]["status"] == "refused"
 
 
-async def test_a_child_listed_as_a_volunteer_is_refused_as_a_person_the_caller_may_not_know_of(
-    service: Service,
+async def stream_ids_written_since(service: Service, before: tuple[int, int]) -> set[str]:
+    async with service.app.state.runtime.engine.connect() as conn:
+        rows = await conn.execute(select(events.c.stream_id).where(events.c.position > before[0]))
+        return set(rows.scalars())
+
+
+@pytest.mark.parametrize("regions", [(), ("Gao",)], ids=["national", "scoped-to-gao"])
+async def test_a_child_on_a_volunteer_list_answers_as_a_stranger_and_is_in_no_list_or_count(
+    service: Service, regions: tuple[str, ...]
 ) -> None:
-    """Issue 14 item 10: a child on a volunteer list was refused ``not_eligible``, telling the caller the person
-    is a child. Now the child's item is exactly that of a person the caller may not know of (here a volunteer
-    outside the caller's regions), and nothing is recorded for the child."""
+    """Issue 14 review item 3: a child on a volunteer list was refused ``unknown-beneficiary`` where a person
+    this service never heard of is listed, so a nationally scoped officer could tell a child. Now the child's
+    item is exactly a stranger's, for every officer who lists volunteers (national and regional), and nothing
+    is recorded of the child: no listing, no place taken in the round, no row in any list."""
     child, stranger = await a_barred_child(service), pid()
     await service.officer.ok(
         "/rounds",
@@ -272,17 +282,84 @@ async def test_a_child_listed_as_a_volunteer_is_refused_as_a_person_the_caller_m
         201,
     )  # fmt: skip
     volunteer = {"region": "Gao", "sex": "M", "category": "combatant", "movement": "CMA"}
+    officer = service.as_(Role.REINSERTION_OFFICER, Role.RECORDS_OFFICER, regions=regions)
     before = await last_written(service)
 
-    answer = await service.as_(Role.REINSERTION_OFFICER, Role.RECORDS_OFFICER, regions=("Gao",)).ok(
+    answer = await officer.ok(
         "/rounds/r-1/volunteers",
-        {
-            "listed_on": "2020-02-15",
-            "volunteers": [{**volunteer, "person_id": child}, {**volunteer, "person_id": stranger, "region": "Kidal"}],
-        },
-    )  # fmt: skip
+        {"listed_on": "2020-02-15", "volunteers": [{**volunteer, "person_id": p} for p in (child, stranger)]},
+    )
 
     items = item_answers(answer, [child, stranger])
     assert items[0] == items[1]
-    assert (items[0]["status"], items[0]["rule"]) == ("refused", "unknown-beneficiary")
+    assert (answer["recorded"], items[0]["status"], items[0]["result"]) == (2, "recorded", "Gao")
+    assert {"beneficiary-" + child, "beneficiary-" + stranger} & await stream_ids_written_since(
+        service, before
+    ) == {"beneficiary-" + stranger}
+
+    async def stranger_shown() -> bool:
+        found = await service.officer.get("/beneficiaries", stage="waiting")
+        return stranger in {row["person_id"] for row in found.json()}
+
+    await eventually(stranger_shown)
+    the_round = await service.officer.read("/rounds/r-1")
+    listed = {region["region"]: region["listed"] for region in the_round["regions"]}
+    assert listed == {"Gao": 1, "Kidal": 0}
+    for caller in (service.officer, officer, service.auditor):
+        rows = (await caller.get("/beneficiaries")).json()
+        assert child not in {row["person_id"] for row in rows}
+    assert await stage_of(service, child) == "withdrawn"
+
+
+async def test_a_round_or_package_beyond_the_callers_regions_is_refused_in_its_transaction_writing_nothing(
+    service: Service,
+) -> None:
+    """Issue 14 review item 1: a reinsertion officer scoped to Gao opened rounds of any region and published
+    packages (which apply to every region). Each is refused with one generic 403, whether the round id is
+    free or taken by a round of another region, and neither the store nor the outbox gains a row."""
+    round_of = {"title": "Tour", "size_per_region": 10, "opened_on": "2020-02-01"}
+    await service.officer.ok("/rounds", {**round_of, "round_id": "r-kidal", "regions": ["Kidal"]}, 201)
+    gao = service.as_(Role.REINSERTION_OFFICER, Role.RECORDS_OFFICER, regions=("Gao",))
+    before = await last_written(service)
+
+    refused = [
+        await gao.post("/rounds", {**round_of, "round_id": "r-new", "regions": ["Kidal"]}),
+        await gao.post("/rounds", {**round_of, "round_id": "r-both", "regions": ["Gao", "Kidal"]}),
+        await gao.post("/rounds", {**round_of, "round_id": "r-kidal", "regions": ["Gao"]}),
+        await gao.post("/packages", {**PACKAGE, "package_id": "pk-gao"}),
+    ]
+
+    assert {generic(answer, "-")[0] for answer in refused} == {403}
+    assert len({json.dumps(generic(answer, "-")[1]["detail"]) for answer in refused}) == 1
     assert await written_since(service, before) == (0, 0)
+    assert (
+        await gao.post("/rounds", {**round_of, "round_id": "r-gao", "regions": ["Gao"]})
+    ).status_code == 201
+
+
+async def test_the_read_ledger_is_told_which_persons_read_are_children_and_an_auditor_sees_a_child_as_unknown(
+    service: Service,
+) -> None:
+    """Issue 14 review item 4: reinsertion recorded reads without saying which person is a child. Now every
+    read says so: reads of a child by every role here are answered to an auditor exactly as those of an id
+    nobody knows, and the ledger marks the child's rows as a child's and an adult's as not."""
+    child, unknown, adult = await a_barred_child(service), pid(), pid()
+    await screened(service, outcome(adult))
+    await wait_for_stage(service, adult, "waiting")
+    for role in ROLES_HERE:
+        caller = service.as_(role, Role.RECORDS_OFFICER)
+        for person in (child, unknown, adult):
+            await caller.get(f"/beneficiaries/{person}")
+            await caller.get(f"/beneficiaries/{person}/profile")
+        await caller.get("/beneficiaries")
+
+    seen = {p: (await service.auditor.get(f"/reads/{p}")).json() for p in (child, unknown, adult)}
+
+    def without_times(rows: list[dict[str, Any]], person: str) -> list[dict[str, Any]]:
+        return [{k: v for k, v in row.items() if k not in ("read_at", "person_id")} for row in rows]
+
+    assert without_times(seen[child], child) == without_times(seen[unknown], unknown)
+    assert "shown" in {row["outcome"] for row in seen[adult]}
+    engine = service.app.state.read_ledger.engine
+    assert {told for _, _, told in await ledger_rows(engine, child)} == {True}
+    assert {told for _, _, told in await ledger_rows(engine, adult)} == {False}

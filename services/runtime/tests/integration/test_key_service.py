@@ -212,6 +212,19 @@ async def test_erasure_through_one_service_reaches_every_service(
     await written.engine.dispose()
 
 
+async def test_asking_which_subjects_were_erased_makes_no_key(keys: KeyService) -> None:
+    """A read tells an erased subject from one never given a key without making one (issue 14 review)."""
+    registration = await keys.client("registration", grants=("create", "unwrap", "erase"))
+    screening = await keys.client("screening", grants=("unwrap",))
+    await registration.keys_for_writing(["kept", "gone"])
+    await registration.erase("gone")
+
+    erased = await screening.erased(["kept", "gone", "never-keyed"])
+
+    assert erased == {"gone"}
+    assert await registration.keys_for_reading(["never-keyed"]) == {}
+
+
 async def test_a_rotated_kek_still_opens_every_event_without_re_encrypting_it(
     start_key_service: Callable[..., AsyncIterator[KeyService]], fresh_postgres_database: str, tmp_path: Path
 ) -> None:

@@ -130,9 +130,9 @@ def router_of(unit: UnitOfWork) -> APIRouter:
         try:
             found = await person(person_id)
         except NotFound:
-            await reads.record([person_id], outcome="not_visible")
+            await reads.record([person_id], outcome="not_visible", children=[])
             raise
-        await reads.record([person_id])
+        await reads.record([person_id], children=[])
         return found
 
     @router.post("/people/{person_id}/noted")

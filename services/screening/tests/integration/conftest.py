@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,13 +16,10 @@ from ddr_runtime.auth.roles import Role
 from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings
 from ddr_screening.bootstrap import ScreeningConfig, build_app
-from ddr_testkit.services import Api, caller_of, service_client, service_settings
+from ddr_testkit.services import Api, caller_of, service_client, service_fixtures
 from ddr_testkit.upstream import UpstreamService
 
-
-@pytest.fixture
-def settings(database_url: str, kafka_bootstrap_servers: str, namespace: str, tmp_path: Path) -> Settings:
-    return service_settings("screening", database_url, kafka_bootstrap_servers, namespace, tmp_path)
+settings = service_fixtures("screening", build_app)[0]  # the app is built in `env`, with its config
 
 
 @dataclass

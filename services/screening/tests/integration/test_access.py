@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from ddr_runtime.auth.roles import Role
+from ddr_testkit.ledger import ledger_rows
 from ddr_testkit.services import Api
 
 from .conftest import Env
@@ -507,3 +508,61 @@ async def test_child_protection_lodges_and_decides_the_appeal_of_an_adult_s_age_
         ("AppealLodged", "age"),
         ("AppealDecided", "age"),
     ]
+
+
+@pytest.mark.parametrize("reader", [Role.VETTING_OFFICER, Role.AUDITOR])
+async def test_a_regional_reader_counts_only_the_vetting_entries_of_its_regions(
+    env: Env, reader: Role
+) -> None:
+    """Issue 14 review item 2: a vetting officer scoped to one region read the whole vetting list's count.
+    Each reader of the list (vetting officer, auditor) scoped to Gao now counts the entries of Gao's open
+    adult cases alone (not Kidal's, not a child's, not a person whose case is not open); scoped to every
+    region, all of them."""
+    gao, kidal, child, unopened = new_person(), new_person(), new_person(), new_person()
+    await register(env.registration, gao, region="Gao", cercle="Gao")
+    await register(env.registration, kidal, region="Kidal", cercle="Kidal")
+    await register_child(env, child, "Gao")
+    await opened(env, gao, kidal, child)
+    entries = [
+        {"person_id": person, "allegation_ref": f"HR-{n}", "status": "alleged"}
+        for n, person in enumerate((gao, kidal, child, unopened))
+    ]
+    await env.as_role(Role.VETTING_OFFICER).ok(
+        "/vetting-lists", {"source_ref": "HRDDP-12", "entries": entries}, status=201
+    )
+
+    regional = await env.as_role(reader, regions=["Gao"]).get("/vetting-lists")
+    national = await env.as_role(reader).get("/vetting-lists")
+
+    assert [(v["list_version"], v["entries"]) for v in regional.json()] == [(1, 1)]
+    assert [(v["list_version"], v["entries"]) for v in national.json()] == [(1, 4)]
+
+
+async def test_the_read_ledger_is_told_which_cases_read_are_childrens_and_hides_only_a_childs_reads(
+    env: Env,
+) -> None:
+    """Issue 14 review item 4: screening recorded reads without saying which case is a child's, so the ledger
+    guessed from the reader's roles: a reader holding child protection beside another role was hidden from
+    auditors reading an adult too. Now every read says: an auditor sees that reader's read of the adult,
+    never its read of the child."""
+    child, adult = new_person(), new_person()
+    await register_child(env, child, "Gao")
+    await register(env.registration, adult, region="Gao", cercle="Gao")
+    await opened(env, child, adult)
+    both = env.as_role(Role.SCREENING_OFFICER, Role.CHILD_PROTECTION)
+    for person in (child, adult):
+        assert (await both.get(f"/cases/{person}")).status_code == 200
+        await env.as_role(Role.SCREENING_OFFICER).get(f"/cases/{person}")
+    auditor = env.as_role(Role.AUDITOR)
+
+    seen = {person: (await auditor.get(f"/reads/{person}")).json() for person in (child, adult)}
+
+    assert [(r["reader_roles"], r["outcome"]) for r in seen[child]] == [
+        (["screening_officer"], "not_visible")
+    ]
+    assert (["child_protection", "screening_officer"], "shown") in [
+        (r["reader_roles"], r["outcome"]) for r in seen[adult]
+    ]
+    engine = env.app.state.read_ledger.engine
+    assert {told for _, _, told in await ledger_rows(engine, child)} == {True}
+    assert {told for _, _, told in await ledger_rows(engine, adult)} == {False}

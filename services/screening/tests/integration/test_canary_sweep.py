@@ -9,7 +9,7 @@ of anybody's personal values is in clear anywhere."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -22,7 +22,7 @@ from ddr_runtime.auth.tokens import TokenVerifier
 from ddr_runtime.config import Settings
 from ddr_runtime.service import ServiceRuntime
 from ddr_screening.bootstrap import ScreeningConfig, build_app
-from ddr_testkit.leaks import CanarySweep, Witness, witnessing
+from ddr_testkit.leaks import CanarySweep, Witness, witness_fixture
 from ddr_testkit.services import service_client
 from ddr_testkit.upstream import UpstreamService
 
@@ -71,10 +71,7 @@ def canaries_of(*people: str) -> list[str]:
     return [v for p in people for v in (*IDENTITY[p].values(), *DETAIL[p].values())]
 
 
-@pytest.fixture
-def witness() -> Iterator[Witness]:
-    with witnessing("screening") as seen:
-        yield seen
+witness = witness_fixture("screening")
 
 
 @pytest.fixture

@@ -95,3 +95,29 @@ async def test_a_vetting_entries_table_of_the_earlier_shape_is_rebuilt_at_start_
     assert "allegation_ref" not in {column["name"] for column in columns}
     assert [row["person_id"] for row in rows] == [listed]
     assert await entries_of(env, listed) == {listed: VettingListEntry(listed, "HR-OLD-3", "alleged")}
+
+
+async def test_reading_the_list_entries_of_people_with_no_key_makes_no_key(env: Env) -> None:
+    """Issue 14 review: telling an erased person from one with no key yet (listed before registering) asked for
+    a key to write with, one call per person, on a read path: the read made a key for each of them."""
+    erased, unkeyed = str(uuid.uuid4()), [str(uuid.uuid4()) for _ in range(3)]
+    await env.as_role(Role.VETTING_OFFICER).ok(
+        "/vetting-lists",
+        {
+            "source_ref": "HRDDP-11",
+            "entries": [
+                {"person_id": person, "allegation_ref": f"HR-{n}", "status": "alleged"}
+                for n, person in enumerate([erased, *unkeyed])
+            ],
+        },
+        status=201,
+    )
+    keystore = env.app.state.runtime.keystore
+    await keystore.erase(erased)
+
+    found = await entries_of(env, erased, *unkeyed)
+
+    assert found[erased] == VettingListEntry(erased, None, "alleged")
+    assert [found[person].allegation_ref for person in unkeyed] == ["HR-1", "HR-2", "HR-3"]
+    assert await keystore.keys_for_reading(unkeyed) == {}
+    assert await keystore.erased([erased, *unkeyed]) == {erased}

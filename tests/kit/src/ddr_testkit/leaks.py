@@ -25,6 +25,7 @@ import json
 import logging
 import tarfile
 import unicodedata
+import uuid
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -33,11 +34,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+import pytest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import MetaData, select
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ddr_contracts.screening import MedicalExamined, VettingDecided
 
 
 @dataclass(frozen=True)
@@ -256,6 +260,35 @@ def witnessing(service: str) -> Iterator[Witness]:
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     with captured_logs(service) as stream:
         yield Witness(provider, exporter, stream)
+
+
+def witness_fixture(service: str) -> Any:
+    """A canary sweep module's ``witness`` fixture (:func:`witnessing` ``service``), bound by name::
+
+    witness = witness_fixture("cvr")
+    """
+
+    @pytest.fixture(name="witness")
+    def witness() -> Iterator[Witness]:
+        with witnessing(service) as seen:
+            yield seen
+
+    return witness
+
+
+def screening_detail(person_id: str, *, medical: str, vetting: str, result: str = "fit") -> list[Any]:
+    """What screening publishes of ``person_id``'s examination and vetting, with the canary texts ``medical``
+    and ``vetting`` in their sealed free-text fields (an examination ``result``, a vetting cleared)."""
+    return [
+        MedicalExamined(
+            person_id=person_id, decision_id=str(uuid.uuid4()), examination_number=1, result=result,
+            re_examination=False, details=medical,
+        ),
+        VettingDecided(
+            person_id=person_id, decision_id=str(uuid.uuid4()), status="cleared", source="officer",
+            list_version=None, allegation_ref=None, reason_code="no_record", reason=vetting,
+        ),
+    ]  # fmt: skip
 
 
 def kafka_log_dirs(bootstrap_servers: str, topics: Iterable[str]) -> list[Path]:

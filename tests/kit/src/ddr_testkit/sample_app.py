@@ -228,7 +228,7 @@ async def read_person(person_id: str, principal: Reader, runtime: Runtime, reads
     try:
         child = await _visible(runtime, principal, person_id)
     except NotFound:
-        await reads.record([person_id], outcome="not_visible")
+        await reads.record([person_id], outcome="not_visible", children=None)  # refused: not told
         raise
     await reads.record([person_id], children=[person_id] if child else [])
     listed = (await runtime.store.read_stream(f"person-{person_id}"))[0].event

@@ -7,6 +7,7 @@ projects (a consortium member NGO also its consortium's), a caller narrowed to r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date, timedelta
 from typing import Any
@@ -19,11 +20,12 @@ from ddr_cvr.adapters.tables import participants, partners, person_merges, proje
 from ddr_cvr.domain.figures import GroupBy, Period, ReportFilter
 from ddr_cvr.domain.participants import targets_against_actuals
 from ddr_cvr.domain.partners import partner_stream
-from ddr_cvr.domain.persons import MAX_MERGE_HOPS
+from ddr_cvr.domain.persons import MAX_MERGE_HOPS, registered_person_stream
 from ddr_cvr.domain.policy import CvrPolicy
 from ddr_cvr.domain.projects import AWAITING, project_stream
 from ddr_cvr.domain.terms import Committee
 from ddr_runtime.auth.roles import Principal, Role
+from ddr_runtime.eventstore.schema import events
 from ddr_runtime.eventstore.store import EventStore, RecordedEvent
 from ddr_runtime.kernel import UnknownRecord
 
@@ -207,6 +209,21 @@ class CvrQueries:
             [(row.participant_id, row.sealed or {}) for row in rows]
         )
         return [_participant_record(row, names) for row, names in zip(rows, opened, strict=True)]
+
+    async def children_among(self, person_ids: Sequence[str]) -> set[str]:
+        """Which of the registration ids ``person_ids`` are, or may be, children (a ``PersonChildNoted`` on
+        their stream here), for the read ledger: one query per 500 ids."""
+        streams = {registered_person_stream(p): p for p in set(person_ids)}
+        ordered = sorted(streams)
+        found: set[str] = set()
+        async with self.engine.connect() as conn:
+            for start in range(0, len(ordered), 500):
+                query = select(events.c.stream_id).where(
+                    events.c.stream_id.in_(ordered[start : start + 500]),
+                    events.c.event_type.like("%.PersonChildNoted.v%"),
+                )
+                found.update(streams[stream] for stream in (await conn.execute(query)).scalars())
+        return found
 
     # -- monitoring and figures ------------------------------------------------------------------------
 

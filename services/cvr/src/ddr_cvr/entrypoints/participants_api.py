@@ -47,8 +47,9 @@ async def list_participants(
     auditors; committee members read the project's targets instead). Every participant shown is recorded in
     the read ledger, under the participant id and, for an ex-combatant, their registration id."""
     shown = await reads.participants(principal, project_id, offset, limit)
+    linked = [p["person_id"] for p in shown if p["person_id"]]
     await ledger.record(
-        [p["participant_id"] for p in shown] + [p["person_id"] for p in shown if p["person_id"]]
+        [p["participant_id"] for p in shown] + linked, children=await reads.children_among(linked)
     )
     return shown
 

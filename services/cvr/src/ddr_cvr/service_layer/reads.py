@@ -5,6 +5,7 @@ Every read of a project takes the caller: what the caller may not see answers 40
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any, Protocol
 
@@ -16,6 +17,10 @@ Record = dict[str, Any]
 
 
 class CvrReads(Protocol):
+    async def children_among(self, person_ids: Sequence[str]) -> set[str]:
+        """Which of the registration ids ``person_ids`` are, or may be, children (for the read ledger)."""
+        ...
+
     async def partners(self) -> list[Record]: ...
 
     async def partner(self, partner_id: str) -> Record: ...

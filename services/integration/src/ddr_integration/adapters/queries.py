@@ -84,6 +84,17 @@ class Queries:
 
     # -- candidates -------------------------------------------------------------------------------------
 
+    async def children_among(self, person_ids: Sequence[str]) -> set[str]:
+        wanted = sorted(set(person_ids))
+        found: set[str] = set()
+        async with self.engine.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                query = select(people.c.person_id).where(
+                    people.c.person_id.in_(wanted[start : start + 500]), people.c.child_protection.is_(True)
+                )
+                found.update((await conn.execute(query)).scalars())
+        return found
+
     async def candidate(self, person_id: str) -> dict[str, Any] | None:
         async with self.engine.connect() as conn:
             row = (await conn.execute(select(people).where(people.c.person_id == person_id))).first()

@@ -12,8 +12,9 @@ from ddr_integration.entrypoints import schemas as s
 from ddr_integration.entrypoints.deps import Integ, shown_to, visible_candidate
 from ddr_integration.entrypoints.roles import DisputeRaiser, Nic, PersonReader
 from ddr_integration.service_layer import candidacy, ranks, service_record
+from ddr_integration.service_layer.context import Integration
 from ddr_integration.service_layer.placements import place_outside_units
-from ddr_runtime.audit.reads import Reads
+from ddr_runtime.audit.reads import ReadOutcome, ReadRecorder, Reads
 from ddr_runtime.auth.roles import Role
 from ddr_runtime.eventstore.ports import CommandContext
 from ddr_runtime.http.paging import Limit, Offset
@@ -37,6 +38,13 @@ async def _record(integ: Integ, command: CommandContext, person_id: str, version
     return json_response(body, version=version, content_location=f"/candidates/{person_id}")
 
 
+async def read_of(
+    integ: Integration, reads: ReadRecorder, person_ids: list[str], outcome: ReadOutcome = "shown"
+) -> None:
+    """The read of ``person_ids`` in the read ledger, saying which of them are children."""
+    await reads.record(person_ids, outcome, children=await integ.views.children_among(person_ids))
+
+
 @router.get("/candidates")
 async def list_candidates(
     integ: Integ,
@@ -54,7 +62,7 @@ async def list_candidates(
     rows = await integ.views.candidates(
         movement=movement, status=status, regions=principal.regions, limit=limit, offset=offset
     )
-    await reads.record(row["person_id"] for row in rows)
+    await read_of(integ, reads, [row["person_id"] for row in rows])
     return {"items": rows, "limit": limit, "offset": offset}
 
 
@@ -64,9 +72,9 @@ async def get_candidate(person_id: str, integ: Integ, principal: PersonReader, r
     try:
         view = await visible_candidate(integ, principal, person_id)
     except Problem:
-        await reads.record([person_id], outcome="not_visible")
+        await read_of(integ, reads, [person_id], "not_visible")
         raise
-    await reads.record([person_id])
+    await read_of(integ, reads, [person_id])
     return json_response(view, version=view["version"])
 
 

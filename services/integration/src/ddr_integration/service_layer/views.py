@@ -13,6 +13,10 @@ from typing import Any, Protocol
 
 
 class Views(Protocol):
+    async def children_among(self, person_ids: Sequence[str]) -> set[str]:
+        """Which of ``person_ids`` are children (in child protection's hands), for the read ledger."""
+        ...
+
     async def candidate(self, person_id: str) -> dict[str, Any] | None:
         """A candidate's record with their service record and rank disputes (``version``: their stream's);
         ``None`` for a person who never was a candidate, and for a child."""

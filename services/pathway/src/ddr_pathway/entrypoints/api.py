@@ -83,7 +83,9 @@ async def get_path(
     """A person's path. Missing, a child's record (outside child protection), another movement's member or
     outside the caller's regions: the same 404. Every read is recorded, with its reason (``/reads``)."""
     if not access.may_read_paths(principal):
-        await record_read(store, reads, principal, person_id, access.ROLE_NOT_ALLOWED, generation=None)
+        await record_read(
+            store, reads, principal, person_id, access.ROLE_NOT_ALLOWED, generation=None, child=None
+        )
         raise Forbidden("your role reads no path")
     generation = await read_models.serving()
     if generation is None:
@@ -96,7 +98,7 @@ async def get_path(
     decision = access.decide(principal, paths.current, child=paths.child)
     if decision.outcome == "granted" and paths.asked is None:
         decision = access.NOTHING_BY_THEN
-    await record_read(store, reads, principal, person_id, decision, generation=generation)
+    await record_read(store, reads, principal, person_id, decision, generation=generation, child=paths.child)
     if decision.outcome != "granted" or paths.asked is None:
         raise not_visible("path")
     if decision.view == "full":

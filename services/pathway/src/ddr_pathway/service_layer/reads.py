@@ -63,10 +63,13 @@ async def record_read(
     decision: Decision,
     *,
     generation: int | None,
+    child: bool | None,
     correlation_id: str | None = None,
 ) -> None:
     """Record a read: its :class:`PathRead` and the ledger's row, committed together (group commit: the reads
-    arriving while a transaction is being written go together in the next one), before this returns."""
+    arriving while a transaction is being written go together in the next one), before this returns.
+    ``child``: whether the path read is a child's (None only for a read refused before the path was looked
+    up), for the ledger's child rule."""
     event = PathRead(
         person_id=person_id,
         viewer=principal.subject,
@@ -82,7 +85,11 @@ async def record_read(
         if correlation_id is None
         else Causation(principal.subject, correlation_id)
     )
-    rows = ledger.rows([person_id], LEDGER_OUTCOME[decision.outcome])
+    rows = ledger.rows(
+        [person_id],
+        LEDGER_OUTCOME[decision.outcome],
+        children=None if child is None else [person_id] if child else [],
+    )
     await _committer(store, ledger.ledger).submit(_Record(reads_stream(person_id), event, causation, rows))
 
 

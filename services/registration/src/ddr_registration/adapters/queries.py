@@ -234,15 +234,15 @@ class RegistrationViews:
         identity = await self.cipher.decrypt(person_id, row.sealed_identity)
         return _person_record(row, identity, targets)
 
-    async def visible_person_ids(self, principal: Principal, person_ids: Sequence[str]) -> set[str]:
-        """Which of ``person_ids`` exist and the caller may see: one query per 500 ids, nothing decrypted."""
-        ids = list(dict.fromkeys(person_ids))
+    async def children_among(self, person_ids: Sequence[str]) -> set[str]:
+        """Which of ``person_ids`` are children's records (the child rule's own test), for the read ledger:
+        one query per 500 ids, nothing decrypted."""
+        ids = sorted(set(person_ids))
         found: set[str] = set()
         async with self.engine.connect() as conn:
             for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
                 query = select(persons.c.person_id).where(
-                    persons.c.person_id.in_(chunk), visible_persons(principal)
+                    persons.c.person_id.in_(ids[start : start + 500]), child_record()
                 )
                 found.update((await conn.execute(query)).scalars())
         return found

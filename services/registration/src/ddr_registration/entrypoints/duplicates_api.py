@@ -31,13 +31,13 @@ async def duplicate_queue(
     """The queue, with each case's reasons as codes and, for the caller who may see both people, as
     sentences quoting their names. ``certain=true``: only cases proved by a shared biometric."""
     found = await reads.list_duplicates(principal, status, offset, limit, certain=certain)
-    return await shown(ledger, found, "person_id", "other_person_id")
+    return await shown(reads, ledger, found, "person_id", "other_person_id")
 
 
 @router.get("/{case_id}")
 async def get_duplicate(case_id: str, principal: DuplicateReader, reads: Reads, ledger: Ledger) -> Response:
     case = await reads.get_duplicate(principal, case_id)
-    await shown(ledger, [case], "person_id", "other_person_id")
+    await shown(reads, ledger, [case], "person_id", "other_person_id")
     return json_response(case, version=case["version"])
 
 

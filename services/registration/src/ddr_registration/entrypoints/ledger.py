@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends
 
 from ddr_registration.service_layer.ports import Views
-from ddr_runtime.audit.reads import ReadRecorder, read_recorder
+from ddr_runtime.audit.reads import ReadOutcome, ReadRecorder, read_recorder
 from ddr_runtime.auth.roles import Principal
 from ddr_runtime.kernel import UnknownRecord
 
@@ -23,15 +23,25 @@ async def read_person(
     try:
         person = await views.get_person(principal, person_id)
     except UnknownRecord:
-        await ledger.record([person_id], outcome="not_visible")
+        await record_read(views, ledger, [person_id], "not_visible")
         raise
-    await ledger.record([person_id])
+    await record_read(views, ledger, [person_id])
     return person
 
 
-async def shown(ledger: ReadRecorder, records: list[dict[str, Any]], *keys: str) -> list[dict[str, Any]]:
+async def record_read(
+    views: Views, ledger: ReadRecorder, person_ids: list[str], outcome: ReadOutcome = "shown"
+) -> None:
+    """The read of ``person_ids`` in the ledger, saying which of them are children (the ledger's child rule:
+    an auditor without child protection is answered for a child as for a person no one was shown)."""
+    await ledger.record(person_ids, outcome, children=await views.children_among(person_ids))
+
+
+async def shown(
+    views: Views, ledger: ReadRecorder, records: list[dict[str, Any]], *keys: str
+) -> list[dict[str, Any]]:
     """``records`` as answered, each person they name (under ``keys``) recorded as shown."""
-    await ledger.record(_people(records, keys or ("person_id",)))
+    await record_read(views, ledger, _people(records, keys or ("person_id",)))
     return records
 
 

@@ -227,7 +227,7 @@ async def list_report(
     offset: Offset = 0,
     limit: Limit = 200,
 ) -> list[dict[str, Any]]:
-    return await shown(ledger, await reads.list_report(principal, list_id, number, offset, limit))
+    return await shown(reads, ledger, await reads.list_report(principal, list_id, number, offset, limit))
 
 
 @router.post("/{list_id}/versions/{number}/certification")

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from ddr_registration.domain.persons import Correction, Person
 from ddr_registration.entrypoints.dependencies import Desk, Reads
-from ddr_registration.entrypoints.ledger import Ledger, read_person, shown
+from ddr_registration.entrypoints.ledger import Ledger, read_person, record_read, shown
 from ddr_registration.entrypoints.roles import Officer, PersonReader, WeaponReader
 from ddr_registration.entrypoints.schemas import (
     Erasure,
@@ -73,7 +73,7 @@ async def list_persons(
         offset=offset,
         limit=limit,
     )
-    return await shown(ledger, found)
+    return await shown(reads, ledger, found)
 
 
 @router.post("/search", dependencies=[READ_ONLY])
@@ -83,7 +83,7 @@ async def search_persons(
     """People the caller may see whose names hold every word of ``name`` (any spelling or script of it),
     and every other filter given. A read: nothing is recorded but the read itself."""
     found = await reads.search_persons(principal, **body.model_dump())
-    return await shown(ledger, found)
+    return await shown(reads, ledger, found)
 
 
 @router.get("/{person_id}")
@@ -196,8 +196,10 @@ async def register_person(
     see it.
 
     A registration officer registers a child in their movement and regions too (``If-Match: *``: they never
-    read the record): the answer says only that the record is not theirs to see (``visible: false``); the
-    child is separated now and handed to child protection within 48 hours, whose clock this starts."""
+    read the record); the child is separated now and handed to child protection within 48 hours, whose clock
+    this starts. The answer is the same for every person, adult or child: the person id and the record's new
+    version, with ``Content-Location`` where the record is read (``GET``, which applies the child rule); it
+    says nothing of whether the platform classed the person as a child."""
     enrolment = Enrolment(body.biometric_reference, body.site, body.on)
     try:
         done = await handlers.register_person(
@@ -212,13 +214,11 @@ async def register_person(
     except handlers.AlreadyRegistered as found:
         raise await already_registered(principal, reads, found) from None
     except UnknownRecord:
-        await ledger.record([person_id], outcome="not_visible")
+        await record_read(reads, ledger, [person_id], "not_visible")
         raise
-    if not await _may_see(principal, reads, person_id):
-        return json_response({"person_id": person_id, "visible": False}, version=done.version)
-    await ledger.record([person_id])
-    answer = {"person_id": person_id, "ddr_id": done.ddr_id, "duplicate_cases": done.duplicate_cases}
-    return json_response(answer, version=done.version)
+    return json_response(
+        _registered(done, person_id), version=done.version, content_location=f"/persons/{person_id}"
+    )
 
 
 @registrations.post("/bulk", response_model=BulkAnswer)
@@ -236,8 +236,9 @@ async def register_many(
 
     Each item's person is checked against the caller's scope in the item's own transaction, before anything
     is decided: one outside it is refused as ``unknown-person``, exactly like an id that does not exist, and
-    nothing of it is written. A child in the caller's scope is registered, answered ``visible: false`` (no
-    DDR ID): theirs to hand over to child protection, never to read."""
+    nothing of it is written. A child in the caller's scope is registered (theirs to hand over to child
+    protection, never to read); every recorded item answers alike, adult or child: the person and the
+    record's new version (the record is read through ``GET /persons/{id}``)."""
 
     def remit(person: Person) -> bool:
         return reads.may_register(principal, person)
@@ -251,13 +252,9 @@ async def register_many(
             desk, items, command.causation, command.recording, remit=remit, atomic=atomic
         )
     )
-    recorded = [body[outcome.index].person_id for outcome in outcomes if outcome.status == "recorded"]
-    seen = await reads.visible_person_ids(principal, recorded)
     return bulk_answer(
         [
-            dataclasses.replace(
-                outcome, result=_registered(outcome.result, body[outcome.index].person_id in seen)
-            )
+            dataclasses.replace(outcome, result=_registered(outcome.result, body[outcome.index].person_id))
             if outcome.status == "recorded"
             else outcome
             for outcome in outcomes
@@ -266,13 +263,12 @@ async def register_many(
     )
 
 
-def _registered(done: Any, visible: bool) -> dict[str, Any]:
-    """A recorded registration as answered: a child's, registered by an officer who may not read it, says so
-    and gives no DDR ID."""
+def _registered(done: Any, person_id: str) -> dict[str, Any]:
+    """A recorded registration as answered, the same keys for everyone: nothing in it depends on whether the
+    person is a child (no DDR ID, no duplicate case: the record, read through GET, shows them to whoever may
+    see it)."""
     assert isinstance(done, handlers.Registered)  # a recorded item has its result
-    if not visible:
-        return {"version": done.version, "visible": False}
-    return {"ddr_id": done.ddr_id, "version": done.version, "duplicate_cases": done.duplicate_cases}
+    return {"person_id": person_id, "version": done.version}
 
 
 async def already_registered(

@@ -105,12 +105,12 @@ async def list_weapons(
         limit=limit,
         needs_tracing=needs_tracing,
     )
-    return await shown(ledger, found)
+    return await shown(reads, ledger, found)
 
 
 @router.get("/{weapon_id}")
 async def get_weapon(weapon_id: str, principal: WeaponReader, reads: Reads, ledger: Ledger) -> Response:
-    weapon = (await shown(ledger, [await reads.get_weapon(principal, weapon_id)]))[0]
+    weapon = (await shown(reads, ledger, [await reads.get_weapon(principal, weapon_id)]))[0]
     return json_response(weapon, version=weapon["version"])
 
 

@@ -151,7 +151,9 @@ class Views(Protocol):
 
     async def get_person(self, principal: Principal, person_id: str) -> Record: ...
 
-    async def visible_person_ids(self, principal: Principal, person_ids: Sequence[str]) -> set[str]: ...
+    async def children_among(self, person_ids: Sequence[str]) -> set[str]:
+        """Which of ``person_ids`` are children's records (for the read ledger)."""
+        ...
 
     async def search_persons(
         self,

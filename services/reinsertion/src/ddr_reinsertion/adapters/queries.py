@@ -4,6 +4,7 @@ visits, the ledger, the catalogue, rounds and the dashboards."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -118,6 +119,17 @@ class Queries:
         if not rows:
             return None
         return rows[0].region, bool(rows[0].barred)
+
+    async def children_among(self, person_ids: Iterable[str]) -> set[str]:
+        """Which of ``person_ids`` are children (barred: screened a child), for the read ledger."""
+        wanted = sorted(set(person_ids))
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            query = select(beneficiaries.c.person_id).where(
+                beneficiaries.c.person_id.in_(wanted[start : start + 500]), beneficiaries.c.barred.is_(True)
+            )
+            found.update(row.person_id for row in await self._all(query))
+        return found
 
     async def region_of(self, person_id: str) -> str | None:
         rows = await self._all(select(beneficiaries.c.region).where(beneficiaries.c.person_id == person_id))

@@ -27,6 +27,7 @@ from ddr_reinsertion.service_layer import handlers
 from ddr_reinsertion.service_layer.desk import Desk
 from ddr_reinsertion.service_layer.handlers import Enrolled
 from ddr_reinsertion.service_layer.views import ReadModel
+from ddr_runtime.audit.reads import ReadOutcome
 from ddr_runtime.audit.reads import Reads as Ledger
 from ddr_runtime.auth.roles import Principal
 from ddr_runtime.auth.visibility import sees_children
@@ -68,6 +69,14 @@ async def check_region(principal: Principal, queries: ReadModel, person_id: str)
         raise not_visible("beneficiary")
     if principal.regions and (region is None or not principal.covers_region(region)):
         raise not_visible("beneficiary")
+
+
+async def read_of(
+    ledger: Ledger, queries: ReadModel, person_ids: list[str], outcome: ReadOutcome = "shown"
+) -> None:
+    """Record the read of ``person_ids`` in the read ledger, saying which of them are children (so that an
+    auditor without child protection is answered for a child as for a person no one was shown)."""
+    await ledger.record(person_ids, outcome, children=await queries.children_among(person_ids))
 
 
 @contextmanager
@@ -128,10 +137,11 @@ catalogue = APIRouter(tags=["rounds and catalogue"])
 
 @catalogue.post("/rounds", status_code=201)
 async def open_round(
-    body: s.RoundCreate, _: Officer, command: Command, desk: Reinsertion, queries: Queries
+    body: s.RoundCreate, principal: Officer, command: Command, desk: Reinsertion, queries: Queries
 ) -> Response:
+    """A volunteer round; a caller narrowed to regions opens rounds of those regions only (else 403)."""
     cmd = c.OpenRound(body.round_id, body.title, tuple(body.regions), body.size_per_region, body.opened_on)
-    version = await handlers.open_round(desk, cmd, command.recording, command.causation)
+    version = await handlers.open_round(desk, cmd, command.recording, command.causation, principal.regions)
     return answer(await queries.round(body.round_id), 201, version=version)
 
 
@@ -147,7 +157,8 @@ async def list_volunteers(
 ) -> Response:  # fmt: skip
     """Each volunteer listed or refused. A caller narrowed to regions lists volunteers of those regions only,
     judged on the region the person's record holds (the body's region only for someone not known yet); a
-    person outside them is refused as an unknown one."""
+    person outside them is refused as an unknown one. A child's item answers as a stranger's, and nothing of
+    the child is recorded."""
     volunteers = [
         c.Volunteer(v.person_id, v.region, v.sex, v.category, v.movement, v.rank) for v in body.volunteers
     ]
@@ -159,7 +170,11 @@ async def list_volunteers(
 
 
 @catalogue.post("/packages", status_code=201)
-async def publish_package(body: s.PackageIn, _: Officer, command: Command, desk: Reinsertion) -> Response:
+async def publish_package(
+    body: s.PackageIn, principal: Officer, command: Command, desk: Reinsertion
+) -> Response:
+    """The next version of a package. The catalogue applies to every region: a nationally scoped officer's
+    (a token naming regions is refused 403)."""
     terms = PackageTerms(
         package_id=body.package_id,
         package_version=0,
@@ -179,7 +194,7 @@ async def publish_package(body: s.PackageIn, _: Officer, command: Command, desk:
         follow_up_after_days=tuple(body.follow_up_after_days),
         effective_on=body.effective_on,
     )
-    version = await handlers.publish_package(desk, terms, command.causation)
+    version = await handlers.publish_package(desk, terms, command.causation, principal.regions)
     return answer({"package_id": body.package_id, "package_version": version}, 201, version=version)
 
 
@@ -242,7 +257,7 @@ async def beneficiaries(
         regions=principal.regions, region=region, stage=stage, limit=limit, offset=offset,
         include_barred=sees_children(principal),
     )  # fmt: skip
-    await ledger.record(row["person_id"] for row in found)
+    await read_of(ledger, queries, [row["person_id"] for row in found])
     return answer(found)
 
 
@@ -252,9 +267,9 @@ async def beneficiary(person_id: str, principal: CaseReader, queries: Queries, l
         await check_region(principal, queries, person_id)
         found = await queries.beneficiary(person_id, include_barred=sees_children(principal))
     except (UnknownRecord, Problem):
-        await ledger.record([person_id], outcome="not_visible")
+        await read_of(ledger, queries, [person_id], "not_visible")
         raise not_visible("beneficiary") from None
-    await ledger.record([person_id])
+    await read_of(ledger, queries, [person_id])
     return answer(found, version=found["version"])
 
 
@@ -264,12 +279,12 @@ async def profile(person_id: str, principal: ProfileReader, queries: Queries, le
     try:
         await check_region(principal, queries, person_id)
     except Problem:
-        await ledger.record([person_id], outcome="not_visible")
+        await read_of(ledger, queries, [person_id], "not_visible")
         raise
     found = await queries.counselling_profile(person_id)
     if found is None:
         raise not_visible("beneficiary")
-    await ledger.record([person_id])
+    await read_of(ledger, queries, [person_id])
     return answer(found)
 
 
@@ -346,7 +361,7 @@ async def due(
     principal: CaseReader, queries: Queries, ledger: Ledger, as_of: date, limit: Limit = 1000
 ) -> Response:
     found = await queries.tranches_due(as_of, principal.regions, limit)
-    await ledger.record(row["person_id"] for row in found)
+    await read_of(ledger, queries, [row["person_id"] for row in found])
     return answer(found)
 
 
@@ -355,7 +370,7 @@ async def overdue(
     principal: CaseReader, queries: Queries, ledger: Ledger, as_of: date, limit: Limit = 1000
 ) -> Response:
     found = await queries.overdue_visits(as_of, principal.regions, limit)
-    await ledger.record(row["person_id"] for row in found)
+    await read_of(ledger, queries, [row["person_id"] for row in found])
     return answer(found)
 
 

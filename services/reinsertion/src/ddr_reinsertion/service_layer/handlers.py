@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -31,7 +31,7 @@ from ddr_reinsertion.service_layer.desk import (
     round_stream,
 )
 from ddr_runtime.eventstore.ports import AggregateSession, Causation, ItemOutcome
-from ddr_runtime.kernel import AlreadyDone, Recording, RuleViolated, UnknownRecord
+from ddr_runtime.kernel import AlreadyDone, OutsideRemit, Recording, RuleViolated, UnknownRecord
 
 
 def new_id() -> str:
@@ -55,11 +55,27 @@ class Enrolled:
 # -- rounds ---------------------------------------------------------------------------------------------
 
 
-async def open_round(desk: Desk, cmd: c.OpenRound, recording: Recording, causation: Causation) -> int:
+def within(regions: frozenset[str], named: Iterable[str]) -> bool:
+    """Whether a caller narrowed to ``regions`` (empty: every region) covers every one of ``named``."""
+    return not regions or set(named) <= regions
+
+
+async def open_round(
+    desk: Desk,
+    cmd: c.OpenRound,
+    recording: Recording,
+    causation: Causation,
+    regions: frozenset[str] = frozenset(),
+) -> int:
+    """Open a volunteer round. A caller narrowed to ``regions`` opens rounds of those regions only: a round
+    naming another, or an id already taken by a round naming another, is refused (OutsideRemit, the one 403
+    whether or not such a round exists), in the transaction that decides and before anything else."""
     at = recording.moment(cmd.opened_on)
 
     async def work(session: AggregateSession) -> int:
         existing = await session.load(round_stream(cmd.round_id), Round)
+        if not within(regions, cmd.regions) or not within(regions, existing.regions):
+            raise OutsideRemit()
         existing.check_new()
         opened = VolunteerRoundOpened(
             cmd.round_id, cmd.title, cmd.regions, cmd.size_per_region, cmd.opened_on
@@ -86,7 +102,10 @@ async def list_volunteers(
 
     ``regions``: the caller's remit (empty: every region). A person already known here is judged on the
     region their record holds, never on the one the request gives (a different one is refused); someone
-    outside the remit, and a child, are refused as an unknown beneficiary, in the transaction that decides."""
+    outside the remit is refused as an unknown beneficiary, in the transaction that decides. A child is never
+    a volunteer, and its item answers exactly as that of a person this service never heard of (judged on the
+    request's region, listed): nothing is recorded of the child, no place taken, so the child is in no list
+    and no count here."""
 
     async def work(touched: Touched) -> list[ItemOutcome[str]]:
         the_round = await touched.session.load_existing(round_stream(round_id), Round, "round", round_id)
@@ -99,21 +118,23 @@ async def list_volunteers(
             if v.person_id in seen:
                 raise AlreadyDone("duplicate_volunteer", "the person is listed twice in this request")
             person = touched.people[v.person_id]
-            region = person.region or v.region
-            if person.barred or (regions and region not in regions):
-                # A child answers as someone the caller may not know of, before any other rule speaks.
+            region = v.region if person.barred else person.region or v.region
+            if regions and region not in regions:
                 raise UnknownRecord("beneficiary", v.person_id)
-            if person.region and person.region != v.region:
+            if not person.barred and person.region and person.region != v.region:
                 raise RuleViolated(
                     "region_mismatch",
                     "the person's record holds another region than the one given",
                     figures={"field": "region"},
                 )
             the_round.check_place(v.region, taking)
+            if person.barred:  # as a stranger's answer, recording nothing
+                seen.add(v.person_id)
+                return v.region
             listed = VolunteerListed(
                 round_id, v.person_id, v.region, v.sex, v.category, v.movement, v.rank, listed_on
             )
-            touched.people[v.person_id].list_volunteer(listed, at)
+            person.list_volunteer(listed, at)
             seen.add(v.person_id)
             taking[v.region] += 1
             return v.region
@@ -129,10 +150,15 @@ async def list_volunteers(
 # -- catalogue and budget lines -------------------------------------------------------------------------
 
 
-async def publish_package(desk: Desk, terms: PackageTerms, causation: Causation) -> int:
-    """Publish the next version of ``terms.package_id``; its version number."""
+async def publish_package(
+    desk: Desk, terms: PackageTerms, causation: Causation, regions: frozenset[str] = frozenset()
+) -> int:
+    """Publish the next version of ``terms.package_id``; its version number. The catalogue applies to every
+    region: a caller narrowed to some (``regions``) is refused (OutsideRemit) before anything is read."""
 
     async def work(session: AggregateSession) -> int:
+        if regions:
+            raise OutsideRemit()
         package = await session.load(package_stream(terms.package_id), Package)
         version = package.publish(terms)
         await session.save(package, package_stream(terms.package_id), terms.package_id, causation)

@@ -3,6 +3,7 @@ and the counselling profile, read from the person's own encrypted events."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any, Protocol
 
@@ -14,6 +15,10 @@ class ReadModel(Protocol):
     ) -> list[dict[str, Any]]: ...  # fmt: skip
 
     async def region_of(self, person_id: str) -> str | None: ...
+
+    async def children_among(self, person_ids: Iterable[str]) -> set[str]:
+        """Which of ``person_ids`` are children (barred), for the read ledger."""
+        ...
 
     async def standing(self, person_id: str) -> tuple[str | None, bool] | None:
         """The person's region and whether they are barred (a child), or None for a person never heard of."""

@@ -214,11 +214,12 @@ class ReadRecorder:
         person_ids: Iterable[str],
         outcome: ReadOutcome = "shown",
         *,
-        children: Iterable[str] | None = None,
+        children: Iterable[str] | None,
         conn: AsyncConnection | None = None,
     ) -> int:
         """Record the read of ``person_ids``; ``children``: which of them are children (the route applied
-        the child rule, so it knows), the others then being adults; leave it out only when it cannot say."""
+        the child rule, so it knows), the others then being adults. Every route must say (the argument has no
+        default); None only for a refusal decided before the person was looked up, when it cannot."""
         return await self.ledger.record(
             self.principal,
             person_ids,
@@ -234,7 +235,7 @@ class ReadRecorder:
         person_ids: Iterable[str],
         outcome: ReadOutcome = "shown",
         *,
-        children: Iterable[str] | None = None,
+        children: Iterable[str] | None,
     ) -> list[dict[str, Any]]:
         """The rows :meth:`record` would write, to be written later with other reads' (:meth:`ReadLedger.insert`
         in a :class:`GroupCommit`)."""
@@ -329,7 +330,7 @@ async def read_recorder(
 
 
 Reads = Annotated[ReadRecorder, Depends(read_recorder)]
-"""A route's parameter: ``reads: Reads`` then ``await reads.record([person_id])``."""
+"""A route's parameter: ``reads: Reads`` then ``await reads.record([person_id], children=...)``."""
 
 Auditor = Annotated[Principal, Depends(require_roles(Role.AUDITOR))]
 

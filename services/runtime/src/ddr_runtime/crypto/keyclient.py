@@ -70,6 +70,18 @@ class KeyServiceClient:
         """Keys of the subjects that still have one; erased or unknown subjects are absent."""
         return await self._keys("/v1/keys/unwrap", subjects)
 
+    async def erased(self, subjects: Iterable[str]) -> set[str]:
+        """Which of the subjects were erased, asked in batches; no key is made (nor sent) for any of them."""
+        wanted = sorted(set(subjects))
+        found: set[str] = set()
+        for start in range(0, len(wanted), BATCH):
+            response = await self._client.post(
+                "/v1/keys/erased", json={"subjects": wanted[start : start + BATCH]}
+            )
+            _raise_for(response)
+            found.update(response.json()["subjects"])
+        return found
+
     async def erase(self, subject: str) -> None:
         response = await self._client.post("/v1/keys/erase", json={"subject": subject})
         self._cache.pop(subject, None)

@@ -35,6 +35,7 @@ from ddr_runtime.kernel import (
     BackRecording,
     DomainError,
     LimitReached,
+    OutsideRemit,
     Recording,
     UnknownRecord,
 )
@@ -208,6 +209,7 @@ class DomainProblem:
 
 DOMAIN_PROBLEMS: dict[type[DomainError], DomainProblem] = {
     UnknownRecord: DomainProblem(404, "Not Found", "not-found"),
+    OutsideRemit: DomainProblem(403, "Forbidden", "forbidden"),
     LimitReached: DomainProblem(409, "Limit reached", "limit-reached"),
     AlreadyDone: DomainProblem(409, "Conflict", "conflict"),
     BulkRefused: DomainProblem(422, "Items refused", "bulk-refused"),

@@ -17,6 +17,7 @@ from ddr_runtime.kernel.errors import (
     BusinessTimeRefused,
     DomainError,
     LimitReached,
+    OutsideRemit,
     RuleViolated,
     UnknownRecord,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "Change",
     "DomainError",
     "LimitReached",
+    "OutsideRemit",
     "Recording",
     "RuleViolated",
     "UnknownRecord",

@@ -41,6 +41,15 @@ class UnknownRecord(DomainError):
         self.key = key
 
 
+class OutsideRemit(DomainError):
+    """The command reaches beyond the caller's remit (the regions its token names): a round of another region,
+    a catalogue that applies to every region (403). One generic refusal, checked in the command's transaction
+    before anything is decided, that names no record and says nothing of what exists outside the remit."""
+
+    def __init__(self) -> None:
+        super().__init__("outside-remit", "this reaches beyond the regions of your remit")
+
+
 class BusinessTimeRefused(RuleViolated):
     """The business time given for a fact cannot be right: in the future, before the fact it depends on,
     or older than the back-recording window without the authority to record the past (422, with dates)."""

@@ -57,6 +57,12 @@ class Keys(BaseModel):
     keys: dict[str, str]
 
 
+class Erased(BaseModel):
+    """The subjects asked about whose key was destroyed."""
+
+    subjects: list[str]
+
+
 class RevocationOut(BaseModel):
     seq: int
     kind: str
@@ -215,6 +221,16 @@ async def unwrap_keys(body: Subjects, credential: Unwrapper, request: Request) -
     keys = await state.keystore.keys_for_reading(wanted)
     await state.record(credential, "unwrap", len(wanted), len(keys))
     return _encoded(keys)
+
+
+@service_router.post("/keys/erased", response_model=Erased)
+async def erased_keys(body: Subjects, credential: Unwrapper, request: Request) -> Erased:
+    """Which of the subjects were erased (a subject never given a key is not); no key is made or sent."""
+    state = _state(request)
+    wanted = state.check_batch(body.subjects)
+    erased = await state.keystore.erased(wanted)
+    await state.record(credential, "erased", len(wanted), 0)
+    return Erased(subjects=sorted(erased))
 
 
 @service_router.post("/keys/erase", status_code=204, response_class=Response)

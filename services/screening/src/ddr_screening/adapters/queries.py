@@ -15,7 +15,6 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ddr_contracts.screening import VettingListVersionPublished
-from ddr_runtime.crypto.keystore import SubjectErased
 from ddr_runtime.eventstore.ports import AggregateSession
 from ddr_runtime.eventstore.store import EventStore
 from ddr_runtime.eventstore.unit import Session
@@ -173,8 +172,21 @@ async def rule_set_bodies(conn: AsyncConnection) -> list[dict[str, Any]]:
     return [dict(body) for body in rows.scalars()]
 
 
-async def published_vetting_lists(conn: AsyncConnection) -> list[Row]:
-    return _rows(await conn.execute(select(vetting_lists).order_by(vetting_lists.c.list_version)))
+async def published_vetting_lists(conn: AsyncConnection, shown: CaseFilter | None = None) -> list[Row]:
+    """Every version of the vetting list. ``shown``: what a caller narrowed to regions may see; each version's
+    ``entries`` then counts only the entries of open cases it may see (an entry of anyone else, or of a person
+    whose case is not open here, whose region this service does not know, is not counted)."""
+    versions = _rows(await conn.execute(select(vetting_lists).order_by(vetting_lists.c.list_version)))
+    if shown is None:
+        return versions
+    counted = (
+        select(vetting_entries.c.list_version, func.count())
+        .select_from(vetting_entries.join(cases, cases.c.person_id == vetting_entries.c.person_id))
+        .where(_visible(shown))
+        .group_by(vetting_entries.c.list_version)
+    )
+    counts: dict[int, int] = {row[0]: row[1] for row in await conn.execute(counted)}
+    return [{**row, "entries": counts.get(row["list_version"], 0)} for row in versions]
 
 
 def rule_set_from(body: Mapping[str, Any]) -> RuleSet:
@@ -247,16 +259,9 @@ class StoredReference:
         return refs
 
     async def _erased(self, person_ids: Collection[str]) -> set[str]:
-        """The persons whose key was shredded (a person without a key yet, listed before registering, is not)."""
-        keystore = self.store.cipher.keystore
-        keyless = set(person_ids) - (await keystore.keys_for_reading(person_ids)).keys()
-        erased: set[str] = set()
-        for person_id in sorted(keyless):  # rare: persons not registered yet, or erased
-            try:
-                await keystore.keys_for_writing([person_id])
-            except SubjectErased:
-                erased.add(person_id)
-        return erased
+        """The persons whose key was shredded (a person without a key yet, listed before registering, is not):
+        one batched look-up that makes no key (a read never creates one)."""
+        return await self.store.cipher.keystore.erased(person_ids)
 
     async def cases_to_recheck(self, session: AggregateSession, named: Collection[str]) -> list[str]:
         """Cases never checked against a list, and cases a new list names."""
@@ -274,6 +279,18 @@ class StoredReads:
     async def case_row(self, person_id: str) -> Row | None:
         async with self.engine.connect() as conn:
             return await case_row(conn, person_id)
+
+    async def children_among(self, person_ids: Collection[str]) -> set[str]:
+        """Which of ``person_ids`` have a restricted case (a child's, or one whose age is being assessed)."""
+        wanted = sorted(set(person_ids))
+        found: set[str] = set()
+        async with self.engine.connect() as conn:
+            for start in range(0, len(wanted), CHUNK):
+                query = select(cases.c.person_id).where(
+                    cases.c.person_id.in_(wanted[start : start + CHUNK]), cases.c.restricted.is_(True)
+                )
+                found.update((await conn.execute(query)).scalars())
+        return found
 
     async def history(self, person_id: str) -> list[Row]:
         return [
@@ -324,6 +341,6 @@ class StoredReads:
         async with self.engine.connect() as conn:
             return await rule_set_bodies(conn)
 
-    async def published_vetting_lists(self) -> list[Row]:
+    async def published_vetting_lists(self, shown: CaseFilter | None = None) -> list[Row]:
         async with self.engine.connect() as conn:
-            return await published_vetting_lists(conn)
+            return await published_vetting_lists(conn, shown)

@@ -23,10 +23,16 @@ from ddr_screening.entrypoints.roles import (
 )
 from ddr_screening.service_layer import queries
 from ddr_screening.service_layer.queries import QueueType
+from ddr_screening.service_layer.service import Screening
 
 Region = Annotated[str | None, Query(max_length=100)]
 
 router = APIRouter(tags=["cases"])
+
+
+async def record_shown(scr: Screening, reads: Reads, person_ids: list[str]) -> None:
+    """The persons a list showed, in the read ledger, saying which are children (a restricted case)."""
+    await reads.record(person_ids, children=await queries.children_among(scr, person_ids))
 
 
 @router.get("/cases/{person_id}")
@@ -36,9 +42,11 @@ async def get_case(person_id: str, principal: Reader, scr: Service, reads: Reads
     try:
         view, version = await queries.get_case(scr, principal, person_id)
     except UnknownRecord:
-        await reads.record([person_id], "not_visible")
+        await reads.record(
+            [person_id], "not_visible", children=await queries.children_among(scr, [person_id])
+        )
         raise
-    await reads.record([person_id])
+    await reads.record([person_id], children=await queries.children_among(scr, [person_id]))
     return json_response(view, version=version)
 
 
@@ -55,7 +63,7 @@ async def get_queue(
     if not principal.has_any(*QUEUE_ROLES[kind]):
         raise Forbidden(f"the {kind} queue needs one of the roles: {', '.join(QUEUE_ROLES[kind])}")
     page = await queries.queue(scr, principal, kind, region=region, offset=offset, limit=limit)
-    await reads.record(item["person_id"] for item in page["items"])
+    await record_shown(scr, reads, [item["person_id"] for item in page["items"]])
     return page
 
 
@@ -72,7 +80,7 @@ async def get_outcomes(
     listed = await queries.outcomes(
         scr, principal, movement=movement, track=track, offset=offset, limit=limit
     )
-    await reads.record(item["person_id"] for item in listed)
+    await record_shown(scr, reads, [item["person_id"] for item in listed])
     return listed
 
 
@@ -86,5 +94,5 @@ async def overdue_handovers(principal: OverdueReader, scr: Service, reads: Reads
     """Children not handed over within 48 hours of their separation (its business time, not data entry):
     listed to child protection, a count through ``disclose_count`` to anyone else."""
     answer = await queries.overdue_handovers(scr, principal)
-    await reads.record(item["person_id"] for item in answer.get("items", ()))
+    await record_shown(scr, reads, [item["person_id"] for item in answer.get("items", ())])
     return answer

@@ -67,7 +67,7 @@ async def decided(
     except UnknownRecord:
         view = None
     else:
-        await reads.record([person_id])
+        await reads.record([person_id], children=await queries.children_among(scr, [person_id]))
     location = f"/cases/{person_id}"
     return json_response(
         {**extra, "case": view}, 201, version=done.version, location=location, content_location=location

@@ -40,13 +40,15 @@ async def what_if(body: RuleSetIn, reader: RuleReader, scr: Service, reads: Read
     """Evaluate a proposed rule set over the adults' cases within the caller's regions (its token's claim):
     what would change. Records nothing but the read of the cases it names."""
     answer = await reference.what_if(scr, reader, RuleSet(**body.model_dump()))
-    await reads.record(case["person_id"] for case in answer.changed_cases)
+    changed = [case["person_id"] for case in answer.changed_cases]
+    await reads.record(changed, children=await queries.children_among(scr, changed))
     return dataclasses.asdict(answer)
 
 
 @router.get("/vetting-lists")
-async def list_vetting_lists(_reader: VettingReader, scr: Service) -> list[dict[str, Any]]:
-    return await queries.vetting_lists(scr)
+async def list_vetting_lists(reader: VettingReader, scr: Service) -> list[dict[str, Any]]:
+    """The list's versions and their entries, counted within the caller's regions (every region: all)."""
+    return await queries.vetting_lists(scr, reader)
 
 
 @router.post("/vetting-lists", status_code=201)

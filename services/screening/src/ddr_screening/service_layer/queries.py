@@ -6,7 +6,7 @@ from lists, and is counted only through ``disclose_count``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal, overload
 
@@ -303,5 +303,14 @@ async def rule_sets(scr: Screening) -> list[dict[str, Any]]:
     return await scr.reads.rule_set_bodies()
 
 
-async def vetting_lists(scr: Screening) -> list[dict[str, Any]]:
-    return [dict(row) for row in await scr.reads.published_vetting_lists()]
+async def children_among(scr: Screening, person_ids: Iterable[str]) -> set[str]:
+    """Which of the persons read are children (a restricted case), for the read ledger's child rule."""
+    return await scr.reads.children_among(list(person_ids))
+
+
+async def vetting_lists(scr: Screening, principal: Principal) -> list[dict[str, Any]]:
+    """The vetting list's versions. A nationally scoped reader sees each version's whole count of entries; a
+    caller narrowed to regions, the count of the entries it may see (open cases of its regions, children's
+    left out unless it sees children), never the others'."""
+    shown = visible_cases(principal) if principal.regions else None
+    return [dict(row) for row in await scr.reads.published_vetting_lists(shown)]
