@@ -36,7 +36,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,8 @@ APPS = {
     "screening": "ddr_screening.bootstrap:create_app",
 }
 TOP_FRAMES = 12
+STORE = os.environ.get("DDR_BENCH_STORE", "postgres")
+"""``sqlite``: each service's store a SQLite file instead (as a new user's first try); figures kept apart."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,11 @@ def services(
     ports = free_ports(len(APPS))
     try:
         for (name, app), port in zip(APPS.items(), ports, strict=True):
-            url = env.database_url(databases[name], driver=None)
+            url = (
+                f"sqlite:///{var_dir / 'stores' / f'{name}.sqlite'}"
+                if STORE == "sqlite"
+                else env.database_url(databases[name], driver=None)
+            )
             child_env = {
                 **os.environ,
                 "DDR_ENVIRONMENT": "development",
@@ -233,11 +239,19 @@ def sampled(served: Sequence[Served], folder: Path, phase: str, profiles: dict[s
 # -- the phases ---------------------------------------------------------------------------------------------
 
 
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system) process ``pid`` has used so far: a cost per request that the other
+    load of a shared machine changes far less than it changes the wall time."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Phase:
     requests: int
     seconds: float
     latencies_ms: list[float]
+    cpu_ms_per_request: dict[str, float] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -245,7 +259,10 @@ class Phase:
 
 
 async def concurrently(
-    base_url: str, items: Sequence[Any], send: Callable[[httpx.AsyncClient, Any], Awaitable[None]]
+    base_url: str,
+    items: Sequence[Any],
+    send: Callable[[httpx.AsyncClient, Any], Awaitable[None]],
+    pids: dict[str, int],
 ) -> Phase:
     """``send`` every item, ``CLIENTS`` clients each taking the next one when its last answer came."""
     queue: asyncio.Queue[Any] = asyncio.Queue()
@@ -265,9 +282,12 @@ async def concurrently(
                 await send(http, item)
                 latencies.append((time.perf_counter() - began) * 1000)
 
+    cpu = {name: cpu_seconds(pid) for name, pid in pids.items()}
     began = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(CLIENTS)))
-    return Phase(len(items), time.perf_counter() - began, latencies)
+    seconds = time.perf_counter() - began
+    used = {name: round((cpu_seconds(pid) - cpu[name]) * 1000 / len(items), 2) for name, pid in pids.items()}
+    return Phase(len(items), seconds, latencies, used)
 
 
 def _check(response: httpx.Response, expected: int) -> None:
@@ -293,7 +313,9 @@ async def versions_of(platform: Platform, person_ids: Sequence[str]) -> dict[str
     return versions
 
 
-async def register_one_by_one(platform: Platform, base_url: str, plan: Plan, adults: Sequence[str]) -> Phase:
+async def register_one_by_one(
+    platform: Platform, base_url: str, plan: Plan, adults: Sequence[str], pids: dict[str, int]
+) -> Phase:
     officer = platform.party("cnddr-officer", Role.CNDDR_OFFICER, back_recording=scenario.HISTORY)
     versions = await versions_of(platform, adults)
     headers = {"Authorization": f"Bearer {officer.token}", **officer.headers}
@@ -309,7 +331,7 @@ async def register_one_by_one(platform: Platform, base_url: str, plan: Plan, adu
         sent = {**headers, "If-Match": versions[person_id], "Idempotency-Key": str(uuid.uuid4())}
         _check(await http.post(f"/persons/{person_id}/registration", json=body, headers=sent), 200)
 
-    return await concurrently(base_url, list(enumerate(adults)), send)
+    return await concurrently(base_url, list(enumerate(adults)), send, pids)
 
 
 async def cases_opened(platform: Platform, plan: Plan, expected: int) -> None:
@@ -326,7 +348,7 @@ async def cases_opened(platform: Platform, plan: Plan, expected: int) -> None:
     await eventually(all_open, what=f"{expected} screening cases", within=900, every=1.0)
 
 
-async def examine_one_by_one(platform: Platform, base_url: str, plan: Plan) -> Phase:
+async def examine_one_by_one(platform: Platform, base_url: str, plan: Plan, pids: dict[str, int]) -> Phase:
     examiner = platform.party("medical-examiner", Role.EXAMINER, back_recording=scenario.HISTORY)
     headers = {"Authorization": f"Bearer {examiner.token}", **examiner.headers}
     exams = list(plan.first_examinations)
@@ -338,7 +360,7 @@ async def examine_one_by_one(platform: Platform, base_url: str, plan: Plan) -> P
         sent = {**headers, "Idempotency-Key": str(uuid.uuid4())}
         _check(await http.post(f"/cases/{exam.person_id}/examinations", json=body, headers=sent), 201)
 
-    return await concurrently(base_url, exams, send)
+    return await concurrently(base_url, exams, send, pids)
 
 
 async def run(env: BenchEnv) -> None:
@@ -350,7 +372,9 @@ async def run(env: BenchEnv) -> None:
     )
     namespace = new_namespace()
     create_namespace_topics(env.kafka_bootstrap_servers, namespace)
-    databases = {name: await env.create_database(f"api_{name}") for name in APPS}
+    databases = (
+        {name: await env.create_database(f"api_{name}") for name in APPS} if STORE == "postgres" else {}
+    )
     profiles: dict[str, Any] = {}
     phases: dict[str, Phase] = {}
     loads: dict[str, list[float]] = {}
@@ -364,6 +388,7 @@ async def run(env: BenchEnv) -> None:
                     httpx.AsyncClient(base_url=served["registration"].url, timeout=600.0) as registration,
                     httpx.AsyncClient(base_url=served["screening"].url, timeout=600.0) as screening,
                 ):
+                    pids = {name: s.pid for name, s in served.items()}
                     platform = Platform({"registration": registration, "screening": screening}, issuer)
                     outcome = scenario.Outcome()
                     env.console.log("lists of the accelerated DDR (untimed)")
@@ -377,7 +402,7 @@ async def run(env: BenchEnv) -> None:
                         list(served.values()), env.out_dir / "api_writes-profiles", "registration", profiles
                     ):
                         phases["registration"] = await register_one_by_one(
-                            platform, served["registration"].url, plan, adults
+                            platform, served["registration"].url, plan, adults, pids
                         )
                     env.console.log(f"registration: {phases['registration'].rate:,.1f} requests/s")
                     await cases_opened(platform, plan, len(adults))
@@ -387,7 +412,7 @@ async def run(env: BenchEnv) -> None:
                         list(served.values()), env.out_dir / "api_writes-profiles", "examinations", profiles
                     ):
                         phases["examinations"] = await examine_one_by_one(
-                            platform, served["screening"].url, plan
+                            platform, served["screening"].url, plan, pids
                         )
                     env.console.log(f"examinations: {phases['examinations'].rate:,.1f} requests/s")
         finally:
@@ -401,7 +426,7 @@ async def run(env: BenchEnv) -> None:
         "runs": 1,
         "machine": machine,
         "versions": {**env.versions, **package_versions()},
-        "parameters": {"clients": CLIENTS, "registered": len(adults), "scale": env.scale},
+        "parameters": {"clients": CLIENTS, "registered": len(adults), "scale": env.scale, "store": STORE},
         "phases": {
             name: {
                 "requests": phase.requests,
@@ -410,6 +435,7 @@ async def run(env: BenchEnv) -> None:
                 "median_ms": round(statistics.median(phase.latencies_ms), 1),
                 "p95_ms": round(statistics.quantiles(phase.latencies_ms, n=20)[-1], 1),
                 "load_average_at_start": loads[name],
+                "service_cpu_ms_per_request": phase.cpu_ms_per_request,
                 "met": phase.rate >= TARGET_RPS,
             }
             for name, phase in phases.items()
@@ -419,15 +445,16 @@ async def run(env: BenchEnv) -> None:
     }
     figures = [Figure(f"{name}.rps", name, "requests/s", (phase.rate,)) for name, phase in phases.items()]
     document["figures"] = [f.as_json() for f in figures]
-    json_path = env.write_json(NAME, document)
-    docs_path = env.write_section(NAME, render(document))
+    section = NAME if STORE == "postgres" else f"{NAME}_{STORE}"
+    json_path = env.write_json(section, document)
+    docs_path = env.write_section(section, render(document))
     for name, phase in phases.items():
         status = "[green]met[/]" if phase.rate >= TARGET_RPS else "[red]missed[/]"
         env.console.print(
             f"{name}: {phase.requests:,} requests in {phase.seconds:,.1f} s = {phase.rate:,.1f}/s at "
             f"{CLIENTS} clients; target {TARGET_RPS:.0f}/s: {status}"
         )
-    env.console.log(f"wrote {json_path} and the {NAME} section of {docs_path}")
+    env.console.log(f"wrote {json_path} and the {section} section of {docs_path}")
 
 
 def _pairs(own: list[Any], inclusive: list[Any]) -> list[tuple[Any, Any]]:
@@ -436,27 +463,34 @@ def _pairs(own: list[Any], inclusive: list[Any]) -> list[tuple[Any, Any]]:
 
 def render(document: dict[str, Any]) -> str:
     m, p = document["machine"], document["parameters"]
+    sqlite = p.get("store") == "sqlite"
+    where = "a SQLite file each" if sqlite else "a PostgreSQL database of their own"
     lines = [
-        f"## One-by-one writes through the HTTP APIs: {p['registered']:,} registrations, then their examinations",
+        f"## One-by-one writes through the HTTP APIs: {p['registered']:,} registrations, then their examinations"
+        + (" (SQLite)" if sqlite else ""),
         "",
-        f"{document['date']} on {m['nproc']} cores ({m['cpu_model']}, {m['memory_gib']} GiB), PostgreSQL "
-        f"{document['versions'].get('postgresql')}; load average {m['load_average_at_start'][0]:.1f} at start, "
+        f"{document['date']} on {m['nproc']} cores ({m['cpu_model']}, {m['memory_gib']} GiB), "
+        + ("SQLite stores" if sqlite else f"PostgreSQL {document['versions'].get('postgresql')}")
+        + f"; load average {m['load_average_at_start'][0]:.1f} at start, "
         f"{m['load_average_at_end'][0]:.1f} at end (the machine was shared with other sessions); one run.",
         "",
-        "Registration and screening each in its own `uvicorn` process (store, keys and read models in a "
-        "PostgreSQL database of their own, events on Kafka, screening opening its cases from registration's "
+        "Registration and screening each in its own `uvicorn` process (store, keys and read models in "
+        f"{where}, events on Kafka, screening opening its cases from registration's "
         f"events), driven over HTTP by {p['clients']} concurrent clients, one request per person, each with a "
         "development token, `Idempotency-Key` and (registration) `If-Match`; every answer checked. Untimed: "
         "the certified lists of the accelerated DDR, the records' versions, screening opening the cases. "
         f"First tried as a new user: {FIRST_TRY}.",
         "",
-        "| Phase | Requests | Seconds | Requests/s | Median ms | p95 ms | Load at start | Target | |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| Phase | Requests | Seconds | Requests/s | Median ms | p95 ms | Services' CPU ms per request | "
+        "Load at start | Target | |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, ph in document["phases"].items():
         lines.append(
             f"| {name} | {ph['requests']:,} | {ph['seconds']:,.1f} | **{ph['requests_per_second']:,.1f}** | "
-            f"{ph['median_ms']:,.1f} | {ph['p95_ms']:,.1f} | {ph['load_average_at_start'][0]:.2f} | "
+            f"{ph['median_ms']:,.1f} | {ph['p95_ms']:,.1f} | "
+            + ", ".join(f"{k} {v:.1f}" for k, v in ph.get("service_cpu_ms_per_request", {}).items())
+            + f" | {ph['load_average_at_start'][0]:.2f} | "
             f"≥ {TARGET_RPS:.0f}/s | {'met' if ph['met'] else 'missed'} |"
         )
     for phase, by_service in document["profiles"].items():
