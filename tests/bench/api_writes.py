@@ -79,6 +79,7 @@ def services(
     """Each service as its own uvicorn process on a free port; stopped (by its pid) when the block ends."""
     started: dict[str, tuple[subprocess.Popen[bytes], Served]] = {}
     ports = free_ports(len(APPS))
+    (var_dir / "stores").mkdir(parents=True, exist_ok=True)
     try:
         for (name, app), port in zip(APPS.items(), ports, strict=True):
             url = (
@@ -92,7 +93,9 @@ def services(
                 "DDR_SERVICE_NAME": name,
                 "DDR_VAR_DIR": str(var_dir),
                 "DDR_DATABASE_URL": url,
-                "DDR_KEYSTORE_URL": url,
+                "DDR_KEYSTORE_URL": f"sqlite:///{var_dir / 'stores' / f'keys-{name}.sqlite'}"
+                if STORE == "sqlite"
+                else url,
                 "DDR_MASTER_KEY": base64.b64encode(MASTER_KEY).decode(),
                 "KAFKA_BOOTSTRAP_SERVERS": env.kafka_bootstrap_servers,
                 "DDR_TOPIC_NAMESPACE": namespace,
