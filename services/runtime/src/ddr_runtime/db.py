@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
@@ -30,6 +32,20 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 
 def is_postgres(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+@asynccontextmanager
+async def single_statement(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection for writes of one statement each, every one committed as it runs: on PostgreSQL in
+    autocommit (no BEGIN and COMMIT around it: two round trips fewer, and one statement is atomic anyway);
+    on SQLite in a transaction (its ``BEGIN IMMEDIATE`` is what orders writers). Never for two statements
+    that must commit together."""
+    if is_postgres(engine):
+        async with engine.connect() as conn:
+            yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+    else:
+        async with engine.begin() as conn:
+            yield conn
 
 
 def _make_sqlite_transactions_immediate(engine: AsyncEngine) -> None:

@@ -8,7 +8,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,10 +25,11 @@ from ddr_runtime.auth.dependencies import require_roles
 from ddr_runtime.auth.issuer import DevelopmentTokenIssuer
 from ddr_runtime.auth.roles import Principal, Role
 from ddr_runtime.auth.tokens import TokenVerifier
-from ddr_runtime.config import Settings
+from ddr_runtime.config import Settings, to_async_url
+from ddr_runtime.db import create_engine
 from ddr_runtime.eventstore.rebuild import ReadModel
 from ddr_runtime.eventstore.unit import Saved, Session, UnitOfWork
-from ddr_runtime.http.idempotency import idempotency_keys
+from ddr_runtime.http.idempotency import IdempotencyStore, StoredAnswer, idempotency_keys
 from ddr_runtime.http.problems import NotFound
 from ddr_runtime.http.writes import (
     Atomic,
@@ -491,3 +492,37 @@ async def test_an_operator_rebuilds_the_read_model_while_it_serves_and_others_ma
     assert (status["status"], status["projected"], status["swapped"]) == ("done", 3, True)
     async with service[1].engine.connect() as conn:
         assert (await conn.execute(select(notes_table.c.notes))).scalar_one() == 2
+
+
+@pytest.mark.parametrize("backend", ["postgres", "sqlite"])
+async def test_a_key_is_claimed_once_until_it_expires_then_claimed_anew(
+    backend: str, fresh_postgres_database: str, tmp_path: Path
+) -> None:
+    url = (
+        to_async_url(fresh_postgres_database)
+        if backend == "postgres"
+        else f"sqlite+aiosqlite:///{tmp_path}/k.db"
+    )
+    engine = create_engine(url)
+    try:
+        store = IdempotencyStore(engine, ttl=timedelta(hours=1))
+        await store.create_schema()
+
+        assert await store.claim("officer-1", "k1", "hash-1") is None
+        in_flight = await store.claim("officer-1", "k1", "hash-1")
+        assert in_flight == StoredAnswer("hash-1", None, None, {})
+        assert await store.claim("officer-2", "k1", "hash-1") is None  # another caller's key
+
+        await store.complete("officer-1", "k1", 201, {"id": "p1"}, {"etag": '"1"'})
+        assert await store.claim("officer-1", "k1", "hash-2") == StoredAnswer(
+            "hash-1", 201, {"id": "p1"}, {"etag": '"1"'}
+        )
+
+        expired = IdempotencyStore(engine, ttl=timedelta(0))  # every stored claim is now past its time
+        assert await expired.claim("officer-1", "k1", "hash-2") is None
+        assert await store.claim("officer-1", "k1", "hash-2") == StoredAnswer("hash-2", None, None, {})
+
+        await store.release("officer-1", "k1")
+        assert await store.claim("officer-1", "k1", "hash-3") is None
+    finally:
+        await engine.dispose()

@@ -6,6 +6,7 @@ import stat
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Annotated
 
 import httpx
@@ -16,6 +17,7 @@ from fastapi import APIRouter, Depends
 from opentelemetry.sdk.trace import TracerProvider
 from pydantic import SecretStr
 
+from ddr_runtime.auth import tokens as tokens_module
 from ddr_runtime.auth.dependencies import require_roles
 from ddr_runtime.auth.issuer import (
     PRIVATE_KEY_FILE,
@@ -24,7 +26,7 @@ from ddr_runtime.auth.issuer import (
     DevelopmentTokenIssuer,
 )
 from ddr_runtime.auth.roles import Principal, Role
-from ddr_runtime.auth.tokens import InvalidTokenError, TokenVerifier
+from ddr_runtime.auth.tokens import ExpiredTokenError, InvalidTokenError, TokenVerifier
 from ddr_runtime.config import Settings
 from ddr_runtime.http.app import create_app
 
@@ -283,3 +285,28 @@ def test_the_development_issuer_refuses_production(tmp_path: Path, issuer: Devel
     with pytest.raises(DevelopmentOnlyError):
         DevelopmentTokenIssuer.from_settings(settings)
     assert not (tmp_path / "secrets").exists()
+
+
+def test_a_token_kept_after_its_first_check_is_refused_once_it_expires(
+    issuer: DevelopmentTokenIssuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    verifier = TokenVerifier(issuer.public_key_pem, issuer=ISSUER, audience=AUDIENCE, leeway=timedelta(0))
+    token = issuer.issue(subject="u1", roles=[Role.SCREENING_OFFICER], ttl=timedelta(minutes=10))
+    assert verifier.verify(token).subject == "u1"
+    assert verifier.verify(token).subject == "u1"  # kept: no signature check this time
+
+    later = datetime.now(UTC) + timedelta(minutes=11)
+    monkeypatch.setattr(tokens_module, "time", SimpleNamespace(time=later.timestamp))
+
+    with pytest.raises(ExpiredTokenError):
+        verifier.verify(token)
+
+
+def test_a_refused_token_is_never_kept(issuer: DevelopmentTokenIssuer) -> None:
+    verifier = TokenVerifier(issuer.public_key_pem, issuer=ISSUER, audience=AUDIENCE)
+    other = DevelopmentTokenIssuer(Ed25519PrivateKey.generate(), issuer=ISSUER, audience=AUDIENCE)
+    forged = other.issue(subject="u1", roles=[Role.SCREENING_OFFICER])
+
+    for _ in range(2):
+        with pytest.raises(InvalidTokenError):
+            verifier.verify(forged)

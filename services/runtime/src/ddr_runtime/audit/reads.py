@@ -45,6 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from ddr_runtime.auth.dependencies import CurrentPrincipal, require_roles
 from ddr_runtime.auth.roles import Principal, Role
 from ddr_runtime.auth.visibility import sees_children
+from ddr_runtime.db import single_statement
 from ddr_runtime.http.paging import Limit, Offset
 
 ReadOutcome = Literal["shown", "not_visible"]
@@ -154,6 +155,9 @@ class ReadLedger:
         reads' rows in one transaction (:class:`GroupCommit`)."""
         if rows and conn is not None:
             await conn.execute(insert(person_reads), list(rows))
+        elif len(rows) == 1:  # one statement: committed as it runs, no BEGIN and COMMIT around it
+            async with single_statement(self.engine) as tx:
+                await tx.execute(insert(person_reads), rows[0])
         elif rows:
             async with self.engine.begin() as tx:
                 await tx.execute(insert(person_reads), list(rows))

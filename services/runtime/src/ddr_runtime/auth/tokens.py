@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jwt
+from cachetools import LRUCache
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -20,6 +22,7 @@ _ACCEPTED_ALGORITHMS = [ALGORITHM]
 _REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "jti"]
 _PEM_HEADER = "-----BEGIN"
 _KNOWN_ROLES = frozenset(role.value for role in Role)
+VERIFIED_CACHE_SIZE = 10_000
 
 
 class InvalidTokenError(Exception):
@@ -64,7 +67,14 @@ class _Claims(BaseModel):
 
 
 class TokenVerifier:
-    """Checks a token's signature, issuer, audience and expiry, and turns its claims into a Principal."""
+    """Checks a token's signature, issuer, audience and expiry, and turns its claims into a Principal.
+
+    A token verified once is kept (its principal and expiry, up to ``cache_size`` tokens, least recently
+    used dropped first): a client sends the same token with every request, and checking an Ed25519
+    signature and the claims again each time is the largest cost of a small request. A kept token is
+    still refused once it expires (with the same leeway); only successes are kept, so a token refused is
+    checked in full every time. Revocation is not the verifier's: it is checked on every request.
+    """
 
     def __init__(
         self,
@@ -74,6 +84,7 @@ class TokenVerifier:
         audience: str,
         leeway: timedelta = timedelta(seconds=30),
         max_lifetime: timedelta = timedelta(hours=12),
+        cache_size: int = VERIFIED_CACHE_SIZE,
     ) -> None:
         pem = public_key_pem.encode() if isinstance(public_key_pem, str) else public_key_pem
         key = load_pem_public_key(pem)
@@ -84,6 +95,8 @@ class TokenVerifier:
         self._audience = audience
         self._leeway = leeway
         self.max_lifetime = max_lifetime
+        # token -> (principal, the epoch second from which it is refused as expired)
+        self._verified: LRUCache[str, tuple[Principal, float]] = LRUCache(maxsize=cache_size)
 
     @classmethod
     def from_settings(cls, settings: PlatformSettings) -> TokenVerifier:
@@ -109,6 +122,19 @@ class TokenVerifier:
 
     def verify(self, token: str) -> Principal:
         """The principal ``token`` stands for; raises ExpiredTokenError or InvalidTokenError."""
+        kept = self._verified.get(token)
+        if kept is not None:
+            principal, refused_from = kept
+            if time.time() < refused_from:
+                return principal
+            self._verified.pop(token, None)
+            raise ExpiredTokenError("the token has expired")
+        principal, expires = self._verify(token)
+        # PyJWT refuses a token once exp <= now - leeway: the same moment, kept.
+        self._verified[token] = (principal, expires + self._leeway.total_seconds())
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             payload = jwt.decode(
                 token,
@@ -127,7 +153,7 @@ class TokenVerifier:
         if not isinstance(lifetime, int | float) or lifetime > self.max_lifetime.total_seconds():
             raise TokenTooLongLivedError("the token lives longer than the platform allows")
         try:
-            return _Claims.model_validate(payload).to_principal()
+            return _Claims.model_validate(payload).to_principal(), float(payload["exp"])
         except (ValidationError, ValueError):
             # e.g. a movement liaison without a movement: the token cannot be honoured.
             raise InvalidTokenError("the token's claims are incomplete or malformed") from None

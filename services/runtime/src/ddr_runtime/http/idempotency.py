@@ -27,14 +27,15 @@ from sqlalchemy import (
     String,
     Table,
     delete,
-    insert,
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ddr_runtime.db import single_statement
 from ddr_runtime.http.problems import PROBLEM_TYPE_PREFIX, problem_response
 from ddr_runtime.http.routes import RouteProperty, route_property
 
@@ -94,28 +95,31 @@ class IdempotencyStore:
             await conn.run_sync(lambda sync: self.table.metadata.create_all(sync, tables=[self.table]))
 
     async def claim(self, principal: str, key: str, request_hash: str) -> StoredAnswer | None:
-        """Claim ``key`` for this request; if it was claimed before (and has not expired), what is stored."""
+        """Claim ``key`` for this request; if it was claimed before (and has not expired), what is stored.
+
+        One statement: the key is inserted, or an expired claim of it taken over (the row made anew);
+        a live claim is left as it is, and read."""
         now = datetime.now(UTC)
         where = (self.table.c.principal == principal, self.table.c.key == key)
-        try:
-            async with self.engine.begin() as conn:
-                await conn.execute(delete(self.table).where(*where, self.table.c.created_at < now - self.ttl))
-                await conn.execute(
-                    insert(self.table).values(
-                        principal=principal, key=key, request_hash=request_hash, created_at=now
-                    )
-                )
-            return None
-        except IntegrityError:
-            pass
-        async with self.engine.connect() as conn:
+        fresh = {"request_hash": request_hash, "status_code": None, "body": None, "headers": None}
+        upsert = _insert_of(self.engine)(self.table).values(
+            principal=principal, key=key, created_at=now, **fresh
+        )
+        claimed = upsert.on_conflict_do_update(
+            index_elements=[self.table.c.principal, self.table.c.key],
+            set_={**fresh, "created_at": now},
+            where=self.table.c.created_at < now - self.ttl,
+        ).returning(self.table.c.created_at)
+        async with single_statement(self.engine) as conn:
+            if (await conn.execute(claimed)).first() is not None:
+                return None
             row = (await conn.execute(select(self.table).where(*where))).one()
         return StoredAnswer(row.request_hash, row.status_code, row.body, dict(row.headers or {}))
 
     async def complete(
         self, principal: str, key: str, status_code: int, body: Any, headers: dict[str, str]
     ) -> None:
-        async with self.engine.begin() as conn:
+        async with single_statement(self.engine) as conn:
             await conn.execute(
                 update(self.table)
                 .where(self.table.c.principal == principal, self.table.c.key == key)
@@ -123,17 +127,10 @@ class IdempotencyStore:
             )
 
     async def release(self, principal: str, key: str) -> None:
-        async with self.engine.begin() as conn:
+        async with single_statement(self.engine) as conn:
             await conn.execute(
                 delete(self.table).where(self.table.c.principal == principal, self.table.c.key == key)
             )
-
-    async def purge_expired(self) -> int:
-        async with self.engine.begin() as conn:
-            result = await conn.execute(
-                delete(self.table).where(self.table.c.created_at < datetime.now(UTC) - self.ttl)
-            )
-        return int(result.rowcount or 0)
 
 
 class IdempotencyMiddleware:
@@ -191,6 +188,10 @@ class IdempotencyMiddleware:
         # answered once (a person's data) is never stored here, nor replayed after that person's erasure.
         answer = None if "content-location" in headers else captured.json_body()
         await store.complete(principal, key_text, captured.status, answer, headers)
+
+
+def _insert_of(engine: AsyncEngine) -> Any:
+    return postgresql_insert if engine.dialect.name == "postgresql" else sqlite_insert
 
 
 def _principal(scope: Scope, headers: dict[bytes, bytes]) -> str | None:
