@@ -44,8 +44,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from ddr_runtime.crypto.cipher import PersonalDataCipher
 from ddr_runtime.crypto.keystore import KeyStore
 from ddr_runtime.db import create_engine
+from ddr_runtime.eventstore.pgwrite import EVENT_COLUMNS
 from ddr_runtime.eventstore.schema import events, inbox, outbox
-from ddr_runtime.eventstore.store import EVENT_COLUMNS, Causation, EventStore, NewEvent
+from ddr_runtime.eventstore.store import Causation, EventStore, NewEvent
 from ddr_runtime.messaging.broker import make_broker
 from ddr_runtime.messaging.consumer import BatchHandler, Handler, IdempotentConsumer, ReceivedEvent
 from ddr_runtime.messaging.relay import OutboxRelay

@@ -32,7 +32,9 @@ from ddr_contracts.topics import source_of
 from ddr_runtime import telemetry
 from ddr_runtime.crypto.cipher import PersonalDataCipher
 from ddr_runtime.db import is_postgres
+from ddr_runtime.eventstore import pgwrite
 from ddr_runtime.eventstore.errors import ConcurrencyConflict
+from ddr_runtime.eventstore.pgwrite import EVENT_COLUMNS as EVENT_COLUMNS  # re-exported: its former home
 from ddr_runtime.eventstore.ports import Causation as Causation  # re-exported: its former home
 from ddr_runtime.eventstore.reaction import cause_of
 from ddr_runtime.eventstore.schema import create_store_schema, events, outbox
@@ -180,22 +182,14 @@ class EventStore:
                 )
                 await self._insert_or_conflict(tx, stored, recorded_at, stream_id, expected_version)
             return stored
-        async with self._statements(conn) as tx:
+        async with pgwrite.writer(self.engine, conn) as writer:
             return await self._append_postgres(
-                tx,
-                stream_id,
-                expected_version,
-                new_events,
-                sealed,
-                causation,
-                recorded_at,
-                traceparent,
-                own=conn is None,
+                writer, stream_id, expected_version, new_events, sealed, causation, recorded_at, traceparent
             )
 
     async def _append_postgres(
         self,
-        tx: AsyncConnection,
+        writer: pgwrite.Writer,
         stream_id: str,
         expected: int,
         new_events: Sequence[NewEvent],
@@ -203,43 +197,43 @@ class EventStore:
         causation: Causation,
         recorded_at: datetime,
         traceparent: str | None,
-        *,
-        own: bool,
     ) -> list[StoredEvent]:
-        """One statement writes the events and their outbox rows, whether ``tx`` is a transaction or not.
+        """One guarded statement writes the events and their outbox rows (see :mod:`.pgwrite`).
 
-        The statement itself checks the expected version: the unique (stream, version) key refuses a
-        version someone else wrote, and the events are written only if the stream's event at
-        ``expected`` is the one whose hash they chain to. That hash is the stream's tail this store last
-        wrote, when it wrote the stream last at ``expected`` (no look-up); otherwise, or when the check
-        finds another event there (a transaction that wrote it rolled back), the tail is read first.
+        The guard is the hash of the stream's event at ``expected``: the tail this store last wrote, when
+        it last left the stream at ``expected`` (no look-up), else the tail read first. If the guard does
+        not hold (the transaction that wrote the remembered tail rolled back), the tail is read and the
+        append decided again on it; the unique (stream, version) key refuses a version written since.
         """
-        tail = GENESIS_HASH if expected == 0 else self._tails_written.get(stream_id, (-1, ""))[1]
-        known = expected == 0 or self._tails_written.get(stream_id, (-1, ""))[0] == expected
+        remembered = self._tails_written.get(stream_id)
+        known = expected == 0 or (remembered is not None and remembered[0] == expected)
+        previous = GENESIS_HASH if expected == 0 else remembered[1] if remembered is not None else ""
         for looked_up in (False, True):
-            if not known or looked_up:
-                version, tail = await self._tail(tx, stream_id)
+            if looked_up or not known:
+                version, previous = await self._tail_of(writer, stream_id)
                 if version != expected:
                     raise ConcurrencyConflict(stream_id, expected, version)
             stored = self._chain(
-                stream_id, expected, tail, new_events, sealed, causation, recorded_at, traceparent
+                stream_id, expected, previous, new_events, sealed, causation, recorded_at, traceparent
             )
-            guard = (expected, stream_id, tail) if expected > 0 else (0, "", "")
+            guard = (expected, stream_id, previous) if expected > 0 else pgwrite.NO_GUARD
             try:
-                written = await self._insert_postgres(tx, stored, recorded_at, guard)
-            except IntegrityError:
-                actual = None
-                if own:  # autocommit: nothing was written, and the tail can be read for the message
-                    await tx.rollback()
-                    actual = (await self._tail(tx, stream_id))[0]
+                written = await writer.write(
+                    pgwrite.parameters(stored, recorded_at, traceparent, self.topic, guard)
+                )
+            except pgwrite.Refused:
+                # Outside a transaction the tail can still be read, for the message.
+                actual = (await self._tail_of(writer, stream_id))[0] if writer.own else None
                 raise ConcurrencyConflict(stream_id, expected, actual) from None
             if written:
                 self._remember_tail(stream_id, expected + len(stored), stored[-1].hash)
                 return stored
             self._tails_written.pop(stream_id, None)
-            if looked_up:
-                break
         raise ConcurrencyConflict(stream_id, expected)
+
+    @staticmethod
+    async def _tail_of(writer: pgwrite.Writer, stream_id: str) -> tuple[int, str]:
+        return await writer.tail(stream_id) or (0, GENESIS_HASH)
 
     def _remember_tail(self, stream_id: str, version: int, hash: str) -> None:
         tails = self._tails_written
@@ -247,16 +241,6 @@ class EventStore:
         tails[stream_id] = (version, hash)
         if len(tails) > TAILS_REMEMBERED:
             del tails[next(iter(tails))]
-
-    @asynccontextmanager
-    async def _statements(self, conn: AsyncConnection | None) -> AsyncIterator[AsyncConnection]:
-        """The caller's transaction, or a connection of our own in autocommit: an append on its own is one
-        statement, atomic by itself, so it needs no BEGIN and COMMIT round trips around it."""
-        if conn is not None:
-            yield conn
-            return
-        async with self.engine.connect() as new_conn:
-            yield await new_conn.execution_options(isolation_level="AUTOCOMMIT")
 
     async def append_new_streams(
         self,
@@ -292,9 +276,19 @@ class EventStore:
         ]
         label = streams[0][0] if len(streams) == 1 else f"one of {len(streams)} new streams"
         flat_stored = [s for chain in chains for s in chain]
-        opened = self._statements(conn) if is_postgres(self.engine) else self.transaction(conn)
-        async with opened as tx:
-            await self._insert_or_conflict(tx, flat_stored, recorded_at, label, 0)
+        if is_postgres(self.engine):
+            async with pgwrite.writer(self.engine, conn) as writer:
+                try:
+                    await writer.write(
+                        pgwrite.parameters(
+                            flat_stored, recorded_at, traceparent, self.topic, pgwrite.NO_GUARD
+                        )
+                    )
+                except pgwrite.Refused:
+                    raise ConcurrencyConflict(label, 0) from None
+        else:
+            async with self.transaction(conn) as tx:
+                await self._insert_or_conflict(tx, flat_stored, recorded_at, label, 0)
         for (stream_id, _), chain in zip(streams, chains, strict=True):
             self._remember_tail(stream_id, len(chain), chain[-1].hash)
         return chains
@@ -476,39 +470,14 @@ class EventStore:
 
     async def _insert(self, tx: AsyncConnection, stored: list[StoredEvent], recorded_at: datetime) -> None:
         if is_postgres(self.engine):
-            await self._insert_postgres(tx, stored, recorded_at, (0, "", ""))
+            traceparent = stored[0].document["traceparent"] if stored else None  # one per call
+            await tx.exec_driver_sql(
+                pgwrite.APPEND_STATEMENT,
+                pgwrite.parameters(stored, recorded_at, traceparent, self.topic, pgwrite.NO_GUARD),
+            )
             return
         await tx.execute(insert(events), [_row(s, recorded_at) for s in stored])
         await tx.execute(insert(outbox), [{"event_id": s.event_id, "topic": self.topic} for s in stored])
-
-    async def _insert_postgres(
-        self,
-        tx: AsyncConnection,
-        stored: list[StoredEvent],
-        recorded_at: datetime,
-        guard: tuple[int, str, str],
-    ) -> bool:
-        """Events and their outbox rows in one statement, the rows as arrays (no per-row statement building);
-        written unless ``guard`` (version, stream, hash) names an event the stream does not hold at that
-        version (version 0: no guard). Whether they were written."""
-        documents = [s.document for s in stored]
-        result = await tx.exec_driver_sql(
-            APPEND_STATEMENT,
-            (
-                [d["id"] for d in documents],
-                [d["streamid"] for d in documents],
-                [d["streamversion"] for d in documents],
-                [d["type"] for d in documents],
-                [d["subject"] for d in documents],
-                recorded_at,
-                [s.payload for s in stored],
-                [s.hash for s in stored],
-                [d["traceparent"] for d in documents],
-                self.topic,
-                *guard,
-            ),
-        )
-        return bool(result.rowcount)
 
     async def stream_version(self, stream_id: str, *, conn: AsyncConnection | None = None) -> int:
         async with self._reader(conn) as tx:
@@ -636,37 +605,6 @@ def in_global_order(
 
 TAIL_PAGE = 1_000
 TAILS_REMEMBERED = 100_000
-EVENT_COLUMNS = (
-    "event_id",
-    "stream_id",
-    "stream_version",
-    "event_type",
-    "subject",
-    "recorded_at",
-    "payload",
-    "hash",
-    "traceparent",
-)
-
-
-APPEND_STATEMENT = f"""
-WITH written AS (
-    INSERT INTO events ({", ".join(EVENT_COLUMNS)})
-    SELECT r.event_id, r.stream_id, r.stream_version, r.event_type, r.subject, $6, r.payload, r.hash,
-        r.traceparent
-    FROM unnest($1::varchar[], $2::varchar[], $3::int[], $4::varchar[], $5::varchar[], $7::bytea[],
-        $8::varchar[], $9::varchar[])
-        WITH ORDINALITY AS r(event_id, stream_id, stream_version, event_type, subject, payload, hash,
-            traceparent, n)
-    WHERE $11::int = 0
-        OR EXISTS (SELECT FROM events WHERE stream_id = $12 AND stream_version = $11 AND hash = $13)
-    ORDER BY r.n
-    RETURNING position, event_id
-)
-INSERT INTO outbox (event_id, topic) SELECT event_id, $10 FROM written ORDER BY position
-"""
-"""PostgreSQL: a batch of events in the order given, and their outbox rows in the same order, in one
-statement; written only if the guard ($11 version, $12 stream, $13 hash) holds."""
 
 
 def new_event_ids(count: int) -> list[str]:
