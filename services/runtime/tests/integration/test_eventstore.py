@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import random
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -11,6 +12,8 @@ import pytest
 from sqlalchemy import select, text, update
 
 from ddr_contracts.envelope import ENCRYPTED_PREFIX, EventEnvelope, chain_hash
+from ddr_runtime.crypto.cipher import PersonalDataCipher
+from ddr_runtime.crypto.keystore import NONCE_BYTES, KeyStore
 from ddr_runtime.db import is_postgres
 from ddr_runtime.eventstore.errors import ConcurrencyConflict
 from ddr_runtime.eventstore.schema import events, outbox
@@ -346,3 +349,25 @@ def test_new_event_ids_are_distinct_version_4_uuids() -> None:
     assert len(set(ids)) == 1000
     assert all(str(uuid.UUID(i)) == i and uuid.UUID(i).version == 4 for i in ids)
     assert {uuid.UUID(i).variant for i in ids} == {uuid.RFC_4122}
+
+
+async def test_a_batch_sealed_at_once_uses_a_fresh_nonce_for_every_field(keystore: KeyStore) -> None:
+    cipher = PersonalDataCipher(keystore)
+    items = [
+        (
+            f"p{i % 3}",
+            {"full_name": "Aminata Traoré", "birth_year": 1990, "movement": "MNLA"},
+            ["full_name", "birth_year"],
+        )
+        for i in range(30)
+    ]
+
+    sealed = await cipher.encrypt_many(items)
+
+    tokens = [data[field] for data in sealed for field in ("full_name", "birth_year")]
+    raw = [base64.urlsafe_b64decode(token.removeprefix(ENCRYPTED_PREFIX)) for token in tokens]
+    assert len({token[:NONCE_BYTES] for token in raw}) == 60
+    opened = await cipher.decrypt_many(
+        [(subject, data) for (subject, _, _), data in zip(items, sealed, strict=True)]
+    )
+    assert opened == [data for _, data, _ in items]
