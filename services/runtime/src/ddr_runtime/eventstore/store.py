@@ -433,7 +433,7 @@ class EventStore:
         """The event's envelope as the document its stored bytes encode, exactly what
         ``EventEnvelope.document()`` gives for the same envelope (built here from typed parts, so it is
         not validated again), and its business time."""
-        type_name = type(new.event).type_name()
+        type_name, dataschema = _type_of(type(new.event))
         occurred_at = new.occurred_at or recorded_at
         late = causation.back_recording if recorded_at - occurred_at > causation.window else None
         correlation_id, causation_id = causation.correlation_id, causation.causation_id
@@ -448,7 +448,7 @@ class EventStore:
             "subject": new.subject,
             "time": recorded,
             "datacontenttype": "application/json",
-            "dataschema": schema_ref(type_name),
+            "dataschema": dataschema,
             "streamid": stream_id,
             "streamversion": version,
             "correlationid": correlation_id,
@@ -605,6 +605,18 @@ def in_global_order(
 
 TAIL_PAGE = 1_000
 TAILS_REMEMBERED = 100_000
+
+
+def _type_of(model: type[DomainEvent]) -> tuple[str, str]:
+    """An event class's type name and schema reference, worked out once per class."""
+    known = _TYPES.get(model)
+    if known is None:
+        type_name = model.type_name()
+        known = _TYPES[model] = (type_name, schema_ref(type_name))
+    return known
+
+
+_TYPES: dict[type[DomainEvent], tuple[str, str]] = {}
 
 
 def new_event_ids(count: int) -> list[str]:
