@@ -3,7 +3,9 @@
 1. Append throughput on PostgreSQL (1 KB events; batches of 1 and of 100; 16 concurrent writers, each on
    streams of its own) with expected-version check, hash chain, outbox row and per-subject encryption on,
    beside the ``eventsourcing`` library's ``PostgresApplicationRecorder`` writing ``StoredEvent`` objects of
-   the same size, batches and concurrency (threads: it is synchronous) on the same server, other database.
+   the same size, batches and concurrency (threads: it is synchronous) on the same server, other database;
+   and beside raw ``COPY`` (asyncpg ``copy_records_to_table``) of the same stored rows into the same events
+   table, in the same batches, transactions and concurrency: the physical ceiling of writing those rows.
 2. Relay throughput: a pre-filled outbox drained to acknowledged on Kafka by ``OutboxRelay``, beside bare
    producers of both Python Kafka clients (aiokafka and confluent-kafka, that is librdkafka) sending the same
    payloads with the same keys (``acks=all``, idempotent).
@@ -22,14 +24,17 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import hashlib
 import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, cast
 
+import asyncpg
 import confluent_kafka
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from eventsourcing.persistence import StoredEvent as EsStoredEvent
@@ -42,6 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from ddr_runtime.crypto.cipher import PersonalDataCipher
 from ddr_runtime.crypto.keystore import KeyStore
 from ddr_runtime.db import create_engine
+from ddr_runtime.eventstore.pgwrite import EVENT_COLUMNS
 from ddr_runtime.eventstore.schema import events, inbox, outbox
 from ddr_runtime.eventstore.store import Causation, EventStore, NewEvent
 from ddr_runtime.messaging.broker import ConfluentSender, confluent_producer_config, make_broker
@@ -272,6 +278,76 @@ def append_eventsourcing(env: BenchEnv, database: str, state: bytes, batch: int,
         datastore.close()
 
 
+async def append_copy(env: BenchEnv, setup: Setup, batch: int, total: int) -> float:
+    """One run of raw COPY of the same stored rows into the events table: events/s.
+
+    The ceiling of writing these rows: a store's events table (same shape, keys and indexes), WRITERS
+    asyncpg connections, each transaction one ``copy_records_to_table`` of ``batch`` rows prepared before the
+    timing (no sealing, no hashing, no tail look-up, no outbox)."""
+    store = await new_store(env, setup, "append_copy")
+    await store.engine.dispose()
+    pool = await asyncpg.create_pool(
+        env.database_url(store.engine.url.database or "", driver=None), min_size=WRITERS, max_size=WRITERS
+    )
+    try:
+        streams = new_streams()
+        appends_per_writer = total // WRITERS // batch
+        recorded_at = datetime.now(UTC)
+        event_type = SamplePersonListed.type_name()
+        digest = hashlib.sha256(setup.sample_payload).hexdigest()
+
+        def rows(stream: str, first: int) -> list[tuple[Any, ...]]:
+            return [
+                (
+                    str(uuid.uuid4()),
+                    stream,
+                    first + k,
+                    event_type,
+                    stream,
+                    recorded_at,
+                    setup.sample_payload,
+                    digest,
+                    None,
+                )
+                for k in range(batch)
+            ]
+
+        def plan(own: list[str]) -> list[list[tuple[Any, ...]]]:
+            versions = dict.fromkeys(own, 0)
+            planned = []
+            for i in range(appends_per_writer):
+                stream = own[i % len(own)]
+                planned.append(rows(stream, versions[stream] + 1))
+                versions[stream] += batch
+            return planned
+
+        plans = [plan(own) for own in streams]
+
+        async def warm_up(_writer: int) -> None:
+            async with pool.acquire() as conn, conn.transaction():
+                await conn.copy_records_to_table(
+                    "events", records=rows(str(uuid.uuid4()), 1)[:1], columns=EVENT_COLUMNS
+                )
+
+        async def writer(planned: list[list[tuple[Any, ...]]]) -> None:
+            async with pool.acquire() as conn:
+                for records in planned:
+                    async with conn.transaction():
+                        await conn.copy_records_to_table("events", records=records, columns=EVENT_COLUMNS)
+
+        async def write_all() -> int:
+            await asyncio.gather(*(writer(planned) for planned in plans))
+            return appends_per_writer * batch * WRITERS
+
+        await asyncio.gather(*(warm_up(w) for w in range(WRITERS)))
+        written, seconds = await asyncio.wait_for(timed(write_all), RUN_TIMEOUT)
+        stored = await pool.fetchval("SELECT count(*) FROM events")
+        check(stored == written + WRITERS, f"COPY stored {stored}, {written + WRITERS} copied")
+        return written / seconds
+    finally:
+        await pool.close()
+
+
 async def bench_append(env: BenchEnv, setup: Setup) -> tuple[list[Figure], dict[str, Any]]:
     figures: list[Figure] = []
     sizes: list[float] = []
@@ -281,9 +357,12 @@ async def bench_append(env: BenchEnv, setup: Setup) -> tuple[list[Figure], dict[
         counts[f"batch_{batch}"] = total
         ours: list[float] = []
         theirs: list[float] = []
-        task = env.progress.add_task(f"append, batches of {batch} ({total:,} events)", total=2 * env.runs)
+        ceiling: list[float] = []
+        task = env.progress.add_task(f"append, batches of {batch} ({total:,} events)", total=3 * env.runs)
         for _ in range(env.runs):
-            # Alternate the two, so drift on a shared machine spreads over both.
+            # Alternate the three, so drift on a shared machine spreads over all.
+            ceiling.append(await append_copy(env, setup, batch, total))
+            env.progress.advance(task)
             rate, size = await append_ddr(env, setup, batch, total)
             ours.append(rate)
             sizes.append(size)
@@ -310,6 +389,14 @@ async def bench_append(env: BenchEnv, setup: Setup) -> tuple[list[Figure], dict[
                 f"eventsourcing PostgresApplicationRecorder, batches of {batch}",
                 "events/s",
                 tuple(theirs),
+            )
+        )
+        figures.append(
+            Figure(
+                f"append.batch{batch}.copy",
+                f"raw COPY of the same rows into the events table, batches of {batch}",
+                "events/s",
+                tuple(ceiling),
             )
         )
     details = {
@@ -810,6 +897,20 @@ def targets(figures: dict[str, Figure]) -> list[Target]:
             ratio_needed=3.0,
         ),
         target(
+            "Append, batches of 1, against raw COPY",
+            "≥ 0.5x raw COPY of the same rows",
+            "append.batch1.ddr",
+            "append.batch1.copy",
+            ratio_needed=0.5,
+        ),
+        target(
+            "Append, batches of 100, against raw COPY",
+            "≥ 0.5x raw COPY of the same rows",
+            "append.batch100.ddr",
+            "append.batch100.copy",
+            ratio_needed=0.5,
+        ),
+        target(
             "Append, batches of 100 (absolute)",
             "≥ 20,000 events/s",
             "append.batch100.ddr",
@@ -858,8 +959,9 @@ def render(document: dict[str, Any], goals: list[Target], figures: dict[str, Fig
     lines += [
         "",
         "Baselines: append — `eventsourcing` "
-        f"{versions.get('eventsourcing')} `PostgresApplicationRecorder`; relay and consumer — the faster of "
-        "the two bare Python Kafka clients measured in the same run (by median):",
+        f"{versions.get('eventsourcing')} `PostgresApplicationRecorder`, and raw `COPY` of the same rows; "
+        "relay and consumer — the faster of the two bare Python Kafka clients measured in the same run (by "
+        "median):",
         "",
         "| Bare client | Producer | Consumer |",
         "|---|---:|---:|",
@@ -887,7 +989,12 @@ def render(document: dict[str, Any], goals: list[Target], figures: dict[str, Fig
         "SQLAlchemy/asyncpg engine (pool of 16). eventsourcing: the same number of threads over a psycopg "
         "pool of 16, inserting `StoredEvent`s whose `state` is one of our stored events "
         f"({parameters['eventsourcing_state_bytes']} bytes). Each run uses a new database on the same server; "
-        "the two alternate run by run. One warm-up append per writer precedes the timing on both sides.",
+        "the two alternate run by run. One warm-up append per writer precedes the timing on both sides. "
+        "Raw COPY: the same stored rows (one of our 1 KB events' bytes, its hash, new ids and versions), "
+        "prepared before the timing, written by asyncpg `copy_records_to_table` into a store's events table "
+        "(same shape, keys and indexes; no outbox), one transaction per batch over 16 connections, the same "
+        "batches per writer: what writing these rows costs the server with nothing computed in Python. The "
+        "three alternate run by run.",
         f"- **Relay**: an outbox of {parameters['pipeline_events']:,} stored events (re-filled before each run) "
         f"drained by `OutboxRelay.drain()` (batches of 1,000, two in flight) through `ConfluentSender` "
         "(librdkafka, as the services' relay; acks=all, idempotent, linger 5 ms, 1 MiB batches, topic metadata "

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import random
+import uuid
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select, text, update
 
-from ddr_contracts.envelope import ENCRYPTED_PREFIX
+from ddr_contracts.envelope import ENCRYPTED_PREFIX, EventEnvelope, chain_hash
+from ddr_runtime.crypto.cipher import PersonalDataCipher
+from ddr_runtime.crypto.keystore import NONCE_BYTES, KeyStore
 from ddr_runtime.db import is_postgres
 from ddr_runtime.eventstore.errors import ConcurrencyConflict
 from ddr_runtime.eventstore.schema import events, outbox
-from ddr_runtime.eventstore.store import START, Causation, EventStore, NewEvent
+from ddr_runtime.eventstore.store import START, Causation, EventStore, NewEvent, new_event_ids
 from ddr_runtime.eventstore.verify import verify_store
+from ddr_runtime.kernel import BackRecording
 from ddr_testkit.samples import SampleNoteAdded, SamplePersonListed
 
 ACTOR = Causation(actor="officer-1")
@@ -254,3 +260,114 @@ async def test_starting_a_stream_that_exists_conflicts_and_writes_nothing(store:
 
     async with store.engine.connect() as conn:
         assert (await conn.execute(text("select count(*) from events"))).scalar_one() == 1
+
+
+async def test_stored_bytes_are_the_canonical_bytes_of_the_envelope_they_encode(store: EventStore) -> None:
+    # The append builds each event's document without pydantic: its bytes must be exactly those of the
+    # envelope model, or stores written before would no longer verify beside new ones. A late event (its own
+    # time zone, back-recording attributes) and an on-time one, to one stream and to a new one.
+    late = Causation(
+        actor="records-1",
+        correlation_id="corr-1",
+        causation_id="cause-1",
+        back_recording=BackRecording("records_officer", "migrated from the 2019 registers"),
+    )
+    occurred = datetime(2019, 3, 4, 5, 6, 7, 120000, tzinfo=timezone(timedelta(hours=-5, minutes=-30)))
+    stored = [
+        *await store.append("person-1", 0, [listed("p1", name="Aïcha Ould Sidi")], ACTOR),
+        *await store.append("person-1", 1, [NewEvent(note("p1", 1).event, "p1", occurred)], late),
+        *(await store.append_new_streams([("person-2", [listed("p2"), note("p2", 1)])], ACTOR))[0],
+    ]
+
+    async with store.engine.connect() as conn:
+        rows = (await conn.execute(select(events.c.payload, events.c.hash).order_by(events.c.position))).all()
+    assert [(row.payload, row.hash) for row in rows] == [(s.payload, s.hash) for s in stored]
+    for event in stored:
+        parsed = EventEnvelope.from_bytes(event.payload)
+        assert parsed.canonical_bytes() == event.payload
+        assert event.envelope == parsed
+        assert event.envelope.canonical_bytes() == event.payload
+        assert chain_hash(event.payload) == event.hash
+    on_time, back_recorded = stored[0].envelope, stored[1].envelope
+    assert (on_time.backrecordrole, b"backrecord" in stored[0].payload) == (None, False)
+    assert (back_recorded.occurredat, back_recorded.backrecordrole) == (occurred, "records_officer")
+    assert back_recorded.prevhash == stored[0].hash
+    assert (await verify_store(store.engine)).ok
+
+
+async def test_an_append_after_a_rolled_back_one_chains_to_the_committed_tail(store: EventStore) -> None:
+    # The store remembers the tail it last wrote; an append in a transaction that then rolls back leaves
+    # that memory ahead of the stream, and the next append must still chain to what is committed.
+    await store.append("person-1", 0, [listed("p1")], ACTOR)
+    async with store.engine.connect() as conn:
+        transaction = await conn.begin()
+        await store.append("person-1", 1, [note("p1", 1), note("p1", 2)], ACTOR, conn=conn)
+        await transaction.rollback()  # the command failed after its append
+
+    with pytest.raises(ConcurrencyConflict):
+        await store.append("person-1", 3, [note("p1", 3)], ACTOR)
+    await store.append("person-1", 1, [note("p1", 4)], ACTOR)
+
+    recorded = await store.read_stream("person-1")
+    assert [(e.version, getattr(e.event, "sequence", None)) for e in recorded] == [(1, None), (2, 4)]
+    assert (await verify_store(store.engine)).ok
+
+
+async def test_a_writer_that_did_not_see_another_stores_append_conflicts_and_writes_nothing(
+    store: EventStore,
+) -> None:
+    # Two processes on one store: each remembers only its own appends.
+    other = EventStore(store.engine, store.cipher, store.registry, service=store.service, topic=store.topic)
+    await store.append("person-1", 0, [listed("p1")], ACTOR)
+    await other.append("person-1", 1, [note("p1", 1)], ACTOR)
+
+    with pytest.raises(ConcurrencyConflict) as conflict:
+        await store.append("person-1", 1, [note("p1", 2)], ACTOR)
+    await store.append("person-1", 2, [note("p1", 3)], ACTOR)
+
+    if is_postgres(store.engine):
+        assert conflict.value.actual == 2
+    async with store.engine.connect() as conn:
+        assert (await conn.execute(select(outbox.c.id))).all().__len__() == 3
+    assert [getattr(e.event, "sequence", None) for e in await store.read_stream("person-1")] == [None, 1, 3]
+    assert (await verify_store(store.engine)).ok
+
+
+async def test_outbox_rows_follow_the_events_order_within_an_append(store: EventStore) -> None:
+    stored = await store.append("person-1", 0, [listed("p1"), *[note("p1", i) for i in range(1, 40)]], ACTOR)
+
+    async with store.engine.connect() as conn:
+        ids = list((await conn.execute(select(outbox.c.event_id).order_by(outbox.c.id))).scalars())
+        order = list((await conn.execute(select(events.c.event_id).order_by(events.c.position))).scalars())
+
+    assert ids == order == [s.envelope.id for s in stored]
+
+
+def test_new_event_ids_are_distinct_version_4_uuids() -> None:
+    ids = new_event_ids(1000)
+
+    assert len(set(ids)) == 1000
+    assert all(str(uuid.UUID(i)) == i and uuid.UUID(i).version == 4 for i in ids)
+    assert {uuid.UUID(i).variant for i in ids} == {uuid.RFC_4122}
+
+
+async def test_a_batch_sealed_at_once_uses_a_fresh_nonce_for_every_field(keystore: KeyStore) -> None:
+    cipher = PersonalDataCipher(keystore)
+    items = [
+        (
+            f"p{i % 3}",
+            {"full_name": "Aminata Traoré", "birth_year": 1990, "movement": "MNLA"},
+            ["full_name", "birth_year"],
+        )
+        for i in range(30)
+    ]
+
+    sealed = await cipher.encrypt_many(items)
+
+    tokens = [data[field] for data in sealed for field in ("full_name", "birth_year")]
+    raw = [base64.urlsafe_b64decode(token.removeprefix(ENCRYPTED_PREFIX)) for token in tokens]
+    assert len({token[:NONCE_BYTES] for token in raw}) == 60
+    opened = await cipher.decrypt_many(
+        [(subject, data) for (subject, _, _), data in zip(items, sealed, strict=True)]
+    )
+    assert opened == [data for _, data, _ in items]

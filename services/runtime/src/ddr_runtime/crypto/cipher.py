@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import os
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -54,8 +55,11 @@ class PersonalDataCipher:
     ) -> list[dict[str, Any]]:
         """``(subject, data, personal field names)`` each → data with those fields sealed (None stays None)."""
         keys = await self._keys({subject for subject, _, _ in items}, writing=True)
-        aeads = {subject: AESGCM(key) for subject, key in keys.items()}
-        return [_seal(subject, aeads[subject], data, fields) for subject, data, fields in items]
+        aeads = {subject: AESGCM(key) for subject, key in keys.items()}  # one cipher per subject
+        listed = [(subject, data, tuple(fields)) for subject, data, fields in items]
+        # Every nonce of the batch from one read of the system's random source, not one read per field.
+        nonces = _Nonces(sum(len(fields) for _, _, fields in listed))
+        return [_seal(subject, aeads[subject], data, fields, nonces) for subject, data, fields in listed]
 
     async def encrypt(self, subject: str, data: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any]:
         return (await self.encrypt_many([(subject, data, fields)]))[0]
@@ -83,16 +87,39 @@ def _aad(subject: str, field: str) -> bytes:
     return f"{subject}\x00{field}".encode()
 
 
-def _seal(subject: str, aead: AESGCM, data: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any]:
+class _Nonces:
+    """Fresh random nonces, drawn ``count`` at once (never one given twice)."""
+
+    def __init__(self, count: int) -> None:
+        self._random = os.urandom(NONCE_BYTES * count)
+        self._next = 0
+
+    def take(self) -> bytes:
+        start = self._next
+        if start >= len(self._random):
+            raise RuntimeError("more nonces taken than drawn")
+        self._next = start + NONCE_BYTES
+        return self._random[start : self._next]
+
+
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
+def _seal(
+    subject: str, aead: AESGCM, data: Mapping[str, Any], fields: Iterable[str], nonces: _Nonces
+) -> dict[str, Any]:
     sealed = dict(data)
     for field in fields:
         value = sealed.get(field)
         if value is None or is_sealed(value):
             continue
         plaintext = orjson.dumps(value, default=to_jsonable)
-        nonce = os.urandom(NONCE_BYTES)
-        token = base64.urlsafe_b64encode(nonce + aead.encrypt(nonce, plaintext, _aad(subject, field)))
-        sealed[field] = ENCRYPTED_PREFIX + token.decode()
+        nonce = nonces.take()
+        token = nonce + aead.encrypt(nonce, plaintext, _aad(subject, field))
+        # base64.urlsafe_b64encode, without its two Python wrappers.
+        sealed[field] = (
+            ENCRYPTED_PREFIX + binascii.b2a_base64(token, newline=False).translate(_URLSAFE).decode()
+        )
     return sealed
 
 

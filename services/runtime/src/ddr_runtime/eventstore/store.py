@@ -8,7 +8,7 @@ transaction, so an event is published if and only if it is stored.
 
 from __future__ import annotations
 
-import uuid
+import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -19,13 +19,22 @@ from sqlalchemy import ColumnElement, Select, and_, func, insert, literal_column
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from ddr_contracts.envelope import GENESIS_HASH, EventEnvelope, canonical_bytes, chain_hash, schema_ref
+from ddr_contracts.envelope import (
+    GENESIS_HASH,
+    EventEnvelope,
+    canonical_bytes,
+    chain_hash,
+    schema_ref,
+    to_jsonable,
+)
 from ddr_contracts.events import DomainEvent, EventRegistry
 from ddr_contracts.topics import source_of
 from ddr_runtime import telemetry
 from ddr_runtime.crypto.cipher import PersonalDataCipher
 from ddr_runtime.db import is_postgres
+from ddr_runtime.eventstore import pgwrite
 from ddr_runtime.eventstore.errors import ConcurrencyConflict
+from ddr_runtime.eventstore.pgwrite import EVENT_COLUMNS as EVENT_COLUMNS  # re-exported: its former home
 from ddr_runtime.eventstore.ports import Causation as Causation  # re-exported: its former home
 from ddr_runtime.eventstore.reaction import cause_of
 from ddr_runtime.eventstore.schema import create_store_schema, events, outbox
@@ -40,14 +49,64 @@ class NewEvent:
     occurred_at: datetime | None = None  # business time; defaults to the moment of recording
 
 
-@dataclass(frozen=True)
 class StoredEvent:
-    """An event as stored: its envelope (personal fields sealed), the exact bytes and their hash."""
+    """An event as stored: its envelope (personal fields sealed), the exact bytes and their hash.
 
-    position: int
-    envelope: EventEnvelope
-    payload: bytes
-    hash: str
+    An event just appended keeps the document its bytes were made from and builds its envelope only when
+    asked: most appends never look at it, and building a pydantic model per event costs more than the rest
+    of the append."""
+
+    __slots__ = ("_envelope", "_parts", "hash", "payload", "position")
+
+    def __init__(self, position: int, envelope: EventEnvelope, payload: bytes, hash: str) -> None:
+        self.position = position
+        self.payload = payload
+        self.hash = hash
+        self._envelope: EventEnvelope | None = envelope
+        self._parts: tuple[dict[str, Any], datetime, datetime] | None = None
+
+    @classmethod
+    def appended(
+        cls, document: dict[str, Any], recorded_at: datetime, occurred_at: datetime, payload: bytes, hash: str
+    ) -> StoredEvent:
+        """An event this process just wrote: ``document`` is what ``payload`` encodes (times as text)."""
+        stored = cls.__new__(cls)
+        stored.position = 0
+        stored.payload = payload
+        stored.hash = hash
+        stored._envelope = None
+        stored._parts = (document, recorded_at, occurred_at)
+        return stored
+
+    @property
+    def envelope(self) -> EventEnvelope:
+        if self._envelope is None:
+            assert self._parts is not None
+            document, recorded_at, occurred_at = self._parts
+            self._envelope = EventEnvelope.model_construct(
+                **{**document, "time": recorded_at, "recordedat": recorded_at, "occurredat": occurred_at}
+            )
+        return self._envelope
+
+    @property
+    def document(self) -> dict[str, Any]:
+        """The envelope as the JSON document its stored bytes encode."""
+        return self._parts[0] if self._parts is not None else self.envelope.document()
+
+    @property
+    def event_id(self) -> str:
+        return self._parts[0]["id"] if self._parts is not None else self.envelope.id
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, StoredEvent):
+            return NotImplemented
+        return (self.position, self.payload, self.hash) == (other.position, other.payload, other.hash)
+
+    def __hash__(self) -> int:
+        return hash((self.position, self.hash))
+
+    def __repr__(self) -> str:
+        return f"StoredEvent(position={self.position}, hash={self.hash!r}, payload={self.payload!r})"
 
 
 @dataclass(frozen=True)
@@ -83,6 +142,8 @@ class EventStore:
         self.service = service
         self.topic = topic
         self._source = source_of(service)
+        # The last version and hash this store wrote to each recent stream (see _append_postgres).
+        self._tails_written: dict[str, tuple[int, str]] = {}
 
     async def create_schema(self) -> None:
         await create_store_schema(self.engine)
@@ -111,15 +172,75 @@ class EventStore:
         sealed = await self._seal(new_events)
         recorded_at = datetime.now(UTC)
         traceparent = telemetry.current_traceparent()
-        async with self.transaction(conn) as tx:
-            version, previous = await self._tail(tx, stream_id)
-            if version != expected_version:
-                raise ConcurrencyConflict(stream_id, expected_version, version)
-            stored = self._chain(
-                stream_id, version, previous, new_events, sealed, causation, recorded_at, traceparent
+        if not is_postgres(self.engine):
+            async with self.transaction(conn) as tx:
+                version, previous = await self._tail(tx, stream_id)
+                if version != expected_version:
+                    raise ConcurrencyConflict(stream_id, expected_version, version)
+                stored = self._chain(
+                    stream_id, version, previous, new_events, sealed, causation, recorded_at, traceparent
+                )
+                await self._insert_or_conflict(tx, stored, recorded_at, stream_id, expected_version)
+            return stored
+        async with pgwrite.writer(self.engine, conn) as writer:
+            return await self._append_postgres(
+                writer, stream_id, expected_version, new_events, sealed, causation, recorded_at, traceparent
             )
-            await self._insert_or_conflict(tx, stored, recorded_at, stream_id, expected_version)
-        return stored
+
+    async def _append_postgres(
+        self,
+        writer: pgwrite.Writer,
+        stream_id: str,
+        expected: int,
+        new_events: Sequence[NewEvent],
+        sealed: Sequence[dict[str, Any]],
+        causation: Causation,
+        recorded_at: datetime,
+        traceparent: str | None,
+    ) -> list[StoredEvent]:
+        """One guarded statement writes the events and their outbox rows (see :mod:`.pgwrite`).
+
+        The guard is the hash of the stream's event at ``expected``: the tail this store last wrote, when
+        it last left the stream at ``expected`` (no look-up), else the tail read first. If the guard does
+        not hold (the transaction that wrote the remembered tail rolled back), the tail is read and the
+        append decided again on it; the unique (stream, version) key refuses a version written since.
+        """
+        remembered = self._tails_written.get(stream_id)
+        known = expected == 0 or (remembered is not None and remembered[0] == expected)
+        previous = GENESIS_HASH if expected == 0 else remembered[1] if remembered is not None else ""
+        for looked_up in (False, True):
+            if looked_up or not known:
+                version, previous = await self._tail_of(writer, stream_id)
+                if version != expected:
+                    raise ConcurrencyConflict(stream_id, expected, version)
+            stored = self._chain(
+                stream_id, expected, previous, new_events, sealed, causation, recorded_at, traceparent
+            )
+            guard = (expected, stream_id, previous) if expected > 0 else pgwrite.NO_GUARD
+            try:
+                written = await writer.write(
+                    pgwrite.parameters(stored, recorded_at, traceparent, self.topic, guard)
+                )
+            except pgwrite.Refused:
+                # Outside a transaction the tail can still be read, for the message.
+                actual = (await self._tail_of(writer, stream_id))[0] if writer.own else None
+                raise ConcurrencyConflict(stream_id, expected, actual) from None
+            if written:
+                self._remember_tail(stream_id, expected + len(stored), stored[-1].hash)
+                return stored
+            self._tails_written.pop(stream_id, None)
+        raise ConcurrencyConflict(stream_id, expected)
+
+    @staticmethod
+    async def _tail_of(writer: pgwrite.Writer, stream_id: str) -> tuple[int, str]:
+        return await writer.tail(stream_id) or (0, GENESIS_HASH)
+
+    def _remember_tail(self, stream_id: str, version: int, hash: str) -> None:
+        tails = self._tails_written
+        tails.pop(stream_id, None)
+        tails[stream_id] = (version, hash)
+        if len(tails) > TAILS_REMEMBERED:
+            del tails[next(iter(tails))]
 
     async def append_new_streams(
         self,
@@ -153,9 +274,23 @@ class EventStore:
             )
             for stream_id, events in streams
         ]
-        async with self.transaction(conn) as tx:
-            label = streams[0][0] if len(streams) == 1 else f"one of {len(streams)} new streams"
-            await self._insert_or_conflict(tx, [s for chain in chains for s in chain], recorded_at, label, 0)
+        label = streams[0][0] if len(streams) == 1 else f"one of {len(streams)} new streams"
+        flat_stored = [s for chain in chains for s in chain]
+        if is_postgres(self.engine):
+            async with pgwrite.writer(self.engine, conn) as writer:
+                try:
+                    await writer.write(
+                        pgwrite.parameters(
+                            flat_stored, recorded_at, traceparent, self.topic, pgwrite.NO_GUARD
+                        )
+                    )
+                except pgwrite.Refused:
+                    raise ConcurrencyConflict(label, 0) from None
+        else:
+            async with self.transaction(conn) as tx:
+                await self._insert_or_conflict(tx, flat_stored, recorded_at, label, 0)
+        for (stream_id, _), chain in zip(streams, chains, strict=True):
+            self._remember_tail(stream_id, len(chain), chain[-1].hash)
         return chains
 
     async def append_many(
@@ -249,15 +384,24 @@ class EventStore:
     ) -> list[StoredEvent]:
         """Envelopes for ``new_events`` after ``version``, each chained to its predecessor's hash."""
         stored: list[StoredEvent] = []
-        for new, data in zip(new_events, sealed, strict=True):
+        recorded = to_jsonable(recorded_at)  # the text pydantic gives the envelope's times
+        for new, data, event_id in zip(new_events, sealed, new_event_ids(len(new_events)), strict=True):
             version += 1
-            envelope = self._envelope(
-                new, data, stream_id, version, causation, recorded_at, traceparent, previous
+            document, occurred_at = self._document(
+                new,
+                data,
+                event_id,
+                stream_id,
+                version,
+                causation,
+                recorded_at,
+                recorded,
+                traceparent,
+                previous,
             )
-            # The envelope was built here from typed parts: serialise it without re-validating.
-            payload = canonical_bytes(envelope.document())
+            payload = canonical_bytes(document)
             previous = chain_hash(payload)
-            stored.append(StoredEvent(0, envelope, payload, previous))
+            stored.append(StoredEvent.appended(document, recorded_at, occurred_at, payload, previous))
         return stored
 
     async def _insert_or_conflict(
@@ -272,70 +416,68 @@ class EventStore:
             await self._insert(tx, stored, recorded_at)
         except IntegrityError:
             raise ConcurrencyConflict(stream, expected) from None
-        except Exception as error:
-            if _is_unique_violation(error):
-                raise ConcurrencyConflict(stream, expected) from None
-            raise
 
-    def _envelope(
+    def _document(
         self,
         new: NewEvent,
         data: dict[str, Any],
+        event_id: str,
         stream_id: str,
         version: int,
         causation: Causation,
         recorded_at: datetime,
+        recorded: str,
         traceparent: str | None,
         previous: str,
-    ) -> EventEnvelope:
-        type_name = type(new.event).type_name()
+    ) -> tuple[dict[str, Any], datetime]:
+        """The event's envelope as the document its stored bytes encode, exactly what
+        ``EventEnvelope.document()`` gives for the same envelope (built here from typed parts, so it is
+        not validated again), and its business time."""
+        type_name, dataschema = _type_of(type(new.event))
         occurred_at = new.occurred_at or recorded_at
         late = causation.back_recording if recorded_at - occurred_at > causation.window else None
         correlation_id, causation_id = causation.correlation_id, causation.causation_id
         answered = cause_of(new.subject) if causation_id is None else None
         if answered is not None:  # recorded by a consumer's handler: it answers the event consumed
             correlation_id, causation_id = answered.correlationid, answered.id
-        return EventEnvelope.model_construct(
-            id=str(uuid.uuid4()),
-            source=self._source,
-            type=type_name,
-            subject=new.subject,
-            time=recorded_at,
-            dataschema=schema_ref(type_name),
-            streamid=stream_id,
-            streamversion=version,
-            correlationid=correlation_id,
-            causationid=causation_id,
-            actor=causation.actor,
-            occurredat=occurred_at,
-            recordedat=recorded_at,
-            traceparent=traceparent,
-            tracestate=None,
-            prevhash=previous,
-            backrecordrole=late.role if late else None,
-            backrecordreason=late.reason if late else None,
-            data=data,
-        )
+        document: dict[str, Any] = {
+            "specversion": "1.0",
+            "id": event_id,
+            "source": self._source,
+            "type": type_name,
+            "subject": new.subject,
+            "time": recorded,
+            "datacontenttype": "application/json",
+            "dataschema": dataschema,
+            "streamid": stream_id,
+            "streamversion": version,
+            "correlationid": correlation_id,
+            "causationid": causation_id,
+            "actor": causation.actor,
+            "occurredat": recorded if new.occurred_at is None else to_jsonable(occurred_at),
+            "recordedat": recorded,
+            "traceparent": traceparent,
+            "tracestate": None,
+            "prevhash": previous,
+            "data": data,
+        }
+        if late is not None:  # OPTIONAL_WHEN_ABSENT: only late events carry them
+            if late.role is not None:
+                document["backrecordrole"] = late.role
+            if late.reason is not None:
+                document["backrecordreason"] = late.reason
+        return document, occurred_at
 
     async def _insert(self, tx: AsyncConnection, stored: list[StoredEvent], recorded_at: datetime) -> None:
-        rows = [_row(s, recorded_at) for s in stored]
-        outbox_rows = [{"event_id": s.envelope.id, "topic": self.topic} for s in stored]
-        if is_postgres(self.engine) and len(rows) >= COPY_THRESHOLD:
-            # COPY is the fast path for a batch: one round trip, no per-row statement building.
-            raw = await tx.get_raw_connection()
-            driver = raw.driver_connection
-            assert driver is not None
-            await driver.copy_records_to_table(
-                "events", records=[tuple(r[c] for c in EVENT_COLUMNS) for r in rows], columns=EVENT_COLUMNS
-            )
-            await driver.copy_records_to_table(
-                "outbox",
-                records=[(r["event_id"], r["topic"]) for r in outbox_rows],
-                columns=("event_id", "topic"),
+        if is_postgres(self.engine):
+            traceparent = stored[0].document["traceparent"] if stored else None  # one per call
+            await tx.exec_driver_sql(
+                pgwrite.APPEND_STATEMENT,
+                pgwrite.parameters(stored, recorded_at, traceparent, self.topic, pgwrite.NO_GUARD),
             )
             return
-        await tx.execute(insert(events), rows)
-        await tx.execute(insert(outbox), outbox_rows)
+        await tx.execute(insert(events), [_row(s, recorded_at) for s in stored])
+        await tx.execute(insert(outbox), [{"event_id": s.event_id, "topic": self.topic} for s in stored])
 
     async def stream_version(self, stream_id: str, *, conn: AsyncConnection | None = None) -> int:
         async with self._reader(conn) as tx:
@@ -461,36 +603,47 @@ def in_global_order(
     return query.where(and_(tuple_(events.c.tx_id, events.c.position) > after, events.c.tx_id < horizon))
 
 
-COPY_THRESHOLD = 8
 TAIL_PAGE = 1_000
-EVENT_COLUMNS = (
-    "event_id",
-    "stream_id",
-    "stream_version",
-    "event_type",
-    "subject",
-    "recorded_at",
-    "payload",
-    "hash",
-    "traceparent",
-)
+TAILS_REMEMBERED = 100_000
 
 
-def _is_unique_violation(error: BaseException) -> bool:
-    """asyncpg's own error, raised by COPY outside SQLAlchemy's translation."""
-    return type(error).__name__ == "UniqueViolationError"
+def _type_of(model: type[DomainEvent]) -> tuple[str, str]:
+    """An event class's type name and schema reference, worked out once per class."""
+    known = _TYPES.get(model)
+    if known is None:
+        type_name = model.type_name()
+        known = _TYPES[model] = (type_name, schema_ref(type_name))
+    return known
+
+
+_TYPES: dict[type[DomainEvent], tuple[str, str]] = {}
+
+
+def new_event_ids(count: int) -> list[str]:
+    """``count`` random (version 4) UUIDs as text, from one read of the system's random source."""
+    raw = os.urandom(16 * count)
+    ids: list[str] = []
+    for start in range(0, 16 * count, 16):
+        value = int.from_bytes(raw[start : start + 16]) & _UUID_CLEAR | _UUID_V4
+        text = f"{value:032x}"
+        ids.append(f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}")
+    return ids
+
+
+_UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))  # the version and variant bits
+_UUID_V4 = (4 << 76) | (0x8000 << 48)  # version 4, RFC 4122 variant
 
 
 def _row(stored: StoredEvent, recorded_at: datetime) -> dict[str, Any]:
-    envelope = stored.envelope
+    document = stored.document
     return {
-        "event_id": envelope.id,
-        "stream_id": envelope.streamid,
-        "stream_version": envelope.streamversion,
-        "event_type": envelope.type,
-        "subject": envelope.subject,
+        "event_id": document["id"],
+        "stream_id": document["streamid"],
+        "stream_version": document["streamversion"],
+        "event_type": document["type"],
+        "subject": document["subject"],
         "recorded_at": recorded_at,
         "payload": stored.payload,
         "hash": stored.hash,
-        "traceparent": envelope.traceparent,
+        "traceparent": document["traceparent"],
     }
