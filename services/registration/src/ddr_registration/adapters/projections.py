@@ -92,23 +92,13 @@ class RegistrationProjection:
         self.cipher = cipher
 
     async def project(self, conn: AsyncConnection, saved: Sequence[Saved]) -> None:
-        # Consecutive pre-registrations, and consecutive suspicions (a list import's chunk): one statement
-        # per table for each run.
-        run: list[Saved] = []
-        suspected: list[Saved] = []
+        run: list[Saved] = []  # consecutive pre-registrations (a list import's chunk): one statement
         for item in saved:
             if isinstance(item.event, PersonPreRegistered):
-                await _duplicates_suspected(conn, suspected)
-                suspected = []
                 run.append(item)
                 continue
             await self._pre_registered(conn, run)
             run = []
-            if isinstance(item.event, DuplicateSuspected):
-                suspected.append(item)
-                continue
-            await _duplicates_suspected(conn, suspected)
-            suspected = []
             if isinstance(item.event, WeaponHandedOver):
                 await self._weapon_handed_over(conn, item, item.event)
                 continue
@@ -118,7 +108,6 @@ class RegistrationProjection:
                 await _project_one(conn, item)
             await self._names(conn, item)
         await self._pre_registered(conn, run)
-        await _duplicates_suspected(conn, suspected)
 
     async def sealed(self, items: Sequence[Saved], fields: Sequence[str]) -> list[dict[str, Any]]:
         """``fields`` of each item as its event sealed them (its subject's key); a value an earlier version
@@ -302,7 +291,7 @@ async def _duplicates_and_weapons(conn: AsyncConnection, item: Saved) -> None:
     event, version = item.event, item.version
     match event:
         case DuplicateSuspected():
-            await _duplicates_suspected(conn, [item])
+            await _duplicate_suspected(conn, event, version)
         case DuplicateMadeCertain():
             await _duplicate_made_certain(conn, event, version)
         case DuplicateResolved():
@@ -552,35 +541,28 @@ async def _person(conn: AsyncConnection, person_id: str, version: int, **values:
     )
 
 
-async def _duplicates_suspected(conn: AsyncConnection, items: Sequence[Saved]) -> None:
-    """Each suspicion's case row, with both people's movements: one look-up and one insert for them all."""
-    if not items:
-        return
-    events = [item.event for item in items if isinstance(item.event, DuplicateSuspected)]
-    people = {person_id for event in events for person_id in (event.person_id, event.other_person_id)}
+async def _duplicate_suspected(conn: AsyncConnection, event: DuplicateSuspected, version: int) -> None:
     found = (
         await conn.execute(
-            select(persons.c.person_id, persons.c.movement).where(persons.c.person_id.in_(sorted(people)))
+            select(persons.c.person_id, persons.c.movement).where(
+                persons.c.person_id.in_([event.person_id, event.other_person_id])
+            )
         )
     ).all()
     movement_of = {row.person_id: row.movement for row in found}
     await conn.execute(
-        insert(duplicates),
-        [
-            {
-                "case_id": event.case_id,
-                "person_id": event.person_id,
-                "other_person_id": event.other_person_id,
-                "movement": movement_of.get(event.person_id, ""),
-                "other_movement": movement_of.get(event.other_person_id, ""),
-                "score": event.score,
-                "certain": event.certain,
-                "reasons": [reason.model_dump() for reason in event.reasons],
-                "status": "open",
-                "version": item.version,
-            }
-            for item, event in zip(items, events, strict=True)
-        ],
+        insert(duplicates).values(
+            case_id=event.case_id,
+            person_id=event.person_id,
+            other_person_id=event.other_person_id,
+            movement=movement_of.get(event.person_id, ""),
+            other_movement=movement_of.get(event.other_person_id, ""),
+            score=event.score,
+            certain=event.certain,
+            reasons=[reason.model_dump() for reason in event.reasons],
+            status="open",
+            version=version,
+        )
     )
 
 

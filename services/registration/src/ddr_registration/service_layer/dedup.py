@@ -12,7 +12,7 @@ merged (those it learns from the erasure and merge events of the store's history
 from __future__ import annotations
 
 from ddr_registration.domain.duplicates import DuplicateCase, duplicate_stream
-from ddr_registration.domain.identity import IdentityRecord, Match, Reason
+from ddr_registration.domain.identity import IdentityRecord, Reason
 from ddr_registration.service_layer.desk import RegistrationDesk
 from ddr_runtime.eventstore.ports import AggregateSession, Causation
 
@@ -54,38 +54,40 @@ async def reindex_person(
 
 
 async def suspect_duplicates(
-    reg: RegistrationDesk, session: AggregateSession, record: IdentityRecord, causation: Causation
+    reg: RegistrationDesk,
+    session: AggregateSession,
+    record: IdentityRecord,
+    causation: Causation,
+    *,
+    new_person: bool = False,
 ) -> list[str]:
     """Raise a suspected duplicate for each candidate not already paired with ``record``, and make a pair on
-    file certain when the candidate is certain; the ids of the cases raised or upgraded."""
+    file certain when the candidate is certain; the ids of the cases raised or upgraded.
+
+    ``new_person``: ``record`` is someone just recorded in this transaction and not yet in the index, so no
+    pair with them can be on file and none is looked up.
+    """
     raised: list[str] = []
     for match in reg.index.candidates(record):
-        known = await reg.lookups.case_of_pair(session, record.person_id, match.person_id)
+        known = (
+            None if new_person else await reg.lookups.case_of_pair(session, record.person_id, match.person_id)
+        )
         if known is not None:
             if match.certain and await _make_certain(session, known, match.reasons, causation):
                 raised.append(known)
             continue
-        case = _suspicion(reg, record, match)
-        await session.save(case, duplicate_stream(case.case_id), record.person_id, causation)
-        raised.append(case.case_id)
+        case_id = reg.new_id()
+        case = DuplicateCase.suspect(
+            case_id,
+            record.person_id,
+            match.person_id,
+            score=round(match.score, 4),
+            certain=match.certain,
+            reasons=match.reasons,
+        )
+        await session.save(case, duplicate_stream(case_id), record.person_id, causation)
+        raised.append(case_id)
     return raised
-
-
-def new_person_suspicions(reg: RegistrationDesk, record: IdentityRecord) -> list[DuplicateCase]:
-    """The suspected duplicates of someone just recorded and not yet in the index, as new cases to save (a
-    bulk import saves a chunk's cases in one append): no pair with them can be on file, none is looked up."""
-    return [_suspicion(reg, record, match) for match in reg.index.candidates(record)]
-
-
-def _suspicion(reg: RegistrationDesk, record: IdentityRecord, match: Match) -> DuplicateCase:
-    return DuplicateCase.suspect(
-        reg.new_id(),
-        record.person_id,
-        match.person_id,
-        score=round(match.score, 4),
-        certain=match.certain,
-        reasons=match.reasons,
-    )
 
 
 async def certain_duplicate(

@@ -23,7 +23,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from ddr_registration.domain.duplicates import DuplicateCase, duplicate_stream
 from ddr_registration.domain.identity import IdentityRecord
 from ddr_registration.domain.lists import (
     CertifiedList,
@@ -38,7 +37,7 @@ from ddr_registration.domain.persons import Person, When, person_stream
 from ddr_registration.domain.profiles import ImportProfile, profile_stream
 from ddr_registration.domain.values import ColumnMapping, DeclaredRow, ListRow, RepeatedRow
 from ddr_registration.domain.weapons import normalise_serial
-from ddr_registration.service_layer.dedup import catch_up_index, new_person_suspicions
+from ddr_registration.service_layer.dedup import catch_up_index, suspect_duplicates
 from ddr_registration.service_layer.desk import RegistrationDesk
 from ddr_registration.service_layer.ports import ImportedVersion
 from ddr_runtime.eventstore.ports import AggregateSession, Causation
@@ -256,9 +255,8 @@ async def _import_chunk(work: _Import, session: AggregateSession, chunk: Chunk) 
 
     Round trips per chunk, not per row: one for the personal-data keys, one for the references already
     listed, one for the serials declared before, one append for every new person's stream (their read-model
-    rows in one statement). Duplicates are looked for in file order (each person against everyone before
-    them), and their cases saved in one more append after the chunk's people, so a suspicion's read-model
-    row finds both people.
+    rows in one statement). Duplicates are looked for after the chunk's people are stored, still in file
+    order (each person against everyone before them), so a suspicion's read-model row finds both people.
     """
     reg, report = work.reg, work.report
     parsed = [row for row in chunk if isinstance(row, ParsedRow)]
@@ -294,16 +292,11 @@ async def _import_chunk(work: _Import, session: AggregateSession, chunk: Chunk) 
         checked.rows.append(_pre_registered(work, row.line, member, person_id, earlier))
         people.append((person, _identity(person_id, member)))
     await session.save_many([(p, person_stream(r.person_id), r.person_id) for p, r in people], work.causation)
-    suspected: list[DuplicateCase] = []
     for _person, record in people:
-        found = new_person_suspicions(reg, record)
-        suspected.extend(found)
+        found = await suspect_duplicates(reg, session, record, work.causation, new_person=True)
         report.duplicates_suspected += len(found)
         reg.index.add(record)
         work.added.append(record.person_id)
-    await session.save_many(
-        [(case, duplicate_stream(case.case_id), case.person_id) for case in suspected], work.causation
-    )
     return checked
 
 
