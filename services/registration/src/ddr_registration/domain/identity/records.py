@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from ddr_registration.domain.identity.names import NAME_PREFIXES, PARTICLES
 from ddr_registration.domain.identity.normalise import (
@@ -76,6 +76,16 @@ class Spelling:
     @property
     def roles(self) -> bool:
         return bool(self.given) and bool(self.surname)
+
+    @cached_property
+    def _hash(self) -> int:
+        return hash(
+            (self.arabic, self.tokens, self.text, self.skeleton, self.given, self.surname, self.patronymic)
+        )
+
+    def __hash__(self) -> int:
+        # Spellings key the comparison caches, millions of look-ups in a large import: hashed once each.
+        return self._hash
 
 
 @dataclass(frozen=True)
