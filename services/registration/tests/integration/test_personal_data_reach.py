@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
+from sqlalchemy import text as sql
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from ddr_registration.adapters.list_files import COLUMNS
 from ddr_registration.bootstrap import build_app
@@ -153,6 +157,23 @@ async def test_a_list_uploads_answer_keeps_no_value_of_a_refused_row(
     assert "Zorglub" in report[0]["reason"]
 
 
+@asynccontextmanager
+async def held_horizon(settings: Settings) -> AsyncIterator[None]:
+    """On PostgreSQL, a transaction with an id of its own held open while the block runs: every event
+    committed meanwhile stays above the server's horizon (not yet final in the store's global order)."""
+    if not settings.store_url().startswith("postgresql"):
+        yield
+        return
+    engine = create_async_engine(settings.store_url())
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(sql("SELECT pg_current_xact_id()"))
+            yield
+            await conn.rollback()
+    finally:
+        await engine.dispose()
+
+
 async def test_another_registration_process_stops_matching_against_a_person_erased_by_this_one(
     app: FastAPI,
     officer: Api,
@@ -161,7 +182,9 @@ async def test_another_registration_process_stops_matching_against_a_person_eras
     issuer: Any,
     tmp_path: Path,
 ) -> None:
-    """Issue 14, finding 7: other registration processes kept erased names in their in-memory index."""
+    """Issue 14, finding 7: other registration processes kept erased names in their in-memory index. On
+    PostgreSQL a transaction held open elsewhere on the server keeps the erasure out of the global order the
+    other process's index follows, as any busy server may a while: the upload must not match her even so."""
     await movement(officer, "MNLA")
     await upload(officer, list_file(tmp_path, [member("M-1", "Mohamed Ag Intalla")]), "MNLA")
     (person,) = await persons_of(officer, movement="MNLA")
@@ -172,12 +195,13 @@ async def test_another_registration_process_stops_matching_against_a_person_eras
     ):
         there = caller_of(client, issuer)(Role.CNDDR_OFFICER, subject="cnddr-officer-2")
         assert person["person_id"] in other.state.registration.index
-        erased = await officer.post(
-            f"/persons/{person['person_id']}/erasure", ERASE, **{"If-Match": f'"{person["version"]}"'}
-        )
-        assert erased.status_code == 200, erased.text
+        async with held_horizon(settings):
+            erased = await officer.post(
+                f"/persons/{person['person_id']}/erasure", ERASE, **{"If-Match": f'"{person["version"]}"'}
+            )
+            assert erased.status_code == 200, erased.text
 
-        listed = await upload(there, list_file(tmp_path, [member("M-2", "Muhammad Ag Intallah")]), "MNLA")
+            listed = await upload(there, list_file(tmp_path, [member("M-2", "Muhammad Ag Intallah")]), "MNLA")
 
         assert listed.status_code == 201, listed.text
         assert listed.json()["duplicates_suspected"] == 0

@@ -3,7 +3,7 @@ broker). The read model's look-ups are a fake of the service layer's own port.""
 
 from __future__ import annotations
 
-from collections.abc import Container, Sequence
+from collections.abc import Collection, Container, Sequence
 from datetime import date
 
 import pytest
@@ -73,6 +73,9 @@ class FakeLookups:
         self, session: Session, after: tuple[int, int], limit: int
     ) -> tuple[list[str], tuple[int, int] | None]:
         return [], None
+
+    async def still_matchable(self, session: Session, person_ids: Collection[str]) -> set[str]:
+        return set(person_ids)
 
     async def end_of_history(self, session: Session) -> tuple[int, int]:
         return (0, 0)

@@ -7,7 +7,7 @@ liaison cannot even learn that another movement's person is on file.
 
 from __future__ import annotations
 
-from collections.abc import Container, Sequence
+from collections.abc import Collection, Container, Sequence
 from datetime import date, timedelta
 from typing import Any, cast
 
@@ -774,6 +774,16 @@ class RegistrationLookups:
             return [], None
         left = [row.subject for row in rows if row.event_type.rpartition(".v")[0] in _LEAVING_INDEX]
         return left, (int(rows[-1].tx_id), int(rows[-1].position))
+
+    async def still_matchable(self, session: AggregateSession, person_ids: Collection[str]) -> set[str]:
+        if not person_ids:
+            return set()
+        query = select(persons.c.person_id).where(
+            persons.c.person_id.in_(list(person_ids)),
+            persons.c.status != "merged",
+            persons.c.ref_key.not_like("erased:%"),
+        )
+        return set((await _conn(session).execute(query)).scalars())
 
     async def end_of_history(self, session: AggregateSession) -> GlobalCursor:
         """The point after the last final event of the store (where :meth:`left_after` starts afresh)."""

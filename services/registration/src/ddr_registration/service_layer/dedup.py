@@ -68,7 +68,15 @@ async def suspect_duplicates(
     pair with them can be on file and none is looked up.
     """
     raised: list[str] = []
-    for match in reg.index.candidates(record):
+    matches = reg.index.candidates(record)
+    if matches:
+        # The index follows other processes' erasures and merges only once they are final in the store's
+        # global order; the store itself is asked about these few, so none is matched a moment after.
+        live = await reg.lookups.still_matchable(session, {match.person_id for match in matches})
+        for gone in {match.person_id for match in matches} - live:
+            reg.index.remove(gone)
+        matches = [match for match in matches if match.person_id in live]
+    for match in matches:
         known = (
             None if new_person else await reg.lookups.case_of_pair(session, record.person_id, match.person_id)
         )

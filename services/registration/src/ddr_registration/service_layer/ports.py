@@ -7,7 +7,7 @@ the commissions' reads go through :class:`Views`, with row-level access applied 
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterator, Sequence
+from collections.abc import Collection, Container, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
@@ -95,6 +95,11 @@ class Lookups(Protocol):
     ) -> tuple[list[str], HistoryPoint | None]:
         """The people erased or merged into another among the next ``limit`` events of the store after
         ``after``, by this process or another, and the point reached (``None``: nothing after it)."""
+        ...
+
+    async def still_matchable(self, session: AggregateSession, person_ids: Collection[str]) -> set[str]:
+        """Those of ``person_ids`` neither erased nor merged in the store as this transaction sees it (the
+        index lags what other processes committed a moment ago)."""
         ...
 
     async def end_of_history(self, session: AggregateSession) -> HistoryPoint:
