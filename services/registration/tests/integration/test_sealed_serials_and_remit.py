@@ -304,7 +304,8 @@ async def test_registering_a_child_is_answered_in_the_shape_an_adults_registrati
     """Issue 14 review item 5: registering a child answered ``visible: false`` (and no DDR ID) where an adult's
     answer held the DDR ID, telling the registering officer the platform classed the person as a child. Every
     registrar (a CNDDR officer, and a focal point holding child protection too) now gets the same keys, the
-    same shape and the same headers for both, on the single and the bulk route."""
+    same shape and the same headers for both, on the single and the bulk route, and a replay of each with its
+    Idempotency-Key too."""
     await movement(officer, "MNLA")
     people = [
         member("M-1", "Ag Moussa", weapons=(), **CHILD),
@@ -320,9 +321,11 @@ async def test_registering_a_child_is_answered_in_the_shape_an_adults_registrati
 
     def one(ref: str) -> Awaitable[Any]:
         body = {"biometric_reference": f"biometric-{ref}", "site": "Kidal"}
-        return registering.post(f"/persons/{by_ref[ref]}/registration", body, **{"If-Match": "*"})
+        headers = {"If-Match": "*", "Idempotency-Key": f"register-{ref}"}
+        return registering.post(f"/persons/{by_ref[ref]}/registration", body, **headers)
 
     child, adult = await one("M-1"), await one("M-2")
+    child_again, adult_again = await one("M-1"), await one("M-2")
     bulk = await registering.post(
         "/registrations/bulk",
         [
@@ -335,10 +338,55 @@ async def test_registering_a_child_is_answered_in_the_shape_an_adults_registrati
     assert shape(child.json()) == shape(adult.json()) == {"person_id": "str", "version": "int"}
     headers = {"content-location", "etag", "content-type"}
     assert {h for h in child.headers if h in headers} == {h for h in adult.headers if h in headers}
+    # A replay answers as the registration did, for both (a replay that read the record again answered the
+    # child's 404 where the adult's record showed).
+    assert (child_again.status_code, child_again.json()) == (child.status_code, child.json())
+    assert (adult_again.status_code, adult_again.json()) == (adult.status_code, adult.json())
+    assert set(child_again.headers) == set(adult_again.headers)
     child_item, adult_item = bulk.json()["items"]
     assert child_item["status"] == adult_item["status"] == "recorded"
     assert shape(child_item) == shape(adult_item)
     assert shape(child_item["result"]) == {"person_id": "str", "version": "int"}
+
+
+async def test_a_correction_making_a_person_a_child_is_answered_as_one_that_does_not(
+    officer: Api, caller: Caller, tmp_path: Path
+) -> None:
+    """Issue 14, item 5: a correction of a birth date that made an adult's record a child's answered
+    ``{"visible": false}`` where any other correction answered the record, telling the officer who made it
+    that the platform now classes the person as a child. Both now answer the same keys, shape, status and
+    headers, and so does a replay of each with its Idempotency-Key (a replay that read the record again would
+    answer the child's 404); the record is read through GET, which applies the child rule."""
+    await movement(officer, "MNLA")
+    await upload(
+        officer, list_file(tmp_path, [member("M-1", "Ag Moussa"), member("M-2", "Ag Intalla")]), "MNLA"
+    )
+    by_ref = {p["movement_ref"]: p for p in await persons_of(officer)}
+    correcting = caller(Role.CNDDR_OFFICER, subject="corrector-1")
+
+    def correct(ref: str, year: int) -> Awaitable[Any]:
+        person = by_ref[ref]
+        body = {"reason": "birth certificate", "birth_kind": "year", "birth_year": year}
+        headers = {"If-Match": f'"{person["version"]}"', "Idempotency-Key": f"correct-{ref}"}
+        return correcting.post(f"/persons/{person['person_id']}/corrections", body, **headers)
+
+    child, adult = await correct("M-1", 2012), await correct("M-2", 1990)
+    child_again, adult_again = await correct("M-1", 2012), await correct("M-2", 1990)
+
+    assert (child.status_code, adult.status_code) == (200, 200), child.text
+    assert shape(child.json()) == shape(adult.json()) == {"person_id": "str", "version": "int"}
+    assert child.json() == {"person_id": by_ref["M-1"]["person_id"], "version": by_ref["M-1"]["version"] + 1}
+    assert set(child.headers) == set(adult.headers)
+    assert (child_again.headers["Idempotent-Replayed"], adult_again.headers["Idempotent-Replayed"]) == (
+        "true",
+        "true",
+    )
+    assert (child_again.status_code, child_again.json()) == (child.status_code, child.json())
+    assert (adult_again.status_code, adult_again.json()) == (adult.status_code, adult.json())
+    assert set(child_again.headers) == set(adult_again.headers)
+    assert (await correcting.get(f"/persons/{by_ref['M-1']['person_id']}")).status_code == 404
+    record = (await correcting.get(f"/persons/{by_ref['M-2']['person_id']}")).json()
+    assert (record["birth_year"], record["version"]) == (1990, adult.json()["version"])
 
 
 # -- item 9: every bulk item checked in its own transaction ---------------------------------------------------

@@ -128,14 +128,17 @@ async def correct_person(
     new_version = await handlers.correct_person(
         desk, person_id, correction, body.reason, version, command.causation, command.recording, body.on
     )
-    try:
-        answer = await read_person(reads, ledger, principal, person_id)
-    except UnknownRecord:
-        # Corrected into a child's record (or out of the caller's regions): theirs to hand over, no more to
-        # read. The caller wrote it, so saying so tells them nothing new.
-        answer = {"person_id": person_id, "version": new_version, "visible": False}
-        return json_response(answer, version=new_version)
-    return _person_answer(answer, new_version)
+    return _written(person_id, new_version)
+
+
+def _written(person_id: str, version: int) -> Response:
+    """A write's answer that is the same for every person, adult or child: the person id and the record's
+    new version, nothing read from the record (a correction of a birth date may make it a child's, which the
+    caller then no longer reads: ``GET /persons/{id}`` applies the child rule). It holds no personal data, so
+    the runtime keeps it as the idempotent answer and a replay answers it again as it was; naming the record
+    with ``Content-Location`` would make a replay read it, and answer a child's with 404 where an adult's
+    shows."""
+    return json_response({"person_id": person_id, "version": version}, version=version)
 
 
 def _person_answer(person: dict[str, Any], version: int) -> Response:
@@ -198,8 +201,9 @@ async def register_person(
     A registration officer registers a child in their movement and regions too (``If-Match: *``: they never
     read the record); the child is separated now and handed to child protection within 48 hours, whose clock
     this starts. The answer is the same for every person, adult or child: the person id and the record's new
-    version, with ``Content-Location`` where the record is read (``GET``, which applies the child rule); it
-    says nothing of whether the platform classed the person as a child."""
+    version (the record is read through ``GET``, which applies the child rule); it says nothing of whether
+    the platform classed the person as a child, and a replay with its ``Idempotency-Key`` answers it again
+    as it was."""
     enrolment = Enrolment(body.biometric_reference, body.site, body.on)
     try:
         done = await handlers.register_person(
@@ -216,9 +220,7 @@ async def register_person(
     except UnknownRecord:
         await record_read(reads, ledger, [person_id], "not_visible")
         raise
-    return json_response(
-        _registered(done, person_id), version=done.version, content_location=f"/persons/{person_id}"
-    )
+    return _written(person_id, done.version)
 
 
 @registrations.post("/bulk", response_model=BulkAnswer)
