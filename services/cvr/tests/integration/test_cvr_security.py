@@ -246,7 +246,8 @@ async def test_the_read_ledger_is_told_which_persons_read_are_children_and_hides
 ) -> None:
     """Issue 14 review item 4: CVR recorded the reads of participants without saying which linked person is a
     child. A person linked as an adult, then found a possible child (registration corrects the birth year):
-    the read before says adult, the read after says child, and an auditor sees only the first."""
+    the read before says adult, child protection's read after says child, and an auditor sees only the
+    first."""
     partner, pid = await a_partners_project(officer, historian, "ong-c", "reader-2")
     async with UpstreamService("registration", settings) as registration:
         await registration.emit("p-later-child", pre_registered("p-later-child"))
@@ -259,9 +260,78 @@ async def test_the_read_ledger_is_told_which_persons_read_are_children_and_hides
         await registration.emit("p-later-child", corrected)
     assert await eventually(lambda: noted(unit, ["p-later-child"], "ddr.cvr.PersonChildNoted"))
 
-    await partner.get(f"/projects/{pid}/participants")
+    # The partner no longer sees the participant (nothing read, nothing recorded); child protection does.
+    assert (await partner.get(f"/projects/{pid}/participants")).json() == []
+    await historian(Role.AUDITOR, Role.CHILD_PROTECTION, subject="protector-2").get(
+        f"/projects/{pid}/participants"
+    )
     reads = (await historian(Role.AUDITOR).get("/reads/p-later-child")).json()
 
     assert [(r["reader"], r["outcome"]) for r in reads] == [("reader-2", "shown")]
     rows = await ledger_rows(unit.store.engine, "p-later-child")
     assert [(outcome, told) for _, outcome, told in rows] == [("shown", False), ("shown", True)]
+
+
+async def test_a_participant_later_found_a_child_is_shown_to_child_protection_only(
+    officer: Api, committee: Api, historian: Caller, settings: Settings, unit: UnitOfWork
+) -> None:
+    """Issue 14, item 5 (residual): a participant whose linked person was found a child after enrolment still
+    showed in the participant list, the targets and the programme report to every reader. Now a CVR partner,
+    a committee member and an auditor see the project as if the participant had never been enrolled (and a
+    withdrawal of them answers as for an unknown participant); child protection (here an auditor who holds it
+    too) sees them."""
+    partner, pid = await a_partners_project(officer, historian, "ong-ch", "reader-3")
+    await approve(committee, pid)
+    community = {"category": "community", "sex": "F", "enrolled_on": "2022-03-01", "participant_id": "q-com",
+                 "full_name": "Aminata", "telephone": "+22376000001"}  # fmt: skip
+    async with UpstreamService("registration", settings) as registration:
+        for person in ("p-grown", "p-young"):
+            await registration.emit(person, pre_registered(person))
+        assert await eventually(lambda: noted(unit, ["p-grown", "p-young"], "ddr.cvr.PersonRegistration"))
+        batch = [ex_combatant("p-grown", "q-adult"), ex_combatant("p-young", "q-child"), community]
+        assert (await partner.ok(f"/projects/{pid}/participants", {"participants": batch}))["recorded"] == 3
+        corrected = pre_registered("p-young").model_copy(update={"birth_year": 2010})
+        await registration.emit("p-young", corrected)
+    assert await eventually(lambda: noted(unit, ["p-young"], "ddr.cvr.PersonChildNoted"))
+    auditor = historian(Role.AUDITOR)
+    protector = historian(Role.AUDITOR, Role.CHILD_PROTECTION, subject="protector-1")
+
+    def listed(api: Api) -> Any:
+        return api.get(f"/projects/{pid}/participants")
+
+    async def counted(api: Api) -> tuple[int, int, int]:
+        answer = (await api.get(f"/projects/{pid}/targets")).json()
+        return answer["participants"], answer["ex_combatants"]["actual"], answer["beneficiaries"]["direct"]
+
+    async def reported(api: Api) -> tuple[int, int, int, int]:
+        total = (await api.get("/reports/projects")).json()["total"]
+        return (
+            total["participants"],
+            total["ex_combatants"],
+            total["beneficiaries"],
+            total["beneficiaries_women"],
+        )
+
+    for reader in (partner, auditor):
+        answer = await listed(reader)
+        assert answer.status_code == 200, answer.text
+        assert sorted(p["participant_id"] for p in answer.json()) == ["q-adult", "q-com"]
+        assert "p-young" not in answer.text
+    assert sorted(p["participant_id"] for p in (await listed(protector)).json()) == [
+        "q-adult",
+        "q-child",
+        "q-com",
+    ]
+    for reader in (partner, committee, auditor):
+        assert await counted(reader) == (2, 1, 2)
+    assert await counted(protector) == (3, 2, 3)
+    assert await reported(auditor) == (2, 1, 2, 1)
+    assert await reported(protector) == (3, 2, 3, 1)
+
+    withdrawal = {"withdrawn_on": "2022-06-01", "reason": "left the project"}
+    child = await partner.post("/participants/q-child/withdrawal", withdrawal)
+    nobody = await partner.post("/participants/q-nobody/withdrawal", withdrawal)
+    assert (child.status_code, nobody.status_code) == (404, 404)
+    assert child.json()["detail"].replace("q-child", "ID") == nobody.json()["detail"].replace(
+        "q-nobody", "ID"
+    )

@@ -8,13 +8,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from ddr_cvr.adapters.tables import READ_MODEL, figures, projects
+from ddr_cvr.adapters.tables import READ_MODEL, child_persons, figures, projects
 from ddr_runtime.auth.roles import Role
 from ddr_runtime.config import Settings
 from ddr_runtime.eventstore.unit import UnitOfWork
 from ddr_testkit.services import Api, Caller
+from ddr_testkit.upstream import UpstreamService
 
-from .support import approve, decision, ngo, proposal
+from .support import approve, decision, eventually, ngo, pre_registered, proposal
 from .test_participants_api import announce
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -107,10 +108,18 @@ async def scenario(officer: Api, committee: Api, partner: Api) -> None:
         await officer.ok(f"/projects/{pid}/{path}", body)
 
 
+async def children_noted(unit: UnitOfWork) -> bool:
+    async with unit.store.engine.connect() as conn:
+        return bool((await conn.execute(select(child_persons))).all())
+
+
 async def test_a_rebuild_while_serving_gives_read_model_tables_equal_to_the_live_ones(
     officer: Api, committee: Api, historian: Caller, caller: Caller, settings: Settings, unit: UnitOfWork
 ) -> None:
     await announce(settings, unit, ["p-1", "p-0"], {"p-0": "p-1"})  # a merge fills cvr_person_merges
+    async with UpstreamService("registration", settings) as registration:  # a child fills cvr_child_persons
+        await registration.emit("p-kid", pre_registered("p-kid").model_copy(update={"birth_year": 2010}))
+    assert await eventually(lambda: children_noted(unit))
     await scenario(officer, committee, historian(Role.CVR_PARTNER, partner="ong-2"))
     live = await tables(unit)
     async with unit.transaction() as session:  # damage the live model: the rebuild must not copy it

@@ -58,6 +58,8 @@ class Counters:
             "target_direct": self.direct_beneficiaries_target,
             "target_women": self.women_target,
             "target_ex_combatants": self.ex_combatants_target,
+            "recorded_direct": self.recorded_direct,
+            "recorded_direct_women": self.recorded_direct_women,
         }
 
     def dated(self, on: date) -> date:

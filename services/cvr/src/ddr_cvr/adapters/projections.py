@@ -3,7 +3,8 @@
 Partners, projects and their NGOs, participants (names sealed under each participant's key, as stored), and
 the programme's figures as dated deltas (see :mod:`ddr_cvr.adapters.figures`). What CVR noted from the
 registration topic projects only its merges (``cvr_person_merges``), so that an erasure reaching a person
-reaches the participants linked to any record merged into theirs.
+reaches the participants linked to any record merged into theirs, and the persons noted as children
+(``cvr_child_persons``), whose participants only child protection sees.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ddr_contracts.cvr import (
     ParticipantWithdrawn,
     PartnerCapacityAssessed,
     PartnerRegistered,
+    PersonChildNoted,
     PersonMergeNoted,
     ProgressReported,
     ProjectApproved,
@@ -37,7 +39,14 @@ from ddr_contracts.cvr import (
 )
 from ddr_contracts.events import DomainEvent
 from ddr_cvr.adapters.figures import COUNTED, COUNTER_COLUMNS, Counters, FigureDeltas, cents
-from ddr_cvr.adapters.tables import participants, partners, person_merges, project_ngos, projects
+from ddr_cvr.adapters.tables import (
+    child_persons,
+    participants,
+    partners,
+    person_merges,
+    project_ngos,
+    projects,
+)
 from ddr_cvr.domain.projects import NEXT_STAGE
 from ddr_runtime.eventstore.unit import Saved
 
@@ -88,6 +97,7 @@ class Projector:
             ParticipantWithdrawn: self._withdrawn,
             ParticipantDataErased: self._erased,
             PersonMergeNoted: self._merged,
+            PersonChildNoted: self._child_noted,
         }
 
     async def project(self, conn: AsyncConnection, saved: Sequence[Saved]) -> None:
@@ -267,6 +277,11 @@ class Projector:
                 person_id=event.registered_person_id, into_person_id=event.into_person_id
             )
         )
+
+    async def _child_noted(self, conn: AsyncConnection, event: PersonChildNoted, version: int) -> None:
+        """Noted once per person (``RegisteredPerson.note_child``): their participants are hidden from every
+        role but child protection from now on (``ddr_cvr.adapters.children``)."""
+        await conn.execute(insert(child_persons).values(person_id=event.registered_person_id))
 
     async def _withdrawn(self, conn: AsyncConnection, event: ParticipantWithdrawn, version: int) -> None:
         row = (

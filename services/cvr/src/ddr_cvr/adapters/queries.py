@@ -12,9 +12,10 @@ from dataclasses import asdict
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from ddr_cvr.adapters.children import CHILD_NOTED, linked_to_a_child, shown_participants
 from ddr_cvr.adapters.reports import programme_report
 from ddr_cvr.adapters.tables import participants, partners, person_merges, project_ngos, projects
 from ddr_cvr.domain.figures import GroupBy, Period, ReportFilter
@@ -25,6 +26,7 @@ from ddr_cvr.domain.policy import CvrPolicy
 from ddr_cvr.domain.projects import AWAITING, project_stream
 from ddr_cvr.domain.terms import Committee
 from ddr_runtime.auth.roles import Principal, Role
+from ddr_runtime.auth.visibility import sees_children
 from ddr_runtime.eventstore.schema import events
 from ddr_runtime.eventstore.store import EventStore, RecordedEvent
 from ddr_runtime.kernel import UnknownRecord
@@ -160,16 +162,23 @@ class CvrQueries:
 
     async def targets(self, principal: Principal, project_id: str) -> Record:
         """The project's targets (counts, and their share of the direct beneficiaries target) against the
-        named participants, and its beneficiaries as recorded."""
+        named participants, and its beneficiaries as recorded; participants linked to a child are counted
+        for child protection only."""
         async with self.engine.connect() as conn:
             row = await self._visible(conn, principal, project_id)
+            hidden = (0, 0, 0) if sees_children(principal) else await _children_named(conn, project_id)
+        named, named_women, named_ex = (
+            row.named - hidden[0],
+            row.named_women - hidden[1],
+            row.named_ex - hidden[2],
+        )
         shares = targets_against_actuals(
             row.direct_beneficiaries_target,
             row.ex_combatants_target,
             row.women_target,
-            participants=row.named,
-            ex_combatants=row.named_ex,
-            women=row.named_women,
+            participants=named,
+            ex_combatants=named_ex,
+            women=named_women,
         )
         return {
             "project_id": project_id,
@@ -178,8 +187,8 @@ class CvrQueries:
             "community": asdict(shares.community),
             "women": asdict(shares.women),
             "beneficiaries": {
-                "direct": max(row.recorded_direct, row.named),
-                "direct_women": max(row.recorded_direct_women, row.named_women),
+                "direct": max(row.recorded_direct, named),
+                "direct_women": max(row.recorded_direct_women, named_women),
                 "indirect": row.recorded_indirect,
                 "indirect_women": row.recorded_indirect_women,
                 "direct_target": row.direct_beneficiaries_target,
@@ -199,7 +208,7 @@ class CvrQueries:
             rows = (
                 await conn.execute(
                     select(participants)
-                    .where(participants.c.project_id == project_id)
+                    .where(participants.c.project_id == project_id, shown_participants(principal))
                     .order_by(participants.c.enrolled_on, participants.c.participant_id)
                     .offset(offset)
                     .limit(limit)
@@ -220,7 +229,7 @@ class CvrQueries:
             for start in range(0, len(ordered), 500):
                 query = select(events.c.stream_id).where(
                     events.c.stream_id.in_(ordered[start : start + 500]),
-                    events.c.event_type.like("%.PersonChildNoted.v%"),
+                    events.c.event_type.like(CHILD_NOTED),
                 )
                 found.update(streams[stream] for stream in (await conn.execute(query)).scalars())
         return found
@@ -246,10 +255,32 @@ class CvrQueries:
         return [_overdue_record(row, days, as_of) for row in rows]
 
     async def programme_report(
-        self, group_by: GroupBy, as_of: date, report_filter: ReportFilter, periods: list[Period] | None
+        self,
+        principal: Principal,
+        group_by: GroupBy,
+        as_of: date,
+        report_filter: ReportFilter,
+        periods: list[Period] | None,
     ) -> Record:
         async with self.engine.connect() as conn:
-            return await programme_report(conn, group_by, as_of, report_filter, periods)
+            return await programme_report(
+                conn, group_by, as_of, report_filter, periods, children=sees_children(principal)
+            )
+
+
+async def _children_named(conn: AsyncConnection, project_id: str) -> tuple[int, int, int]:
+    """The project's named participants (not withdrawn) linked to a child: all, women, ex-combatants."""
+    query = select(
+        func.count(),
+        func.coalesce(func.sum(case((participants.c.sex == "F", 1), else_=0)), 0),
+        func.coalesce(func.sum(case((participants.c.category == "ex_combatant", 1), else_=0)), 0),
+    ).where(
+        participants.c.project_id == project_id,
+        participants.c.withdrawn_on.is_(None),
+        linked_to_a_child(),
+    )
+    row = (await conn.execute(query)).one()
+    return int(row[0]), int(row[1]), int(row[2])
 
 
 def _participant_record(row: Any, names: dict[str, Any]) -> Record:

@@ -11,11 +11,12 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import KeyedColumnElement
 
-from ddr_cvr.adapters.tables import FIGURE_COLUMNS, figures, project_ngos, projects
+from ddr_cvr.adapters.children import linked_to_a_child
+from ddr_cvr.adapters.tables import FIGURE_COLUMNS, figures, participants, project_ngos, projects
 from ddr_cvr.domain.figures import GroupBy, Period, ReportFilter
 
 DIMENSIONS: dict[str, KeyedColumnElement[Any]] = {
@@ -105,15 +106,29 @@ async def programme_report(
     as_of: date,
     report_filter: ReportFilter,
     periods: list[Period] | None = None,
+    *,
+    children: bool,
 ) -> dict[str, Any]:
-    """Rows per group (per period when ``periods`` are given, grouping by year) and the total."""
+    """Rows per group (per period when ``periods`` are given, grouping by year) and the total.
+
+    ``children``: whether participants linked to a child count (for child protection only); for everyone
+    else they are taken out of the participant counts at every date, as if never enrolled."""
     conditions = conditions_of(report_filter)
     if periods:
         by_year, ngos_by_year = await _sums(conn, projects.c.approved_year, as_of, conditions)
+        if not children:
+            await _without_children(conn, by_year, projects.c.approved_year, as_of, conditions)
         rows = [_row(p.label, *_fold(by_year, ngos_by_year, p)) for p in periods]
-        total = _row("total", *await _distinct_total(conn, as_of, conditions, periods))
+        total_sums, total_ngos = await _distinct_total(conn, as_of, conditions, periods)
+        if not children:
+            in_any = or_(*(projects.c.approved_year.between(p.first, p.last) for p in periods))
+            wrapped = {"total": total_sums}
+            await _without_children(conn, wrapped, None, as_of, [in_any, *conditions])
+        total = _row("total", total_sums, total_ngos)
         return {"as_of": as_of, "group_by": "period", "rows": rows, "total": total}
     summed, ngos_by_key = await _sums(conn, DIMENSIONS[group_by], as_of, conditions)
+    if not children:
+        await _without_children(conn, summed, DIMENSIONS[group_by], as_of, conditions)
     keys = sorted((k for k in summed if summed[k]["projects"]), key=lambda k: (k is None, k))
     total, all_ngos = _empty(), set[str]().union(*ngos_by_key.values())
     for values in summed.values():
@@ -158,3 +173,57 @@ async def _distinct_total(
     row = (await conn.execute(query)).one()
     ngo_ids = {r[0] for r in await conn.execute(ngo_query)}
     return {c: int(getattr(row, c) or 0) for c in FIGURE_COLUMNS}, ngo_ids
+
+
+async def _without_children(
+    conn: AsyncConnection,
+    sums: dict[Any, Sums],
+    dimension: KeyedColumnElement[Any] | None,
+    as_of: date,
+    conditions: list[ColumnElement[bool]],
+) -> None:
+    """Take out of ``sums`` (per value of ``dimension``; ``None``: the single key ``"total"``) the
+    participants linked to a child that the figures count as of ``as_of`` (enrolled, on the project's approval
+    date if before it, and not withdrawn by then, as the projection dates them), and what they add to direct
+    beneficiaries: per project, the larger of the partner's recorded count and the named participants left.
+    Starts from the few persons noted as children, then reads the few projects they are in."""
+
+    def dated(on: Any) -> Any:
+        return case((on < projects.c.approved_on, projects.c.approved_on), else_=on)
+
+    women = func.sum(case((participants.c.sex == "F", 1), else_=0))
+    ex = func.sum(case((participants.c.category == "ex_combatant", 1), else_=0))
+    key = (dimension if dimension is not None else projects.c.project_id).label("key")
+    hidden_query = (
+        select(projects.c.project_id, key, func.count().label("n"), women.label("women"), ex.label("ex"))
+        .select_from(participants.join(projects, projects.c.project_id == participants.c.project_id))
+        .where(
+            projects.c.approved_on.is_not(None),
+            projects.c.approved_on <= as_of,
+            dated(participants.c.enrolled_on) <= as_of,
+            or_(participants.c.withdrawn_on.is_(None), dated(participants.c.withdrawn_on) > as_of),
+            linked_to_a_child(),
+            *conditions,
+        )
+        .group_by(projects.c.project_id, key)
+    )
+    hidden = {row.project_id: row for row in await conn.execute(hidden_query)}
+    if not hidden:
+        return
+    counted = ("participants", "participants_women", "direct", "direct_women", "recorded_direct", "recorded_direct_women")  # fmt: skip
+    per_project = (
+        select(figures.c.project_id, *(func.sum(figures.c[c]).label(c) for c in counted))
+        .where(figures.c.effective_on <= as_of, figures.c.project_id.in_(sorted(hidden)))
+        .group_by(figures.c.project_id)
+    )
+    for project in await conn.execute(per_project):
+        row = hidden[project.project_id]
+        named, named_women = int(project.participants), int(project.participants_women)
+        direct = max(int(project.recorded_direct), named - row.n)
+        direct_women = max(int(project.recorded_direct_women), named_women - int(row.women or 0))
+        values = sums.setdefault("total" if dimension is None else row.key, _empty())
+        values["participants"] -= int(row.n)
+        values["participants_women"] -= int(row.women or 0)
+        values["ex_combatants"] -= int(row.ex or 0)
+        values["direct"] -= int(project.direct) - direct
+        values["direct_women"] -= int(project.direct_women) - direct_women

@@ -125,6 +125,14 @@ person_merges = Table(
 """Registration's merges as CVR noted them: who was merged into whom, to find every participant an erasure
 reaches (a participant linked to a record later merged into the erased person's)."""
 
+child_persons = Table(
+    "cvr_child_persons",
+    metadata,
+    Column("person_id", String(64), primary_key=True),
+)
+"""The registration ids CVR noted as a child's (``PersonChildNoted``): their participants answer every role but
+child protection as if they did not exist (:mod:`ddr_cvr.adapters.children`)."""
+
 figures = Table(
     "cvr_figures",
     metadata,
@@ -142,6 +150,10 @@ figures = Table(
     Column("target_direct", BigInteger, nullable=False),
     Column("target_women", BigInteger, nullable=False),
     Column("target_ex_combatants", BigInteger, nullable=False),
+    # The partner's recorded counts alone (``direct`` is the larger of these and the named participants): a
+    # report takes participants linked to a child out of ``direct`` with them (ddr_cvr.adapters.reports).
+    Column("recorded_direct", BigInteger, nullable=False, default=0),
+    Column("recorded_direct_women", BigInteger, nullable=False, default=0),
     Index("cvr_figures_effective_on", "effective_on"),
 )
 
@@ -158,8 +170,10 @@ FIGURE_COLUMNS = (
     "target_direct",
     "target_women",
     "target_ex_combatants",
+    "recorded_direct",
+    "recorded_direct_women",
 )
-READ_MODEL = (partners, projects, project_ngos, participants, person_merges, figures)
+READ_MODEL = (partners, projects, project_ngos, participants, person_merges, child_persons, figures)
 """Every table the projections write: the read model a rebuild makes again from CVR's own events."""
 
 

@@ -37,7 +37,7 @@ async def projects_report(
     (default: today), with a total; ``periods`` makes the rows year ranges, as in the report's own table.
     Business dates decide: a project counts from the day it was approved, a count from the day it was made.
     A caller narrowed to regions (its token's ``regions``) sees those regions' projects only, whatever
-    ``region`` asks."""
+    ``region`` asks. Participants linked to a child count for child protection only."""
     report_filter = ReportFilter(
         programmes=tuple(programme or ()),
         regions=tuple(region or ()),
@@ -48,7 +48,7 @@ async def projects_report(
         within_regions=principal.regions or None,
     )
     chosen = parse_periods(periods) if periods else None
-    return await reads.programme_report(group_by, as_of or _today(), report_filter, chosen)
+    return await reads.programme_report(principal, group_by, as_of or _today(), report_filter, chosen)
 
 
 @router.get("/monitoring/overdue-visits")

@@ -23,7 +23,8 @@ from ddr_cvr.domain.participants import Enrolment, Participant, participant_stre
 from ddr_cvr.domain.persons import RegisteredPerson, missing_link, registered_person_stream, survivor
 from ddr_cvr.domain.projects import Project, project_stream
 from ddr_cvr.service_layer.access import check_may_act
-from ddr_runtime.auth.roles import Role
+from ddr_runtime.auth.roles import Principal, Role
+from ddr_runtime.auth.visibility import sees_children
 from ddr_runtime.eventstore.ports import (
     AggregateSession,
     BulkRefused,
@@ -130,6 +131,19 @@ async def participant_project(session: AggregateSession, participant_id: str) ->
     return participant
 
 
+async def check_not_a_hidden_child(
+    session: AggregateSession, principal: Principal, participant: Participant
+) -> None:
+    """A participant linked to a person CVR noted as a child answers every role but child protection as one
+    that does not exist (404 ``participant``), decided in the command's own transaction."""
+    if participant.person_id is None or sees_children(principal):
+        return
+    stream = registered_person_stream(participant.person_id)
+    person = (await session.load_many([stream], RegisteredPerson))[stream]
+    if person.child:
+        raise UnknownRecord("participant", participant.participant_id)
+
+
 async def withdraw_participant(
     unit: CommandRunner, command: CommandContext, participant_id: str, withdrawn_on: date, reason: str
 ) -> int:
@@ -138,6 +152,7 @@ async def withdraw_participant(
         project_id = participant.project_id
         project = await session.load_existing(project_stream(project_id), Project, "project", project_id)
         check_may_act(command.principal, project)
+        await check_not_a_hidden_child(session, command.principal, participant)
         participant.withdraw(withdrawn_on, reason, command.recording)
         stream = participant_stream(participant_id)
         return await session.save(participant, stream, participant_id, command.causation)

@@ -54,5 +54,10 @@ class CvrReads(Protocol):
     async def overdue_visits(self, principal: Principal, as_of: date) -> list[Record]: ...
 
     async def programme_report(
-        self, group_by: GroupBy, as_of: date, report_filter: ReportFilter, periods: list[Period] | None
+        self,
+        principal: Principal,
+        group_by: GroupBy,
+        as_of: date,
+        report_filter: ReportFilter,
+        periods: list[Period] | None,
     ) -> Record: ...
