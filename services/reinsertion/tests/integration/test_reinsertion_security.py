@@ -363,3 +363,31 @@ async def test_the_read_ledger_is_told_which_persons_read_are_children_and_an_au
     engine = service.app.state.read_ledger.engine
     assert {told for _, _, told in await ledger_rows(engine, child)} == {True}
     assert {told for _, _, told in await ledger_rows(engine, adult)} == {False}
+
+
+async def test_a_child_on_a_volunteer_list_holds_a_place_for_the_items_after_it_as_a_stranger_would(
+    service: Service,
+) -> None:
+    """Issue 14, item 5 (residual): a child's item took no place, so in a region one place short of full the
+    item after a child was listed where the item after a stranger was refused ``round_region_full``. Both
+    lists now answer alike, item by item; the child is still recorded nowhere."""
+    child = await a_barred_child(service)
+    for round_id in ("r-1", "r-2"):
+        await service.officer.ok(
+            "/rounds",
+            {"round_id": round_id, "title": "Tour", "regions": ["Gao"], "size_per_region": 1, "opened_on": "2020-02-01"},
+            201,
+        )  # fmt: skip
+    volunteer = {"region": "Gao", "sex": "M", "category": "combatant", "movement": "CMA"}
+    with_child, with_stranger = [child, pid()], [pid(), pid()]
+
+    def listing(people: list[str]) -> dict[str, Any]:
+        return {"listed_on": "2020-02-15", "volunteers": [{**volunteer, "person_id": p} for p in people]}
+
+    first = await service.officer.ok("/rounds/r-1/volunteers", listing(with_child))
+    second = await service.officer.ok("/rounds/r-2/volunteers", listing(with_stranger))
+
+    assert item_answers(first, with_child) == item_answers(second, with_stranger)
+    assert [item["status"] for item in first["items"]] == ["recorded", "refused"]
+    assert first["items"][1]["rule"] == "round_region_full"
+    assert await stage_of(service, child) == "withdrawn"

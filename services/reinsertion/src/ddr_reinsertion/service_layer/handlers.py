@@ -105,13 +105,17 @@ async def list_volunteers(
     outside the remit is refused as an unknown beneficiary, in the transaction that decides. A child is never
     a volunteer, and its item answers exactly as that of a person this service never heard of (judged on the
     request's region, listed): nothing is recorded of the child, no place taken, so the child is in no list
-    and no count here."""
+    and no count here. Within the request the child's item holds a place as a stranger's would, so the items
+    after it answer alike (``round_region_full``); the round's recorded places do not count it, and a second
+    listing of the child answers ``recorded`` again where a stranger's is refused: that would take a record
+    of the child's listing, which is never written."""
 
     async def work(touched: Touched) -> list[ItemOutcome[str]]:
         the_round = await touched.session.load_existing(round_stream(round_id), Round, "round", round_id)
         at = recording.moment(listed_on, after=the_round.opened_at, after_what="the round's opening")
         await touched.load_people([v.person_id for v in volunteers])
         taking: Counter[str] = Counter()
+        held: Counter[str] = Counter()  # a child's place, for this request's answers only (never recorded)
         seen: set[str] = set()
 
         async def one(v: c.Volunteer) -> str:
@@ -127,9 +131,10 @@ async def list_volunteers(
                     "the person's record holds another region than the one given",
                     figures={"field": "region"},
                 )
-            the_round.check_place(v.region, taking)
+            the_round.check_place(v.region, taking + held)
             if person.barred:  # as a stranger's answer, recording nothing
                 seen.add(v.person_id)
+                held[v.region] += 1  # the items after it answer as after a stranger's
                 return v.region
             listed = VolunteerListed(
                 round_id, v.person_id, v.region, v.sex, v.category, v.movement, v.rank, listed_on
