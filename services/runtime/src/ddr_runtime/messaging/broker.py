@@ -105,6 +105,9 @@ def confluent_producer_config(bootstrap_servers: str, client_id: str) -> dict[st
         "linger.ms": LINGER_MS,
         "batch.size": MAX_BATCH_BYTES,
         "request.timeout.ms": REQUEST_TIMEOUT_MS,
+        # librdkafka's default (CRC32) would put a subject's key on another partition than the Java client,
+        # aiokafka and FastStream do (murmur2): one subject's events spread over partitions lose their order.
+        "partitioner": "murmur2_random",
     }
 
 
