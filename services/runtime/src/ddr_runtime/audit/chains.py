@@ -20,7 +20,7 @@ _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 _INT16 = struct.Struct(">h").unpack_from
 _INT32 = struct.Struct(">i").unpack_from
 CHAIN_KINDS = ("text", "int", "bytes", "text")  # stream_id, stream_version, payload, hash
-_CHAIN_COLUMNS = "stream_id, stream_version, payload, hash"
+CHAIN_COLUMNS = "stream_id, stream_version, payload, hash"
 
 
 class BinaryCopyRows:
@@ -172,7 +172,7 @@ def chain_rows_query(horizon: int, part: int = 0, parts: int = 1) -> str:
     where = f"tx_id < {int(horizon)}"
     if parts > 1:
         where += f" AND (hashtextextended(stream_id, 0) & 65535) % {int(parts)} = {int(part)}"
-    return f"SELECT {_CHAIN_COLUMNS} FROM events WHERE {where} ORDER BY tx_id, position"
+    return f"SELECT {CHAIN_COLUMNS} FROM events WHERE {where} ORDER BY tx_id, position"
 
 
 async def check_part(dsn: str, horizon: int, part: int, parts: int) -> tuple[int, int, list[Offence]]:

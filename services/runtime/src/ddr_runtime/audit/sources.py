@@ -10,7 +10,6 @@ with no group (``assign`` and seek to the beginning), so nothing is committed an
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import os
 import sqlite3
@@ -27,7 +26,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy.engine import make_url
 
 from ddr_contracts.wire import declared_hash
-from ddr_runtime.audit.chains import copy_out
+from ddr_runtime.audit.chains import CHAIN_COLUMNS, copy_out
 
 BATCH = 20_000
 
@@ -131,35 +130,18 @@ async def read_store_raw(url: str, batch: int = BATCH) -> AsyncIterator[Sequence
             yield records
 
 
-_CHAIN_COLUMNS = "stream_id, stream_version, payload, hash"
-
-
 async def read_chain_rows(url: str, batch: int = BATCH) -> AsyncIterator[Sequence[tuple[Any, ...]]]:
-    """(stream_id, version, payload, hash) of every event in append order: all the chain check needs."""
-    if is_sqlite(url):
-        with _sqlite_readonly(url) as conn:
-            cursor = conn.execute(f"SELECT {_CHAIN_COLUMNS} FROM events ORDER BY position")
-            # Read ahead in a thread (sqlite3 releases the GIL while stepping) while the caller hashes.
+    """(stream_id, version, payload, hash) of every event of an SQLite store in append order: all the chain
+    check needs. PostgreSQL stores are read with binary COPY (:mod:`ddr_runtime.audit.chains`)."""
+    if not is_sqlite(url):
+        raise ValueError("read_chain_rows reads SQLite stores; PostgreSQL's are read by audit.chains")
+    with _sqlite_readonly(url) as conn:
+        cursor = conn.execute(f"SELECT {CHAIN_COLUMNS} FROM events ORDER BY position")
+        # Read ahead in a thread (sqlite3 releases the GIL while stepping) while the caller hashes.
+        ahead = asyncio.ensure_future(asyncio.to_thread(cursor.fetchmany, batch))
+        while rows := await ahead:
             ahead = asyncio.ensure_future(asyncio.to_thread(cursor.fetchmany, batch))
-            while rows := await ahead:
-                ahead = asyncio.ensure_future(asyncio.to_thread(cursor.fetchmany, batch))
-                yield rows
-        return
-    async with _pg_readonly(url) as conn:
-        horizon = await conn.fetchval(_PG_HORIZON)
-        query = f"SELECT {_CHAIN_COLUMNS} FROM events WHERE tx_id < $1 ORDER BY tx_id, position"
-        cursor = await conn.cursor(query, horizon)
-        # Ask for the next batch before handing this one over: the server reads while the caller hashes.
-        ahead = asyncio.ensure_future(cursor.fetch(batch))
-        try:
-            while records := await ahead:
-                ahead = asyncio.ensure_future(cursor.fetch(batch))
-                yield records
-        finally:
-            if not ahead.done():
-                ahead.cancel()
-                with contextlib.suppress(asyncio.CancelledError, asyncpg.InterfaceError):
-                    await ahead
+            yield rows
 
 
 async def copy_rows(
